@@ -1,0 +1,259 @@
+//! Dense n-dimensional arrays of `f32` (the default) or `f64`, stored contiguous and row-major.
+//!
+//! The layer below everything else: element-wise arithmetic with NumPy broadcasting, the usual
+//! activation functions, reductions over everything or one axis, matrix products through the
+//! [`gemm`] crate, numerically stable softmax, and a CSR sparse matrix ([`CsrMatrix`]).
+//!
+//! ```
+//! use steepest::tensor::Tensor;
+//! let a = Tensor::new(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])?;
+//! let b = Tensor::new(vec![10.0f32, 20.0, 30.0], &[3])?;
+//! let c = a.add(&b)?; // [2, 3] + [3] broadcasts over rows
+//! assert_eq!(c.data(), &[11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
+//! assert_eq!(c.sum_axis(0, false)?.data(), &[25.0, 47.0, 69.0]);
+//! # Ok::<(), steepest::Error>(())
+//! ```
+
+mod broadcast;
+mod matmul;
+mod random;
+pub(crate) mod reduce;
+mod scalar;
+mod shape_ops;
+pub(crate) mod softmax;
+mod sparse;
+pub(crate) mod unary;
+
+pub use broadcast::broadcast_shape;
+pub use matmul::{matmul_into, num_threads, set_num_threads};
+pub use random::{rng, Rng};
+pub use scalar::Scalar;
+pub use sparse::CsrMatrix;
+
+use crate::error::{Error, Result};
+
+/// A dense tensor: a shape and its elements in contiguous row-major order.
+///
+/// A tensor of shape `[]` is a scalar holding one element.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tensor<T = f32> {
+    shape: Vec<usize>,
+    data: Vec<T>,
+}
+
+impl<T: Scalar> Tensor<T> {
+    /// Wraps `data` as a tensor of `shape`; the lengths must agree.
+    ///
+    /// ```
+    /// # use steepest::tensor::Tensor;
+    /// let t = Tensor::new(vec![1.0f64, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+    /// assert_eq!(t.shape(), &[2, 2]);
+    /// assert!(Tensor::new(vec![1.0f32; 3], &[2, 2]).is_err());
+    /// ```
+    pub fn new(data: Vec<T>, shape: &[usize]) -> Result<Self> {
+        let n: usize = shape.iter().product();
+        if n != data.len() {
+            return Err(Error::invalid(
+                "Tensor::new",
+                format!("{} elements cannot have shape {:?} ({} elements)", data.len(), shape, n),
+            ));
+        }
+        Ok(Self {
+            shape: shape.to_vec(),
+            data,
+        })
+    }
+
+    /// A one-dimensional tensor holding `data`.
+    pub fn from_vec(data: Vec<T>) -> Self {
+        Self {
+            shape: vec![data.len()],
+            data,
+        }
+    }
+
+    /// A 2-D tensor from equal-length rows.
+    ///
+    /// ```
+    /// # use steepest::tensor::Tensor;
+    /// let t = Tensor::from_rows(&[vec![1.0f32, 2.0], vec![3.0, 4.0]]).unwrap();
+    /// assert_eq!(t.shape(), &[2, 2]);
+    /// ```
+    pub fn from_rows(rows: &[Vec<T>]) -> Result<Self> {
+        let cols = rows.first().map_or(0, Vec::len);
+        let mut data = Vec::with_capacity(rows.len() * cols);
+        for (i, r) in rows.iter().enumerate() {
+            if r.len() != cols {
+                return Err(Error::invalid(
+                    "Tensor::from_rows",
+                    format!("row {i} has {} elements, row 0 has {cols}", r.len()),
+                ));
+            }
+            data.extend_from_slice(r);
+        }
+        Tensor::new(data, &[rows.len(), cols])
+    }
+
+    /// A scalar (shape `[]`).
+    pub fn scalar(v: T) -> Self {
+        Self {
+            shape: vec![],
+            data: vec![v],
+        }
+    }
+
+    /// A tensor of `shape` filled with `v`.
+    pub fn full(shape: &[usize], v: T) -> Self {
+        Self {
+            shape: shape.to_vec(),
+            data: vec![v; shape.iter().product()],
+        }
+    }
+
+    /// A tensor of zeros.
+    pub fn zeros(shape: &[usize]) -> Self {
+        Self::full(shape, T::zero())
+    }
+
+    /// A tensor of ones.
+    pub fn ones(shape: &[usize]) -> Self {
+        Self::full(shape, T::one())
+    }
+
+    /// `[start, start + step, ...]` up to but excluding `end`, like `numpy.arange`.
+    ///
+    /// ```
+    /// # use steepest::tensor::Tensor;
+    /// assert_eq!(Tensor::<f32>::arange(0.0, 1.0, 0.25).unwrap().data(), &[0.0, 0.25, 0.5, 0.75]);
+    /// ```
+    pub fn arange(start: f64, end: f64, step: f64) -> Result<Self> {
+        if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
+            return Err(Error::invalid("arange", "start, end and step must be finite, step non-zero"));
+        }
+        let n = ((end - start) / step).ceil().max(0.0) as usize;
+        Ok(Self::from_vec((0..n).map(|i| T::of(start + i as f64 * step)).collect()))
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether the tensor holds no element.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The elements in row-major order.
+    pub fn data(&self) -> &[T] {
+        &self.data
+    }
+
+    /// The elements in row-major order, mutably.
+    pub fn data_mut(&mut self) -> &mut [T] {
+        &mut self.data
+    }
+
+    /// Gives up the storage.
+    pub fn into_vec(self) -> Vec<T> {
+        self.data
+    }
+
+    /// The single element of a one-element tensor.
+    pub fn item(&self) -> Result<T> {
+        match self.data.as_slice() {
+            [v] => Ok(*v),
+            _ => Err(Error::invalid(
+                "item",
+                format!("tensor of shape {:?} has {} elements, not 1", self.shape, self.len()),
+            )),
+        }
+    }
+
+    /// Element at a multi-index.
+    pub fn at(&self, index: &[usize]) -> Result<T> {
+        if index.len() != self.ndim() || index.iter().zip(&self.shape).any(|(i, n)| i >= n) {
+            return Err(Error::invalid(
+                "at",
+                format!("index {:?} out of bounds for shape {:?}", index, self.shape),
+            ));
+        }
+        let off = index.iter().zip(&self.shape).fold(0, |acc, (i, n)| acc * n + i);
+        Ok(self.data[off])
+    }
+
+    /// Number of rows (the first axis; 1 for a scalar).
+    pub fn rows_count(&self) -> usize {
+        self.shape.first().copied().unwrap_or(1)
+    }
+
+    /// Elements per row (the product of all axes but the first).
+    pub fn row_len(&self) -> usize {
+        self.shape.iter().skip(1).product()
+    }
+
+    /// Converts to another element type.
+    pub fn cast<U: Scalar>(&self) -> Tensor<U> {
+        Tensor {
+            shape: self.shape.clone(),
+            data: self.data.iter().map(|v| U::of(v.as_f64())).collect(),
+        }
+    }
+
+    /// Whether every element is finite.
+    pub fn all_finite(&self) -> bool {
+        self.data.iter().all(|v| v.is_finite())
+    }
+
+    /// Largest absolute element-wise difference to `other` (same shape required).
+    pub fn max_abs_diff(&self, other: &Self) -> Result<f64> {
+        if self.shape != other.shape {
+            return Err(Error::shapes("max_abs_diff", &self.shape, &other.shape));
+        }
+        Ok(self
+            .data
+            .iter()
+            .zip(&other.data)
+            .map(|(a, b)| (a.as_f64() - b.as_f64()).abs())
+            .fold(0.0, f64::max))
+    }
+
+    pub(crate) fn from_parts(shape: Vec<usize>, data: Vec<T>) -> Self {
+        debug_assert_eq!(shape.iter().product::<usize>(), data.len());
+        Self { shape, data }
+    }
+
+    pub(crate) fn check_matrix(&self, op: &'static str) -> Result<(usize, usize)> {
+        match self.shape.as_slice() {
+            [r, c] => Ok((*r, *c)),
+            _ => Err(Error::invalid(op, format!("expected a 2-D tensor, got shape {:?}", self.shape))),
+        }
+    }
+
+    pub(crate) fn check_axis(&self, op: &'static str, axis: usize) -> Result<()> {
+        if axis >= self.ndim() {
+            return Err(Error::invalid(
+                op,
+                format!("axis {axis} out of range for shape {:?}", self.shape),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `(outer, len, inner)` sizes around `axis`.
+    pub(crate) fn axis_split(&self, axis: usize) -> (usize, usize, usize) {
+        let outer = self.shape[..axis].iter().product();
+        let inner = self.shape[axis + 1..].iter().product();
+        (outer, self.shape[axis], inner)
+    }
+}

@@ -1,0 +1,179 @@
+//! Compressed sparse rows (CSR): the storage for LIBSVM-style data, where each row holds a few
+//! non-zeros out of many features.
+//!
+//! Row `i` owns `indices[indptr[i]..indptr[i + 1]]` (strictly increasing column numbers) and the
+//! `values` at the same positions.
+
+use super::{Scalar, Tensor};
+use crate::error::{Error, Result};
+
+/// A sparse matrix in compressed-sparse-row form.
+///
+/// ```
+/// # use steepest::tensor::{CsrMatrix, Tensor};
+/// // [[1, 0, 2],
+/// //  [0, 3, 0]]
+/// let a = CsrMatrix::new(2, 3, vec![0, 2, 3], vec![0, 2, 1], vec![1.0f32, 2.0, 3.0]).unwrap();
+/// let w = Tensor::new(vec![1.0f32, 10.0, 100.0], &[3, 1]).unwrap();
+/// assert_eq!(a.matmul_dense(&w).unwrap().data(), &[201.0, 30.0]);
+/// ```
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CsrMatrix<T = f32> {
+    rows: usize,
+    cols: usize,
+    indptr: Vec<usize>,
+    indices: Vec<u32>,
+    values: Vec<T>,
+}
+
+impl<T: Scalar> CsrMatrix<T> {
+    /// Builds a CSR matrix, checking that `indptr` is non-decreasing, starts at 0 and ends at
+    /// the number of non-zeros, and that every row's columns increase strictly and are below
+    /// `cols`.
+    pub fn new(rows: usize, cols: usize, indptr: Vec<usize>, indices: Vec<u32>, values: Vec<T>) -> Result<Self> {
+        let bad = |msg: String| Err(Error::invalid("CsrMatrix::new", msg));
+        if indptr.len() != rows + 1 || indptr[0] != 0 || indptr[rows] != indices.len() {
+            return bad(format!(
+                "indptr must have {} entries from 0 to {}, got {} entries",
+                rows + 1,
+                indices.len(),
+                indptr.len()
+            ));
+        }
+        if values.len() != indices.len() {
+            return bad(format!("{} values for {} indices", values.len(), indices.len()));
+        }
+        if cols > u32::MAX as usize + 1 {
+            return bad(format!("{cols} columns exceed the u32 index range"));
+        }
+        for r in 0..rows {
+            let (s, e) = (indptr[r], indptr[r + 1]);
+            if s > e {
+                return bad(format!("indptr decreases at row {r}"));
+            }
+            let idx = &indices[s..e];
+            if let Some(w) = idx.windows(2).find(|w| w[0] >= w[1]) {
+                return bad(format!("row {r}: column {} follows {} (must increase)", w[1], w[0]));
+            }
+            if let Some(&c) = idx.last().filter(|&&c| c as usize >= cols) {
+                return bad(format!("row {r}: column {c} out of range for {cols} columns"));
+            }
+        }
+        Ok(Self {
+            rows,
+            cols,
+            indptr,
+            indices,
+            values,
+        })
+    }
+
+    /// Converts a dense 2-D tensor, keeping its non-zero elements.
+    pub fn from_dense(t: &Tensor<T>) -> Result<Self> {
+        let (r, c) = t.check_matrix("CsrMatrix::from_dense")?;
+        let (mut indptr, mut indices, mut values) = (vec![0], vec![], vec![]);
+        for i in 0..r {
+            for (j, &v) in t.row(i).iter().enumerate() {
+                if v != T::zero() {
+                    indices.push(j as u32);
+                    values.push(v);
+                }
+            }
+            indptr.push(indices.len());
+        }
+        Self::new(r, c, indptr, indices, values)
+    }
+
+    /// `(rows, cols)`.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+
+    /// Number of stored non-zeros.
+    pub fn nnz(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Column numbers and values of row `i`.
+    pub fn row(&self, i: usize) -> (&[u32], &[T]) {
+        let (s, e) = (self.indptr[i], self.indptr[i + 1]);
+        (&self.indices[s..e], &self.values[s..e])
+    }
+
+    /// Dot product of row `i` with a dense vector of length `cols`.
+    #[inline]
+    pub fn row_dot(&self, i: usize, w: &[T]) -> T {
+        let (idx, val) = self.row(i);
+        idx.iter().zip(val).map(|(&j, &v)| v * w[j as usize]).sum()
+    }
+
+    /// The rows at `indices`, in that order.
+    pub fn gather_rows(&self, rows: &[usize]) -> Result<Self> {
+        let (mut indptr, mut indices, mut values) = (vec![0], vec![], vec![]);
+        for &r in rows {
+            if r >= self.rows {
+                return Err(Error::invalid("gather_rows", format!("row {r} out of bounds for {} rows", self.rows)));
+            }
+            let (i, v) = self.row(r);
+            indices.extend_from_slice(i);
+            values.extend_from_slice(v);
+            indptr.push(indices.len());
+        }
+        Ok(Self {
+            rows: rows.len(),
+            cols: self.cols,
+            indptr,
+            indices,
+            values,
+        })
+    }
+
+    /// The dense equivalent.
+    pub fn to_dense(&self) -> Tensor<T> {
+        let mut out = Tensor::zeros(&[self.rows, self.cols]);
+        let d = out.data_mut();
+        for r in 0..self.rows {
+            let (idx, val) = self.row(r);
+            for (&j, &v) in idx.iter().zip(val) {
+                d[r * self.cols + j as usize] = v;
+            }
+        }
+        out
+    }
+
+    /// `self * b` for a dense `[cols, n]` matrix `b`: a dense `[rows, n]` result.
+    pub fn matmul_dense(&self, b: &Tensor<T>) -> Result<Tensor<T>> {
+        let (br, n) = b.check_matrix("sparse matmul")?;
+        if br != self.cols {
+            return Err(Error::shapes("sparse matmul", &[self.rows, self.cols], b.shape()));
+        }
+        let mut out = vec![T::zero(); self.rows * n];
+        for (r, o) in out.chunks_mut(n.max(1)).enumerate().take(self.rows) {
+            let (idx, val) = self.row(r);
+            for (&j, &v) in idx.iter().zip(val) {
+                let src = b.row(j as usize);
+                o.iter_mut().zip(src).for_each(|(o, &s)| *o += v * s);
+            }
+        }
+        Tensor::new(out, &[self.rows, n])
+    }
+
+    /// `self^T * g` for a dense `[rows, n]` matrix `g`: a dense `[cols, n]` result (the gradient
+    /// of a sparse-times-dense product with respect to the dense operand).
+    pub fn t_matmul_dense(&self, g: &Tensor<T>) -> Result<Tensor<T>> {
+        let (gr, n) = g.check_matrix("sparse transposed matmul")?;
+        if gr != self.rows {
+            return Err(Error::shapes("sparse transposed matmul", &[self.cols, self.rows], g.shape()));
+        }
+        let mut out = vec![T::zero(); self.cols * n];
+        for r in 0..self.rows {
+            let (idx, val) = self.row(r);
+            let src = g.row(r);
+            for (&j, &v) in idx.iter().zip(val) {
+                let j = j as usize;
+                out[j * n..(j + 1) * n].iter_mut().zip(src).for_each(|(o, &s)| *o += v * s);
+            }
+        }
+        Tensor::new(out, &[self.cols, n])
+    }
+}
