@@ -32,32 +32,38 @@ fn contract<'t>(out: Var<'t, f64>) -> Result<Var<'t, f64>> {
     Ok(out.mul(rv)?.sum_all())
 }
 
-fn check<F>(name: &str, inputs: &[Tensor<f64>], f: F)
+fn check<F>(name: &str, inputs: Vec<Tensor<f64>>, f: F)
 where
     F: for<'t> Fn(&'t Tape<f64>, &[Var<'t, f64>]) -> Result<Var<'t, f64>>,
 {
-    let report = check_gradients(|t, v| contract(f(t, v)?), inputs, 1e-5).unwrap();
+    let report = check_gradients(|t, v| contract(f(t, v)?), &inputs, 1e-5).unwrap();
     assert!(report.max_rel_error <= TOL, "{name}: {report:?}");
 }
 
 #[test]
 fn binary_ops_same_shape() {
     let (a, b) = (randn(&[3, 4], 1), away_from_zero(&[3, 4], 2));
-    check("add", &[a.clone(), b.clone()], |_, v| v[0].add(v[1]));
-    check("sub", &[a.clone(), b.clone()], |_, v| v[0].sub(v[1]));
-    check("mul", &[a.clone(), b.clone()], |_, v| v[0].mul(v[1]));
-    check("div", &[a, b], |_, v| v[0].div(v[1]));
+    check("add", vec![a.clone(), b.clone()], |_, v| v[0].add(v[1]));
+    check("sub", vec![a.clone(), b.clone()], |_, v| v[0].sub(v[1]));
+    check("mul", vec![a.clone(), b.clone()], |_, v| v[0].mul(v[1]));
+    check("div", vec![a, b], |_, v| v[0].div(v[1]));
 }
 
 #[test]
 fn binary_ops_broadcasting() {
-    let cases: [(&[usize], &[usize]); 5] = [(&[3, 4], &[4]), (&[3, 1], &[1, 4]), (&[2, 3, 4], &[3, 1]), (&[2, 3], &[]), (&[1], &[2, 3])];
+    let cases: [(&[usize], &[usize]); 5] = [
+        (&[3, 4], &[4]),
+        (&[3, 1], &[1, 4]),
+        (&[2, 3, 4], &[3, 1]),
+        (&[2, 3], &[]),
+        (&[1], &[2, 3]),
+    ];
     for (i, (sa, sb)) in cases.into_iter().enumerate() {
         let (a, b) = (randn(sa, 10 + i as u64), away_from_zero(sb, 20 + i as u64));
-        check("add/bcast", &[a.clone(), b.clone()], |_, v| v[0].add(v[1]));
-        check("sub/bcast", &[a.clone(), b.clone()], |_, v| v[0].sub(v[1]));
-        check("mul/bcast", &[a.clone(), b.clone()], |_, v| v[0].mul(v[1]));
-        check("div/bcast", &[a, b], |_, v| v[0].div(v[1]));
+        check("add/bcast", vec![a.clone(), b.clone()], |_, v| v[0].add(v[1]));
+        check("sub/bcast", vec![a.clone(), b.clone()], |_, v| v[0].sub(v[1]));
+        check("mul/bcast", vec![a.clone(), b.clone()], |_, v| v[0].mul(v[1]));
+        check("div/bcast", vec![a, b], |_, v| v[0].div(v[1]));
     }
 }
 
@@ -65,44 +71,50 @@ fn binary_ops_broadcasting() {
 fn where_with_broadcast_mask() {
     let mask = Tensor::new(vec![1.0, 0.0, 1.0, 0.0], &[4]).unwrap();
     let (a, b) = (randn(&[3, 4], 3), randn(&[3, 1], 4));
-    check("where", &[a, b], move |_, v| Var::where_(&mask, v[0], v[1]));
+    check("where", vec![a, b], move |_, v| Var::where_(&mask, v[0], v[1]));
 }
 
 #[test]
 fn unary_ops() {
     let x = away_from_zero(&[3, 5], 5);
     let p = positive(&[3, 5], 6);
-    check("neg", &[x.clone()], |_, v| Ok(v[0].neg()));
-    check("add_scalar", &[x.clone()], |_, v| Ok(v[0].add_scalar(1.5)));
-    check("mul_scalar", &[x.clone()], |_, v| Ok(v[0].mul_scalar(-2.5)));
-    check("square", &[x.clone()], |_, v| Ok(v[0].square()));
-    check("exp", &[x.clone()], |_, v| Ok(v[0].exp()));
-    check("ln", &[p.clone()], |_, v| Ok(v[0].ln()));
-    check("sqrt", &[p.clone()], |_, v| Ok(v[0].sqrt()));
-    check("abs", &[x.clone()], |_, v| Ok(v[0].abs()));
-    check("powf", &[p], |_, v| Ok(v[0].powf(2.7)));
-    check("tanh", &[x.clone()], |_, v| Ok(v[0].tanh()));
-    check("sigmoid", &[x.mul_scalar(4.0)], |_, v| Ok(v[0].sigmoid()));
-    check("relu", &[x.clone()], |_, v| Ok(v[0].relu()));
-    check("leaky_relu", &[x.clone()], |_, v| Ok(v[0].leaky_relu(0.1)));
-    check("gelu", &[x.mul_scalar(2.0)], |_, v| Ok(v[0].gelu()));
-    check("softplus", &[x.mul_scalar(5.0)], |_, v| Ok(v[0].softplus()));
+    check("neg", vec![x.clone()], |_, v| Ok(v[0].neg()));
+    check("add_scalar", vec![x.clone()], |_, v| Ok(v[0].add_scalar(1.5)));
+    check("mul_scalar", vec![x.clone()], |_, v| Ok(v[0].mul_scalar(-2.5)));
+    check("square", vec![x.clone()], |_, v| Ok(v[0].square()));
+    check("exp", vec![x.clone()], |_, v| Ok(v[0].exp()));
+    check("ln", vec![p.clone()], |_, v| Ok(v[0].ln()));
+    check("sqrt", vec![p.clone()], |_, v| Ok(v[0].sqrt()));
+    check("abs", vec![x.clone()], |_, v| Ok(v[0].abs()));
+    check("powf", vec![p], |_, v| Ok(v[0].powf(2.7)));
+    check("tanh", vec![x.clone()], |_, v| Ok(v[0].tanh()));
+    check("sigmoid", vec![x.mul_scalar(4.0)], |_, v| Ok(v[0].sigmoid()));
+    check("relu", vec![x.clone()], |_, v| Ok(v[0].relu()));
+    check("leaky_relu", vec![x.clone()], |_, v| Ok(v[0].leaky_relu(0.1)));
+    check("gelu", vec![x.mul_scalar(2.0)], |_, v| Ok(v[0].gelu()));
+    check("softplus", vec![x.mul_scalar(5.0)], |_, v| Ok(v[0].softplus()));
     // Bounds at +-0.1, inputs have |x| >= 0.2... so use bounds that cut through the data.
-    let inside = x.map(|v| if v.abs() < 0.55 || v.abs() > 0.65 { v } else { 0.8 * v.signum() });
-    check("clamp", &[inside], |_, v| Ok(v[0].clamp(-0.6, 0.6)));
+    let inside = x.map(|v| {
+        if v.abs() < 0.55 || v.abs() > 0.65 {
+            v
+        } else {
+            0.8 * v.signum()
+        }
+    });
+    check("clamp", vec![inside], |_, v| Ok(v[0].clamp(-0.6, 0.6)));
 }
 
 #[test]
 fn reductions_over_everything_and_each_axis() {
     let x = randn(&[2, 3, 4], 7);
-    check("sum_all", &[x.clone()], |_, v| Ok(v[0].sum_all()));
-    check("mean_all", &[x.clone()], |_, v| Ok(v[0].mean_all()));
-    check("max_all", &[x.clone()], |_, v| v[0].max_all());
+    check("sum_all", vec![x.clone()], |_, v| Ok(v[0].sum_all()));
+    check("mean_all", vec![x.clone()], |_, v| Ok(v[0].mean_all()));
+    check("max_all", vec![x.clone()], |_, v| v[0].max_all());
     for axis in 0..3 {
         for keepdim in [false, true] {
-            check("sum_axis", &[x.clone()], move |_, v| v[0].sum_axis(axis, keepdim));
-            check("mean_axis", &[x.clone()], move |_, v| v[0].mean_axis(axis, keepdim));
-            check("max_axis", &[x.clone()], move |_, v| v[0].max_axis(axis, keepdim));
+            check("sum_axis", vec![x.clone()], move |_, v| v[0].sum_axis(axis, keepdim));
+            check("mean_axis", vec![x.clone()], move |_, v| v[0].mean_axis(axis, keepdim));
+            check("max_axis", vec![x.clone()], move |_, v| v[0].max_axis(axis, keepdim));
         }
     }
 }
@@ -110,14 +122,18 @@ fn reductions_over_everything_and_each_axis() {
 #[test]
 fn shape_ops() {
     let x = randn(&[4, 3], 8);
-    check("reshape", &[x.clone()], |_, v| v[0].reshape(&[2, 6]));
-    check("transpose", &[x.clone()], |_, v| v[0].transpose());
-    check("rows", &[x.clone()], |_, v| v[0].rows(1, 3));
-    check("gather_rows (repeats)", &[x.clone()], |_, v| v[0].gather_rows(&[3, 0, 3, 1]));
+    check("reshape", vec![x.clone()], |_, v| v[0].reshape(&[2, 6]));
+    check("transpose", vec![x.clone()], |_, v| v[0].transpose());
+    check("rows", vec![x.clone()], |_, v| v[0].rows(1, 3));
+    check("gather_rows (repeats)", vec![x.clone()], |_, v| {
+        v[0].gather_rows(&[3, 0, 3, 1])
+    });
     let y = randn(&[4, 2], 9);
-    check("concat axis 1", &[x.clone(), y], |_, v| Var::concat(&[v[0], v[1]], 1));
+    check("concat axis 1", vec![x.clone(), y], |_, v| {
+        Var::concat(&[v[0], v[1]], 1)
+    });
     let z = randn(&[2, 3], 10);
-    check("concat axis 0", &[x, z], |_, v| Var::concat(&[v[0], v[1], v[0]], 0));
+    check("concat axis 0", vec![x, z], |_, v| Var::concat(&[v[0], v[1], v[0]], 0));
 }
 
 #[test]
@@ -125,7 +141,7 @@ fn matmul_with_every_transpose_combination() {
     for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
         let a = randn(if ta { &[4, 3] } else { &[3, 4] }, 11);
         let b = randn(if tb { &[5, 4] } else { &[4, 5] }, 12);
-        check("matmul", &[a, b], move |_, v| v[0].matmul_t(v[1], ta, tb));
+        check("matmul", vec![a, b], move |_, v| v[0].matmul_t(v[1], ta, tb));
     }
 }
 
@@ -134,17 +150,19 @@ fn sparse_times_dense() {
     let dense = randn(&[5, 6], 13).map(|v| if v.abs() < 0.7 { 0.0 } else { v });
     let a = Arc::new(CsrMatrix::from_dense(&dense).unwrap());
     let w = randn(&[6, 3], 14);
-    check("sparse_lmul", &[w], move |_, v| v[0].sparse_lmul(&a));
+    check("sparse_lmul", vec![w], move |_, v| v[0].sparse_lmul(&a));
 }
 
 #[test]
 fn softmax_family_along_each_axis() {
     let x = randn(&[2, 3, 4], 15).mul_scalar(3.0);
     for axis in 0..3 {
-        check("softmax", &[x.clone()], move |_, v| v[0].softmax(axis));
-        check("log_softmax", &[x.clone()], move |_, v| v[0].log_softmax(axis));
-        check("logsumexp", &[x.clone()], move |_, v| v[0].logsumexp(axis, false));
-        check("logsumexp keepdim", &[x.clone()], move |_, v| v[0].logsumexp(axis, true));
+        check("softmax", vec![x.clone()], move |_, v| v[0].softmax(axis));
+        check("log_softmax", vec![x.clone()], move |_, v| v[0].log_softmax(axis));
+        check("logsumexp", vec![x.clone()], move |_, v| v[0].logsumexp(axis, false));
+        check("logsumexp keepdim", vec![x.clone()], move |_, v| {
+            v[0].logsumexp(axis, true)
+        });
     }
 }
 
@@ -152,10 +170,10 @@ fn softmax_family_along_each_axis() {
 fn losses() {
     let z = randn(&[5, 3], 16);
     let y = [0usize, 2, 1, 2, 0];
-    let r = check_gradients(|_, v| v[0].cross_entropy(&y, None), &[z.clone()], 1e-5).unwrap();
+    let r = check_gradients(|_, v| v[0].cross_entropy(&y, None), std::slice::from_ref(&z), 1e-5).unwrap();
     assert!(r.max_rel_error <= TOL, "cross_entropy {r:?}");
     let w = [0.5, 2.0, 1.5];
-    let r = check_gradients(|_, v| v[0].cross_entropy(&y, Some(&w)), &[z.clone()], 1e-5).unwrap();
+    let r = check_gradients(|_, v| v[0].cross_entropy(&y, Some(&w)), std::slice::from_ref(&z), 1e-5).unwrap();
     assert!(r.max_rel_error <= TOL, "weighted cross_entropy {r:?}");
     let t = randn(&[5, 3], 17);
     let r = check_gradients(|_, v| v[0].mse(v[1]), &[z.clone(), t], 1e-5).unwrap();
@@ -169,8 +187,8 @@ fn losses() {
 fn value_used_twice_accumulates() {
     let x = randn(&[3, 3], 19);
     // x feeds mul twice and exp once; y feeds two later ops (a diamond).
-    check("x*x + exp(x)", &[x.clone()], |_, v| v[0].mul(v[0])?.add(v[0].exp()));
-    check("diamond", &[x], |_, v| {
+    check("x*x + exp(x)", vec![x.clone()], |_, v| v[0].mul(v[0])?.add(v[0].exp()));
+    check("diamond", vec![x], |_, v| {
         let y = v[0].tanh();
         y.mul(y)?.add(y.matmul(y)?)
     });

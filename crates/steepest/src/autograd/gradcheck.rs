@@ -79,7 +79,14 @@ where
             let rel = abs / a.abs().max(numeric.abs()).max(1e-3);
             report.max_abs_error = report.max_abs_error.max(abs);
             if rel > report.max_rel_error || rel.is_nan() {
-                report = GradCheck { max_rel_error: rel, input: i, element: j, analytic: a, numeric, ..report };
+                report = GradCheck {
+                    max_rel_error: rel,
+                    input: i,
+                    element: j,
+                    analytic: a,
+                    numeric,
+                    ..report
+                };
             }
         }
     }

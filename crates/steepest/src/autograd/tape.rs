@@ -143,7 +143,11 @@ impl<T: Scalar> Tape<T> {
             let Some(g) = grads[id].take() else { continue };
             for (p, contribution) in node.op.backward(&nodes, &node.value, &g)? {
                 match &mut grads[p] {
-                    Some(acc) => acc.data_mut().iter_mut().zip(contribution.data()).for_each(|(a, &c)| *a += c),
+                    Some(acc) => acc
+                        .data_mut()
+                        .iter_mut()
+                        .zip(contribution.data())
+                        .for_each(|(a, &c)| *a += c),
                     slot => *slot = Some(contribution),
                 }
             }
@@ -182,7 +186,10 @@ impl<T: Scalar> Gradients<T> {
         if leaf.requires_grad() {
             Ok(Tensor::zeros(&leaf.shape()))
         } else {
-            Err(Error::invalid("gradient", "the variable is not a parameter of the tape"))
+            Err(Error::invalid(
+                "gradient",
+                "the variable is not a parameter of the tape",
+            ))
         }
     }
 }

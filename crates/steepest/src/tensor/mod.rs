@@ -128,7 +128,10 @@ impl<T: Scalar> Tensor<T> {
     /// ```
     pub fn arange(start: f64, end: f64, step: f64) -> Result<Self> {
         if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
-            return Err(Error::invalid("arange", "start, end and step must be finite, step non-zero"));
+            return Err(Error::invalid(
+                "arange",
+                "start, end and step must be finite, step non-zero",
+            ));
         }
         let n = ((end - start) / step).ceil().max(0.0) as usize;
         Ok(Self::from_vec((0..n).map(|i| T::of(start + i as f64 * step)).collect()))
@@ -236,7 +239,10 @@ impl<T: Scalar> Tensor<T> {
     pub(crate) fn check_matrix(&self, op: &'static str) -> Result<(usize, usize)> {
         match self.shape.as_slice() {
             [r, c] => Ok((*r, *c)),
-            _ => Err(Error::invalid(op, format!("expected a 2-D tensor, got shape {:?}", self.shape))),
+            _ => Err(Error::invalid(
+                op,
+                format!("expected a 2-D tensor, got shape {:?}", self.shape),
+            )),
         }
     }
 

@@ -26,7 +26,14 @@ impl<T: Scalar> Tensor<T> {
     }
 
     /// Reduces along `axis` with `f(out_slot, value)` starting from `init`.
-    fn reduce_axis(&self, op: &'static str, axis: usize, keepdim: bool, init: T, f: impl Fn(&mut T, T)) -> Result<Self> {
+    fn reduce_axis(
+        &self,
+        op: &'static str,
+        axis: usize,
+        keepdim: bool,
+        init: T,
+        f: impl Fn(&mut T, T),
+    ) -> Result<Self> {
         self.check_axis(op, axis)?;
         let (outer, len, inner) = self.axis_split(axis);
         let mut out = vec![init; outer * inner];
@@ -72,7 +79,10 @@ impl<T: Scalar> Tensor<T> {
     /// Maximum along `axis` (NaN propagates).
     pub fn max_axis(&self, axis: usize, keepdim: bool) -> Result<Self> {
         if self.shape.get(axis) == Some(&0) {
-            return Err(Error::invalid("max", format!("axis {axis} of shape {:?} is empty", self.shape)));
+            return Err(Error::invalid(
+                "max",
+                format!("axis {axis} of shape {:?} is empty", self.shape),
+            ));
         }
         self.reduce_axis("max", axis, keepdim, T::neg_infinity(), |d, v| {
             if v > *d || v.is_nan() {
@@ -94,7 +104,10 @@ impl<T: Scalar> Tensor<T> {
         self.check_axis("argmax", axis)?;
         let (outer, len, inner) = self.axis_split(axis);
         if len == 0 {
-            return Err(Error::invalid("argmax", format!("axis {axis} of shape {:?} is empty", self.shape)));
+            return Err(Error::invalid(
+                "argmax",
+                format!("axis {axis} of shape {:?} is empty", self.shape),
+            ));
         }
         let mut out = Vec::with_capacity(outer * inner);
         for o in 0..outer {

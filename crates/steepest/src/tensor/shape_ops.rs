@@ -86,7 +86,9 @@ impl<T: Scalar> Tensor<T> {
     /// assert_eq!(c.data(), &[1.0, 3.0, 4.0, 2.0, 5.0, 6.0]);
     /// ```
     pub fn concat(parts: &[&Self], axis: usize) -> Result<Self> {
-        let first = parts.first().ok_or_else(|| Error::invalid("concat", "nothing to concatenate"))?;
+        let first = parts
+            .first()
+            .ok_or_else(|| Error::invalid("concat", "nothing to concatenate"))?;
         first.check_axis("concat", axis)?;
         let mut shape = first.shape.clone();
         shape[axis] = 0;

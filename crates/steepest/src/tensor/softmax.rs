@@ -58,7 +58,10 @@ impl<T: Scalar> Tensor<T> {
     /// logsumexp(x) = m + ln sum exp(x - m) along `axis`.
     pub fn logsumexp(&self, axis: usize, keepdim: bool) -> Result<Self> {
         if self.shape.get(axis) == Some(&0) {
-            return Err(crate::Error::invalid("logsumexp", format!("axis {axis} of shape {:?} is empty", self.shape)));
+            return Err(crate::Error::invalid(
+                "logsumexp",
+                format!("axis {axis} of shape {:?} is empty", self.shape),
+            ));
         }
         let full = self.per_fibre("logsumexp", axis, |x, out| {
             out[0] = logsumexp(x);

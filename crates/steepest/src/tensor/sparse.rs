@@ -112,7 +112,10 @@ impl<T: Scalar> CsrMatrix<T> {
         let (mut indptr, mut indices, mut values) = (vec![0], vec![], vec![]);
         for &r in rows {
             if r >= self.rows {
-                return Err(Error::invalid("gather_rows", format!("row {r} out of bounds for {} rows", self.rows)));
+                return Err(Error::invalid(
+                    "gather_rows",
+                    format!("row {r} out of bounds for {} rows", self.rows),
+                ));
             }
             let (i, v) = self.row(r);
             indices.extend_from_slice(i);
@@ -163,7 +166,11 @@ impl<T: Scalar> CsrMatrix<T> {
     pub fn t_matmul_dense(&self, g: &Tensor<T>) -> Result<Tensor<T>> {
         let (gr, n) = g.check_matrix("sparse transposed matmul")?;
         if gr != self.rows {
-            return Err(Error::shapes("sparse transposed matmul", &[self.cols, self.rows], g.shape()));
+            return Err(Error::shapes(
+                "sparse transposed matmul",
+                &[self.cols, self.rows],
+                g.shape(),
+            ));
         }
         let mut out = vec![T::zero(); self.cols * n];
         for r in 0..self.rows {
@@ -171,7 +178,10 @@ impl<T: Scalar> CsrMatrix<T> {
             let src = g.row(r);
             for (&j, &v) in idx.iter().zip(val) {
                 let j = j as usize;
-                out[j * n..(j + 1) * n].iter_mut().zip(src).for_each(|(o, &s)| *o += v * s);
+                out[j * n..(j + 1) * n]
+                    .iter_mut()
+                    .zip(src)
+                    .for_each(|(o, &s)| *o += v * s);
             }
         }
         Tensor::new(out, &[self.cols, n])

@@ -12,11 +12,22 @@ pub(crate) enum BinaryOp<T> {
     Mul(usize, usize),
     Div(usize, usize),
     /// `mask` selects `a` (non-zero) or `b` (zero), broadcast to the output.
-    Where { mask: Tensor<T>, a: usize, b: usize },
+    Where {
+        mask: Tensor<T>,
+        a: usize,
+        b: usize,
+    },
 }
 
+// The arithmetic returns `Result` (shapes are checked), so it cannot be `std::ops`.
+#[allow(clippy::should_implement_trait)]
 impl<'t, T: Scalar> Var<'t, T> {
-    fn binary(self, other: Var<'t, T>, op: BinaryOp<T>, f: fn(&Tensor<T>, &Tensor<T>) -> Result<Tensor<T>>) -> Result<Self> {
+    fn binary(
+        self,
+        other: Var<'t, T>,
+        op: BinaryOp<T>,
+        f: fn(&Tensor<T>, &Tensor<T>) -> Result<Tensor<T>>,
+    ) -> Result<Self> {
         let v = self.tape().with_values2(self.id(), other.id(), f)?;
         Ok(self.tape().push(v, Op::Binary(op), &[self.id(), other.id()]))
     }
@@ -40,7 +51,9 @@ impl<'t, T: Scalar> Var<'t, T> {
 
     /// `where(mask, a, b)`: `a` where the constant `mask` is non-zero, `b` elsewhere.
     pub fn where_(mask: &Tensor<T>, a: Var<'t, T>, b: Var<'t, T>) -> Result<Self> {
-        let v = a.tape().with_values2(a.id(), b.id(), |x, y| Tensor::where_(mask, x, y))?;
+        let v = a
+            .tape()
+            .with_values2(a.id(), b.id(), |x, y| Tensor::where_(mask, x, y))?;
         let mask = mask.broadcast_to(v.shape())?;
         let op = BinaryOp::Where {
             mask,
@@ -81,7 +94,9 @@ impl<T: Scalar> BinaryOp<T> {
             }
             BinaryOp::Where { ref mask, a, b } => {
                 give(a, &|| g.mul(mask))?;
-                give(b, &|| g.zip_with(mask, "where", |g, m| if m != T::zero() { T::zero() } else { g }))?;
+                give(b, &|| {
+                    g.zip_with(mask, "where", |g, m| if m != T::zero() { T::zero() } else { g })
+                })?;
             }
         }
         Ok(out)

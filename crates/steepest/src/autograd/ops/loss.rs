@@ -14,9 +14,20 @@ use crate::tensor::unary::{sigmoid, softplus};
 use crate::tensor::{Scalar, Tensor};
 
 pub(crate) enum LossOp<T> {
-    CrossEntropy { z: usize, targets: Vec<usize>, row_weights: Vec<T>, total: T },
-    Mse { p: usize, t: usize },
-    BceLogits { z: usize, t: usize },
+    CrossEntropy {
+        z: usize,
+        targets: Vec<usize>,
+        row_weights: Vec<T>,
+        total: T,
+    },
+    Mse {
+        p: usize,
+        t: usize,
+    },
+    BceLogits {
+        z: usize,
+        t: usize,
+    },
 }
 
 impl<'t, T: Scalar> Var<'t, T> {
@@ -39,13 +50,19 @@ impl<'t, T: Scalar> Var<'t, T> {
                 return Err(Error::shapes("cross_entropy", logits.shape(), &[targets.len()]));
             }
             if let Some(w) = class_weights.filter(|w| w.len() != k) {
-                return Err(Error::invalid("cross_entropy", format!("{} class weights for {k} classes", w.len())));
+                return Err(Error::invalid(
+                    "cross_entropy",
+                    format!("{} class weights for {k} classes", w.len()),
+                ));
             }
             let (mut sum, mut total) = (T::zero(), T::zero());
             let mut row_weights = Vec::with_capacity(n);
             for (i, &y) in targets.iter().enumerate() {
                 if y >= k {
-                    return Err(Error::invalid("cross_entropy", format!("target {y} at row {i} is not below {k} classes")));
+                    return Err(Error::invalid(
+                        "cross_entropy",
+                        format!("target {y} at row {i} is not below {k} classes"),
+                    ));
                 }
                 let w = class_weights.map_or(T::one(), |w| w[y]);
                 let row = logits.row(i);
@@ -55,7 +72,12 @@ impl<'t, T: Scalar> Var<'t, T> {
             }
             Ok((Tensor::scalar(sum / total), row_weights, total))
         })?;
-        let op = LossOp::CrossEntropy { z, targets: targets.to_vec(), row_weights, total };
+        let op = LossOp::CrossEntropy {
+            z,
+            targets: targets.to_vec(),
+            row_weights,
+            total,
+        };
         Ok(self.tape().push(value, Op::Loss(op), &[z]))
     }
 
@@ -67,7 +89,10 @@ impl<'t, T: Scalar> Var<'t, T> {
             }
             Ok(Tensor::scalar(p.sub(t)?.square().mean_all()))
         })?;
-        let op = LossOp::Mse { p: self.id(), t: target.id() };
+        let op = LossOp::Mse {
+            p: self.id(),
+            t: target.id(),
+        };
         Ok(self.tape().push(v, Op::Loss(op), &[self.id(), target.id()]))
     }
 
@@ -77,9 +102,14 @@ impl<'t, T: Scalar> Var<'t, T> {
             if z.shape() != t.shape() {
                 return Err(Error::shapes("bce_with_logits", z.shape(), t.shape()));
             }
-            Ok(Tensor::scalar(z.zip_with(t, "bce_with_logits", |z, t| softplus(z) - t * z)?.mean_all()))
+            Ok(Tensor::scalar(
+                z.zip_with(t, "bce_with_logits", |z, t| softplus(z) - t * z)?.mean_all(),
+            ))
         })?;
-        let op = LossOp::BceLogits { z: self.id(), t: target.id() };
+        let op = LossOp::BceLogits {
+            z: self.id(),
+            t: target.id(),
+        };
         Ok(self.tape().push(v, Op::Loss(op), &[self.id(), target.id()]))
     }
 }
@@ -89,7 +119,12 @@ impl<T: Scalar> LossOp<T> {
         let g = c.g.data()[0];
         let mut out = Vec::with_capacity(2);
         match self {
-            LossOp::CrossEntropy { z, targets, row_weights, total } => {
+            LossOp::CrossEntropy {
+                z,
+                targets,
+                row_weights,
+                total,
+            } => {
                 if c.needs(*z) {
                     let mut d = c.x(*z).softmax(1)?;
                     let k = d.row_len();

@@ -22,15 +22,25 @@ impl<'t, T: Scalar> Var<'t, T> {
 
     /// `op(self) * op(other)`, where `op` transposes when its flag is set (no copy is made).
     pub fn matmul_t(self, other: Var<'t, T>, ta: bool, tb: bool) -> Result<Self> {
-        let v = self.tape().with_values2(self.id(), other.id(), |a, b| a.matmul_t(b, ta, tb))?;
-        let op = MatmulOp::Dense { a: self.id(), b: other.id(), ta, tb };
+        let v = self
+            .tape()
+            .with_values2(self.id(), other.id(), |a, b| a.matmul_t(b, ta, tb))?;
+        let op = MatmulOp::Dense {
+            a: self.id(),
+            b: other.id(),
+            ta,
+            tb,
+        };
         Ok(self.tape().push(v, Op::Matmul(op), &[self.id(), other.id()]))
     }
 
     /// `a * self` for a constant sparse matrix `a` (e.g. a mini-batch of LIBSVM rows).
     pub fn sparse_lmul(self, a: &Arc<CsrMatrix<T>>) -> Result<Self> {
         let v = self.tape().with_value(self.id(), |w| a.matmul_dense(w))?;
-        let op = MatmulOp::Sparse { a: Arc::clone(a), b: self.id() };
+        let op = MatmulOp::Sparse {
+            a: Arc::clone(a),
+            b: self.id(),
+        };
         Ok(self.tape().push(v, Op::Matmul(op), &[self.id()]))
     }
 }
@@ -43,11 +53,19 @@ impl<T: Scalar> MatmulOp<T> {
             MatmulOp::Dense { a, b, ta, tb } => {
                 let (av, bv) = (c.x(a), c.x(b));
                 if c.needs(a) {
-                    let da = if ta { bv.matmul_t(g, tb, true)? } else { g.matmul_t(bv, false, !tb)? };
+                    let da = if ta {
+                        bv.matmul_t(g, tb, true)?
+                    } else {
+                        g.matmul_t(bv, false, !tb)?
+                    };
                     out.push((a, da));
                 }
                 if c.needs(b) {
-                    let db = if tb { g.matmul_t(av, true, ta)? } else { av.matmul_t(g, !ta, false)? };
+                    let db = if tb {
+                        g.matmul_t(av, true, ta)?
+                    } else {
+                        av.matmul_t(g, !ta, false)?
+                    };
                     out.push((b, db));
                 }
             }

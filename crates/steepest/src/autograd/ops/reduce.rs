@@ -21,37 +21,57 @@ impl<'t, T: Scalar> Var<'t, T> {
 
     /// Sum of all elements (a scalar).
     pub fn sum_all(self) -> Self {
-        let op = ReduceOp::Sum { x: self.id(), axis: None };
-        self.reduce(op, |t| Ok(Tensor::scalar(t.sum_all()))).expect("sum_all cannot fail")
+        let op = ReduceOp::Sum {
+            x: self.id(),
+            axis: None,
+        };
+        self.reduce(op, |t| Ok(Tensor::scalar(t.sum_all())))
+            .expect("sum_all cannot fail")
     }
 
     /// Mean of all elements (a scalar).
     pub fn mean_all(self) -> Self {
-        let op = ReduceOp::Mean { x: self.id(), axis: None };
-        self.reduce(op, |t| Ok(Tensor::scalar(t.mean_all()))).expect("mean_all cannot fail")
+        let op = ReduceOp::Mean {
+            x: self.id(),
+            axis: None,
+        };
+        self.reduce(op, |t| Ok(Tensor::scalar(t.mean_all())))
+            .expect("mean_all cannot fail")
     }
 
     /// Largest element (a scalar).
     pub fn max_all(self) -> Result<Self> {
-        let op = ReduceOp::Max { x: self.id(), axis: None };
+        let op = ReduceOp::Max {
+            x: self.id(),
+            axis: None,
+        };
         self.reduce(op, |t| t.max_all().map(Tensor::scalar))
     }
 
     /// Sum along `axis`.
     pub fn sum_axis(self, axis: usize, keepdim: bool) -> Result<Self> {
-        let op = ReduceOp::Sum { x: self.id(), axis: Some(axis) };
+        let op = ReduceOp::Sum {
+            x: self.id(),
+            axis: Some(axis),
+        };
         self.reduce(op, |t| t.sum_axis(axis, keepdim))
     }
 
     /// Mean along `axis`.
     pub fn mean_axis(self, axis: usize, keepdim: bool) -> Result<Self> {
-        let op = ReduceOp::Mean { x: self.id(), axis: Some(axis) };
+        let op = ReduceOp::Mean {
+            x: self.id(),
+            axis: Some(axis),
+        };
         self.reduce(op, |t| t.mean_axis(axis, keepdim))
     }
 
     /// Maximum along `axis`.
     pub fn max_axis(self, axis: usize, keepdim: bool) -> Result<Self> {
-        let op = ReduceOp::Max { x: self.id(), axis: Some(axis) };
+        let op = ReduceOp::Max {
+            x: self.id(),
+            axis: Some(axis),
+        };
         self.reduce(op, |t| t.max_axis(axis, keepdim))
     }
 }

@@ -40,16 +40,28 @@ impl<'t, T: Scalar> Var<'t, T> {
     /// The rows at `rows`, in that order (repeats allowed).
     pub fn gather_rows(self, rows: &[usize]) -> Result<Self> {
         let v = self.tape().with_value(self.id(), |t| t.gather_rows(rows))?;
-        let op = ShapeOp::Gather { x: self.id(), rows: rows.to_vec() };
+        let op = ShapeOp::Gather {
+            x: self.id(),
+            rows: rows.to_vec(),
+        };
         Ok(self.shaped(op, &[self.id()], v))
     }
 
     /// Concatenation of `parts` (at least one) along `axis`.
     pub fn concat(parts: &[Var<'t, T>], axis: usize) -> Result<Self> {
-        let first = *parts.first().ok_or_else(|| crate::Error::invalid("concat", "nothing to concatenate"))?;
+        let first = *parts
+            .first()
+            .ok_or_else(|| crate::Error::invalid("concat", "nothing to concatenate"))?;
         let ids: Vec<usize> = parts.iter().map(|p| p.id()).collect();
         let v = first.tape().with_many(&ids, |vals| Tensor::concat(vals, axis))?;
-        Ok(first.shaped(ShapeOp::Concat { parts: ids.clone(), axis }, &ids, v))
+        Ok(first.shaped(
+            ShapeOp::Concat {
+                parts: ids.clone(),
+                axis,
+            },
+            &ids,
+            v,
+        ))
     }
 }
 
@@ -70,7 +82,10 @@ impl ShapeOp {
                 let w = out.row_len();
                 for (k, &r) in rows.iter().enumerate() {
                     let src = g.row(k);
-                    out.data_mut()[r * w..(r + 1) * w].iter_mut().zip(src).for_each(|(o, &s)| *o += s);
+                    out.data_mut()[r * w..(r + 1) * w]
+                        .iter_mut()
+                        .zip(src)
+                        .for_each(|(o, &s)| *o += s);
                 }
                 vec![(*x, out)]
             }

@@ -33,13 +33,16 @@ impl<'t, T: Scalar> Var<'t, T> {
 
     /// Log-sum-exp along `axis`.
     pub fn logsumexp(self, axis: usize, keepdim: bool) -> Result<Self> {
-        self.softmax_family(SoftmaxOp::LogSumExp { x: self.id(), axis }, |t| t.logsumexp(axis, keepdim))
+        self.softmax_family(SoftmaxOp::LogSumExp { x: self.id(), axis }, |t| {
+            t.logsumexp(axis, keepdim)
+        })
     }
 }
 
 impl SoftmaxOp {
     pub(crate) fn backward<T: Scalar>(&self, c: &Ctx<'_, T>) -> Contributions<T> {
-        let (SoftmaxOp::Softmax { x, axis } | SoftmaxOp::LogSoftmax { x, axis } | SoftmaxOp::LogSumExp { x, axis, .. }) = *self;
+        let (SoftmaxOp::Softmax { x, axis } | SoftmaxOp::LogSoftmax { x, axis } | SoftmaxOp::LogSumExp { x, axis, .. }) =
+            *self;
         if !c.needs(x) {
             return Ok(vec![]);
         }

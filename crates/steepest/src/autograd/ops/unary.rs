@@ -30,6 +30,8 @@ enum Kind<T> {
     Clamp(T, T),
 }
 
+// The arithmetic returns `Result` (shapes are checked), so it cannot be `std::ops`.
+#[allow(clippy::should_implement_trait)]
 impl<'t, T: Scalar> Var<'t, T> {
     fn unary(self, kind: Kind<T>, f: impl FnOnce(&Tensor<T>) -> Tensor<T>) -> Var<'t, T> {
         let v = self.tape().with_value(self.id(), f);
@@ -113,7 +115,13 @@ impl<T: Scalar> UnaryOp<T> {
         let one = T::one();
         // dy/dx as a function of (x, y).
         let d = |f: &dyn Fn(T, T) -> T| -> Tensor<T> {
-            let data = x.data().iter().zip(y.data()).zip(c.g.data()).map(|((&x, &y), &g)| g * f(x, y)).collect();
+            let data = x
+                .data()
+                .iter()
+                .zip(y.data())
+                .zip(c.g.data())
+                .map(|((&x, &y), &g)| g * f(x, y))
+                .collect();
             Tensor::from_parts(x.shape().to_vec(), data)
         };
         let grad = match self.kind {
