@@ -32,6 +32,8 @@
 
 pub mod autograd;
 pub mod error;
+pub mod nn;
+pub mod optim;
 pub mod tensor;
 
 pub use error::{Error, Result};

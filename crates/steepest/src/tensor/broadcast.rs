@@ -203,7 +203,7 @@ impl<T: Scalar> Tensor<T> {
         }
         let n: usize = shape.iter().product();
         let mut acc = vec![T::zero(); n];
-        if n > 0 && self.shape.ends_with(trim_ones(shape)) && n == trim_ones(shape).iter().product() {
+        if n > 0 && self.shape.ends_with(trim_ones(shape)) && n == trim_ones(shape).iter().product::<usize>() {
             for chunk in self.data.chunks(n) {
                 acc.iter_mut().zip(chunk).for_each(|(a, &v)| *a += v);
             }

@@ -1,0 +1,118 @@
+//! Optimizers: the update step of gradient descent and everything around it.
+//!
+//! * [`Optimizer`]: the object-safe interface the training loop drives. [`RuleOptimizer`] gives
+//!   one to any per-parameter [`UpdateRule`] (SGD, Adam, ...; one rule per file under `rules/`)
+//!   and adds parameter groups, a step count and saved state **by parameter name**.
+//! * Closure-based, full-batch methods: [`Lbfgs`] (strong-Wolfe line search) and
+//!   [`ArmijoGd`] (backtracking line search).
+//! * [`schedule`]: resumable, composable learning-rate schedules.
+//! * Around the step: [`clip_grad_norm`], [`clip_grad_value`], [`GradAccumulator`],
+//!   [`Averager`] (Polyak-Ruppert and EMA).
+//! * Learning-rate sensitivity: [`lr_range_test`]. Local minima: [`multi_start`] and the classic
+//!   surfaces of [`test_functions`].
+//!
+//! Hyper-parameter names and defaults follow `torch.optim`; each rule's doc comment states its
+//! formula, its reference and any deviation.
+//!
+//! ```
+//! use steepest::nn::ParamStore;
+//! use steepest::optim::{rules::Sgd, Optimizer, RuleOptimizer};
+//! use steepest::Tensor;
+//! let mut params = ParamStore::<f64>::new();
+//! params.insert("w", Tensor::from_vec(vec![1.0, -2.0]));
+//! let mut grads = ParamStore::new();
+//! grads.insert("w", Tensor::from_vec(vec![0.5, 0.5]));
+//! let mut opt = RuleOptimizer::new(Sgd { lr: 0.1, ..Sgd::default() })?;
+//! opt.step(&mut params, &grads)?;
+//! assert_eq!(params.get("w").unwrap().data(), &[0.95, -2.05]);
+//! # Ok::<(), steepest::Error>(())
+//! ```
+
+mod accumulate;
+mod armijo;
+mod averaging;
+mod clip;
+mod lbfgs;
+mod line_search;
+mod lr_finder;
+mod multistart;
+mod rule_optimizer;
+pub mod rules;
+pub mod schedule;
+pub mod test_functions;
+
+pub use accumulate::GradAccumulator;
+pub use armijo::ArmijoGd;
+pub use averaging::{Averager, Averaging};
+pub use clip::{clip_grad_norm, clip_grad_value};
+pub use lbfgs::Lbfgs;
+pub use line_search::{strong_wolfe, WolfePoint};
+pub use lr_finder::{lr_range_test, LrFinderConfig, LrFinderResult};
+pub use multistart::{multi_start, MultiStartResult};
+pub use rule_optimizer::{ParamGroup, RuleOptimizer, StepCtx, UpdateRule};
+
+use crate::error::Result;
+use crate::nn::ParamStore;
+use crate::tensor::Scalar;
+
+/// A gradient-descent optimizer driven one step at a time with precomputed gradients.
+pub trait Optimizer<T: Scalar>: Send {
+    /// Short name, as written in configs (`"sgd"`, `"adam"`, ...).
+    fn name(&self) -> &'static str;
+
+    /// One update of `params` against `grads` (matched by name; a parameter without a gradient
+    /// is left alone). `loss` is the current loss, which some rules (the Polyak step size) need.
+    fn step_with_loss(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, loss: Option<f64>) -> Result<()>;
+
+    /// One update without a loss value.
+    fn step(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>) -> Result<()> {
+        self.step_with_loss(params, grads, None)
+    }
+
+    /// The base learning rate (what schedules set).
+    fn lr(&self) -> f64;
+
+    /// Sets the base learning rate.
+    fn set_lr(&mut self, lr: f64);
+
+    /// Sets the momentum-like coefficient that one-cycle schedules cycle (SGD's `momentum`,
+    /// Adam's `beta1`), where the rule has one.
+    fn set_momentum(&mut self, _momentum: f64) {}
+
+    /// Hyper-parameters as JSON (PyTorch names).
+    fn hyperparameters(&self) -> serde_json::Value;
+
+    /// The full state (per-parameter buffers and step counts, by parameter name) as JSON.
+    fn state(&self) -> Result<serde_json::Value>;
+
+    /// Restores a state saved by [`Optimizer::state`]. Entries for parameters that `params` does
+    /// not hold are kept (they may return); an entry whose shape differs from the parameter of
+    /// that name is an error.
+    fn load_state(&mut self, state: &serde_json::Value, params: &ParamStore<T>) -> Result<()>;
+
+    /// The parameters to evaluate or predict with. The same as `params` for every rule but the
+    /// schedule-free ones, whose gradient is taken at a point other than their iterate.
+    fn eval_params(&self, params: &ParamStore<T>) -> ParamStore<T> {
+        params.clone()
+    }
+}
+
+/// A full-batch optimizer that evaluates the loss itself, through a closure returning the loss
+/// and gradients at given parameters (L-BFGS, Armijo line-search gradient descent).
+pub trait LineSearchOptimizer<T: Scalar>: Send {
+    /// Short name.
+    fn name(&self) -> &'static str;
+
+    /// One step (L-BFGS: up to `max_iter` iterations); returns the loss at the new parameters.
+    fn step(
+        &mut self,
+        params: &mut ParamStore<T>,
+        f: &mut dyn FnMut(&ParamStore<T>) -> Result<(f64, ParamStore<T>)>,
+    ) -> Result<f64>;
+
+    /// The state carried between steps, as JSON.
+    fn state(&self) -> Result<serde_json::Value>;
+
+    /// Restores a state saved by [`LineSearchOptimizer::state`], checked against `params`.
+    fn load_state(&mut self, state: &serde_json::Value, params: &ParamStore<T>) -> Result<()>;
+}

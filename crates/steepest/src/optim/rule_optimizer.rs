@@ -1,0 +1,245 @@
+//! The generic optimizer: a per-parameter update rule, parameter groups, and state by name.
+
+use super::Optimizer;
+use crate::error::{Error, Result};
+use crate::nn::ParamStore;
+use crate::tensor::Scalar;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a rule needs to know about the step it is taking, beyond the parameter itself.
+#[derive(Clone, Copy, Debug)]
+pub struct StepCtx {
+    /// 1-based number of this step for this parameter (PyTorch's `state["step"]`).
+    pub step: u64,
+    /// Learning rate for this parameter's group.
+    pub lr: f64,
+    /// Weight decay for this parameter's group.
+    pub weight_decay: f64,
+    /// The loss at the current parameters, when the caller gave it.
+    pub loss: Option<f64>,
+    /// Euclidean norm of all gradients together.
+    pub grad_norm: f64,
+}
+
+/// One update rule applied to each parameter separately.
+pub trait UpdateRule<T: Scalar>: Clone + Send + Serialize + 'static {
+    /// This rule's buffers for one parameter (lazily filled on its first step).
+    type State: Default + Clone + Send + Serialize + DeserializeOwned;
+    /// Short name (`"adam"`).
+    fn name(&self) -> &'static str;
+    /// The learning rate hyper-parameter.
+    fn lr(&self) -> f64;
+    /// Sets the learning rate.
+    fn set_lr(&mut self, lr: f64);
+    /// The weight-decay hyper-parameter.
+    fn weight_decay(&self) -> f64;
+    /// Sets the coefficient one-cycle schedules cycle, if the rule has one.
+    fn set_momentum(&mut self, _momentum: f64) {}
+    /// Rejects hyper-parameters outside their valid range.
+    fn validate(&self) -> Result<()>;
+    /// Updates `p` in place from `g` (same length, parameter of `shape`).
+    fn update(&self, c: &StepCtx, shape: &[usize], p: &mut [T], g: &[T], s: &mut Self::State) -> Result<()>;
+    /// The evaluation point, for rules whose iterate is not it (schedule-free).
+    fn eval_point(&self, _p: &[T], _s: &Self::State) -> Option<Vec<T>> {
+        None
+    }
+}
+
+/// Parameters picked by a predicate on `(name, shape)`, with their own learning-rate factor and
+/// weight decay. The first group that matches a parameter wins; others use the rule's values.
+pub struct ParamGroup {
+    /// A label for messages.
+    pub label: String,
+    matcher: Box<dyn Fn(&str, &[usize]) -> bool + Send>,
+    /// Multiplies the base learning rate.
+    pub lr_factor: f64,
+    /// Replaces the rule's weight decay when set.
+    pub weight_decay: Option<f64>,
+}
+
+impl ParamGroup {
+    /// A group of the parameters for which `matcher(name, shape)` holds.
+    pub fn new(label: impl Into<String>, matcher: impl Fn(&str, &[usize]) -> bool + Send + 'static) -> Self {
+        Self {
+            label: label.into(),
+            matcher: Box::new(matcher),
+            lr_factor: 1.0,
+            weight_decay: None,
+        }
+    }
+
+    /// Sets the learning-rate factor.
+    pub fn lr_factor(mut self, f: f64) -> Self {
+        self.lr_factor = f;
+        self
+    }
+
+    /// Sets the weight decay.
+    pub fn weight_decay(mut self, wd: f64) -> Self {
+        self.weight_decay = Some(wd);
+        self
+    }
+
+    /// The common case: biases and every other parameter with fewer than two dimensions get no
+    /// weight decay.
+    pub fn no_decay_on_biases_and_1d() -> Self {
+        Self::new("no_decay", |name, shape| shape.len() < 2 || name.ends_with("bias")).weight_decay(0.0)
+    }
+
+    fn matches(&self, name: &str, shape: &[usize]) -> bool {
+        (self.matcher)(name, shape)
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct Record<S> {
+    shape: Vec<usize>,
+    step: u64,
+    state: S,
+}
+
+/// An [`Optimizer`] from an [`UpdateRule`]: keeps one state record per parameter name.
+pub struct RuleOptimizer<T: Scalar, R: UpdateRule<T>> {
+    rule: R,
+    groups: Vec<ParamGroup>,
+    records: BTreeMap<String, Record<R::State>>,
+}
+
+impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
+    /// Validates the rule's hyper-parameters and wraps it.
+    pub fn new(rule: R) -> Result<Self> {
+        rule.validate()?;
+        Ok(Self {
+            rule,
+            groups: Vec::new(),
+            records: BTreeMap::new(),
+        })
+    }
+
+    /// Adds a parameter group (checked in the order added).
+    pub fn with_group(mut self, group: ParamGroup) -> Self {
+        self.groups.push(group);
+        self
+    }
+
+    /// The rule.
+    pub fn rule(&self) -> &R {
+        &self.rule
+    }
+
+    /// Number of steps taken for parameter `name`.
+    pub fn steps_of(&self, name: &str) -> u64 {
+        self.records.get(name).map_or(0, |r| r.step)
+    }
+}
+
+fn shape_error(name: &str, state: &[usize], param: &[usize]) -> Error {
+    Error::format(
+        "optimizer state",
+        format!("state for '{name}' has shape {state:?} but the parameter has shape {param:?}"),
+    )
+}
+
+impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
+    fn name(&self) -> &'static str {
+        self.rule.name()
+    }
+
+    fn step_with_loss(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, loss: Option<f64>) -> Result<()> {
+        let grad_norm = grads.global_norm();
+        let base_lr = self.rule.lr();
+        for (name, p) in params.iter_mut() {
+            let Some(g) = grads.get(name) else { continue };
+            if g.shape() != p.shape() {
+                return Err(Error::shapes("optimizer step (gradient vs parameter)", g.shape(), p.shape()));
+            }
+            let rec = self.records.entry(name.to_string()).or_insert_with(|| Record {
+                shape: p.shape().to_vec(),
+                step: 0,
+                state: R::State::default(),
+            });
+            if rec.shape != p.shape() {
+                return Err(shape_error(name, &rec.shape, p.shape()));
+            }
+            let group = self.groups.iter().find(|gr| gr.matches(name, p.shape()));
+            let ctx = StepCtx {
+                step: rec.step + 1,
+                lr: base_lr * group.map_or(1.0, |gr| gr.lr_factor),
+                weight_decay: group.and_then(|gr| gr.weight_decay).unwrap_or(self.rule.weight_decay()),
+                loss,
+                grad_norm,
+            };
+            let shape = p.shape().to_vec();
+            self.rule.update(&ctx, &shape, p.data_mut(), g.data(), &mut rec.state)?;
+            rec.step += 1;
+        }
+        Ok(())
+    }
+
+    fn lr(&self) -> f64 {
+        self.rule.lr()
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.rule.set_lr(lr);
+    }
+
+    fn set_momentum(&mut self, momentum: f64) {
+        self.rule.set_momentum(momentum);
+    }
+
+    fn hyperparameters(&self) -> serde_json::Value {
+        serde_json::to_value(&self.rule).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn state(&self) -> Result<serde_json::Value> {
+        let params = serde_json::to_value(&self.records).map_err(|e| Error::format("optimizer state", e.to_string()))?;
+        Ok(serde_json::json!({
+            "optimizer": self.rule.name(),
+            "dtype": T::DTYPE,
+            "hyperparameters": self.hyperparameters(),
+            "params": params,
+        }))
+    }
+
+    fn load_state(&mut self, state: &serde_json::Value, params: &ParamStore<T>) -> Result<()> {
+        let what = "optimizer state";
+        let name = state.get("optimizer").and_then(|v| v.as_str()).unwrap_or("?");
+        if name != self.rule.name() {
+            return Err(Error::format(what, format!("saved by '{name}', loading into '{}'", self.rule.name())));
+        }
+        let dtype = state.get("dtype").and_then(|v| v.as_str()).unwrap_or("?");
+        if dtype != T::DTYPE {
+            return Err(Error::format(what, format!("saved as {dtype}, loading as {}", T::DTYPE)));
+        }
+        let recs: BTreeMap<String, Record<R::State>> = state
+            .get("params")
+            .cloned()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| Error::format(what, e.to_string()))?
+            .ok_or_else(|| Error::format(what, "no 'params' entry"))?;
+        for (n, r) in &recs {
+            if let Some(p) = params.get(n) {
+                if p.shape() != r.shape.as_slice() {
+                    return Err(shape_error(n, &r.shape, p.shape()));
+                }
+            }
+        }
+        self.records = recs;
+        Ok(())
+    }
+
+    fn eval_params(&self, params: &ParamStore<T>) -> ParamStore<T> {
+        let mut out = params.clone();
+        for (name, p) in out.iter_mut() {
+            if let Some(rec) = self.records.get(name) {
+                if let Some(x) = self.rule.eval_point(p.data(), &rec.state) {
+                    p.data_mut().copy_from_slice(&x);
+                }
+            }
+        }
+        out
+    }
+}

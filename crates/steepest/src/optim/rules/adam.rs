@@ -1,0 +1,128 @@
+//! Adam (and the shared arithmetic of AdamW).
+
+use super::{check_common, check_range, effective_grad, ensure, lr_and_decay};
+use crate::error::Result;
+use crate::optim::{StepCtx, UpdateRule};
+use crate::tensor::Scalar;
+use serde::{Deserialize, Serialize};
+
+/// Adam, as `torch.optim.Adam` (defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8,
+/// weight_decay 0, amsgrad false).
+///
+/// g <- g + wd p (coupled; or p <- p (1 - lr wd) first when `decoupled_weight_decay`, which is
+/// AdamW); m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2; m^ = m / (1 - b1^t);
+/// v^ = v / (1 - b2^t), or with AMSGrad v_max <- max(v_max, v) and v^ = v_max / (1 - b2^t);
+/// p <- p - lr m^ / (sqrt(v^) + eps).
+///
+/// References: Kingma and Ba (2015), "Adam: a method for stochastic optimization"; Reddi, Kale and
+/// Kumar (2018), "On the convergence of Adam and beyond" (AMSGrad).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Adam {
+    /// Learning rate.
+    pub lr: f64,
+    /// (b1, b2): decay of the first and second moment estimates.
+    pub betas: (f64, f64),
+    /// Term added to the denominator.
+    pub eps: f64,
+    /// Weight decay (coupled L2 unless `decoupled_weight_decay`).
+    pub weight_decay: f64,
+    /// Keep the running maximum of v (AMSGrad).
+    pub amsgrad: bool,
+    /// Decay the weights directly (AdamW) instead of adding to the gradient.
+    pub decoupled_weight_decay: bool,
+    /// Ascend instead of descend.
+    pub maximize: bool,
+}
+
+impl Default for Adam {
+    fn default() -> Self {
+        Self {
+            lr: 1e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            amsgrad: false,
+            decoupled_weight_decay: false,
+            maximize: false,
+        }
+    }
+}
+
+/// Adam's per-parameter state.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AdamState<T> {
+    /// First moment m.
+    pub exp_avg: Vec<T>,
+    /// Second moment v.
+    pub exp_avg_sq: Vec<T>,
+    /// Running maximum of v (AMSGrad only).
+    pub max_exp_avg_sq: Vec<T>,
+}
+
+impl Adam {
+    pub(crate) fn check(&self, op: &'static str) -> Result<()> {
+        check_common(op, self.lr, self.weight_decay, self.eps)?;
+        check_range(op, "beta1", self.betas.0, 0.0, 1.0, false)?;
+        check_range(op, "beta2", self.betas.1, 0.0, 1.0, false)
+    }
+
+    /// The Adam step on one parameter (shared by AdamW and Muon's fallback).
+    pub(crate) fn apply<T: Scalar>(&self, c: &StepCtx, p: &mut [T], g: &[T], s: &mut AdamState<T>) {
+        let n = p.len();
+        ensure(&mut s.exp_avg, n, T::zero());
+        ensure(&mut s.exp_avg_sq, n, T::zero());
+        if self.amsgrad {
+            ensure(&mut s.max_exp_avg_sq, n, T::zero());
+        }
+        let t = c.step as i32;
+        let (b1, b2) = self.betas;
+        let bc1 = T::of(1.0 - b1.powi(t));
+        let bc2 = T::of(1.0 - b2.powi(t));
+        let (lr, eps, one) = (T::of(c.lr), T::of(self.eps), T::one());
+        let (b1, b2) = (T::of(b1), T::of(b2));
+        let (coupled, decay) = if self.decoupled_weight_decay {
+            (T::zero(), one - lr * T::of(c.weight_decay))
+        } else {
+            (T::of(c.weight_decay), one)
+        };
+        for i in 0..n {
+            let g = effective_grad(g[i], p[i], coupled, self.maximize);
+            p[i] *= decay;
+            let m = &mut s.exp_avg[i];
+            *m = b1 * *m + (one - b1) * g;
+            let v = &mut s.exp_avg_sq[i];
+            *v = b2 * *v + (one - b2) * g * g;
+            let v_used = if self.amsgrad {
+                let vm = &mut s.max_exp_avg_sq[i];
+                *vm = vm.max(*v);
+                *vm
+            } else {
+                *v
+            };
+            p[i] -= lr * (*m / bc1) / ((v_used / bc2).sqrt() + eps);
+        }
+    }
+}
+
+impl<T: Scalar> UpdateRule<T> for Adam {
+    type State = AdamState<T>;
+    fn name(&self) -> &'static str {
+        if self.decoupled_weight_decay {
+            "adamw"
+        } else {
+            "adam"
+        }
+    }
+    lr_and_decay!();
+    fn set_momentum(&mut self, momentum: f64) {
+        self.betas.0 = momentum;
+    }
+    fn validate(&self) -> Result<()> {
+        self.check("adam")
+    }
+    fn update(&self, c: &StepCtx, _shape: &[usize], p: &mut [T], g: &[T], s: &mut AdamState<T>) -> Result<()> {
+        self.apply(c, p, g, s);
+        Ok(())
+    }
+}

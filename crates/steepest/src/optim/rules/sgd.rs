@@ -1,0 +1,93 @@
+//! Stochastic gradient descent with momentum, dampening, Nesterov and coupled weight decay.
+
+use super::{check_common, check_range, effective_grad, lr_and_decay};
+use crate::error::{Error, Result};
+use crate::optim::{StepCtx, UpdateRule};
+use crate::tensor::Scalar;
+use serde::{Deserialize, Serialize};
+
+/// SGD, as `torch.optim.SGD` (defaults: lr 1e-3, momentum 0, dampening 0, weight_decay 0,
+/// nesterov false, maximize false). With momentum 0 and the whole data set as the batch this is
+/// plain (full-batch) gradient descent.
+///
+/// g <- g + wd p; if momentum mu != 0: b <- g at t = 1, else b <- mu b + (1 - dampening) g;
+/// g <- g + mu b (Nesterov) or g <- b; then p <- p - lr g.
+///
+/// References: Robbins and Monro (1951); Polyak (1964) heavy ball; Sutskever et al. (2013) for
+/// the Nesterov form used by PyTorch.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Sgd {
+    /// Learning rate.
+    pub lr: f64,
+    /// Momentum factor mu.
+    pub momentum: f64,
+    /// Dampening of the gradient in the momentum buffer.
+    pub dampening: f64,
+    /// Coupled L2 penalty added to the gradient.
+    pub weight_decay: f64,
+    /// Nesterov momentum (needs momentum > 0 and dampening 0).
+    pub nesterov: bool,
+    /// Ascend instead of descend.
+    pub maximize: bool,
+}
+
+impl Default for Sgd {
+    fn default() -> Self {
+        Self { lr: 1e-3, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, maximize: false }
+    }
+}
+
+impl Sgd {
+    /// Plain gradient descent with learning rate `lr`.
+    pub fn plain(lr: f64) -> Self {
+        Self { lr, ..Self::default() }
+    }
+}
+
+/// SGD's per-parameter state.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SgdState<T> {
+    /// The momentum buffer b (empty until the first step with momentum).
+    pub momentum_buffer: Vec<T>,
+}
+
+impl<T: Scalar> UpdateRule<T> for Sgd {
+    type State = SgdState<T>;
+    fn name(&self) -> &'static str {
+        "sgd"
+    }
+    lr_and_decay!();
+    fn set_momentum(&mut self, momentum: f64) {
+        self.momentum = momentum;
+    }
+    fn validate(&self) -> Result<()> {
+        check_common("sgd", self.lr, self.weight_decay, 0.0)?;
+        check_range("sgd", "momentum", self.momentum, 0.0, 1.0, true)?;
+        check_range("sgd", "dampening", self.dampening, 0.0, 1.0, true)?;
+        if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
+            return Err(Error::invalid("sgd", "nesterov needs momentum > 0 and dampening 0"));
+        }
+        Ok(())
+    }
+    fn update(&self, c: &StepCtx, _shape: &[usize], p: &mut [T], g: &[T], s: &mut SgdState<T>) -> Result<()> {
+        let (lr, wd, mu, damp) = (T::of(c.lr), T::of(c.weight_decay), T::of(self.momentum), T::of(self.dampening));
+        if self.momentum == 0.0 {
+            for (p, &g) in p.iter_mut().zip(g) {
+                *p -= lr * effective_grad(g, *p, wd, self.maximize);
+            }
+            return Ok(());
+        }
+        let first = s.momentum_buffer.len() != p.len();
+        if first {
+            s.momentum_buffer = vec![T::zero(); p.len()];
+        }
+        for ((p, &g), b) in p.iter_mut().zip(g).zip(s.momentum_buffer.iter_mut()) {
+            let g = effective_grad(g, *p, wd, self.maximize);
+            *b = if first { g } else { mu * *b + (T::one() - damp) * g };
+            let d = if self.nesterov { g + mu * *b } else { *b };
+            *p -= lr * d;
+        }
+        Ok(())
+    }
+}
