@@ -16,7 +16,8 @@ use std::collections::VecDeque;
 /// Each iteration: d = -H g by the two-loop recursion over the stored pairs
 /// (s_i = x_{i+1} - x_i, y_i = g_{i+1} - g_i) with H_0 = (s^T y / y^T y) I from the latest pair
 /// (d = -g with no pairs); step length t by [`strong_wolfe`] (c1 1e-4, c2 0.9) from
-/// t = lr (t = lr min(1, 1 / ||g||_1) on the very first iteration); a pair is stored only when
+/// t = lr (t = lr min(1, 1 / ||g||_1) on the very first iteration), at most 25 evaluations per
+/// search; a pair is stored only when
 /// y^T s > 1e-10. One [`LineSearchOptimizer::step`] runs up to `max_iter` iterations and stops
 /// early when max |g| <= tolerance_grad, or max |t d| or the change in loss is below
 /// tolerance_change, or `max_eval` evaluations were spent.
@@ -40,8 +41,9 @@ pub struct Lbfgs {
     pub history_size: usize,
     /// Use the strong-Wolfe line search.
     pub line_search: bool,
+    /// Curvature pairs and counters carried between steps (saved by `state`).
     #[serde(skip)]
-    state: LbfgsState,
+    pub state: LbfgsState,
 }
 
 impl Default for Lbfgs {
@@ -67,6 +69,10 @@ pub struct LbfgsState {
     n_iter: u64,
     func_evals: u64,
 }
+
+/// Evaluations one line search may spend (PyTorch's `max_ls`); `max_eval` is checked between
+/// iterations, as PyTorch does.
+const MAX_LINE_SEARCH_EVALS: usize = 25;
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
@@ -179,7 +185,7 @@ impl<T: Scalar> LineSearchOptimizer<T> for Lbfgs {
                     last = Some((t, gl));
                     Ok((fl, dphi))
                 };
-                let wp = strong_wolfe(&mut trial, loss, gtd, t0, 1e-4, 0.9, (max_eval - evals).max(1))?;
+                let wp = strong_wolfe(&mut trial, loss, gtd, t0, 1e-4, 0.9, MAX_LINE_SEARCH_EVALS)?;
                 let g_new = match last {
                     Some((lt, gl)) if lt == wp.t => gl,
                     _ => {

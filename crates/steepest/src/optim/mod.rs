@@ -45,7 +45,7 @@ pub use accumulate::GradAccumulator;
 pub use armijo::ArmijoGd;
 pub use averaging::{Averager, Averaging};
 pub use clip::{clip_grad_norm, clip_grad_value};
-pub use lbfgs::Lbfgs;
+pub use lbfgs::{Lbfgs, LbfgsState};
 pub use line_search::{strong_wolfe, WolfePoint};
 pub use lr_finder::{lr_range_test, LrFinderConfig, LrFinderResult};
 pub use multistart::{multi_start, MultiStartResult};

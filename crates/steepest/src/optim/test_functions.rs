@@ -7,6 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
+use crate::optim::schedule::Schedule;
 use crate::optim::{LineSearchOptimizer, Optimizer};
 use crate::tensor::Tensor;
 use std::f64::consts::{E, PI};
@@ -319,7 +320,8 @@ pub struct Trajectory {
     pub points: Vec<Vec<f64>>,
     /// f at each iterate.
     pub values: Vec<f64>,
-    /// Steps until f - f* fell to the tolerance (`None` if it never did).
+    /// The first step from which f - f* stayed within the tolerance to the end of the run
+    /// (`None` if the last iterate is outside it).
     pub steps_to_tol: Option<usize>,
 }
 
@@ -340,18 +342,23 @@ fn record(f: &dyn TestFunction, tr: &mut Trajectory, x: Vec<f64>, tol: f64) -> b
     let v = f.value(&x);
     tr.points.push(x);
     tr.values.push(v);
-    if tr.steps_to_tol.is_none() && v - f.minimum() <= tol {
-        tr.steps_to_tol = Some(tr.points.len() - 1);
+    let within = v - f.minimum() <= tol;
+    match (within, tr.steps_to_tol) {
+        (true, None) => tr.steps_to_tol = Some(tr.points.len() - 1),
+        (false, Some(_)) => tr.steps_to_tol = None,
+        _ => {}
     }
     !v.is_finite()
 }
 
 /// Runs `steps` steps of `opt` on `f` from `start`, recording every iterate (the evaluation
-/// point, for schedule-free rules) and the first step at which f - f* <= `tol`. Stops early if
-/// the value stops being finite.
+/// point, for schedule-free rules) and the first step at which f - f* <= `tol`. A schedule,
+/// when given, sets the learning rate (and momentum, where it cycles one) before each step.
+/// Stops early if the value stops being finite.
 pub fn run_optimizer(
     f: &dyn TestFunction,
     opt: &mut dyn Optimizer<f64>,
+    mut schedule: Option<&mut dyn Schedule>,
     start: &[f64],
     steps: usize,
     tol: f64,
@@ -360,6 +367,13 @@ pub fn run_optimizer(
     let mut p = as_params(start);
     record(f, &mut tr, start.to_vec(), tol);
     for _ in 0..steps {
+        if let Some(s) = schedule.as_deref_mut() {
+            opt.set_lr(s.lr());
+            if let Some(m) = s.momentum() {
+                opt.set_momentum(m);
+            }
+            s.step(None);
+        }
         let x = p.get("x").map(|t| t.data().to_vec()).unwrap_or_default();
         let g = as_params(&f.gradient(&x));
         if opt.step_with_loss(&mut p, &g, Some(f.value(&x))).is_err() {
