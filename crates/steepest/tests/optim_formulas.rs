@@ -57,7 +57,10 @@ fn assert_same(name: &str, got: Vec<Vec<f64>>, want: Vec<Vec<f64>>) {
         }
     }
     // The iterates must move, or the comparison proves nothing.
-    assert!(want.last().unwrap().iter().zip(P0).any(|(a, b)| (a - b).abs() > 1e-3), "{name} did not move");
+    assert!(
+        want.last().unwrap().iter().zip(P0).any(|(a, b)| (a - b).abs() > 1e-3),
+        "{name} did not move"
+    );
 }
 
 #[test]
@@ -68,7 +71,15 @@ fn sgd_plain_and_coupled_weight_decay() {
             p[i] -= lr * (g[i] + wd * p[i]);
         }
     });
-    assert_same("sgd", implementation(Sgd { lr, weight_decay: wd, ..Sgd::default() }), want);
+    assert_same(
+        "sgd",
+        implementation(Sgd {
+            lr,
+            weight_decay: wd,
+            ..Sgd::default()
+        }),
+        want,
+    );
 }
 
 #[test]
@@ -81,7 +92,16 @@ fn sgd_momentum_with_dampening() {
             p[i] -= lr * b[i];
         }
     });
-    assert_same("sgd momentum+dampening", implementation(Sgd { lr, momentum: mu, dampening: damp, ..Sgd::default() }), want);
+    assert_same(
+        "sgd momentum+dampening",
+        implementation(Sgd {
+            lr,
+            momentum: mu,
+            dampening: damp,
+            ..Sgd::default()
+        }),
+        want,
+    );
 }
 
 #[test]
@@ -95,7 +115,13 @@ fn sgd_nesterov_with_weight_decay() {
             p[i] -= lr * (g + mu * b[i]);
         }
     });
-    let rule = Sgd { lr, momentum: mu, nesterov: true, weight_decay: wd, ..Sgd::default() };
+    let rule = Sgd {
+        lr,
+        momentum: mu,
+        nesterov: true,
+        weight_decay: wd,
+        ..Sgd::default()
+    };
     assert_same("sgd nesterov", implementation(rule), want);
 }
 
@@ -111,7 +137,13 @@ fn adagrad_with_lr_decay_and_initial_accumulator() {
             p[i] -= clr * g / (s[i].sqrt() + eps);
         }
     });
-    let rule = Adagrad { lr, lr_decay: decay, initial_accumulator_value: init, weight_decay: wd, ..Adagrad::default() };
+    let rule = Adagrad {
+        lr,
+        lr_decay: decay,
+        initial_accumulator_value: init,
+        weight_decay: wd,
+        ..Adagrad::default()
+    };
     assert_same("adagrad", implementation(rule), want);
 }
 
@@ -125,7 +157,14 @@ fn rmsprop_plain() {
             p[i] -= lr * g[i] / (v[i].sqrt() + eps);
         }
     });
-    assert_same("rmsprop", implementation(RmsProp { lr, ..RmsProp::default() }), want);
+    assert_same(
+        "rmsprop",
+        implementation(RmsProp {
+            lr,
+            ..RmsProp::default()
+        }),
+        want,
+    );
 }
 
 #[test]
@@ -142,7 +181,14 @@ fn rmsprop_centered_with_momentum_and_weight_decay() {
             p[i] -= lr * b[i];
         }
     });
-    let rule = RmsProp { lr, alpha, centered: true, momentum: mu, weight_decay: wd, ..RmsProp::default() };
+    let rule = RmsProp {
+        lr,
+        alpha,
+        centered: true,
+        momentum: mu,
+        weight_decay: wd,
+        ..RmsProp::default()
+    };
     assert_same("rmsprop centered", implementation(rule), want);
 }
 
@@ -159,7 +205,14 @@ fn adadelta() {
             p[i] -= lr * dx;
         }
     });
-    assert_same("adadelta", implementation(Adadelta { weight_decay: wd, ..Adadelta::default() }), want);
+    assert_same(
+        "adadelta",
+        implementation(Adadelta {
+            weight_decay: wd,
+            ..Adadelta::default()
+        }),
+        want,
+    );
 }
 
 /// Adam's documented step, parameterized by the variants.
@@ -186,20 +239,59 @@ fn adam_reference(lr: f64, b1: f64, b2: f64, eps: f64, wd: f64, decoupled: bool,
 #[test]
 fn adam_plain_amsgrad_and_coupled_decay() {
     let lr = 0.1;
-    assert_same("adam", implementation(Adam { lr, ..Adam::default() }), adam_reference(lr, 0.9, 0.999, 1e-8, 0.0, false, false));
-    let rule = Adam { lr, betas: (0.8, 0.9), amsgrad: true, ..Adam::default() };
-    assert_same("adam amsgrad", implementation(rule), adam_reference(lr, 0.8, 0.9, 1e-8, 0.0, false, true));
-    let rule = Adam { lr, weight_decay: 0.1, ..Adam::default() };
-    assert_same("adam coupled wd", implementation(rule), adam_reference(lr, 0.9, 0.999, 1e-8, 0.1, false, false));
+    assert_same(
+        "adam",
+        implementation(Adam { lr, ..Adam::default() }),
+        adam_reference(lr, 0.9, 0.999, 1e-8, 0.0, false, false),
+    );
+    let rule = Adam {
+        lr,
+        betas: (0.8, 0.9),
+        amsgrad: true,
+        ..Adam::default()
+    };
+    assert_same(
+        "adam amsgrad",
+        implementation(rule),
+        adam_reference(lr, 0.8, 0.9, 1e-8, 0.0, false, true),
+    );
+    let rule = Adam {
+        lr,
+        weight_decay: 0.1,
+        ..Adam::default()
+    };
+    assert_same(
+        "adam coupled wd",
+        implementation(rule),
+        adam_reference(lr, 0.9, 0.999, 1e-8, 0.1, false, false),
+    );
 }
 
 #[test]
 fn adamw_decoupled_decay() {
     let lr = 0.1;
-    let rule = AdamW { lr, weight_decay: 0.2, ..AdamW::default() };
-    assert_same("adamw", implementation(rule), adam_reference(lr, 0.9, 0.999, 1e-8, 0.2, true, false));
-    let rule = AdamW { lr, weight_decay: 0.2, amsgrad: true, betas: (0.5, 0.6), ..AdamW::default() };
-    assert_same("adamw amsgrad", implementation(rule), adam_reference(lr, 0.5, 0.6, 1e-8, 0.2, true, true));
+    let rule = AdamW {
+        lr,
+        weight_decay: 0.2,
+        ..AdamW::default()
+    };
+    assert_same(
+        "adamw",
+        implementation(rule),
+        adam_reference(lr, 0.9, 0.999, 1e-8, 0.2, true, false),
+    );
+    let rule = AdamW {
+        lr,
+        weight_decay: 0.2,
+        amsgrad: true,
+        betas: (0.5, 0.6),
+        ..AdamW::default()
+    };
+    assert_same(
+        "adamw amsgrad",
+        implementation(rule),
+        adam_reference(lr, 0.5, 0.6, 1e-8, 0.2, true, true),
+    );
 }
 
 #[test]
@@ -220,7 +312,15 @@ fn nadam() {
             p[i] -= lr * m_hat / (v_hat.sqrt() + eps);
         }
     });
-    assert_same("nadam", implementation(NAdam { lr, weight_decay: wd, ..NAdam::default() }), want);
+    assert_same(
+        "nadam",
+        implementation(NAdam {
+            lr,
+            weight_decay: wd,
+            ..NAdam::default()
+        }),
+        want,
+    );
 }
 
 #[test]
@@ -249,7 +349,15 @@ fn radam_both_regimes() {
         }
     });
     assert!(regimes.0 && regimes.1, "both branches must be exercised");
-    assert_same("radam", implementation(RAdam { lr, betas: (b1, b2), ..RAdam::default() }), want);
+    assert_same(
+        "radam",
+        implementation(RAdam {
+            lr,
+            betas: (b1, b2),
+            ..RAdam::default()
+        }),
+        want,
+    );
 }
 
 #[test]
@@ -264,7 +372,15 @@ fn adamax() {
             p[i] -= lr * m[i] / ((1.0 - b1.powi(t as i32)) * u[i]);
         }
     });
-    assert_same("adamax", implementation(Adamax { lr, weight_decay: wd, ..Adamax::default() }), want);
+    assert_same(
+        "adamax",
+        implementation(Adamax {
+            lr,
+            weight_decay: wd,
+            ..Adamax::default()
+        }),
+        want,
+    );
 }
 
 #[test]
@@ -274,12 +390,26 @@ fn lion() {
     let want = reference(|_, p, g| {
         for i in 0..4 {
             let c = b1 * m[i] + (1.0 - b1) * g[i];
-            let s = if c > 0.0 { 1.0 } else if c < 0.0 { -1.0 } else { 0.0 };
+            let s = if c > 0.0 {
+                1.0
+            } else if c < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
             p[i] -= lr * (s + wd * p[i]);
             m[i] = b2 * m[i] + (1.0 - b2) * g[i];
         }
     });
-    assert_same("lion", implementation(Lion { lr, weight_decay: wd, ..Lion::default() }), want);
+    assert_same(
+        "lion",
+        implementation(Lion {
+            lr,
+            weight_decay: wd,
+            ..Lion::default()
+        }),
+        want,
+    );
 }
 
 #[test]
@@ -293,16 +423,31 @@ fn polyak_step_size() {
             p[i] -= gamma * g[i];
         }
     });
-    let rule = Polyak { f_star, c, max_step: Some(0.8), ..Polyak::default() };
+    let rule = Polyak {
+        f_star,
+        c,
+        max_step: Some(0.8),
+        ..Polyak::default()
+    };
     assert_same("polyak", implementation(rule), want);
 }
 
 /// Schedule-free reference for SGD (`adam` = None) or AdamW (`adam` = Some(b2, eps)).
-fn schedule_free_reference(lr: f64, beta: f64, warmup: usize, wd: f64, adam: Option<(f64, f64)>) -> (Vec<Vec<f64>>, Vec<f64>) {
+fn schedule_free_reference(
+    lr: f64,
+    beta: f64,
+    warmup: usize,
+    wd: f64,
+    adam: Option<(f64, f64)>,
+) -> (Vec<Vec<f64>>, Vec<f64>) {
     let (mut z, mut v) = (P0.to_vec(), [0.0; 4]);
     let (mut wsum, mut lr_max) = (0.0, 0.0f64);
     let ys = reference(|t, y, g| {
-        let sched = if warmup > 0 && t <= warmup { t as f64 / warmup as f64 } else { 1.0 };
+        let sched = if warmup > 0 && t <= warmup {
+            t as f64 / warmup as f64
+        } else {
+            1.0
+        };
         let lr_t = lr * sched;
         lr_max = lr_max.max(lr_t);
         let w = lr_max * lr_max;
@@ -330,7 +475,13 @@ fn schedule_free_reference(lr: f64, beta: f64, warmup: usize, wd: f64, adam: Opt
 
 #[test]
 fn schedule_free_sgd_and_its_evaluation_point() {
-    let rule = ScheduleFreeSgd { lr: 0.2, momentum: 0.9, warmup_steps: 3, weight_decay: 0.01, ..ScheduleFreeSgd::default() };
+    let rule = ScheduleFreeSgd {
+        lr: 0.2,
+        momentum: 0.9,
+        warmup_steps: 3,
+        weight_decay: 0.01,
+        ..ScheduleFreeSgd::default()
+    };
     let (want, x_want) = schedule_free_reference(0.2, 0.9, 3, 0.01, None);
     assert_same("schedule-free sgd", implementation(rule.clone()), want);
     let mut opt = RuleOptimizer::new(rule).unwrap();
@@ -347,7 +498,12 @@ fn schedule_free_sgd_and_its_evaluation_point() {
 
 #[test]
 fn schedule_free_adamw() {
-    let rule = ScheduleFreeAdamW { lr: 0.05, warmup_steps: 2, weight_decay: 0.01, ..ScheduleFreeAdamW::default() };
+    let rule = ScheduleFreeAdamW {
+        lr: 0.05,
+        warmup_steps: 2,
+        weight_decay: 0.01,
+        ..ScheduleFreeAdamW::default()
+    };
     let (want, _) = schedule_free_reference(0.05, 0.9, 2, 0.01, Some((0.999, 1e-8)));
     assert_same("schedule-free adamw", implementation(rule), want);
 }
@@ -416,14 +572,26 @@ fn muon_on_a_matrix_and_adamw_fallback_on_a_vector() {
         want.push((w.clone(), bias_p.clone()));
     }
 
-    let fallback = AdamW { lr: 0.01, ..AdamW::default() };
-    let mut opt = RuleOptimizer::new(Muon { lr, weight_decay: wd, fallback, ..Muon::default() }).unwrap();
+    let fallback = AdamW {
+        lr: 0.01,
+        ..AdamW::default()
+    };
+    let mut opt = RuleOptimizer::new(Muon {
+        lr,
+        weight_decay: wd,
+        fallback,
+        ..Muon::default()
+    })
+    .unwrap();
     let mut p = ParamStore::new();
     p.insert("layer.weight", Tensor::new(w0, &[rows, cols]).unwrap());
     p.insert("layer.bias", Tensor::from_vec(bias0));
     for (t, (w_want, b_want)) in want.iter().enumerate() {
         let mut g = ParamStore::new();
-        g.insert("layer.weight", Tensor::new(gradw(p.get("layer.weight").unwrap().data()), &[rows, cols]).unwrap());
+        g.insert(
+            "layer.weight",
+            Tensor::new(gradw(p.get("layer.weight").unwrap().data()), &[rows, cols]).unwrap(),
+        );
         let gb: Vec<f64> = p.get("layer.bias").unwrap().data().iter().map(|b| b - 1.0).collect();
         g.insert("layer.bias", Tensor::from_vec(gb));
         opt.step(&mut p, &g).unwrap();
@@ -438,11 +606,29 @@ fn muon_on_a_matrix_and_adamw_fallback_on_a_vector() {
 
 #[test]
 fn rules_reject_invalid_hyperparameters() {
-    let e = RuleOptimizer::<f64, _>::new(Sgd { lr: -1.0, ..Sgd::default() }).err().unwrap().to_string();
+    let e = RuleOptimizer::<f64, _>::new(Sgd {
+        lr: -1.0,
+        ..Sgd::default()
+    })
+    .err()
+    .unwrap()
+    .to_string();
     assert!(e.contains("lr = -1"), "{e}");
-    let e = RuleOptimizer::<f64, _>::new(Sgd { nesterov: true, ..Sgd::default() }).err().unwrap().to_string();
+    let e = RuleOptimizer::<f64, _>::new(Sgd {
+        nesterov: true,
+        ..Sgd::default()
+    })
+    .err()
+    .unwrap()
+    .to_string();
     assert!(e.contains("nesterov"), "{e}");
-    let e = RuleOptimizer::<f64, _>::new(Adam { betas: (1.0, 0.999), ..Adam::default() }).err().unwrap().to_string();
+    let e = RuleOptimizer::<f64, _>::new(Adam {
+        betas: (1.0, 0.999),
+        ..Adam::default()
+    })
+    .err()
+    .unwrap()
+    .to_string();
     assert!(e.contains("beta1"), "{e}");
     let mut opt = RuleOptimizer::<f64, _>::new(Polyak::default()).unwrap();
     let e = opt.step(&mut store(&P0), &store(&P0)).unwrap_err().to_string();

@@ -26,36 +26,88 @@ fn check(name: &str, got: &[f64], want: impl Fn(usize) -> f64) {
 #[test]
 fn simple_decays() {
     check("constant", &lrs(&mut Stepped::new(Constant { lr: 0.3 }), 5), |_| 0.3);
-    check("step", &lrs(&mut Stepped::new(Step { lr: 1.0, step_size: 3, gamma: 0.1 }), 10), |t| 0.1f64.powi((t / 3) as i32));
-    let ms = MultiStep { lr: 2.0, milestones: vec![2, 5], gamma: 0.5 };
-    check("multi-step", &lrs(&mut Stepped::new(ms), 8), |t| 2.0 * [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25][t]);
-    check("exponential", &lrs(&mut Stepped::new(Exponential { lr: 0.5, gamma: 0.9 }), 6), |t| 0.5 * 0.9f64.powi(t as i32));
+    check(
+        "step",
+        &lrs(
+            &mut Stepped::new(Step {
+                lr: 1.0,
+                step_size: 3,
+                gamma: 0.1,
+            }),
+            10,
+        ),
+        |t| 0.1f64.powi((t / 3) as i32),
+    );
+    let ms = MultiStep {
+        lr: 2.0,
+        milestones: vec![2, 5],
+        gamma: 0.5,
+    };
+    check("multi-step", &lrs(&mut Stepped::new(ms), 8), |t| {
+        2.0 * [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25][t]
+    });
+    check(
+        "exponential",
+        &lrs(&mut Stepped::new(Exponential { lr: 0.5, gamma: 0.9 }), 6),
+        |t| 0.5 * 0.9f64.powi(t as i32),
+    );
 }
 
 #[test]
 fn scikit_learn_schedules() {
     // invscaling: eta0 / t^power_t with scikit-learn's t counting from 1.
-    let s = InverseScaling { eta0: 0.01, power_t: 0.25 };
-    check("invscaling", &lrs(&mut Stepped::new(s), 5), |t| 0.01 / ((t + 1) as f64).powf(0.25));
+    let s = InverseScaling {
+        eta0: 0.01,
+        power_t: 0.25,
+    };
+    check("invscaling", &lrs(&mut Stepped::new(s), 5), |t| {
+        0.01 / ((t + 1) as f64).powf(0.25)
+    });
     // optimal: 1 / (alpha (t0 + t)), t0 = 1 / (alpha * alpha^-0.25).
     let alpha = 1e-4f64;
     let t0 = 1.0 / (alpha * alpha.powf(-0.25));
-    check("optimal", &lrs(&mut Stepped::new(Optimal { alpha }), 5), |t| 1.0 / (alpha * (t0 + t as f64)));
+    check("optimal", &lrs(&mut Stepped::new(Optimal { alpha }), 5), |t| {
+        1.0 / (alpha * (t0 + t as f64))
+    });
 }
 
 #[test]
 fn polynomial_and_warmup() {
-    let p = Polynomial { lr: 1.0, total_steps: 4, power: 2.0, end_lr: 0.1 };
-    check("polynomial", &lrs(&mut Stepped::new(p), 7), |t| 0.9 * (1.0 - t.min(4) as f64 / 4.0).powi(2) + 0.1);
-    let w = LinearWarmup { lr: 0.2, warmup_steps: 4, start_factor: 0.25 };
-    check("warmup", &lrs(&mut Stepped::new(w), 7), |t| 0.2 * (0.25 + 0.75 * t.min(4) as f64 / 4.0));
+    let p = Polynomial {
+        lr: 1.0,
+        total_steps: 4,
+        power: 2.0,
+        end_lr: 0.1,
+    };
+    check("polynomial", &lrs(&mut Stepped::new(p), 7), |t| {
+        0.9 * (1.0 - t.min(4) as f64 / 4.0).powi(2) + 0.1
+    });
+    let w = LinearWarmup {
+        lr: 0.2,
+        warmup_steps: 4,
+        start_factor: 0.25,
+    };
+    check("warmup", &lrs(&mut Stepped::new(w), 7), |t| {
+        0.2 * (0.25 + 0.75 * t.min(4) as f64 / 4.0)
+    });
 }
 
 #[test]
 fn cosine_family() {
-    let c = Cosine { lr: 1.0, t_max: 8, eta_min: 0.1 };
-    check("cosine", &lrs(&mut Stepped::new(c), 12), |t| 0.1 + 0.9 * (1.0 + (PI * t.min(8) as f64 / 8.0).cos()) / 2.0);
-    let wc = WarmupCosine { lr: 1.0, warmup_steps: 2, total_steps: 10, eta_min: 0.0 };
+    let c = Cosine {
+        lr: 1.0,
+        t_max: 8,
+        eta_min: 0.1,
+    };
+    check("cosine", &lrs(&mut Stepped::new(c), 12), |t| {
+        0.1 + 0.9 * (1.0 + (PI * t.min(8) as f64 / 8.0).cos()) / 2.0
+    });
+    let wc = WarmupCosine {
+        lr: 1.0,
+        warmup_steps: 2,
+        total_steps: 10,
+        eta_min: 0.0,
+    };
     check("warmup-cosine", &lrs(&mut Stepped::new(wc), 10), |t| {
         if t < 2 {
             t as f64 / 2.0
@@ -64,18 +116,40 @@ fn cosine_family() {
         }
     });
     // SGDR with t_0 = 2, t_mult = 2: cycles [0, 2), [2, 6), [6, 14).
-    let r = CosineWarmRestarts { lr: 1.0, t_0: 2, t_mult: 2, eta_min: 0.0 };
+    let r = CosineWarmRestarts {
+        lr: 1.0,
+        t_0: 2,
+        t_mult: 2,
+        eta_min: 0.0,
+    };
     check("sgdr", &lrs(&mut Stepped::new(r), 14), |t| {
-        let (cur, len) = if t < 2 { (t, 2) } else if t < 6 { (t - 2, 4) } else { (t - 6, 8) };
+        let (cur, len) = if t < 2 {
+            (t, 2)
+        } else if t < 6 {
+            (t - 2, 4)
+        } else {
+            (t - 6, 8)
+        };
         (1.0 + (PI * cur as f64 / len as f64).cos()) / 2.0
     });
-    let r1 = CosineWarmRestarts { lr: 1.0, t_0: 3, t_mult: 1, eta_min: 0.0 };
-    check("sgdr t_mult 1", &lrs(&mut Stepped::new(r1), 7), |t| (1.0 + (PI * (t % 3) as f64 / 3.0).cos()) / 2.0);
+    let r1 = CosineWarmRestarts {
+        lr: 1.0,
+        t_0: 3,
+        t_mult: 1,
+        eta_min: 0.0,
+    };
+    check("sgdr t_mult 1", &lrs(&mut Stepped::new(r1), 7), |t| {
+        (1.0 + (PI * (t % 3) as f64 / 3.0).cos()) / 2.0
+    });
 }
 
 #[test]
 fn one_cycle_lr_and_momentum() {
-    let oc = OneCycle { max_lr: 1.0, total_steps: 10, ..OneCycle::default() };
+    let oc = OneCycle {
+        max_lr: 1.0,
+        total_steps: 10,
+        ..OneCycle::default()
+    };
     let mut s = Stepped::new(oc);
     let anneal = |a: f64, b: f64, pct: f64| b + (a - b) / 2.0 * ((PI * pct).cos() + 1.0);
     let init = 1.0 / 25.0;
@@ -93,7 +167,17 @@ fn one_cycle_lr_and_momentum() {
         assert!(close(s.momentum().unwrap(), m), "one-cycle momentum at {t}");
         s.step(None);
     }
-    assert!(close(lrs(&mut Stepped::new(OneCycle { max_lr: 1.0, total_steps: 10, ..OneCycle::default() }), 10)[9], min));
+    assert!(close(
+        lrs(
+            &mut Stepped::new(OneCycle {
+                max_lr: 1.0,
+                total_steps: 10,
+                ..OneCycle::default()
+            }),
+            10
+        )[9],
+        min
+    ));
 }
 
 #[test]
@@ -111,11 +195,23 @@ fn cyclic_modes() {
     };
     // A cycle is 5 steps: up over 2 (0, .5, 1), down over 3 (2/3, 1/3, 0).
     let shape = [0.0, 0.5, 1.0, 2.0 / 3.0, 1.0 / 3.0];
-    check("triangular", &lrs(&mut Stepped::new(base.clone()), 10), |t| 0.1 + shape[t % 5]);
-    let tri2 = Cyclic { mode: CyclicMode::Triangular2, ..base.clone() };
-    check("triangular2", &lrs(&mut Stepped::new(tri2), 10), |t| 0.1 + shape[t % 5] / 2f64.powi((t / 5) as i32));
-    let exp = Cyclic { mode: CyclicMode::ExpRange, ..base.clone() };
-    check("exp_range", &lrs(&mut Stepped::new(exp), 10), |t| 0.1 + shape[t % 5] * 0.9f64.powi(t as i32));
+    check("triangular", &lrs(&mut Stepped::new(base.clone()), 10), |t| {
+        0.1 + shape[t % 5]
+    });
+    let tri2 = Cyclic {
+        mode: CyclicMode::Triangular2,
+        ..base.clone()
+    };
+    check("triangular2", &lrs(&mut Stepped::new(tri2), 10), |t| {
+        0.1 + shape[t % 5] / 2f64.powi((t / 5) as i32)
+    });
+    let exp = Cyclic {
+        mode: CyclicMode::ExpRange,
+        ..base.clone()
+    };
+    check("exp_range", &lrs(&mut Stepped::new(exp), 10), |t| {
+        0.1 + shape[t % 5] * 0.9f64.powi(t as i32)
+    });
     let mut s = Stepped::new(base);
     s.step(None);
     assert!(close(s.momentum().unwrap(), 0.9 - 0.1 * 0.5));
@@ -148,8 +244,16 @@ fn reduce_on_plateau_follows_pytorch() {
 
 #[test]
 fn sequential_composition_and_its_errors() {
-    let warm = Box::new(Stepped::new(LinearWarmup { lr: 1.0, warmup_steps: 3, start_factor: 0.0 }));
-    let cos = Box::new(Stepped::new(Cosine { lr: 1.0, t_max: 4, eta_min: 0.0 }));
+    let warm = Box::new(Stepped::new(LinearWarmup {
+        lr: 1.0,
+        warmup_steps: 3,
+        start_factor: 0.0,
+    }));
+    let cos = Box::new(Stepped::new(Cosine {
+        lr: 1.0,
+        t_max: 4,
+        eta_min: 0.0,
+    }));
     let mut s = Sequential::new(vec![warm, cos], vec![3]).unwrap();
     check("sequential", &lrs(&mut s, 8), |t| {
         if t < 3 {

@@ -119,7 +119,10 @@ impl<T: Scalar> ParamStore<T> {
 
     /// All elements concatenated in insertion order.
     pub fn flatten(&self) -> Vec<T> {
-        self.entries.iter().flat_map(|(_, t)| t.data().iter().copied()).collect()
+        self.entries
+            .iter()
+            .flat_map(|(_, t)| t.data().iter().copied())
+            .collect()
     }
 
     /// Overwrites all elements from a flat slice laid out as [`ParamStore::flatten`] gives.

@@ -1,6 +1,6 @@
 //! Gradient descent with Armijo backtracking line search.
 
-use super::LineSearchOptimizer;
+use super::{LineSearchOptimizer, Objective};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
 use crate::tensor::Scalar;
@@ -33,7 +33,13 @@ pub struct ArmijoGd {
 
 impl Default for ArmijoGd {
     fn default() -> Self {
-        Self { lr: 1.0, beta: 0.5, c: 1e-4, max_backtracks: 50, last_step: 0.0 }
+        Self {
+            lr: 1.0,
+            beta: 0.5,
+            c: 1e-4,
+            max_backtracks: 50,
+            last_step: 0.0,
+        }
     }
 }
 
@@ -42,11 +48,7 @@ impl<T: Scalar> LineSearchOptimizer<T> for ArmijoGd {
         "armijo"
     }
 
-    fn step(
-        &mut self,
-        params: &mut ParamStore<T>,
-        f: &mut dyn FnMut(&ParamStore<T>) -> Result<(f64, ParamStore<T>)>,
-    ) -> Result<f64> {
+    fn step(&mut self, params: &mut ParamStore<T>, f: &mut Objective<'_, T>) -> Result<f64> {
         if !(self.beta > 0.0 && self.beta < 1.0 && self.c > 0.0 && self.c < 1.0 && self.lr > 0.0) {
             return Err(Error::invalid("armijo", "needs lr > 0 and beta, c in (0, 1)"));
         }
@@ -61,7 +63,10 @@ impl<T: Scalar> LineSearchOptimizer<T> for ArmijoGd {
             for (n, p) in trial.iter_mut() {
                 let (p0, g) = (params.require(n)?, grads.require(n)?);
                 let tt = T::of(t);
-                p.data_mut().iter_mut().zip(p0.data().iter().zip(g.data())).for_each(|(p, (&a, &g))| *p = a - tt * g);
+                p.data_mut()
+                    .iter_mut()
+                    .zip(p0.data().iter().zip(g.data()))
+                    .for_each(|(p, (&a, &g))| *p = a - tt * g);
             }
             let (ft, _) = f(&trial)?;
             if ft.is_finite() && ft <= f0 - self.c * t * g2 {
@@ -71,7 +76,10 @@ impl<T: Scalar> LineSearchOptimizer<T> for ArmijoGd {
             }
             t *= self.beta;
         }
-        Err(Error::Diverged(format!("armijo: no sufficient decrease after {} backtracks", self.max_backtracks)))
+        Err(Error::Diverged(format!(
+            "armijo: no sufficient decrease after {} backtracks",
+            self.max_backtracks
+        )))
     }
 
     fn state(&self) -> Result<serde_json::Value> {

@@ -44,7 +44,12 @@ pub struct Averager<T: Scalar> {
 impl<T: Scalar> Averager<T> {
     /// A new averager of the given kind.
     pub fn new(kind: Averaging) -> Self {
-        Self { kind, avg: None, seen: 0, count: 0 }
+        Self {
+            kind,
+            avg: None,
+            seen: 0,
+            count: 0,
+        }
     }
 
     /// Folds the current parameters into the average.
@@ -73,7 +78,10 @@ impl<T: Scalar> Averager<T> {
                 let w = T::of(weight);
                 for (n, t) in a.iter_mut() {
                     let p = params.require(n)?;
-                    t.data_mut().iter_mut().zip(p.data()).for_each(|(a, &p)| *a += w * (p - *a));
+                    t.data_mut()
+                        .iter_mut()
+                        .zip(p.data())
+                        .for_each(|(a, &p)| *a += w * (p - *a));
                 }
             }
             _ => self.avg = Some(params.clone()),

@@ -1,7 +1,7 @@
 //! L-BFGS with a strong-Wolfe line search: closure-based, full batch.
 
 use super::line_search::strong_wolfe;
-use super::LineSearchOptimizer;
+use super::{LineSearchOptimizer, Objective};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
 use crate::tensor::Scalar;
@@ -98,10 +98,9 @@ impl Lbfgs {
             let gamma = dot(&st.s[k - 1], &st.y[k - 1]) / dot(&st.y[k - 1], &st.y[k - 1]);
             q.iter_mut().for_each(|v| *v *= gamma);
         }
-        for i in 0..k {
-            let rho = 1.0 / dot(&st.y[i], &st.s[i]);
-            let beta = rho * dot(&st.y[i], &q);
-            q.iter_mut().zip(&st.s[i]).for_each(|(q, s)| *q += (alpha[i] - beta) * s);
+        for ((s, y), a) in st.s.iter().zip(&st.y).zip(&alpha) {
+            let beta = dot(y, &q) / dot(y, s);
+            q.iter_mut().zip(s).for_each(|(q, s)| *q += (a - beta) * s);
         }
         q
     }
@@ -132,7 +131,7 @@ fn flat_grad<T: Scalar>(params: &ParamStore<T>, grads: &ParamStore<T>) -> Result
 
 /// Evaluates the closure at the flat point `x`, writing it into `scratch`.
 pub(crate) fn eval_at<T: Scalar>(
-    f: &mut dyn FnMut(&ParamStore<T>) -> Result<(f64, ParamStore<T>)>,
+    f: &mut Objective<'_, T>,
     scratch: &mut ParamStore<T>,
     x: &[f64],
 ) -> Result<(f64, Vec<f64>)> {
@@ -147,11 +146,7 @@ impl<T: Scalar> LineSearchOptimizer<T> for Lbfgs {
         "lbfgs"
     }
 
-    fn step(
-        &mut self,
-        params: &mut ParamStore<T>,
-        f: &mut dyn FnMut(&ParamStore<T>) -> Result<(f64, ParamStore<T>)>,
-    ) -> Result<f64> {
+    fn step(&mut self, params: &mut ParamStore<T>, f: &mut Objective<'_, T>) -> Result<f64> {
         let max_eval = self.max_eval.unwrap_or(self.max_iter * 5 / 4).max(1);
         let mut scratch = params.clone();
         let mut x: Vec<f64> = params.flatten().iter().map(|v| v.as_f64()).collect();

@@ -63,7 +63,10 @@ pub fn strong_wolfe(
     max_evals: usize,
 ) -> Result<WolfePoint> {
     if d0 >= 0.0 || !d0.is_finite() {
-        return Err(Error::invalid("strong_wolfe", format!("not a descent direction (phi'(0) = {d0})")));
+        return Err(Error::invalid(
+            "strong_wolfe",
+            format!("not a descent direction (phi'(0) = {d0})"),
+        ));
     }
     let armijo = |t: f64, f: f64| f <= f0 + c1 * t * d0;
     let curvature = |d: f64| d.abs() <= -c2 * d0;
@@ -78,20 +81,36 @@ pub fn strong_wolfe(
             break ((t_prev, f_prev, d_prev), (t, f, d));
         }
         if curvature(d) {
-            return Ok(WolfePoint { t, f, dphi: d, evals, wolfe: true });
+            return Ok(WolfePoint {
+                t,
+                f,
+                dphi: d,
+                evals,
+                wolfe: true,
+            });
         }
         if d >= 0.0 {
             break ((t, f, d), (t_prev, f_prev, d_prev));
         }
         if evals >= max_evals {
-            return Ok(WolfePoint { t, f, dphi: d, evals, wolfe: false });
+            return Ok(WolfePoint {
+                t,
+                f,
+                dphi: d,
+                evals,
+                wolfe: false,
+            });
         }
         (t_prev, f_prev, d_prev) = (t, f, d);
         t *= 2.0;
     };
     // Zoom phase: lo always satisfies sufficient decrease and has the lowest value seen.
     while evals < max_evals {
-        let t = if hi.1.is_finite() { cubic_step(lo.0, lo.1, lo.2, hi.0, hi.1, hi.2) } else { 0.5 * (lo.0 + hi.0) };
+        let t = if hi.1.is_finite() {
+            cubic_step(lo.0, lo.1, lo.2, hi.0, hi.1, hi.2)
+        } else {
+            0.5 * (lo.0 + hi.0)
+        };
         if (hi.0 - lo.0).abs() < 1e-12 * lo.0.abs().max(1.0) {
             break;
         }
@@ -101,7 +120,13 @@ pub fn strong_wolfe(
             hi = (t, f, d);
         } else {
             if curvature(d) {
-                return Ok(WolfePoint { t, f, dphi: d, evals, wolfe: true });
+                return Ok(WolfePoint {
+                    t,
+                    f,
+                    dphi: d,
+                    evals,
+                    wolfe: true,
+                });
             }
             if d * (hi.0 - lo.0) >= 0.0 {
                 hi = lo;
@@ -110,7 +135,16 @@ pub fn strong_wolfe(
         }
     }
     if lo.0 == 0.0 {
-        return Err(Error::invalid("strong_wolfe", format!("no step decreased the function in {evals} evaluations")));
+        return Err(Error::invalid(
+            "strong_wolfe",
+            format!("no step decreased the function in {evals} evaluations"),
+        ));
     }
-    Ok(WolfePoint { t: lo.0, f: lo.1, dphi: lo.2, evals, wolfe: false })
+    Ok(WolfePoint {
+        t: lo.0,
+        f: lo.1,
+        dphi: lo.2,
+        evals,
+        wolfe: false,
+    })
 }

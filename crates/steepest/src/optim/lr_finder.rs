@@ -24,7 +24,13 @@ pub struct LrFinderConfig {
 
 impl Default for LrFinderConfig {
     fn default() -> Self {
-        Self { start_lr: 1e-7, end_lr: 10.0, num_steps: 100, smoothing: 0.98, diverge_factor: 4.0 }
+        Self {
+            start_lr: 1e-7,
+            end_lr: 10.0,
+            num_steps: 100,
+            smoothing: 0.98,
+            diverge_factor: 4.0,
+        }
     }
 }
 
@@ -39,6 +45,8 @@ pub struct LrFinderResult {
     pub smoothed: Vec<f64>,
     /// The suggested learning rate (see [`lr_range_test`]).
     pub suggestion: Option<f64>,
+    /// The learning rate of steepest descent of the smoothed curve (see [`lr_range_test`]).
+    pub steepest: Option<f64>,
     /// Whether the sweep stopped because the loss diverged.
     pub diverged: bool,
 }
@@ -49,10 +57,13 @@ pub struct LrFinderResult {
 /// (it returns the loss and gradients at the current parameters), stopping when the smoothed
 /// loss is not finite or above `diverge_factor` times its minimum.
 ///
-/// Suggestion rule: the learning rate where the smoothed loss falls fastest against ln(lr)
-/// (the most negative central difference), searched among the points before the smoothed
-/// minimum; `None` when fewer than 5 points were recorded. The parameters are restored
-/// afterwards; the optimizer's state is not (use a fresh one).
+/// Suggestion rule: one tenth of the learning rate at which the smoothed loss is lowest (the
+/// rule of Smith's paper and fastai's `lr_min`: the minimum is already at the edge of
+/// stability). Also reported, as `steepest`: the learning rate where the smoothed loss falls
+/// fastest against ln(lr), from slopes over a window of 5 % of the points, skipping the first
+/// 10 % (where the bias-corrected average is noisy) and stopping at the minimum. Both are `None`
+/// when fewer than 10 points were recorded. The parameters are restored afterwards; the
+/// optimizer's state is not (use a fresh one).
 pub fn lr_range_test<T: Scalar>(
     opt: &mut dyn Optimizer<T>,
     params: &mut ParamStore<T>,
@@ -60,10 +71,20 @@ pub fn lr_range_test<T: Scalar>(
     mut batch: impl FnMut(usize, &ParamStore<T>) -> Result<(f64, ParamStore<T>)>,
 ) -> Result<LrFinderResult> {
     if !(cfg.start_lr > 0.0 && cfg.end_lr > cfg.start_lr && cfg.num_steps >= 2) {
-        return Err(Error::invalid("lr-find", "needs 0 < start_lr < end_lr and at least 2 steps"));
+        return Err(Error::invalid(
+            "lr-find",
+            "needs 0 < start_lr < end_lr and at least 2 steps",
+        ));
     }
     let saved = params.clone();
-    let mut res = LrFinderResult { lrs: vec![], losses: vec![], smoothed: vec![], suggestion: None, diverged: false };
+    let mut res = LrFinderResult {
+        lrs: vec![],
+        losses: vec![],
+        smoothed: vec![],
+        suggestion: None,
+        steepest: None,
+        diverged: false,
+    };
     let (mut avg, mut best) = (0.0, f64::INFINITY);
     let ratio = cfg.end_lr / cfg.start_lr;
     for i in 0..cfg.num_steps {
@@ -87,19 +108,24 @@ pub fn lr_range_test<T: Scalar>(
         }
     }
     *params = saved;
-    res.suggestion = suggest(&res.lrs, &res.smoothed);
+    if res.lrs.len() >= 10 {
+        let argmin = (0..res.smoothed.len()).min_by(|&a, &b| res.smoothed[a].total_cmp(&res.smoothed[b]));
+        res.suggestion = argmin.map(|i| res.lrs[i] / 10.0);
+        res.steepest = argmin.and_then(|i| steepest(&res.lrs[..=i], &res.smoothed[..=i]));
+    }
     Ok(res)
 }
 
-fn suggest(lrs: &[f64], smoothed: &[f64]) -> Option<f64> {
-    if lrs.len() < 5 {
-        return None;
-    }
-    let argmin = (0..smoothed.len()).min_by(|&a, &b| smoothed[a].total_cmp(&smoothed[b]))?;
-    (1..argmin.max(2).min(lrs.len() - 1))
+fn steepest(lrs: &[f64], smoothed: &[f64]) -> Option<f64> {
+    let n = lrs.len();
+    let w = (n / 20).max(1);
+    let first = (n / 10).max(w);
+    (first..n.saturating_sub(w))
         .map(|i| {
-            let slope = (smoothed[i + 1] - smoothed[i - 1]) / (lrs[i + 1].ln() - lrs[i - 1].ln());
-            (i, slope)
+            (
+                i,
+                (smoothed[i + w] - smoothed[i - w]) / (lrs[i + w].ln() - lrs[i - w].ln()),
+            )
         })
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| lrs[i])

@@ -97,6 +97,10 @@ pub trait Optimizer<T: Scalar>: Send {
     }
 }
 
+/// The closure a [`LineSearchOptimizer`] evaluates: the loss and the gradients at the given
+/// parameters.
+pub type Objective<'a, T> = dyn FnMut(&ParamStore<T>) -> Result<(f64, ParamStore<T>)> + 'a;
+
 /// A full-batch optimizer that evaluates the loss itself, through a closure returning the loss
 /// and gradients at given parameters (L-BFGS, Armijo line-search gradient descent).
 pub trait LineSearchOptimizer<T: Scalar>: Send {
@@ -104,11 +108,7 @@ pub trait LineSearchOptimizer<T: Scalar>: Send {
     fn name(&self) -> &'static str;
 
     /// One step (L-BFGS: up to `max_iter` iterations); returns the loss at the new parameters.
-    fn step(
-        &mut self,
-        params: &mut ParamStore<T>,
-        f: &mut dyn FnMut(&ParamStore<T>) -> Result<(f64, ParamStore<T>)>,
-    ) -> Result<f64>;
+    fn step(&mut self, params: &mut ParamStore<T>, f: &mut Objective<'_, T>) -> Result<f64>;
 
     /// The state carried between steps, as JSON.
     fn state(&self) -> Result<serde_json::Value>;

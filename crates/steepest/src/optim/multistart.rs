@@ -52,5 +52,10 @@ pub fn multi_start<P>(
         }
     }
     let (best, best_value, best_start) = best.expect("k >= 1");
-    Ok(MultiStartResult { best, best_value, best_start, values })
+    Ok(MultiStartResult {
+        best,
+        best_value,
+        best_start,
+        values,
+    })
 }

@@ -46,12 +46,15 @@ pub trait UpdateRule<T: Scalar>: Clone + Send + Serialize + 'static {
     }
 }
 
+/// A predicate on a parameter's `(name, shape)`.
+type Matcher = Box<dyn Fn(&str, &[usize]) -> bool + Send>;
+
 /// Parameters picked by a predicate on `(name, shape)`, with their own learning-rate factor and
 /// weight decay. The first group that matches a parameter wins; others use the rule's values.
 pub struct ParamGroup {
     /// A label for messages.
     pub label: String,
-    matcher: Box<dyn Fn(&str, &[usize]) -> bool + Send>,
+    matcher: Matcher,
     /// Multiplies the base learning rate.
     pub lr_factor: f64,
     /// Replaces the rule's weight decay when set.
@@ -152,7 +155,11 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
         for (name, p) in params.iter_mut() {
             let Some(g) = grads.get(name) else { continue };
             if g.shape() != p.shape() {
-                return Err(Error::shapes("optimizer step (gradient vs parameter)", g.shape(), p.shape()));
+                return Err(Error::shapes(
+                    "optimizer step (gradient vs parameter)",
+                    g.shape(),
+                    p.shape(),
+                ));
             }
             let rec = self.records.entry(name.to_string()).or_insert_with(|| Record {
                 shape: p.shape().to_vec(),
@@ -194,7 +201,8 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
     }
 
     fn state(&self) -> Result<serde_json::Value> {
-        let params = serde_json::to_value(&self.records).map_err(|e| Error::format("optimizer state", e.to_string()))?;
+        let params =
+            serde_json::to_value(&self.records).map_err(|e| Error::format("optimizer state", e.to_string()))?;
         Ok(serde_json::json!({
             "optimizer": self.rule.name(),
             "dtype": T::DTYPE,
@@ -207,11 +215,17 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
         let what = "optimizer state";
         let name = state.get("optimizer").and_then(|v| v.as_str()).unwrap_or("?");
         if name != self.rule.name() {
-            return Err(Error::format(what, format!("saved by '{name}', loading into '{}'", self.rule.name())));
+            return Err(Error::format(
+                what,
+                format!("saved by '{name}', loading into '{}'", self.rule.name()),
+            ));
         }
         let dtype = state.get("dtype").and_then(|v| v.as_str()).unwrap_or("?");
         if dtype != T::DTYPE {
-            return Err(Error::format(what, format!("saved as {dtype}, loading as {}", T::DTYPE)));
+            return Err(Error::format(
+                what,
+                format!("saved as {dtype}, loading as {}", T::DTYPE),
+            ));
         }
         let recs: BTreeMap<String, Record<R::State>> = state
             .get("params")

@@ -255,7 +255,11 @@ impl TestFunction for Ackley {
         x.iter()
             .map(|&v| {
                 // d/dv of the first term: 20 * 0.2 * exp(-0.2 r) * dr/dv, with dr/dv = 0.5 v / r.
-                let first = if r > 0.0 { 4.0 * (-0.2 * r).exp() * 0.5 * v / r } else { 0.0 };
+                let first = if r > 0.0 {
+                    4.0 * (-0.2 * r).exp() * 0.5 * v / r
+                } else {
+                    0.0
+                };
                 first + ec * PI * (2.0 * PI * v).sin()
             })
             .collect()
@@ -292,8 +296,17 @@ impl TestFunction for StyblinskiTang {
 }
 
 /// The names [`by_name`] knows.
-pub const NAMES: [&str; 9] =
-    ["sphere", "quadratic", "rosenbrock", "beale", "booth", "himmelblau", "rastrigin", "ackley", "styblinski-tang"];
+pub const NAMES: [&str; 9] = [
+    "sphere",
+    "quadratic",
+    "rosenbrock",
+    "beale",
+    "booth",
+    "himmelblau",
+    "rastrigin",
+    "ackley",
+    "styblinski-tang",
+];
 
 /// The 2-D test function called `name`.
 pub fn by_name(name: &str) -> Result<Box<dyn TestFunction>> {
@@ -308,7 +321,10 @@ pub fn by_name(name: &str) -> Result<Box<dyn TestFunction>> {
         "ackley" => Box::new(Ackley),
         "styblinski-tang" => Box::new(StyblinskiTang(2)),
         _ => {
-            return Err(Error::invalid("test function", format!("unknown '{name}' (known: {})", NAMES.join(", "))))
+            return Err(Error::invalid(
+                "test function",
+                format!("unknown '{name}' (known: {})", NAMES.join(", ")),
+            ))
         }
     })
 }
@@ -363,7 +379,11 @@ pub fn run_optimizer(
     steps: usize,
     tol: f64,
 ) -> Trajectory {
-    let mut tr = Trajectory { points: vec![], values: vec![], steps_to_tol: None };
+    let mut tr = Trajectory {
+        points: vec![],
+        values: vec![],
+        steps_to_tol: None,
+    };
     let mut p = as_params(start);
     record(f, &mut tr, start.to_vec(), tol);
     for _ in 0..steps {
@@ -397,7 +417,11 @@ pub fn run_line_search(
     steps: usize,
     tol: f64,
 ) -> Trajectory {
-    let mut tr = Trajectory { points: vec![], values: vec![], steps_to_tol: None };
+    let mut tr = Trajectory {
+        points: vec![],
+        values: vec![],
+        steps_to_tol: None,
+    };
     let mut p = as_params(start);
     record(f, &mut tr, start.to_vec(), tol);
     let mut closure = |q: &ParamStore<f64>| -> Result<(f64, ParamStore<f64>)> {

@@ -29,7 +29,13 @@ pub struct Adadelta {
 
 impl Default for Adadelta {
     fn default() -> Self {
-        Self { lr: 1.0, rho: 0.9, eps: 1e-6, weight_decay: 0.0, maximize: false }
+        Self {
+            lr: 1.0,
+            rho: 0.9,
+            eps: 1e-6,
+            weight_decay: 0.0,
+            maximize: false,
+        }
     }
 }
 

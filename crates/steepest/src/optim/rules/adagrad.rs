@@ -33,7 +33,14 @@ pub struct Adagrad {
 
 impl Default for Adagrad {
     fn default() -> Self {
-        Self { lr: 1e-2, lr_decay: 0.0, weight_decay: 0.0, initial_accumulator_value: 0.0, eps: 1e-10, maximize: false }
+        Self {
+            lr: 1e-2,
+            lr_decay: 0.0,
+            weight_decay: 0.0,
+            initial_accumulator_value: 0.0,
+            eps: 1e-10,
+            maximize: false,
+        }
     }
 }
 
@@ -53,7 +60,14 @@ impl<T: Scalar> UpdateRule<T> for Adagrad {
     fn validate(&self) -> Result<()> {
         check_common("adagrad", self.lr, self.weight_decay, self.eps)?;
         check_range("adagrad", "lr_decay", self.lr_decay, 0.0, f64::MAX, true)?;
-        check_range("adagrad", "initial_accumulator_value", self.initial_accumulator_value, 0.0, f64::MAX, true)
+        check_range(
+            "adagrad",
+            "initial_accumulator_value",
+            self.initial_accumulator_value,
+            0.0,
+            f64::MAX,
+            true,
+        )
     }
     fn update(&self, c: &StepCtx, _shape: &[usize], p: &mut [T], g: &[T], s: &mut AdagradState<T>) -> Result<()> {
         ensure(&mut s.sum, p.len(), T::of(self.initial_accumulator_value));

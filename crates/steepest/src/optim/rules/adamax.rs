@@ -30,7 +30,13 @@ pub struct Adamax {
 
 impl Default for Adamax {
     fn default() -> Self {
-        Self { lr: 2e-3, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 0.0, maximize: false }
+        Self {
+            lr: 2e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            maximize: false,
+        }
     }
 }
 

@@ -28,7 +28,12 @@ pub struct Lion {
 
 impl Default for Lion {
     fn default() -> Self {
-        Self { lr: 1e-4, betas: (0.9, 0.99), weight_decay: 0.0, maximize: false }
+        Self {
+            lr: 1e-4,
+            betas: (0.9, 0.99),
+            weight_decay: 0.0,
+            maximize: false,
+        }
     }
 }
 

@@ -42,7 +42,10 @@ pub(crate) fn check_range(op: &'static str, what: &str, v: f64, lo: f64, hi: f64
         Ok(())
     } else {
         let close = if hi_inclusive { ']' } else { ')' };
-        Err(Error::invalid(op, format!("{what} = {v} is outside [{lo}, {hi}{close}")))
+        Err(Error::invalid(
+            op,
+            format!("{what} = {v} is outside [{lo}, {hi}{close}"),
+        ))
     }
 }
 

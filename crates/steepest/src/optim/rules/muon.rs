@@ -73,7 +73,12 @@ pub struct MuonState<T> {
 }
 
 /// Newton-Schulz orthogonalization of a `[rows, cols]` matrix (see [`Muon`]).
-pub(crate) fn newton_schulz<T: Scalar>(u: &Tensor<T>, coef: (f64, f64, f64), steps: usize, eps: f64) -> Result<Tensor<T>> {
+pub(crate) fn newton_schulz<T: Scalar>(
+    u: &Tensor<T>,
+    coef: (f64, f64, f64),
+    steps: usize,
+    eps: f64,
+) -> Result<Tensor<T>> {
     let (r, c) = u.check_matrix("newton_schulz")?;
     let tall = r > c;
     let mut x = if tall { u.transpose()? } else { u.clone() };
@@ -107,7 +112,10 @@ impl<T: Scalar> UpdateRule<T> for Muon {
         if !matches!(self.adjust_lr_fn.as_str(), "original" | "match_rms_adamw") {
             return Err(Error::invalid(
                 "muon",
-                format!("adjust_lr_fn '{}' is not 'original' or 'match_rms_adamw'", self.adjust_lr_fn),
+                format!(
+                    "adjust_lr_fn '{}' is not 'original' or 'match_rms_adamw'",
+                    self.adjust_lr_fn
+                ),
             ));
         }
         self.fallback.as_adam().check("muon (fallback adamw)")
@@ -115,7 +123,11 @@ impl<T: Scalar> UpdateRule<T> for Muon {
     fn update(&self, c: &StepCtx, shape: &[usize], p: &mut [T], g: &[T], s: &mut MuonState<T>) -> Result<()> {
         let &[rows, cols] = shape else {
             let scale = if self.lr > 0.0 { c.lr / self.lr } else { 0.0 };
-            let ctx = StepCtx { lr: self.fallback.lr * scale, weight_decay: self.fallback.weight_decay, ..*c };
+            let ctx = StepCtx {
+                lr: self.fallback.lr * scale,
+                weight_decay: self.fallback.weight_decay,
+                ..*c
+            };
             self.fallback.as_adam().apply(&ctx, p, g, &mut s.fallback);
             return Ok(());
         };

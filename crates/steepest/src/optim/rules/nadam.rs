@@ -61,7 +61,11 @@ pub struct NAdamState<T> {
 
 impl<T> Default for NAdamState<T> {
     fn default() -> Self {
-        Self { exp_avg: Vec::new(), exp_avg_sq: Vec::new(), mu_product: 1.0 }
+        Self {
+            exp_avg: Vec::new(),
+            exp_avg_sq: Vec::new(),
+            mu_product: 1.0,
+        }
     }
 }
 

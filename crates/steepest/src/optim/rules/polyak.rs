@@ -36,7 +36,14 @@ pub struct Polyak {
 
 impl Default for Polyak {
     fn default() -> Self {
-        Self { lr: 1.0, f_star: 0.0, c: 1.0, max_step: None, eps: 1e-12, weight_decay: 0.0 }
+        Self {
+            lr: 1.0,
+            f_star: 0.0,
+            c: 1.0,
+            max_step: None,
+            eps: 1e-12,
+            weight_decay: 0.0,
+        }
     }
 }
 

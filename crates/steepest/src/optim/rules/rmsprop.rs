@@ -37,7 +37,15 @@ pub struct RmsProp {
 
 impl Default for RmsProp {
     fn default() -> Self {
-        Self { lr: 1e-2, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: false, maximize: false }
+        Self {
+            lr: 1e-2,
+            alpha: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            centered: false,
+            maximize: false,
+        }
     }
 }
 
@@ -75,8 +83,13 @@ impl<T: Scalar> UpdateRule<T> for RmsProp {
         if self.momentum > 0.0 {
             ensure(&mut s.momentum_buffer, n, T::zero());
         }
-        let (lr, wd, eps, alpha, mu) =
-            (T::of(c.lr), T::of(c.weight_decay), T::of(self.eps), T::of(self.alpha), T::of(self.momentum));
+        let (lr, wd, eps, alpha, mu) = (
+            T::of(c.lr),
+            T::of(c.weight_decay),
+            T::of(self.eps),
+            T::of(self.alpha),
+            T::of(self.momentum),
+        );
         let one = T::one();
         for i in 0..n {
             let g = effective_grad(g[i], p[i], wd, self.maximize);
@@ -86,7 +99,7 @@ impl<T: Scalar> UpdateRule<T> for RmsProp {
             if self.centered {
                 let a = &mut s.grad_avg[i];
                 *a = alpha * *a + (one - alpha) * g;
-                vt = vt - *a * *a;
+                vt -= *a * *a;
             }
             let denom = vt.sqrt() + eps;
             if self.momentum > 0.0 {

@@ -38,7 +38,15 @@ pub struct ScheduleFreeAdamW {
 
 impl Default for ScheduleFreeAdamW {
     fn default() -> Self {
-        Self { lr: 0.0025, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 0.0, warmup_steps: 0, r: 0.0, weight_lr_power: 2.0 }
+        Self {
+            lr: 0.0025,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            warmup_steps: 0,
+            r: 0.0,
+            weight_lr_power: 2.0,
+        }
     }
 }
 
@@ -70,16 +78,37 @@ impl<T: Scalar> UpdateRule<T> for ScheduleFreeAdamW {
         }
         Ok(())
     }
-    fn update(&self, c: &StepCtx, _shape: &[usize], p: &mut [T], g: &[T], s: &mut ScheduleFreeAdamWState<T>) -> Result<()> {
+    fn update(
+        &self,
+        c: &StepCtx,
+        _shape: &[usize],
+        p: &mut [T],
+        g: &[T],
+        s: &mut ScheduleFreeAdamWState<T>,
+    ) -> Result<()> {
         if s.z.len() != p.len() {
             s.z = p.to_vec();
         }
         ensure(&mut s.exp_avg_sq, p.len(), T::zero());
         let (b1, b2) = self.betas;
         let bc2 = T::of(1.0 - b2.powi(c.step as i32));
-        let (lr, ckp1) =
-            schedule_free_weights(c.lr, c.step, self.warmup_steps, self.r, self.weight_lr_power, &mut s.weight_sum, &mut s.lr_max);
-        let (tlr, tc, wd, eps, tb2, one) = (T::of(lr), T::of(ckp1), T::of(c.weight_decay), T::of(self.eps), T::of(b2), T::one());
+        let (lr, ckp1) = schedule_free_weights(
+            c.lr,
+            c.step,
+            self.warmup_steps,
+            self.r,
+            self.weight_lr_power,
+            &mut s.weight_sum,
+            &mut s.lr_max,
+        );
+        let (tlr, tc, wd, eps, tb2, one) = (
+            T::of(lr),
+            T::of(ckp1),
+            T::of(c.weight_decay),
+            T::of(self.eps),
+            T::of(b2),
+            T::one(),
+        );
         let y_coef = T::of(lr * (b1 * (1.0 - ckp1) - 1.0));
         for i in 0..p.len() {
             let v = &mut s.exp_avg_sq[i];

@@ -37,7 +37,14 @@ pub struct ScheduleFreeSgd {
 
 impl Default for ScheduleFreeSgd {
     fn default() -> Self {
-        Self { lr: 1.0, momentum: 0.9, weight_decay: 0.0, warmup_steps: 0, r: 0.0, weight_lr_power: 2.0 }
+        Self {
+            lr: 1.0,
+            momentum: 0.9,
+            weight_decay: 0.0,
+            warmup_steps: 0,
+            r: 0.0,
+            weight_lr_power: 2.0,
+        }
     }
 }
 
@@ -63,7 +70,11 @@ pub(crate) fn schedule_free_weights(
     lr_max: &mut f64,
 ) -> (f64, f64) {
     let k = (t - 1) as f64;
-    let sched = if warmup > 0 && t <= warmup { (k + 1.0) / warmup as f64 } else { 1.0 };
+    let sched = if warmup > 0 && t <= warmup {
+        (k + 1.0) / warmup as f64
+    } else {
+        1.0
+    };
     let lr = lr * sched;
     *lr_max = lr_max.max(lr);
     let weight = (k + 1.0).powf(r) * lr_max.powf(power);
@@ -86,12 +97,26 @@ impl<T: Scalar> UpdateRule<T> for ScheduleFreeSgd {
         }
         Ok(())
     }
-    fn update(&self, c: &StepCtx, _shape: &[usize], p: &mut [T], g: &[T], s: &mut ScheduleFreeSgdState<T>) -> Result<()> {
+    fn update(
+        &self,
+        c: &StepCtx,
+        _shape: &[usize],
+        p: &mut [T],
+        g: &[T],
+        s: &mut ScheduleFreeSgdState<T>,
+    ) -> Result<()> {
         if s.z.len() != p.len() {
             s.z = p.to_vec();
         }
-        let (lr, ckp1) =
-            schedule_free_weights(c.lr, c.step, self.warmup_steps, self.r, self.weight_lr_power, &mut s.weight_sum, &mut s.lr_max);
+        let (lr, ckp1) = schedule_free_weights(
+            c.lr,
+            c.step,
+            self.warmup_steps,
+            self.r,
+            self.weight_lr_power,
+            &mut s.weight_sum,
+            &mut s.lr_max,
+        );
         let (tlr, tc, wd) = (T::of(lr), T::of(ckp1), T::of(c.weight_decay));
         let y_coef = T::of(lr * (self.momentum * (1.0 - ckp1) - 1.0));
         for ((y, &g), z) in p.iter_mut().zip(g).zip(s.z.iter_mut()) {

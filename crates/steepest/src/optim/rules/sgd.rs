@@ -34,7 +34,14 @@ pub struct Sgd {
 
 impl Default for Sgd {
     fn default() -> Self {
-        Self { lr: 1e-3, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, maximize: false }
+        Self {
+            lr: 1e-3,
+            momentum: 0.0,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+            maximize: false,
+        }
     }
 }
 
@@ -71,7 +78,12 @@ impl<T: Scalar> UpdateRule<T> for Sgd {
         Ok(())
     }
     fn update(&self, c: &StepCtx, _shape: &[usize], p: &mut [T], g: &[T], s: &mut SgdState<T>) -> Result<()> {
-        let (lr, wd, mu, damp) = (T::of(c.lr), T::of(c.weight_decay), T::of(self.momentum), T::of(self.dampening));
+        let (lr, wd, mu, damp) = (
+            T::of(c.lr),
+            T::of(c.weight_decay),
+            T::of(self.momentum),
+            T::of(self.dampening),
+        );
         if self.momentum == 0.0 {
             for (p, &g) in p.iter_mut().zip(g) {
                 *p -= lr * effective_grad(g, *p, wd, self.maximize);

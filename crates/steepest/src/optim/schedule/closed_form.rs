@@ -56,7 +56,10 @@ pub struct MultiStep {
 impl ClosedForm for MultiStep {
     named!(MultiStep, "multi-step");
     fn at(&self, t: u64) -> f64 {
-        self.lr * self.gamma.powi(self.milestones.iter().filter(|&&m| m <= t).count() as i32)
+        self.lr
+            * self
+                .gamma
+                .powi(self.milestones.iter().filter(|&&m| m <= t).count() as i32)
     }
 }
 
@@ -167,7 +170,11 @@ pub struct Cosine {
 impl ClosedForm for Cosine {
     named!(Cosine, "cosine");
     fn at(&self, t: u64) -> f64 {
-        cosine(self.lr, self.eta_min, t.min(self.t_max) as f64 / self.t_max.max(1) as f64)
+        cosine(
+            self.lr,
+            self.eta_min,
+            t.min(self.t_max) as f64 / self.t_max.max(1) as f64,
+        )
     }
 }
 
@@ -196,7 +203,11 @@ impl ClosedForm for WarmupCosine {
             return self.lr * t as f64 / self.warmup_steps as f64;
         }
         let span = self.total_steps.saturating_sub(self.warmup_steps).max(1);
-        cosine(self.lr, self.eta_min, (t - self.warmup_steps).min(span) as f64 / span as f64)
+        cosine(
+            self.lr,
+            self.eta_min,
+            (t - self.warmup_steps).min(span) as f64 / span as f64,
+        )
     }
 }
 
@@ -287,7 +298,10 @@ impl OneCycle {
                 (total - 1.0, init, min, mm, mm),
             ]
         } else {
-            vec![(self.pct_start * total - 1.0, init, self.max_lr, mm, bm), (total - 1.0, self.max_lr, min, bm, mm)]
+            vec![
+                (self.pct_start * total - 1.0, init, self.max_lr, mm, bm),
+                (total - 1.0, self.max_lr, min, bm, mm),
+            ]
         }
     }
     fn eval(&self, t: u64) -> (f64, f64) {
@@ -363,7 +377,11 @@ impl Cyclic {
         let t = t as f64;
         let cycle = (1.0 + t / total).floor();
         let x = 1.0 + t / total - cycle;
-        let scale = if x <= ratio { x / ratio } else { (x - 1.0) / (ratio - 1.0) };
+        let scale = if x <= ratio {
+            x / ratio
+        } else {
+            (x - 1.0) / (ratio - 1.0)
+        };
         let f = match self.mode {
             CyclicMode::Triangular => 1.0,
             CyclicMode::Triangular2 => 1.0 / 2f64.powf(cycle - 1.0),

@@ -107,7 +107,10 @@ impl<S: ClosedForm> Schedule for Stepped<S> {
 pub(crate) fn check_name(state: &serde_json::Value, name: &str) -> Result<()> {
     let saved = state.get("name").and_then(|v| v.as_str()).unwrap_or("?");
     if saved != name {
-        return Err(Error::format("schedule state", format!("saved by '{saved}', loading into '{name}'")));
+        return Err(Error::format(
+            "schedule state",
+            format!("saved by '{saved}', loading into '{name}'"),
+        ));
     }
     Ok(())
 }

@@ -121,7 +121,10 @@ impl Schedule for ReduceOnPlateau {
     }
     fn load_state(&mut self, state: &serde_json::Value) -> Result<()> {
         check_name(state, self.name())?;
-        let cfg = state.get("config").cloned().ok_or_else(|| Error::format("schedule state", "missing 'config'"))?;
+        let cfg = state
+            .get("config")
+            .cloned()
+            .ok_or_else(|| Error::format("schedule state", "missing 'config'"))?;
         *self = serde_json::from_value(cfg).map_err(|e| Error::format("schedule state", e.to_string()))?;
         Ok(())
     }

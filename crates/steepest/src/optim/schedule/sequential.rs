@@ -30,13 +30,22 @@ impl Sequential {
         if schedules.is_empty() || milestones.len() + 1 != schedules.len() {
             return Err(Error::invalid(
                 "sequential schedule",
-                format!("{} schedules need {} milestones, got {}", schedules.len(), schedules.len().saturating_sub(1), milestones.len()),
+                format!(
+                    "{} schedules need {} milestones, got {}",
+                    schedules.len(),
+                    schedules.len().saturating_sub(1),
+                    milestones.len()
+                ),
             ));
         }
         if milestones.windows(2).any(|w| w[0] >= w[1]) {
             return Err(Error::invalid("sequential schedule", "milestones must increase"));
         }
-        Ok(Self { schedules, milestones, t: 0 })
+        Ok(Self {
+            schedules,
+            milestones,
+            t: 0,
+        })
     }
 
     fn active(&self) -> usize {
@@ -75,7 +84,10 @@ impl Schedule for Sequential {
         for (s, c) in self.schedules.iter_mut().zip(children) {
             s.load_state(c)?;
         }
-        self.t = state.get("t").and_then(|v| v.as_u64()).ok_or_else(|| Error::format("schedule state", "missing 't'"))?;
+        self.t = state
+            .get("t")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| Error::format("schedule state", "missing 't'"))?;
         Ok(())
     }
 }
