@@ -136,7 +136,7 @@ fn strong_wolfe_points_satisfy_both_conditions() {
     for t0 in [0.01, 0.5, 3.0, 10.0] {
         let p = strong_wolfe(phi, 0.0, -1.0, t0, 1e-4, 0.9, 30).unwrap();
         assert!(p.wolfe, "from {t0}: {p:?}");
-        assert!(p.f <= 1e-4 * p.t * -1.0, "sufficient decrease from {t0}: {p:?}");
+        assert!(p.f <= -(1e-4 * p.t), "sufficient decrease from {t0}: {p:?}");
         assert!(p.dphi.abs() <= 0.9, "curvature from {t0}: {p:?}");
     }
     assert!(strong_wolfe(phi, 0.0, 1.0, 1.0, 1e-4, 0.9, 30).is_err());
