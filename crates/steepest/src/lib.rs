@@ -31,10 +31,15 @@
 #![warn(missing_docs)]
 
 pub mod autograd;
+pub mod data;
 pub mod error;
+pub mod fsutil;
+pub mod linear;
+pub mod models;
 pub mod nn;
 pub mod optim;
 pub mod tensor;
+pub mod train;
 
 pub use error::{Error, Result};
 pub use tensor::Tensor;

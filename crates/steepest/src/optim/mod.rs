@@ -39,6 +39,7 @@ mod multistart;
 mod rule_optimizer;
 pub mod rules;
 pub mod schedule;
+mod spec;
 pub mod test_functions;
 
 pub use accumulate::GradAccumulator;
@@ -50,6 +51,7 @@ pub use line_search::{strong_wolfe, WolfePoint};
 pub use lr_finder::{lr_range_test, LrFinderConfig, LrFinderResult};
 pub use multistart::{multi_start, MultiStartResult};
 pub use rule_optimizer::{ParamGroup, RuleOptimizer, StepCtx, UpdateRule};
+pub use spec::{BuiltOptimizer, OptimizerSpec, ScheduleSpec, OPTIMIZER_NAMES, SCHEDULE_NAMES};
 
 use crate::error::Result;
 use crate::nn::ParamStore;

@@ -89,6 +89,34 @@ impl<T: Scalar> CsrMatrix<T> {
         (self.rows, self.cols)
     }
 
+    /// Converts to another element type.
+    pub fn cast<U: Scalar>(&self) -> Result<CsrMatrix<U>> {
+        CsrMatrix::new(
+            self.rows,
+            self.cols,
+            self.indptr.clone(),
+            self.indices.clone(),
+            self.values.iter().map(|v| U::of(v.as_f64())).collect(),
+        )
+    }
+
+    /// Every stored value of column j multiplied by `factors[j]`.
+    pub fn scale_columns(&self, factors: &[T]) -> Result<Self> {
+        if factors.len() != self.cols {
+            return Err(Error::invalid(
+                "scale_columns",
+                format!("{} factors for {} columns", factors.len(), self.cols),
+            ));
+        }
+        let values = self
+            .indices
+            .iter()
+            .zip(&self.values)
+            .map(|(&j, &v)| v * factors[j as usize])
+            .collect();
+        Ok(Self { values, ..self.clone() })
+    }
+
     /// Number of stored non-zeros.
     pub fn nnz(&self) -> usize {
         self.values.len()

@@ -1,0 +1,352 @@
+//! CSV reader: delimiter and header detection, target column by name or index (the last by
+//! default), string class labels, missing values.
+
+use super::dataset::{Dataset, Features, Targets, Task};
+use crate::error::{Error, Result};
+use crate::tensor::{Scalar, Tensor};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Cursor, Read};
+use std::path::Path;
+
+/// What to do with a missing value (an empty field, `NA`, `NaN`, `null` or `?`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Missing {
+    /// Report it as an error at its line and column (the default).
+    #[default]
+    Error,
+    /// Replace it by the mean of its column over the rows that have a value.
+    Mean,
+}
+
+/// Options of [`read_csv`]; every field has a sensible default.
+#[derive(Clone, Debug, Default)]
+pub struct CsvOptions {
+    /// Field delimiter; detected from the first line when `None` (`,` `;` tab `|`).
+    pub delimiter: Option<u8>,
+    /// Whether the first line is a header; detected when `None`: it is when one of its fields
+    /// is not a number where the second line has a number.
+    pub has_header: Option<bool>,
+    /// Target column: a header name, or a 0-based index (negative counts from the end).
+    /// The last column by default.
+    pub target: Option<String>,
+    /// Classification or regression; inferred when `None`: classification when a label is not
+    /// a number, or when all labels are integers with at most 50 distinct values.
+    pub task: Option<Task>,
+    /// Missing-value policy.
+    pub missing: Missing,
+}
+
+const MISSING: [&str; 6] = ["", "na", "nan", "null", "?", "n/a"];
+
+fn is_missing(s: &str) -> bool {
+    MISSING.iter().any(|m| s.eq_ignore_ascii_case(m))
+}
+
+fn is_number(s: &str) -> bool {
+    let s = s.trim();
+    !is_missing(s) && s.parse::<f64>().is_ok()
+}
+
+/// Reads a CSV file into a dataset (see [`CsvOptions`]).
+pub fn read_csv<T: Scalar>(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<Dataset<T>> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut buf = BufReader::new(file);
+    let gz = buf
+        .fill_buf()
+        .map_err(|e| Error::io(path, e))?
+        .starts_with(&[0x1f, 0x8b]);
+    if gz {
+        read_csv_from(flate2::read::GzDecoder::new(buf), &path.display().to_string(), opts)
+    } else {
+        read_csv_from(buf, &path.display().to_string(), opts)
+    }
+}
+
+/// Reads CSV text from any reader; `name` is used in error messages.
+pub fn read_csv_from<T: Scalar>(reader: impl Read, name: &str, opts: &CsvOptions) -> Result<Dataset<T>> {
+    let perr = |line: u64, column: usize, msg: String| Error::Parse {
+        file: name.to_string(),
+        line: line as usize,
+        column,
+        msg,
+    };
+    let mut buf = BufReader::new(reader);
+    // Peek at the first two lines for the delimiter and the header, then read them again.
+    let mut head = Vec::new();
+    for _ in 0..2 {
+        buf.read_until(b'\n', &mut head).map_err(|e| Error::io(name, e))?;
+    }
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let delimiter = opts.delimiter.unwrap_or_else(|| sniff_delimiter(first_line));
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(Cursor::new(head).chain(buf));
+    let mut records = rdr.byte_records();
+    let next = |records: &mut csv::ByteRecordsIter<_>| -> Result<Option<csv::ByteRecord>> {
+        loop {
+            match records.next() {
+                None => return Ok(None),
+                Some(Err(e)) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    return Err(perr(line, 1, format!("unreadable CSV: {e}")));
+                }
+                Some(Ok(r)) if r.len() == 1 && r[0].iter().all(u8::is_ascii_whitespace) => continue,
+                Some(Ok(r)) => return Ok(Some(r)),
+            }
+        }
+    };
+    let text = |r: &csv::ByteRecord, i: usize, line: u64| -> Result<String> {
+        String::from_utf8(r[i].to_vec()).map_err(|_| perr(line, column_of(r, i), "field is not valid UTF-8".into()))
+    };
+    let line_of = |r: &csv::ByteRecord| r.position().map_or(0, |p| p.line());
+
+    let Some(first) = next(&mut records)? else {
+        return Err(perr(1, 1, "empty file: expected a header or a data row".into()));
+    };
+    let second = next(&mut records)?;
+    let first_txt: Vec<String> = (0..first.len())
+        .map(|i| text(&first, i, line_of(&first)))
+        .collect::<Result<_>>()?;
+    let header = opts.has_header.unwrap_or_else(|| match &second {
+        Some(s) => first_txt
+            .iter()
+            .enumerate()
+            .any(|(i, f)| !is_number(f) && i < s.len() && is_number(&String::from_utf8_lossy(&s[i]))),
+        None => first_txt.iter().any(|f| !is_number(f)),
+    });
+    let width = first.len();
+    if width < 2 {
+        return Err(perr(
+            line_of(&first),
+            1,
+            format!(
+                "expected at least 2 columns (features and a target), found {width} (delimiter '{}')",
+                delimiter as char
+            ),
+        ));
+    }
+    let names: Vec<String> = if header {
+        first_txt.iter().map(|s| s.trim().to_string()).collect()
+    } else {
+        (0..width).map(|i| format!("x{i}")).collect()
+    };
+    let target =
+        resolve_target(opts.target.as_deref(), &names, header, width).map_err(|msg| perr(line_of(&first), 1, msg))?;
+
+    let mut features: Vec<f64> = Vec::new();
+    let mut raw_targets: Vec<String> = Vec::new();
+    let mut missing_at: Vec<usize> = Vec::new();
+    let mut rows = 0usize;
+    let mut handle = |r: &csv::ByteRecord| -> Result<()> {
+        let line = line_of(r);
+        if r.len() != width {
+            return Err(perr(
+                line,
+                column_of(r, r.len().min(width).saturating_sub(1)),
+                format!("expected {width} fields, found {}", r.len()),
+            ));
+        }
+        for i in 0..width {
+            let s = std::str::from_utf8(&r[i])
+                .map_err(|_| perr(line, column_of(r, i), "field is not valid UTF-8".into()))?;
+            let s = s.trim();
+            if i == target {
+                if is_missing(s) {
+                    return Err(perr(
+                        line,
+                        column_of(r, i),
+                        format!("missing target in column '{}'", names[i]),
+                    ));
+                }
+                raw_targets.push(s.to_string());
+            } else if is_missing(s) {
+                match opts.missing {
+                    Missing::Error => {
+                        return Err(perr(
+                            line,
+                            column_of(r, i),
+                            format!(
+                                "missing value in column '{}' (use mean imputation to fill it)",
+                                names[i]
+                            ),
+                        ))
+                    }
+                    Missing::Mean => {
+                        missing_at.push(features.len());
+                        features.push(f64::NAN);
+                    }
+                }
+            } else {
+                let v: f64 = s.parse().map_err(|_| {
+                    perr(
+                        line,
+                        column_of(r, i),
+                        format!("expected a number in column '{}', found '{s}'", names[i]),
+                    )
+                })?;
+                if !v.is_finite() {
+                    return Err(perr(
+                        line,
+                        column_of(r, i),
+                        format!("expected a finite number in column '{}', found '{s}'", names[i]),
+                    ));
+                }
+                features.push(v);
+            }
+        }
+        rows += 1;
+        Ok(())
+    };
+    if !header {
+        handle(&first)?;
+    }
+    if let Some(s) = &second {
+        handle(s)?;
+    }
+    while let Some(r) = next(&mut records)? {
+        handle(&r)?;
+    }
+    if rows == 0 {
+        return Err(perr(
+            line_of(&first) + 1,
+            1,
+            "expected at least one data row after the header".into(),
+        ));
+    }
+    let d = width - 1;
+    if !missing_at.is_empty() {
+        impute_means(&mut features, d, &missing_at)
+            .map_err(|c| perr(0, 0, format!("column {c} has no value at all to impute from")))?;
+    }
+    let feature_names: Vec<String> = names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != target)
+        .map(|(_, n)| n.clone())
+        .collect();
+    let targets = build_targets(raw_targets, opts.task).map_err(|msg| perr(0, 0, msg))?;
+    let x = Tensor::new(features.into_iter().map(T::of).collect(), &[rows, d])?;
+    Dataset::new(Features::Dense(x), targets, feature_names)
+}
+
+/// The 1-based column where field `i` starts (exact for unquoted fields).
+fn column_of(r: &csv::ByteRecord, i: usize) -> usize {
+    1 + (0..i.min(r.len())).map(|j| r[j].len() + 1).sum::<usize>()
+}
+
+fn sniff_delimiter(line: &[u8]) -> u8 {
+    [b',', b';', b'\t', b'|']
+        .into_iter()
+        .max_by_key(|d| line.iter().filter(|b| *b == d).count())
+        .filter(|d| line.contains(d))
+        .unwrap_or(b',')
+}
+
+fn resolve_target(
+    target: Option<&str>,
+    names: &[String],
+    header: bool,
+    width: usize,
+) -> std::result::Result<usize, String> {
+    let Some(t) = target else { return Ok(width - 1) };
+    if let Ok(i) = t.parse::<i64>() {
+        let idx = if i < 0 { width as i64 + i } else { i };
+        return if (0..width as i64).contains(&idx) {
+            Ok(idx as usize)
+        } else {
+            Err(format!("target column {i} is out of range for {width} columns"))
+        };
+    }
+    match names.iter().position(|n| n == t) {
+        Some(i) => Ok(i),
+        None if !header => Err(format!("target column '{t}' named, but the file has no header")),
+        None => Err(format!("no column named '{t}' (columns: {})", names.join(", "))),
+    }
+}
+
+fn impute_means(x: &mut [f64], d: usize, missing_at: &[usize]) -> std::result::Result<(), usize> {
+    let (mut sum, mut count) = (vec![0.0; d], vec![0usize; d]);
+    for (i, v) in x.iter().enumerate() {
+        if !v.is_nan() {
+            sum[i % d] += v;
+            count[i % d] += 1;
+        }
+    }
+    for &i in missing_at {
+        let c = i % d;
+        if count[c] == 0 {
+            return Err(c + 1);
+        }
+        x[i] = sum[c] / count[c] as f64;
+    }
+    Ok(())
+}
+
+/// Class labels (sorted numerically when all are numbers, else as text) or real values.
+pub(crate) fn build_targets(raw: Vec<String>, task: Option<Task>) -> std::result::Result<Targets, String> {
+    let numeric: Option<Vec<f64>> = raw
+        .iter()
+        .map(|s| s.parse::<f64>().ok().filter(|v| v.is_finite()))
+        .collect();
+    let task = task.unwrap_or_else(|| match &numeric {
+        None => Task::Classify,
+        Some(v) => {
+            let integers = v.iter().all(|x| x.fract() == 0.0);
+            let distinct: BTreeSet<i64> = v.iter().map(|&x| x as i64).collect();
+            if integers && distinct.len() <= 50 {
+                Task::Classify
+            } else {
+                Task::Regress
+            }
+        }
+    });
+    match task {
+        Task::Regress => match numeric {
+            Some(v) => Ok(Targets::Values(v)),
+            None => {
+                let bad = raw
+                    .iter()
+                    .find(|s| s.parse::<f64>().map_or(true, |v| !v.is_finite()))
+                    .cloned()
+                    .unwrap_or_default();
+                Err(format!("regression needs numeric targets, found '{bad}'"))
+            }
+        },
+        Task::Classify => {
+            let names: Vec<String> = match &numeric {
+                Some(v) => {
+                    let mut pairs: Vec<(f64, &String)> = v.iter().copied().zip(&raw).collect();
+                    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    let mut names: Vec<String> = Vec::new();
+                    let mut last: Option<f64> = None;
+                    for (x, _) in pairs {
+                        if last != Some(x) {
+                            names.push(fmt_label(x));
+                            last = Some(x);
+                        }
+                    }
+                    names
+                }
+                None => raw.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect(),
+            };
+            let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+            let labels = match &numeric {
+                Some(v) => v.iter().map(|&x| index[fmt_label(x).as_str()]).collect(),
+                None => raw.iter().map(|s| index[s.as_str()]).collect(),
+            };
+            Ok(Targets::Classes { labels, names })
+        }
+    }
+}
+
+/// A numeric label as text: integers without a fraction ("3", not "3.0").
+pub(crate) fn fmt_label(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}

@@ -1,0 +1,238 @@
+//! The dataset type: features (dense or sparse) and targets (classes or values).
+
+use crate::error::{Error, Result};
+use crate::tensor::{CsrMatrix, Scalar, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// Whether targets are classes or real values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// Predict one of a set of classes.
+    Classify,
+    /// Predict a real value.
+    Regress,
+}
+
+/// Feature matrix: one row per example.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Features<T = f32> {
+    /// A dense `[rows, features]` tensor.
+    Dense(Tensor<T>),
+    /// A sparse matrix (LIBSVM data).
+    Sparse(CsrMatrix<T>),
+}
+
+/// Targets, one per row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Targets {
+    /// Class indices into `names` (the original labels, as text).
+    Classes {
+        /// Class index of each row.
+        labels: Vec<usize>,
+        /// Original label of each class, in index order.
+        names: Vec<String>,
+    },
+    /// Real values.
+    Values(Vec<f64>),
+}
+
+/// A dataset: features, targets, and names for both.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset<T = f32> {
+    /// The features.
+    pub features: Features<T>,
+    /// The targets.
+    pub targets: Targets,
+    /// One name per feature column.
+    pub feature_names: Vec<String>,
+}
+
+impl<T: Scalar> Features<T> {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        match self {
+            Features::Dense(t) => t.rows_count(),
+            Features::Sparse(s) => s.shape().0,
+        }
+    }
+
+    /// Number of feature columns.
+    pub fn cols(&self) -> usize {
+        match self {
+            Features::Dense(t) => t.row_len(),
+            Features::Sparse(s) => s.shape().1,
+        }
+    }
+
+    /// The rows at `idx`.
+    pub fn gather(&self, idx: &[usize]) -> Result<Self> {
+        Ok(match self {
+            Features::Dense(t) => Features::Dense(t.gather_rows(idx)?),
+            Features::Sparse(s) => Features::Sparse(s.gather_rows(idx)?),
+        })
+    }
+
+    /// The dense tensor, or an error naming `what` needs dense features.
+    pub fn dense(&self, what: &'static str) -> Result<&Tensor<T>> {
+        match self {
+            Features::Dense(t) => Ok(t),
+            Features::Sparse(_) => Err(Error::invalid(what, "needs dense features; this data is sparse")),
+        }
+    }
+
+    /// Converts to another element type.
+    pub fn cast<U: Scalar>(&self) -> Result<Features<U>> {
+        Ok(match self {
+            Features::Dense(t) => Features::Dense(t.cast()),
+            Features::Sparse(s) => Features::Sparse(s.cast()?),
+        })
+    }
+}
+
+impl Targets {
+    /// Number of targets.
+    pub fn len(&self) -> usize {
+        match self {
+            Targets::Classes { labels, .. } => labels.len(),
+            Targets::Values(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no targets.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The targets at `idx`.
+    pub fn gather(&self, idx: &[usize]) -> Self {
+        match self {
+            Targets::Classes { labels, names } => Targets::Classes {
+                labels: idx.iter().map(|&i| labels[i]).collect(),
+                names: names.clone(),
+            },
+            Targets::Values(v) => Targets::Values(idx.iter().map(|&i| v[i]).collect()),
+        }
+    }
+
+    /// The task these targets imply.
+    pub fn task(&self) -> Task {
+        match self {
+            Targets::Classes { .. } => Task::Classify,
+            Targets::Values(_) => Task::Regress,
+        }
+    }
+
+    /// Class labels, or an error for real targets.
+    pub fn classes(&self) -> Result<(&[usize], &[String])> {
+        match self {
+            Targets::Classes { labels, names } => Ok((labels, names)),
+            Targets::Values(_) => Err(Error::invalid("targets", "expected class labels, found real values")),
+        }
+    }
+
+    /// Real values, or an error for class labels.
+    pub fn values(&self) -> Result<&[f64]> {
+        match self {
+            Targets::Values(v) => Ok(v),
+            Targets::Classes { .. } => Err(Error::invalid("targets", "expected real values, found class labels")),
+        }
+    }
+}
+
+impl<T: Scalar> Dataset<T> {
+    /// Builds a dataset, checking that features, targets and names agree in length.
+    pub fn new(features: Features<T>, targets: Targets, feature_names: Vec<String>) -> Result<Self> {
+        if features.rows() != targets.len() {
+            return Err(Error::invalid(
+                "dataset",
+                format!("{} feature rows but {} targets", features.rows(), targets.len()),
+            ));
+        }
+        if feature_names.len() != features.cols() {
+            return Err(Error::invalid(
+                "dataset",
+                format!("{} feature names for {} columns", feature_names.len(), features.cols()),
+            ));
+        }
+        if let Targets::Classes { labels, names } = &targets {
+            if let Some(&bad) = labels.iter().find(|&&l| l >= names.len()) {
+                return Err(Error::invalid("dataset", format!("class index {bad} without a name")));
+            }
+        }
+        Ok(Self {
+            features,
+            targets,
+            feature_names,
+        })
+    }
+
+    /// A dense dataset with default names `x0, x1, ...`.
+    pub fn from_dense(x: Tensor<T>, targets: Targets) -> Result<Self> {
+        let names = (0..x.row_len()).map(|i| format!("x{i}")).collect();
+        Self::new(Features::Dense(x), targets, names)
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.features.rows()
+    }
+
+    /// Number of feature columns.
+    pub fn cols(&self) -> usize {
+        self.features.cols()
+    }
+
+    /// The rows at `idx`, in that order.
+    pub fn subset(&self, idx: &[usize]) -> Result<Self> {
+        Ok(Self {
+            features: self.features.gather(idx)?,
+            targets: self.targets.gather(idx),
+            feature_names: self.feature_names.clone(),
+        })
+    }
+
+    /// Number of classes (0 for regression).
+    pub fn n_classes(&self) -> usize {
+        match &self.targets {
+            Targets::Classes { names, .. } => names.len(),
+            Targets::Values(_) => 0,
+        }
+    }
+
+    /// Converts the features to another element type.
+    pub fn cast<U: Scalar>(&self) -> Result<Dataset<U>> {
+        Ok(Dataset {
+            features: self.features.cast()?,
+            targets: self.targets.clone(),
+            feature_names: self.feature_names.clone(),
+        })
+    }
+
+    /// Checks that every feature is finite.
+    pub fn check_finite(&self, what: &str) -> Result<()> {
+        let bad = match &self.features {
+            Features::Dense(t) => t
+                .data()
+                .iter()
+                .position(|v| !v.is_finite())
+                .map(|i| (i / t.row_len().max(1), i % t.row_len().max(1))),
+            Features::Sparse(_) => None,
+        };
+        if let Some((r, c)) = bad {
+            return Err(Error::invalid(
+                "dataset",
+                format!("{what}: row {} column {} is not finite", r + 1, c + 1),
+            ));
+        }
+        if let Targets::Values(v) = &self.targets {
+            if let Some(i) = v.iter().position(|v| !v.is_finite()) {
+                return Err(Error::invalid(
+                    "dataset",
+                    format!("{what}: target of row {} is not finite", i + 1),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

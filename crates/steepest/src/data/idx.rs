@@ -1,0 +1,136 @@
+//! IDX reader (the MNIST format), gzip-compressed or not.
+//!
+//! Layout: two zero bytes, a type byte (0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32,
+//! 0x0E f64), the number of dimensions, each dimension as a big-endian u32, then the values
+//! big-endian in row-major order.
+
+use super::dataset::{Dataset, Features};
+use crate::error::{Error, Result};
+use crate::tensor::{Scalar, Tensor};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+fn read_all(path: &Path) -> Result<Vec<u8>> {
+    let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|e| Error::format(path.display().to_string(), format!("bad gzip stream: {e}")))?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
+/// Decodes IDX bytes into a tensor; `name` is used in error messages (byte offsets are given
+/// as columns of line 1).
+pub fn read_idx_tensor<T: Scalar>(bytes: &[u8], name: &str) -> Result<Tensor<T>> {
+    let perr = |at: usize, msg: String| Error::Parse {
+        file: name.to_string(),
+        line: 1,
+        column: at + 1,
+        msg,
+    };
+    if bytes.len() < 4 || bytes[0] != 0 || bytes[1] != 0 {
+        return Err(perr(
+            0,
+            "wrong magic number: expected an IDX file (00 00 type ndim)".into(),
+        ));
+    }
+    let (ty, nd) = (bytes[2], bytes[3] as usize);
+    let width = match ty {
+        0x08 | 0x09 => 1,
+        0x0B => 2,
+        0x0C | 0x0D => 4,
+        0x0E => 8,
+        _ => return Err(perr(2, format!("wrong magic number: unknown IDX type 0x{ty:02x}"))),
+    };
+    if nd == 0 {
+        return Err(perr(3, "IDX file with zero dimensions".into()));
+    }
+    let header = 4 + 4 * nd;
+    if bytes.len() < header {
+        return Err(perr(
+            bytes.len(),
+            format!(
+                "truncated header: {nd} dimensions need {header} bytes, file has {}",
+                bytes.len()
+            ),
+        ));
+    }
+    let dims: Vec<usize> = (0..nd)
+        .map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().expect("4 bytes")) as usize)
+        .collect();
+    let n: usize = dims.iter().product();
+    let need = header + n * width;
+    if bytes.len() < need {
+        return Err(perr(
+            bytes.len(),
+            format!(
+                "truncated data: shape {dims:?} needs {need} bytes, file has {}",
+                bytes.len()
+            ),
+        ));
+    }
+    let body = &bytes[header..need];
+    let data: Vec<T> = match ty {
+        0x08 => body.iter().map(|&b| T::of(b as f64)).collect(),
+        0x09 => body.iter().map(|&b| T::of(b as i8 as f64)).collect(),
+        0x0B => body
+            .chunks_exact(2)
+            .map(|c| T::of(i16::from_be_bytes([c[0], c[1]]) as f64))
+            .collect(),
+        0x0C => body
+            .chunks_exact(4)
+            .map(|c| T::of(i32::from_be_bytes(c.try_into().expect("4")) as f64))
+            .collect(),
+        0x0D => body
+            .chunks_exact(4)
+            .map(|c| T::of(f32::from_be_bytes(c.try_into().expect("4")) as f64))
+            .collect(),
+        _ => body
+            .chunks_exact(8)
+            .map(|c| T::of(f64::from_be_bytes(c.try_into().expect("8"))))
+            .collect(),
+    };
+    Tensor::new(data, &dims)
+}
+
+/// The labels file that goes with an images file: `...-images-idx3-ubyte[.gz]` ->
+/// `...-labels-idx1-ubyte[.gz]` (the MNIST naming).
+pub(crate) fn labels_path_for(images: &Path) -> Option<PathBuf> {
+    let name = images.file_name()?.to_str()?;
+    let swapped = name.replace("images", "labels").replace("idx3", "idx1");
+    (swapped != name).then(|| images.with_file_name(swapped))
+}
+
+/// Reads an IDX images file and its labels file into a classification dataset (each image
+/// flattened into one row). `labels` defaults to the MNIST naming of the images file.
+pub fn read_idx<T: Scalar>(images: impl AsRef<Path>, labels: Option<&Path>) -> Result<Dataset<T>> {
+    let images = images.as_ref();
+    let labels = match labels {
+        Some(l) => l.to_path_buf(),
+        None => labels_path_for(images).ok_or_else(|| {
+            Error::format(
+                images.display().to_string(),
+                "cannot tell the labels file from this name; name it explicitly",
+            )
+        })?,
+    };
+    let x: Tensor<T> = read_idx_tensor(&read_all(images)?, &images.display().to_string())?;
+    let y: Tensor<f64> = read_idx_tensor(&read_all(&labels)?, &labels.display().to_string())?;
+    let rows = x.shape()[0];
+    if y.len() != rows {
+        return Err(Error::format(
+            labels.display().to_string(),
+            format!("{} labels for {rows} images", y.len()),
+        ));
+    }
+    let x = x.reshape(&[rows, x.len() / rows.max(1)])?;
+    let raw: Vec<String> = y.data().iter().map(|&v| super::csv_reader::fmt_label(v)).collect();
+    let targets =
+        super::csv_reader::build_targets(raw, Some(super::Task::Classify)).map_err(|m| Error::format("labels", m))?;
+    let names = (0..x.row_len()).map(|i| format!("pixel{i}")).collect();
+    Dataset::new(Features::Dense(x), targets, names)
+}

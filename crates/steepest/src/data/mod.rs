@@ -1,0 +1,32 @@
+//! Data in: datasets, readers, scaling, splits and batches, embedded data and generators.
+//!
+//! * [`Dataset`]: dense or sparse features, class or real targets, feature and class names.
+//! * Readers that stream their file and report bad input as `file:line:column: what was
+//!   expected`: [`read_csv`], [`read_libsvm`], [`read_idx`]; [`read_file`] picks the format by
+//!   extension ([`Format`] overrides).
+//! * [`Scaler`] (standardization, min-max) fitted on training rows only; [`split`] (stratified,
+//!   seeded); [`Batches`] (batch size 1 is SGD, b is mini-batch, all rows is full-batch GD).
+//! * [`embedded`]: digits, iris and diabetes compiled into the library; [`generate`]: linear data,
+//!   blobs, two moons, circles and spirals.
+
+mod batch;
+mod csv_reader;
+mod dataset;
+pub mod embedded;
+pub mod generate;
+mod idx;
+mod libsvm;
+mod poly;
+mod read;
+mod scale;
+mod split;
+
+pub use batch::{BatchSize, Batches};
+pub use csv_reader::{read_csv, read_csv_from, CsvOptions, Missing};
+pub use dataset::{Dataset, Features, Targets, Task};
+pub use idx::{read_idx, read_idx_tensor};
+pub use libsvm::{read_libsvm, read_libsvm_from};
+pub use poly::PolynomialFeatures;
+pub use read::{read_file, Format, ReadOptions};
+pub use scale::{Scaler, ScalerKind};
+pub use split::{shuffled_indices, split, Split};

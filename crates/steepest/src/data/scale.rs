@@ -1,0 +1,137 @@
+//! Feature scaling, fitted on training rows only and stored with the model.
+
+use super::dataset::Features;
+use crate::error::{Error, Result};
+use crate::tensor::Scalar;
+use serde::{Deserialize, Serialize};
+
+/// Which scaling to apply.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScalerKind {
+    /// Leave features as they are.
+    None,
+    /// x' = (x - mean) / std (population std; a constant column keeps scale 1). On sparse data
+    /// only the division is applied, so zeros stay zeros.
+    #[default]
+    Standard,
+    /// x' = (x - min) / (max - min) (a constant column keeps scale 1). Dense data only.
+    MinMax,
+}
+
+/// A fitted scaling: x' = (x - offset) / scale, per column.
+///
+/// ```
+/// use steepest::data::{Features, Scaler, ScalerKind};
+/// use steepest::Tensor;
+/// let x = Features::Dense(Tensor::new(vec![1.0f32, 10.0, 3.0, 30.0], &[2, 2])?);
+/// let s = Scaler::fit(ScalerKind::Standard, &x)?;
+/// assert_eq!(s.offset, [2.0, 20.0]);
+/// assert_eq!(s.scale, [1.0, 10.0]);
+/// # Ok::<(), steepest::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scaler {
+    /// The kind fitted.
+    pub kind: ScalerKind,
+    /// Subtracted from each column.
+    pub offset: Vec<f64>,
+    /// Each column is divided by this.
+    pub scale: Vec<f64>,
+}
+
+impl Scaler {
+    /// Fits `kind` on `x` (the training rows).
+    pub fn fit<T: Scalar>(kind: ScalerKind, x: &Features<T>) -> Result<Scaler> {
+        let d = x.cols();
+        let n = x.rows().max(1) as f64;
+        let (mut offset, mut scale) = (vec![0.0; d], vec![1.0; d]);
+        match (kind, x) {
+            (ScalerKind::None, _) => {}
+            (ScalerKind::Standard, Features::Dense(t)) => {
+                for r in 0..t.rows_count() {
+                    t.row(r).iter().zip(&mut offset).for_each(|(v, m)| *m += v.as_f64() / n);
+                }
+                let mut var = vec![0.0; d];
+                for r in 0..t.rows_count() {
+                    t.row(r)
+                        .iter()
+                        .zip(&offset)
+                        .zip(&mut var)
+                        .for_each(|((v, m), s)| *s += (v.as_f64() - m).powi(2) / n);
+                }
+                scale = var.iter().map(|v| if *v > 0.0 { v.sqrt() } else { 1.0 }).collect();
+            }
+            (ScalerKind::Standard, Features::Sparse(s)) => {
+                let (mut sum, mut sq) = (vec![0.0; d], vec![0.0; d]);
+                for r in 0..s.shape().0 {
+                    let (idx, val) = s.row(r);
+                    for (&j, v) in idx.iter().zip(val) {
+                        sum[j as usize] += v.as_f64();
+                        sq[j as usize] += v.as_f64() * v.as_f64();
+                    }
+                }
+                scale = (0..d)
+                    .map(|j| {
+                        let var = sq[j] / n - (sum[j] / n).powi(2);
+                        if var > 0.0 {
+                            var.sqrt()
+                        } else {
+                            1.0
+                        }
+                    })
+                    .collect();
+            }
+            (ScalerKind::MinMax, Features::Dense(t)) => {
+                let (mut lo, mut hi) = (vec![f64::INFINITY; d], vec![f64::NEG_INFINITY; d]);
+                for r in 0..t.rows_count() {
+                    for (j, v) in t.row(r).iter().enumerate() {
+                        lo[j] = lo[j].min(v.as_f64());
+                        hi[j] = hi[j].max(v.as_f64());
+                    }
+                }
+                offset = lo.iter().map(|v| if v.is_finite() { *v } else { 0.0 }).collect();
+                scale = lo
+                    .iter()
+                    .zip(&hi)
+                    .map(|(a, b)| if b > a { b - a } else { 1.0 })
+                    .collect();
+            }
+            (ScalerKind::MinMax, Features::Sparse(_)) => {
+                return Err(Error::invalid(
+                    "min-max scaling",
+                    "would make sparse data dense; use standard or none",
+                ))
+            }
+        }
+        Ok(Scaler { kind, offset, scale })
+    }
+
+    /// Applies the scaling to `x` (which must have as many columns as the fit).
+    pub fn transform<T: Scalar>(&self, x: &Features<T>) -> Result<Features<T>> {
+        if x.cols() != self.scale.len() {
+            return Err(Error::invalid(
+                "scaler",
+                format!("fitted on {} columns, given {}", self.scale.len(), x.cols()),
+            ));
+        }
+        if self.kind == ScalerKind::None {
+            return Ok(x.clone());
+        }
+        Ok(match x {
+            Features::Dense(t) => {
+                let mut t = t.clone();
+                let d = self.scale.len().max(1);
+                for (i, v) in t.data_mut().iter_mut().enumerate() {
+                    let j = i % d;
+                    *v = T::of((v.as_f64() - self.offset[j]) / self.scale[j]);
+                }
+                Features::Dense(t)
+            }
+            Features::Sparse(s) => {
+                let inv: Vec<T> = self.scale.iter().map(|s| T::of(1.0 / s)).collect();
+                Features::Sparse(s.scale_columns(&inv)?)
+            }
+        })
+    }
+}

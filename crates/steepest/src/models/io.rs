@@ -1,0 +1,334 @@
+//! Model files: the weights in safetensors (`model.safetensors`, readable by other frameworks)
+//! and everything else in `model.json`: format version, model kind, hyper-parameters, feature
+//! and class names, the scaler, and the size and CRC-32 of the weights file. Loading validates
+//! all of it, so a truncated or altered file is rejected with a message saying what is wrong.
+
+use super::linear::{FittedLinear, LinearKind, LinearParams};
+use super::mlp::{FittedMlp, MlpParams};
+use super::predict::{FittedModel, Predictor};
+use super::rff::RandomFourierFeatures;
+use crate::data::{PolynomialFeatures, Scaler, Task};
+use crate::error::{Error, Result};
+use crate::fsutil::write_atomic;
+use crate::linear::LinearCore;
+use crate::nn::ParamStore;
+use crate::tensor::{Scalar, Tensor};
+use safetensors::{Dtype, SafeTensors};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The version of the model-file layout this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+const WEIGHTS: &str = "model.safetensors";
+const META: &str = "model.json";
+
+#[derive(Serialize, Deserialize)]
+struct WeightsInfo {
+    file: String,
+    bytes: u64,
+    crc32: u32,
+    tensors: BTreeMap<String, Vec<usize>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Metadata {
+    format: String,
+    format_version: u32,
+    kind: String,
+    dtype: String,
+    task: Task,
+    hyperparameters: serde_json::Value,
+    feature_names: Vec<String>,
+    class_names: Vec<String>,
+    scaler: Scaler,
+    #[serde(default)]
+    target_scale: Option<(f64, f64)>,
+    weights: WeightsInfo,
+    training: serde_json::Value,
+}
+
+fn to_bytes<T: Scalar>(t: &Tensor<T>) -> Vec<u8> {
+    t.data()
+        .iter()
+        .flat_map(|v| {
+            if T::DTYPE == "f32" {
+                (v.as_f64() as f32).to_le_bytes().to_vec()
+            } else {
+                v.as_f64().to_le_bytes().to_vec()
+            }
+        })
+        .collect()
+}
+
+/// Writes `model` into folder `dir` (created if needed) as `model.safetensors` and
+/// `model.json`, each through a temporary file and a rename. A model with a non-finite
+/// parameter is refused, so it never replaces a good one.
+pub fn save_model<T: Scalar>(model: &FittedModel<T>, dir: &Path) -> Result<()> {
+    let mut tensors: Vec<(String, Tensor<T>)> = model
+        .weights()
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.clone()))
+        .collect();
+    if let FittedModel::Linear(FittedLinear { rff: Some(r), .. }) = model {
+        tensors.push(("rff.weight".into(), r.weight.clone()));
+        tensors.push(("rff.offset".into(), r.offset.clone()));
+    }
+    if let Some((n, _)) = tensors.iter().find(|(_, t)| !t.all_finite()) {
+        return Err(Error::Diverged(format!(
+            "parameter '{n}' is not finite; the model was not saved"
+        )));
+    }
+    let dtype = if T::DTYPE == "f32" { Dtype::F32 } else { Dtype::F64 };
+    let raw: Vec<(String, Vec<u8>, Vec<usize>)> = tensors
+        .iter()
+        .map(|(n, t)| (n.clone(), to_bytes(t), t.shape().to_vec()))
+        .collect();
+    let views = raw
+        .iter()
+        .map(|(n, b, s)| safetensors::tensor::TensorView::new(dtype, s.clone(), b).map(|v| (n.clone(), v)))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::format("model weights", e.to_string()))?;
+    let bytes = safetensors::serialize(views, None).map_err(|e| Error::format("model weights", e.to_string()))?;
+    let (kind, task, hyper, scaler, target_scale, feature_names) = match model {
+        FittedModel::Linear(m) => (
+            m.params.kind.name(),
+            if m.is_classifier() {
+                Task::Classify
+            } else {
+                Task::Regress
+            },
+            serde_json::to_value(&m.params),
+            m.scaler.clone(),
+            None,
+            m.input_names.clone(),
+        ),
+        FittedModel::Mlp(m) => (
+            "mlp",
+            if m.is_classifier() {
+                Task::Classify
+            } else {
+                Task::Regress
+            },
+            serde_json::to_value(&m.params),
+            m.scaler.clone(),
+            m.target_scale,
+            m.feature_names.clone(),
+        ),
+    };
+    let hist = model.history();
+    let meta = Metadata {
+        format: "steepest-model".into(),
+        format_version: FORMAT_VERSION,
+        kind: kind.into(),
+        dtype: T::DTYPE.into(),
+        task,
+        hyperparameters: hyper.map_err(|e| Error::format("model metadata", e.to_string()))?,
+        feature_names,
+        class_names: model.class_names().to_vec(),
+        scaler,
+        target_scale,
+        weights: WeightsInfo {
+            file: WEIGHTS.into(),
+            bytes: bytes.len() as u64,
+            crc32: crc32fast::hash(&bytes),
+            tensors: tensors.iter().map(|(n, t)| (n.clone(), t.shape().to_vec())).collect(),
+        },
+        training: serde_json::json!({
+            "epochs": hist.len(),
+            "final_train_loss": hist.last().map(|h| h.train_loss),
+            "history": hist,
+        }),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    write_atomic(&dir.join(WEIGHTS), &bytes)?;
+    let text = serde_json::to_vec_pretty(&meta).map_err(|e| Error::format("model metadata", e.to_string()))?;
+    write_atomic(&dir.join(META), &text)
+}
+
+fn bad(path: &Path, msg: impl Into<String>) -> Error {
+    Error::format(path.display().to_string(), msg)
+}
+
+/// Loads a model saved by [`save_model`] from folder `dir`, checking the format version, the
+/// weights file's size and CRC-32, and every tensor's name, type and shape.
+pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
+    let meta_path = dir.join(META);
+    let text = std::fs::read(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
+    let meta: Metadata =
+        serde_json::from_slice(&text).map_err(|e| bad(&meta_path, format!("not a valid model description: {e}")))?;
+    if meta.format != "steepest-model" {
+        return Err(bad(
+            &meta_path,
+            format!("format '{}' is not a steepest model", meta.format),
+        ));
+    }
+    if meta.format_version != FORMAT_VERSION {
+        return Err(bad(
+            &meta_path,
+            format!("format version {} is not {FORMAT_VERSION}", meta.format_version),
+        ));
+    }
+    let wpath = dir.join(&meta.weights.file);
+    let bytes = std::fs::read(&wpath).map_err(|e| Error::io(&wpath, e))?;
+    if bytes.len() as u64 != meta.weights.bytes {
+        return Err(bad(
+            &wpath,
+            format!(
+                "truncated or altered: {} bytes, the model description says {}",
+                bytes.len(),
+                meta.weights.bytes
+            ),
+        ));
+    }
+    if crc32fast::hash(&bytes) != meta.weights.crc32 {
+        return Err(bad(
+            &wpath,
+            "altered: the checksum does not match the model description",
+        ));
+    }
+    let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(&wpath, format!("not valid safetensors: {e}")))?;
+    let mut store = ParamStore::<T>::new();
+    for (name, shape) in &meta.weights.tensors {
+        let view = st
+            .tensor(name)
+            .map_err(|_| bad(&wpath, format!("missing tensor '{name}'")))?;
+        if view.shape() != shape.as_slice() {
+            return Err(bad(
+                &wpath,
+                format!("tensor '{name}' has shape {:?}, expected {shape:?}", view.shape()),
+            ));
+        }
+        let data: Vec<T> = match view.dtype() {
+            Dtype::F32 => view
+                .data()
+                .chunks_exact(4)
+                .map(|c| T::of(f32::from_le_bytes(c.try_into().expect("4")) as f64))
+                .collect(),
+            Dtype::F64 => view
+                .data()
+                .chunks_exact(8)
+                .map(|c| T::of(f64::from_le_bytes(c.try_into().expect("8"))))
+                .collect(),
+            d => {
+                return Err(bad(
+                    &wpath,
+                    format!("tensor '{name}' has type {d:?}, expected F32 or F64"),
+                ))
+            }
+        };
+        let t = Tensor::new(data, shape).map_err(|_| bad(&wpath, format!("tensor '{name}' has the wrong size")))?;
+        if !t.all_finite() {
+            return Err(bad(&wpath, format!("tensor '{name}' holds non-finite values")));
+        }
+        store.insert(name.clone(), t);
+    }
+    let n_features = meta.feature_names.len();
+    let need = |n: &str| {
+        store
+            .get(n)
+            .cloned()
+            .ok_or_else(|| bad(&wpath, format!("missing tensor '{n}'")))
+    };
+    let model = if meta.kind == "mlp" {
+        let params: MlpParams = serde_json::from_value(meta.hyperparameters)
+            .map_err(|e| bad(&meta_path, format!("bad hyper-parameters: {e}")))?;
+        let mut weights = ParamStore::new();
+        let mut prev = n_features;
+        let layers: Vec<String> = (0..params.hidden.len())
+            .map(|i| format!("hidden.{i}"))
+            .chain(["output".into()])
+            .collect();
+        for (i, l) in layers.iter().enumerate() {
+            let (w, b) = (need(&format!("{l}.weight"))?, need(&format!("{l}.bias"))?);
+            let out = params.hidden.get(i).copied().unwrap_or(if meta.task == Task::Classify {
+                meta.class_names.len()
+            } else {
+                1
+            });
+            if w.shape() != [prev, out] || b.shape() != [out] {
+                return Err(bad(
+                    &wpath,
+                    format!(
+                        "layer '{l}' has shapes {:?} and {:?}, expected [{prev}, {out}] and [{out}]",
+                        w.shape(),
+                        b.shape()
+                    ),
+                ));
+            }
+            weights.insert(format!("{l}.weight"), w);
+            weights.insert(format!("{l}.bias"), b);
+            prev = out;
+        }
+        FittedModel::Mlp(FittedMlp::from_parts(
+            params,
+            weights,
+            meta.task,
+            meta.scaler,
+            meta.target_scale,
+            meta.feature_names,
+            meta.class_names,
+        ))
+    } else {
+        let params: LinearParams = serde_json::from_value(meta.hyperparameters)
+            .map_err(|e| bad(&meta_path, format!("bad hyper-parameters: {e}")))?;
+        if params.kind.name() != meta.kind {
+            return Err(bad(
+                &meta_path,
+                format!(
+                    "kind '{}' does not match its hyper-parameters ('{}')",
+                    meta.kind,
+                    params.kind.name()
+                ),
+            ));
+        }
+        let (w, b) = (need("weight")?, need("bias")?);
+        let (inputs, outputs) = w
+            .check_matrix("weight")
+            .map_err(|_| bad(&wpath, "weight is not a matrix"))?;
+        if b.shape() != [outputs] {
+            return Err(bad(
+                &wpath,
+                format!("bias has shape {:?}, expected [{outputs}]", b.shape()),
+            ));
+        }
+        let poly = (params.poly_degree > 1).then_some(PolynomialFeatures {
+            degree: params.poly_degree,
+        });
+        let model_names = match poly {
+            Some(p) => p.names(&meta.feature_names),
+            None => meta.feature_names.clone(),
+        };
+        let rff = match params.kind {
+            LinearKind::RbfSvm { .. } => Some(RandomFourierFeatures {
+                weight: need("rff.weight")?,
+                offset: need("rff.offset")?,
+            }),
+            _ => None,
+        };
+        let expect_inputs = rff.as_ref().map_or(model_names.len(), |r| r.offset.len());
+        if inputs != expect_inputs || meta.scaler.scale.len() != model_names.len() {
+            return Err(bad(
+                &wpath,
+                format!("weight has {inputs} rows for {expect_inputs} features"),
+            ));
+        }
+        let mut weights = ParamStore::new();
+        weights.insert("weight", w);
+        weights.insert("bias", b);
+        FittedModel::Linear(FittedLinear {
+            params,
+            core: LinearCore { inputs, outputs },
+            weights,
+            scaler: meta.scaler,
+            poly,
+            rff,
+            input_names: meta.feature_names,
+            feature_names: model_names,
+            class_names: meta.class_names,
+            history: serde_json::from_value(meta.training.get("history").cloned().unwrap_or_default())
+                .unwrap_or_default(),
+        })
+    };
+    Ok(model)
+}

@@ -1,0 +1,652 @@
+//! The linear estimators.
+
+use super::options::FitOptions;
+use super::rff::RandomFourierFeatures;
+use crate::data::{split, Dataset, Features, PolynomialFeatures, Scaler, ScalerKind, Targets, Task};
+use crate::error::{Error, Result};
+use crate::linear::{LinearCore, LinearLoss, Penalty, RowTargets};
+use crate::nn::ParamStore;
+use crate::optim::rules::Sgd;
+use crate::optim::{BuiltOptimizer, OptimizerSpec};
+use crate::tensor::{Rng, Scalar, Tensor};
+use crate::train::{fit, metrics, History, Observer, Trainable};
+use serde::{Deserialize, Serialize};
+
+/// How a multi-class linear classifier combines its outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Multiclass {
+    /// One binary problem per class, trained together (class c against the rest).
+    OneVsRest,
+    /// One joint multi-class hinge (Crammer and Singer 2001; SVM losses only).
+    CrammerSinger,
+}
+
+/// Which linear model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum LinearKind {
+    /// Linear regression with a regression loss (squared: ordinary least squares; with an L2
+    /// penalty: ridge; L1: lasso; both: elastic net).
+    Regression {
+        /// The loss.
+        loss: LinearLoss,
+    },
+    /// Binary logistic regression (log loss).
+    Logistic,
+    /// Multinomial (softmax) regression.
+    Softmax,
+    /// Linear support-vector machine.
+    Svm {
+        /// Hinge or squared hinge.
+        loss: LinearLoss,
+        /// Multi-class scheme.
+        multiclass: Multiclass,
+    },
+    /// SVM with an RBF kernel approximated by random Fourier features.
+    RbfSvm {
+        /// Kernel width: k(x, y) = exp(-gamma ||x - y||^2).
+        gamma: f64,
+        /// Number of random features.
+        components: usize,
+        /// Hinge or squared hinge.
+        loss: LinearLoss,
+        /// Multi-class scheme.
+        multiclass: Multiclass,
+    },
+    /// The perceptron (one-vs-rest for several classes).
+    Perceptron,
+}
+
+impl LinearKind {
+    /// The name the CLI uses.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LinearKind::Regression { .. } => "linear",
+            LinearKind::Logistic => "logistic",
+            LinearKind::Softmax => "softmax",
+            LinearKind::Svm { .. } => "svm",
+            LinearKind::RbfSvm { .. } => "rbf-svm",
+            LinearKind::Perceptron => "perceptron",
+        }
+    }
+
+    fn task(&self) -> Task {
+        match self {
+            LinearKind::Regression { .. } => Task::Regress,
+            _ => Task::Classify,
+        }
+    }
+
+    fn loss(&self) -> LinearLoss {
+        match self {
+            LinearKind::Regression { loss } => *loss,
+            LinearKind::Logistic => LinearLoss::Log,
+            LinearKind::Softmax => LinearLoss::Multinomial,
+            LinearKind::Svm { loss, multiclass } | LinearKind::RbfSvm { loss, multiclass, .. } => {
+                if *multiclass == Multiclass::CrammerSinger {
+                    LinearLoss::CrammerSinger
+                } else {
+                    *loss
+                }
+            }
+            LinearKind::Perceptron => LinearLoss::Perceptron,
+        }
+    }
+}
+
+/// Per-class weights of the loss.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClassWeight {
+    /// Every class weighs 1.
+    #[default]
+    Uniform,
+    /// n / (k n_c): rare classes weigh more (scikit-learn's "balanced").
+    Balanced,
+    /// One weight per class, in class order.
+    Manual(Vec<f64>),
+}
+
+/// The hyper-parameters of a linear model (builder).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LinearParams {
+    /// Which model.
+    pub kind: LinearKind,
+    /// Penalty on the weights.
+    pub penalty: Penalty,
+    /// Class weights (classifiers).
+    pub class_weight: ClassWeight,
+    /// Polynomial feature degree (1: the features as they are).
+    pub poly_degree: usize,
+    /// Training options.
+    pub fit: FitOptions,
+}
+
+impl LinearParams {
+    fn new(kind: LinearKind, lr: f64) -> Self {
+        let mut fit = FitOptions::default();
+        fit.optimizer = OptimizerSpec::Sgd(Sgd {
+            lr,
+            momentum: 0.9,
+            ..Sgd::default()
+        });
+        Self {
+            kind,
+            penalty: Penalty::None,
+            class_weight: ClassWeight::Uniform,
+            poly_degree: 1,
+            fit,
+        }
+    }
+
+    /// Ordinary least squares.
+    pub fn linear_regression() -> Self {
+        Self::new(
+            LinearKind::Regression {
+                loss: LinearLoss::Squared,
+            },
+            0.01,
+        )
+    }
+
+    /// Ridge regression: squared loss with alpha ||w||^2 / 2.
+    pub fn ridge(alpha: f64) -> Self {
+        Self::linear_regression().penalty(Penalty::L2 { alpha })
+    }
+
+    /// Lasso: squared loss with alpha ||w||_1.
+    pub fn lasso(alpha: f64) -> Self {
+        Self::linear_regression().penalty(Penalty::L1 { alpha })
+    }
+
+    /// Elastic net.
+    pub fn elastic_net(alpha: f64, l1_ratio: f64) -> Self {
+        Self::linear_regression().penalty(Penalty::ElasticNet { alpha, l1_ratio })
+    }
+
+    /// Binary logistic regression.
+    pub fn logistic_regression() -> Self {
+        Self::new(LinearKind::Logistic, 0.01)
+    }
+
+    /// Softmax (multinomial) regression.
+    pub fn softmax_regression() -> Self {
+        Self::new(LinearKind::Softmax, 0.01)
+    }
+
+    /// Linear SVM with the hinge loss, one-vs-rest, and a small L2 penalty (alpha 1e-4).
+    pub fn linear_svm() -> Self {
+        Self::new(
+            LinearKind::Svm {
+                loss: LinearLoss::Hinge,
+                multiclass: Multiclass::OneVsRest,
+            },
+            0.01,
+        )
+        .penalty(Penalty::L2 { alpha: 1e-4 })
+    }
+
+    /// RBF-kernel SVM through `components` random Fourier features of width `gamma`.
+    pub fn rbf_svm(gamma: f64, components: usize) -> Self {
+        let kind = LinearKind::RbfSvm {
+            gamma,
+            components,
+            loss: LinearLoss::Hinge,
+            multiclass: Multiclass::OneVsRest,
+        };
+        Self::new(kind, 0.01).penalty(Penalty::L2 { alpha: 1e-4 })
+    }
+
+    /// The perceptron (constant learning rate 1, no momentum, as scikit-learn).
+    pub fn perceptron() -> Self {
+        let mut p = Self::new(LinearKind::Perceptron, 1.0);
+        p.fit.optimizer = OptimizerSpec::Sgd(Sgd {
+            lr: 1.0,
+            ..Sgd::default()
+        });
+        p
+    }
+
+    /// Sets the penalty.
+    pub fn penalty(mut self, p: Penalty) -> Self {
+        self.penalty = p;
+        self
+    }
+
+    /// Sets the class weights.
+    pub fn class_weight(mut self, w: ClassWeight) -> Self {
+        self.class_weight = w;
+        self
+    }
+
+    /// Sets the polynomial degree.
+    pub fn poly_degree(mut self, d: usize) -> Self {
+        self.poly_degree = d;
+        self
+    }
+
+    /// Sets the training options.
+    pub fn fit_options(mut self, f: FitOptions) -> Self {
+        self.fit = f;
+        self
+    }
+
+    /// Validates every setting.
+    pub fn check(self) -> Result<ValidLinearParams> {
+        self.penalty.validate()?;
+        self.fit.validate()?;
+        self.kind.loss().validate()?;
+        if self.poly_degree == 0 {
+            return Err(Error::invalid("model", "poly_degree must be at least 1"));
+        }
+        match &self.kind {
+            LinearKind::Regression { loss } if !loss.is_regression() => {
+                return Err(Error::invalid("model", format!("{loss:?} is not a regression loss")))
+            }
+            LinearKind::Svm { loss, .. } | LinearKind::RbfSvm { loss, .. }
+                if !matches!(loss, LinearLoss::Hinge | LinearLoss::SquaredHinge) =>
+            {
+                return Err(Error::invalid("model", "an SVM takes the hinge or squared hinge loss"))
+            }
+            LinearKind::RbfSvm { gamma, components, .. } if !(*gamma > 0.0) || *components == 0 => {
+                return Err(Error::invalid(
+                    "model",
+                    "rbf-svm needs gamma > 0 and at least one component",
+                ))
+            }
+            _ => {}
+        }
+        if let ClassWeight::Manual(w) = &self.class_weight {
+            if w.iter().any(|v| !(*v >= 0.0 && v.is_finite())) {
+                return Err(Error::invalid("model", "class weights must be finite and >= 0"));
+            }
+        }
+        let l1 = self.penalty.strengths().0 > 0.0;
+        if l1 && matches!(self.fit.optimizer, OptimizerSpec::Lbfgs(_) | OptimizerSpec::Armijo(_)) {
+            return Err(Error::invalid(
+                "model",
+                "an L1 penalty needs a step optimizer (its proximal step); not lbfgs or armijo",
+            ));
+        }
+        Ok(ValidLinearParams(self))
+    }
+}
+
+/// Checked [`LinearParams`], ready to fit.
+#[derive(Clone, Debug)]
+pub struct ValidLinearParams(LinearParams);
+
+impl ValidLinearParams {
+    /// The parameters.
+    pub fn params(&self) -> &LinearParams {
+        &self.0
+    }
+
+    /// Fits on `data`.
+    pub fn fit<T: Scalar>(&self, data: &Dataset<T>) -> Result<FittedLinear<T>> {
+        self.fit_with(data, None, &mut [])
+    }
+
+    /// Fits on `data`, resuming from `resume` if given, reporting to `observers`.
+    pub fn fit_with<T: Scalar>(
+        &self,
+        data: &Dataset<T>,
+        resume: Option<crate::train::Checkpoint<T>>,
+        observers: &mut [&mut dyn Observer],
+    ) -> Result<FittedLinear<T>> {
+        let p = &self.0;
+        let task = p.kind.task();
+        if data.targets.task() != task {
+            return Err(Error::invalid(
+                "model",
+                format!(
+                    "'{}' is for {task:?} but the targets are for {:?}",
+                    p.kind.name(),
+                    data.targets.task()
+                ),
+            ));
+        }
+        data.check_finite("training data")?;
+        let n_classes = data.n_classes();
+        let outputs = match (&p.kind, n_classes) {
+            (LinearKind::Regression { .. }, _) => 1,
+            (LinearKind::Logistic, 2) => 1,
+            (LinearKind::Logistic, k) => {
+                return Err(Error::invalid(
+                    "model",
+                    format!("logistic regression is binary; the data has {k} classes (use softmax)"),
+                ))
+            }
+            (_, k) if k < 2 => {
+                return Err(Error::invalid(
+                    "model",
+                    format!("classification needs at least 2 classes, found {k}"),
+                ))
+            }
+            (LinearKind::Softmax, k) => k,
+            (
+                LinearKind::Svm {
+                    multiclass: Multiclass::CrammerSinger,
+                    ..
+                },
+                k,
+            )
+            | (
+                LinearKind::RbfSvm {
+                    multiclass: Multiclass::CrammerSinger,
+                    ..
+                },
+                k,
+            ) => k,
+            (_, 2) => 1,
+            (_, k) => k,
+        };
+        let class_weights = match (&p.class_weight, &data.targets) {
+            (ClassWeight::Uniform, _) | (_, Targets::Values(_)) => None,
+            (ClassWeight::Balanced, Targets::Classes { labels, names }) => {
+                let mut count = vec![0usize; names.len()];
+                labels.iter().for_each(|&l| count[l] += 1);
+                let n = labels.len() as f64;
+                Some(
+                    count
+                        .iter()
+                        .map(|&c| {
+                            if c > 0 {
+                                n / (names.len() as f64 * c as f64)
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect(),
+                )
+            }
+            (ClassWeight::Manual(w), Targets::Classes { names, .. }) if w.len() != names.len() => {
+                return Err(Error::invalid(
+                    "model",
+                    format!("{} class weights for {} classes", w.len(), names.len()),
+                ))
+            }
+            (ClassWeight::Manual(w), _) => Some(w.clone()),
+        };
+        // Validation split, then features: polynomial -> scaling (fitted on training rows) -> RFF.
+        let (train, val) = if p.fit.validation_fraction > 0.0 {
+            let s = split(&data.targets, p.fit.validation_fraction, 0.0, p.fit.train.seed)?;
+            (data.subset(&s.train)?, Some(data.subset(&s.val)?))
+        } else {
+            (data.clone(), None)
+        };
+        let poly = (p.poly_degree > 1).then_some(PolynomialFeatures { degree: p.poly_degree });
+        let expand = |x: &Features<T>| -> Result<Features<T>> { poly.map_or(Ok(x.clone()), |pf| pf.transform(x)) };
+        let x_train = expand(&train.features)?;
+        let scaler = Scaler::fit(p.fit.scaler, &x_train)?;
+        let rff = match p.kind {
+            LinearKind::RbfSvm { gamma, components, .. } => Some(RandomFourierFeatures::new(
+                x_train.cols(),
+                components,
+                gamma,
+                p.fit.train.seed ^ 0xF0F0,
+            )),
+            _ => None,
+        };
+        let finish = |x: Features<T>| -> Result<Features<T>> {
+            let x = scaler.transform(&x)?;
+            match &rff {
+                Some(r) => r.transform(&x),
+                None => Ok(x),
+            }
+        };
+        let train_t = Dataset {
+            features: finish(x_train)?,
+            targets: train.targets.clone(),
+            feature_names: vec![],
+        };
+        let val_t = match &val {
+            Some(v) => Some(Dataset {
+                features: finish(expand(&v.features)?)?,
+                targets: v.targets.clone(),
+                feature_names: vec![],
+            }),
+            None => None,
+        };
+        let core = LinearCore {
+            inputs: train_t.cols(),
+            outputs,
+        };
+        let mut trainer = LinearTrainer {
+            core,
+            params: core.init(),
+            loss: p.kind.loss(),
+            penalty: p.penalty,
+            class_weights,
+        };
+        let mut opt: BuiltOptimizer<T> = p.fit.optimizer.build()?;
+        let lr = match &opt {
+            BuiltOptimizer::Step(o) => o.lr(),
+            BuiltOptimizer::LineSearch(_) => 1.0,
+        };
+        let mut schedule = p.fit.schedule.as_ref().map(|s| s.build(lr)).transpose()?;
+        let history = fit(
+            &mut trainer,
+            &train_t,
+            val_t.as_ref(),
+            &mut opt,
+            schedule.as_deref_mut(),
+            &p.fit.train,
+            resume,
+            observers,
+        )?;
+        let feature_names = match poly {
+            Some(pf) => pf.names(&data.feature_names),
+            None => data.feature_names.clone(),
+        };
+        let class_names = match &data.targets {
+            Targets::Classes { names, .. } => names.clone(),
+            Targets::Values(_) => vec![],
+        };
+        Ok(FittedLinear {
+            params: p.clone(),
+            core: trainer.core,
+            weights: trainer.params,
+            scaler,
+            poly,
+            rff,
+            input_names: data.feature_names.clone(),
+            feature_names,
+            class_names,
+            history,
+        })
+    }
+}
+
+struct LinearTrainer<T: Scalar> {
+    core: LinearCore,
+    params: ParamStore<T>,
+    loss: LinearLoss,
+    penalty: Penalty,
+    class_weights: Option<Vec<f64>>,
+}
+
+fn row_targets(t: &Targets) -> RowTargets<'_> {
+    match t {
+        Targets::Classes { labels, .. } => RowTargets::Class(labels),
+        Targets::Values(v) => RowTargets::Real(v),
+    }
+}
+
+impl<T: Scalar> Trainable<T> for LinearTrainer<T> {
+    fn params(&self) -> &ParamStore<T> {
+        &self.params
+    }
+    fn params_mut(&mut self) -> &mut ParamStore<T> {
+        &mut self.params
+    }
+    fn loss_grad_at(
+        &self,
+        params: &ParamStore<T>,
+        data: &Dataset<T>,
+        rows: &[usize],
+        _rng: &mut Rng,
+    ) -> Result<(f64, ParamStore<T>)> {
+        let y = row_targets(&data.targets);
+        self.core.loss_grad(
+            params,
+            &data.features,
+            y,
+            self.class_weights.as_deref(),
+            rows,
+            self.loss,
+            self.penalty,
+        )
+    }
+    fn eval_loss(&self, data: &Dataset<T>) -> Result<f64> {
+        let all: Vec<usize> = (0..data.rows()).collect();
+        let y = row_targets(&data.targets);
+        Ok(self
+            .core
+            .loss_grad(
+                &self.params,
+                &data.features,
+                y,
+                self.class_weights.as_deref(),
+                &all,
+                self.loss,
+                self.penalty,
+            )?
+            .0)
+    }
+    fn eval_metric(&self, data: &Dataset<T>) -> Result<Option<(String, f64)>> {
+        let z = self.core.decision(&self.params, &data.features, None)?;
+        Ok(Some(match &data.targets {
+            Targets::Classes { labels, .. } => (
+                "accuracy".into(),
+                metrics::accuracy(labels, &classes_from_decision(&z))?,
+            ),
+            Targets::Values(v) => (
+                "r2".into(),
+                metrics::r2(v, &z.data().iter().map(|x| x.as_f64()).collect::<Vec<_>>())?,
+            ),
+        }))
+    }
+    fn after_step(&mut self, lr: f64) {
+        if let Some(w) = self.params.get_mut("weight") {
+            self.penalty.prox(w.data_mut(), lr);
+        }
+    }
+}
+
+/// Class of each row from decision values: the sign for one output (class 1 when positive),
+/// the largest output otherwise.
+pub(crate) fn classes_from_decision<T: Scalar>(z: &Tensor<T>) -> Vec<usize> {
+    let k = z.row_len();
+    if k == 1 {
+        z.data().iter().map(|&v| usize::from(v > T::zero())).collect()
+    } else {
+        z.argmax_axis(1).unwrap_or_default()
+    }
+}
+
+/// A fitted linear model.
+#[derive(Clone, Debug)]
+pub struct FittedLinear<T: Scalar> {
+    /// The hyper-parameters it was fitted with.
+    pub params: LinearParams,
+    /// Shape of the model.
+    pub core: LinearCore,
+    /// `"weight"` `[features, outputs]` and `"bias"` `[outputs]`, on scaled (and expanded)
+    /// features.
+    pub weights: ParamStore<T>,
+    /// The scaling fitted on the training rows.
+    pub scaler: Scaler,
+    /// Polynomial expansion, if any.
+    pub poly: Option<PolynomialFeatures>,
+    /// Random Fourier features, for the RBF SVM.
+    pub rff: Option<RandomFourierFeatures<T>>,
+    /// Names of the input columns.
+    pub input_names: Vec<String>,
+    /// Names of the model's features (after polynomial expansion).
+    pub feature_names: Vec<String>,
+    /// Class names (classifiers).
+    pub class_names: Vec<String>,
+    /// Training history.
+    pub history: History,
+}
+
+impl<T: Scalar> FittedLinear<T> {
+    /// The features as the weights see them.
+    pub fn transform(&self, x: &Features<T>) -> Result<Features<T>> {
+        if x.cols() != self.input_names.len() {
+            return Err(Error::invalid(
+                "predict",
+                format!(
+                    "the model takes {} features, the data has {}",
+                    self.input_names.len(),
+                    x.cols()
+                ),
+            ));
+        }
+        let x = match self.poly {
+            Some(p) => p.transform(x)?,
+            None => x.clone(),
+        };
+        let x = self.scaler.transform(&x)?;
+        match &self.rff {
+            Some(r) => r.transform(&x),
+            None => Ok(x),
+        }
+    }
+
+    /// Decision values `[rows, outputs]`.
+    pub fn decision_function(&self, x: &Features<T>) -> Result<Tensor<T>> {
+        self.core.decision(&self.weights, &self.transform(x)?, None)
+    }
+
+    /// Whether the model predicts classes.
+    pub fn is_classifier(&self) -> bool {
+        self.params.kind.task() == Task::Classify
+    }
+
+    /// Class probabilities `[rows * classes]` for logistic and softmax regression.
+    pub fn predict_proba(&self, x: &Features<T>) -> Result<Option<Tensor<T>>> {
+        let z = self.decision_function(x)?;
+        Ok(match self.params.kind {
+            LinearKind::Logistic => {
+                let p1 = z.sigmoid();
+                let data = p1.data().iter().flat_map(|&p| [T::one() - p, p]).collect();
+                Some(Tensor::new(data, &[z.rows_count(), 2])?)
+            }
+            LinearKind::Softmax => Some(z.softmax(1)?),
+            _ => None,
+        })
+    }
+
+    /// Coefficients and intercepts in the original feature units (undoing the scaling):
+    /// w_j / s_j and b - sum_j w_j o_j / s_j, one row of coefficients per output, named by
+    /// [`FittedLinear::feature_names`]. Not available for the RBF SVM.
+    pub fn coefficients(&self) -> Result<(Vec<Vec<f64>>, Vec<f64>)> {
+        if self.rff.is_some() {
+            return Err(Error::invalid(
+                "coefficients",
+                "the RBF SVM has no coefficients in feature units",
+            ));
+        }
+        let (w, b) = (self.weights.require("weight")?, self.weights.require("bias")?);
+        let (d, k) = (self.core.inputs, self.core.outputs);
+        let mut coef = vec![vec![0.0; d]; k];
+        let mut intercept: Vec<f64> = b.data().iter().map(|v| v.as_f64()).collect();
+        for j in 0..d {
+            let (o, s) = (self.scaler.offset[j], self.scaler.scale[j]);
+            for c in 0..k {
+                let wj = w.data()[j * k + c].as_f64() / s;
+                coef[c][j] = wj;
+                intercept[c] -= wj * o;
+            }
+        }
+        Ok((coef, intercept))
+    }
+
+    /// The scaler kind it was fitted with.
+    pub fn scaler_kind(&self) -> ScalerKind {
+        self.scaler.kind
+    }
+}

@@ -1,0 +1,511 @@
+//! The multi-layer perceptron, trained through the autodiff tape.
+
+use super::linear::classes_from_decision;
+use super::options::FitOptions;
+use crate::autograd::{Tape, Var};
+use crate::data::{split, Dataset, Features, Scaler, Targets, Task};
+use crate::error::{Error, Result};
+use crate::nn::ParamStore;
+use crate::optim::rules::Adam;
+use crate::optim::{BuiltOptimizer, OptimizerSpec};
+use crate::tensor::{rng, Rng, Scalar, Tensor};
+use crate::train::{fit, metrics, History, Observer, Trainable};
+use rand::Rng as _;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Hidden-layer activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activation {
+    /// max(x, 0).
+    Relu,
+    /// tanh x.
+    Tanh,
+    /// 1 / (1 + e^-x).
+    Sigmoid,
+    /// Exact GELU.
+    Gelu,
+    /// Leaky ReLU with slope 0.01.
+    LeakyRelu,
+    /// x.
+    Identity,
+}
+
+impl Activation {
+    fn apply<'t, T: Scalar>(self, v: Var<'t, T>) -> Var<'t, T> {
+        match self {
+            Activation::Relu => v.relu(),
+            Activation::Tanh => v.tanh(),
+            Activation::Sigmoid => v.sigmoid(),
+            Activation::Gelu => v.gelu(),
+            Activation::LeakyRelu => v.leaky_relu(T::of(0.01)),
+            Activation::Identity => v,
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(s: &str) -> Result<Self> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
+            Error::invalid(
+                "activation",
+                format!("unknown activation '{s}' (relu, tanh, sigmoid, gelu, leaky-relu, identity)"),
+            )
+        })
+    }
+}
+
+/// Weight initialization (biases start at 0).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "kebab-case")]
+pub enum Init {
+    /// He (Kaiming) normal: N(0, 2 / fan_in) (He et al. 2015), for ReLU-like activations.
+    He,
+    /// Xavier (Glorot) uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio
+    /// 2010), for tanh and sigmoid.
+    Xavier,
+    /// N(0, std^2).
+    Normal {
+        /// Standard deviation.
+        std: f64,
+    },
+    /// U(-limit, limit).
+    Uniform {
+        /// Half-width.
+        limit: f64,
+    },
+    /// All zeros (no symmetry breaking: for tests and linear layers).
+    Zeros,
+}
+
+impl Init {
+    fn draw<T: Scalar>(self, fan_in: usize, fan_out: usize, r: &mut Rng) -> Tensor<T> {
+        let shape = [fan_in, fan_out];
+        match self {
+            Init::He => Tensor::randn(&shape, 0.0, (2.0 / fan_in as f64).sqrt(), r),
+            Init::Xavier => {
+                let a = (6.0 / (fan_in + fan_out) as f64).sqrt();
+                Tensor::rand_uniform(&shape, -a, a, r)
+            }
+            Init::Normal { std } => Tensor::randn(&shape, 0.0, std, r),
+            Init::Uniform { limit } => Tensor::rand_uniform(&shape, -limit, limit, r),
+            Init::Zeros => Tensor::zeros(&shape),
+        }
+    }
+}
+
+/// The hyper-parameters of an MLP (builder). Defaults: one hidden layer of 100 (as
+/// scikit-learn), ReLU, He initialization, no dropout, alpha 1e-4 (L2 on the weights), Adam
+/// with lr 1e-3, batches of 32, 50 epochs, standardized features.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MlpParams {
+    /// Sizes of the hidden layers.
+    pub hidden: Vec<usize>,
+    /// Hidden activation.
+    pub activation: Activation,
+    /// Probability of zeroing a hidden unit in training (inverted dropout).
+    pub dropout: f64,
+    /// Weight initialization.
+    pub init: Init,
+    /// L2 penalty alpha ||W||^2 / 2 on the weights (not the biases).
+    pub alpha: f64,
+    /// Training options.
+    pub fit: FitOptions,
+}
+
+impl Default for MlpParams {
+    fn default() -> Self {
+        let mut fit = FitOptions::default();
+        fit.optimizer = OptimizerSpec::Adam(Adam {
+            lr: 1e-3,
+            ..Adam::default()
+        });
+        Self {
+            hidden: vec![100],
+            activation: Activation::Relu,
+            dropout: 0.0,
+            init: Init::He,
+            alpha: 1e-4,
+            fit,
+        }
+    }
+}
+
+impl MlpParams {
+    /// Sets the hidden layer sizes.
+    pub fn hidden(mut self, sizes: &[usize]) -> Self {
+        self.hidden = sizes.to_vec();
+        self
+    }
+
+    /// Validates every setting.
+    pub fn check(self) -> Result<ValidMlpParams> {
+        self.fit.validate()?;
+        if self.hidden.contains(&0) {
+            return Err(Error::invalid("mlp", "hidden layers need at least one unit"));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(Error::invalid(
+                "mlp",
+                format!("dropout {} must be in [0, 1)", self.dropout),
+            ));
+        }
+        if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
+            return Err(Error::invalid("mlp", "alpha must be >= 0"));
+        }
+        Ok(ValidMlpParams(self))
+    }
+}
+
+/// Checked [`MlpParams`], ready to fit.
+#[derive(Clone, Debug)]
+pub struct ValidMlpParams(MlpParams);
+
+/// Layer names in order: `hidden.0`, `hidden.1`, ..., `output`.
+fn layer_names(hidden: usize) -> Vec<String> {
+    (0..hidden)
+        .map(|i| format!("hidden.{i}"))
+        .chain(["output".to_string()])
+        .collect()
+}
+
+impl ValidMlpParams {
+    /// The parameters.
+    pub fn params(&self) -> &MlpParams {
+        &self.0
+    }
+
+    /// Fits on `data`.
+    pub fn fit<T: Scalar>(&self, data: &Dataset<T>) -> Result<FittedMlp<T>> {
+        self.fit_with(data, None, &mut [])
+    }
+
+    /// Fits on `data`, resuming from `resume` if given, reporting to `observers`.
+    pub fn fit_with<T: Scalar>(
+        &self,
+        data: &Dataset<T>,
+        resume: Option<crate::train::Checkpoint<T>>,
+        observers: &mut [&mut dyn Observer],
+    ) -> Result<FittedMlp<T>> {
+        let p = &self.0;
+        data.check_finite("training data")?;
+        let task = data.targets.task();
+        let outputs = match task {
+            Task::Classify if data.n_classes() < 2 => {
+                return Err(Error::invalid(
+                    "mlp",
+                    format!("classification needs at least 2 classes, found {}", data.n_classes()),
+                ))
+            }
+            Task::Classify => data.n_classes(),
+            Task::Regress => 1,
+        };
+        let (train, val) = if p.fit.validation_fraction > 0.0 {
+            let s = split(&data.targets, p.fit.validation_fraction, 0.0, p.fit.train.seed)?;
+            (data.subset(&s.train)?, Some(data.subset(&s.val)?))
+        } else {
+            (data.clone(), None)
+        };
+        let scaler = Scaler::fit(p.fit.scaler, &train.features)?;
+        let target_scale = match &train.targets {
+            Targets::Values(v) => {
+                let m = v.iter().sum::<f64>() / v.len() as f64;
+                let s = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+                Some((m, if s > 0.0 { s } else { 1.0 }))
+            }
+            Targets::Classes { .. } => None,
+        };
+        let prep = |d: &Dataset<T>| -> Result<Dataset<T>> {
+            let targets = match (&d.targets, target_scale) {
+                (Targets::Values(v), Some((m, s))) => Targets::Values(v.iter().map(|x| (x - m) / s).collect()),
+                (t, _) => t.clone(),
+            };
+            Ok(Dataset {
+                features: scaler.transform(&d.features)?,
+                targets,
+                feature_names: vec![],
+            })
+        };
+        let train_t = prep(&train)?;
+        let val_t = val.as_ref().map(prep).transpose()?;
+        let mut r = rng(p.fit.train.seed ^ 0x1217);
+        let mut sizes = vec![data.cols()];
+        sizes.extend(&p.hidden);
+        sizes.push(outputs);
+        let mut params = ParamStore::new();
+        for (i, name) in layer_names(p.hidden.len()).iter().enumerate() {
+            params.insert(format!("{name}.weight"), p.init.draw(sizes[i], sizes[i + 1], &mut r));
+            params.insert(format!("{name}.bias"), Tensor::zeros(&[sizes[i + 1]]));
+        }
+        let mut net = MlpNet {
+            params,
+            hidden: p.hidden.len(),
+            activation: p.activation,
+            dropout: p.dropout,
+            alpha: p.alpha,
+            task,
+        };
+        let mut opt: BuiltOptimizer<T> = p.fit.optimizer.build()?;
+        let lr = match &opt {
+            BuiltOptimizer::Step(o) => o.lr(),
+            BuiltOptimizer::LineSearch(_) => 1.0,
+        };
+        let mut schedule = p.fit.schedule.as_ref().map(|s| s.build(lr)).transpose()?;
+        let history = fit(
+            &mut net,
+            &train_t,
+            val_t.as_ref(),
+            &mut opt,
+            schedule.as_deref_mut(),
+            &p.fit.train,
+            resume,
+            observers,
+        )?;
+        let class_names = match &data.targets {
+            Targets::Classes { names, .. } => names.clone(),
+            Targets::Values(_) => vec![],
+        };
+        Ok(FittedMlp {
+            params: p.clone(),
+            net,
+            scaler,
+            target_scale,
+            feature_names: data.feature_names.clone(),
+            class_names,
+            history,
+        })
+    }
+}
+
+/// The network: parameters and how to run them.
+#[derive(Clone, Debug)]
+pub struct MlpNet<T: Scalar> {
+    /// `hidden.{i}.weight` `[in, out]`, `hidden.{i}.bias`, `output.weight`, `output.bias`.
+    pub params: ParamStore<T>,
+    hidden: usize,
+    activation: Activation,
+    dropout: f64,
+    alpha: f64,
+    task: Task,
+}
+
+impl<T: Scalar> MlpNet<T> {
+    /// Output (logits or standardized values) for `rows` of `x` on `tape`, with dropout when
+    /// `rng` is given.
+    fn forward<'t>(
+        &self,
+        tape: &'t Tape<T>,
+        vars: &[Var<'t, T>],
+        x: &Features<T>,
+        rows: &[usize],
+        mut rng: Option<&mut Rng>,
+    ) -> Result<Var<'t, T>> {
+        let mut h = match x {
+            Features::Dense(t) => {
+                let xb = if rows.len() == t.rows_count() && rows.iter().enumerate().all(|(i, &r)| i == r) {
+                    t.clone()
+                } else {
+                    t.gather_rows(rows)?
+                };
+                tape.constant(xb).matmul(vars[0])?
+            }
+            Features::Sparse(s) => vars[0].sparse_lmul(&Arc::new(s.gather_rows(rows)?))?,
+        }
+        .add(vars[1])?;
+        for layer in 0..=self.hidden {
+            if layer > 0 {
+                h = h.matmul(vars[2 * layer])?.add(vars[2 * layer + 1])?;
+            }
+            if layer == self.hidden {
+                break;
+            }
+            h = self.activation.apply(h);
+            if let Some(r) = rng.as_deref_mut().filter(|_| self.dropout > 0.0) {
+                let keep = 1.0 - self.dropout;
+                let shape = h.shape();
+                let n: usize = shape.iter().product();
+                let mask: Vec<T> = (0..n)
+                    .map(|_| {
+                        if r.random::<f64>() < keep {
+                            T::of(1.0 / keep)
+                        } else {
+                            T::zero()
+                        }
+                    })
+                    .collect();
+                h = h.mul(tape.constant(Tensor::new(mask, &shape)?))?;
+            }
+        }
+        Ok(h)
+    }
+
+    fn loss_on<'t>(&self, out: Var<'t, T>, data: &Dataset<T>, rows: &[usize]) -> Result<Var<'t, T>> {
+        match &data.targets {
+            Targets::Classes { labels, .. } => {
+                let y: Vec<usize> = rows.iter().map(|&r| labels[r]).collect();
+                out.cross_entropy(&y, None)
+            }
+            Targets::Values(v) => {
+                let y: Vec<T> = rows.iter().map(|&r| T::of(v[r])).collect();
+                let t = out.tape().constant(Tensor::new(y, &[rows.len(), 1])?);
+                Ok(out.mse(t)?.mul_scalar(T::of(0.5)))
+            }
+        }
+    }
+
+    fn penalty(&self, params: &ParamStore<T>) -> f64 {
+        params
+            .iter()
+            .filter(|(n, _)| n.ends_with(".weight"))
+            .map(|(_, t)| t.data().iter().map(|v| v.as_f64().powi(2)).sum::<f64>())
+            .sum::<f64>()
+            * self.alpha
+            / 2.0
+    }
+
+    /// Outputs for every row, in evaluation mode.
+    fn outputs(&self, x: &Features<T>) -> Result<Tensor<T>> {
+        let tape = Tape::inference();
+        let vars: Vec<Var<'_, T>> = self.params.iter().map(|(_, t)| tape.param(t.clone())).collect();
+        let all: Vec<usize> = (0..x.rows()).collect();
+        Ok(self.forward(&tape, &vars, x, &all, None)?.value())
+    }
+}
+
+impl<T: Scalar> Trainable<T> for MlpNet<T> {
+    fn params(&self) -> &ParamStore<T> {
+        &self.params
+    }
+    fn params_mut(&mut self) -> &mut ParamStore<T> {
+        &mut self.params
+    }
+    fn loss_grad_at(
+        &self,
+        params: &ParamStore<T>,
+        data: &Dataset<T>,
+        rows: &[usize],
+        rng: &mut Rng,
+    ) -> Result<(f64, ParamStore<T>)> {
+        let tape = Tape::new();
+        let vars: Vec<Var<'_, T>> = params.iter().map(|(_, t)| tape.param(t.clone())).collect();
+        let out = self.forward(&tape, &vars, &data.features, rows, Some(rng))?;
+        let loss = self.loss_on(out, data, rows)?;
+        let value = loss.item()?.as_f64() + self.penalty(params);
+        let mut grads = tape.backward(loss)?;
+        let mut out = ParamStore::new();
+        let alpha = T::of(self.alpha);
+        for ((name, p), v) in params.iter().zip(&vars) {
+            let mut g = grads.take(*v).unwrap_or_else(|| Tensor::zeros(p.shape()));
+            if name.ends_with(".weight") && self.alpha > 0.0 {
+                g.data_mut()
+                    .iter_mut()
+                    .zip(p.data())
+                    .for_each(|(g, &w)| *g += alpha * w);
+            }
+            out.insert(name, g);
+        }
+        Ok((value, out))
+    }
+    fn eval_loss(&self, data: &Dataset<T>) -> Result<f64> {
+        let tape = Tape::inference();
+        let vars: Vec<Var<'_, T>> = self.params.iter().map(|(_, t)| tape.param(t.clone())).collect();
+        let all: Vec<usize> = (0..data.rows()).collect();
+        let out = self.forward(&tape, &vars, &data.features, &all, None)?;
+        Ok(self.loss_on(out, data, &all)?.item()?.as_f64() + self.penalty(&self.params))
+    }
+    fn eval_metric(&self, data: &Dataset<T>) -> Result<Option<(String, f64)>> {
+        let z = self.outputs(&data.features)?;
+        Ok(Some(match (&data.targets, self.task) {
+            (Targets::Classes { labels, .. }, _) => (
+                "accuracy".into(),
+                metrics::accuracy(labels, &classes_from_decision(&z))?,
+            ),
+            (Targets::Values(v), _) => (
+                "r2".into(),
+                metrics::r2(v, &z.data().iter().map(|x| x.as_f64()).collect::<Vec<_>>())?,
+            ),
+        }))
+    }
+}
+
+/// A fitted MLP.
+#[derive(Clone, Debug)]
+pub struct FittedMlp<T: Scalar> {
+    /// The hyper-parameters it was fitted with.
+    pub params: MlpParams,
+    /// The network.
+    pub net: MlpNet<T>,
+    /// The feature scaling fitted on the training rows.
+    pub scaler: Scaler,
+    /// (mean, std) of the regression target (the network predicts standardized values).
+    pub target_scale: Option<(f64, f64)>,
+    /// Names of the input columns.
+    pub feature_names: Vec<String>,
+    /// Class names (classifiers).
+    pub class_names: Vec<String>,
+    /// Training history.
+    pub history: History,
+}
+
+impl<T: Scalar> FittedMlp<T> {
+    /// Rebuilds a fitted network from its parts (used when loading a model file).
+    pub fn from_parts(
+        params: MlpParams,
+        weights: ParamStore<T>,
+        task: Task,
+        scaler: Scaler,
+        target_scale: Option<(f64, f64)>,
+        feature_names: Vec<String>,
+        class_names: Vec<String>,
+    ) -> Self {
+        let net = MlpNet {
+            params: weights,
+            hidden: params.hidden.len(),
+            activation: params.activation,
+            dropout: params.dropout,
+            alpha: params.alpha,
+            task,
+        };
+        Self {
+            params,
+            net,
+            scaler,
+            target_scale,
+            feature_names,
+            class_names,
+            history: vec![],
+        }
+    }
+
+    /// Whether the network predicts classes.
+    pub fn is_classifier(&self) -> bool {
+        self.net.task == Task::Classify
+    }
+
+    /// Raw outputs: logits for a classifier, predicted values (in target units) for a regressor.
+    pub fn decision_function(&self, x: &Features<T>) -> Result<Tensor<T>> {
+        if x.cols() != self.feature_names.len() {
+            return Err(Error::invalid(
+                "predict",
+                format!(
+                    "the model takes {} features, the data has {}",
+                    self.feature_names.len(),
+                    x.cols()
+                ),
+            ));
+        }
+        let z = self.net.outputs(&self.scaler.transform(x)?)?;
+        Ok(match self.target_scale {
+            Some((m, s)) => z.map(|v| T::of(v.as_f64() * s + m)),
+            None => z,
+        })
+    }
+
+    /// Class probabilities (softmax of the logits) for a classifier.
+    pub fn predict_proba(&self, x: &Features<T>) -> Result<Option<Tensor<T>>> {
+        if !self.is_classifier() {
+            return Ok(None);
+        }
+        Ok(Some(self.decision_function(x)?.softmax(1)?))
+    }
+}

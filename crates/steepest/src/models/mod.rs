@@ -1,0 +1,38 @@
+//! Estimators: builder -> validated parameters -> `fit` -> fitted model with `predict`,
+//! `predict_proba`, `decision_function` and `score`, saved and loaded as safetensors plus
+//! metadata.
+//!
+//! * [`LinearParams`]: linear regression (squared, Huber, absolute, epsilon-insensitive loss),
+//!   ridge / lasso / elastic net through [`Penalty`](crate::linear::Penalty), logistic
+//!   regression (binary, class weights), softmax regression, linear SVM (hinge or squared hinge;
+//!   one-vs-rest or Crammer-Singer), RBF-kernel SVM through random Fourier features, and the
+//!   perceptron; polynomial features for any of them.
+//! * [`MlpParams`]: a multi-layer perceptron for classification or regression.
+//!
+//! Every model trains with any optimizer and schedule ([`FitOptions`]) through
+//! [`train::fit`](crate::train::fit).
+//!
+//! ```
+//! use steepest::data::{embedded, split};
+//! use steepest::models::{LinearParams, Predictor};
+//! let data = embedded::iris::<f32>()?;
+//! let s = split(&data.targets, 0.0, 0.2, 0)?;
+//! let (train, test) = (data.subset(&s.train)?, data.subset(&s.test)?);
+//! let model = LinearParams::softmax_regression().check()?.fit(&train)?;
+//! assert!(model.score(&test)? > 0.9);
+//! # Ok::<(), steepest::Error>(())
+//! ```
+
+pub mod io;
+mod linear;
+mod mlp;
+mod options;
+mod predict;
+mod rff;
+
+pub use io::{load_model, save_model, FORMAT_VERSION};
+pub use linear::{ClassWeight, FittedLinear, LinearKind, LinearParams, Multiclass, ValidLinearParams};
+pub use mlp::{Activation, FittedMlp, Init, MlpNet, MlpParams, ValidMlpParams};
+pub use options::FitOptions;
+pub use predict::{FittedModel, Predictions, Predictor};
+pub use rff::RandomFourierFeatures;

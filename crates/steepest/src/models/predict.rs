@@ -1,0 +1,228 @@
+//! What every fitted model can do: predict, give probabilities, score and evaluate.
+
+use super::linear::{classes_from_decision, FittedLinear};
+use super::mlp::FittedMlp;
+use crate::data::{Dataset, Features, Targets};
+use crate::error::{Error, Result};
+use crate::tensor::{Scalar, Tensor};
+use crate::train::{metrics, History};
+use std::collections::BTreeMap;
+
+/// Predictions for a set of rows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Predictions {
+    /// Class indices (into the model's class names).
+    Classes(Vec<usize>),
+    /// Real values.
+    Values(Vec<f64>),
+}
+
+/// A fitted model of any kind.
+#[derive(Clone, Debug)]
+pub enum FittedModel<T: Scalar> {
+    /// A linear model.
+    Linear(FittedLinear<T>),
+    /// A multi-layer perceptron.
+    Mlp(FittedMlp<T>),
+}
+
+/// The prediction interface; `predict`, `score` and `evaluate` come with it.
+pub trait Predictor<T: Scalar> {
+    /// Decision values: scores or logits per output for classifiers, values for regressors.
+    fn decision_function(&self, x: &Features<T>) -> Result<Tensor<T>>;
+    /// Class probabilities `[rows, classes]`, for models that have them.
+    fn predict_proba(&self, x: &Features<T>) -> Result<Option<Tensor<T>>>;
+    /// Whether the model predicts classes.
+    fn is_classifier(&self) -> bool;
+    /// The class names, in index order (empty for regressors).
+    fn class_names(&self) -> &[String];
+
+    /// Predicted classes or values.
+    fn predict(&self, x: &Features<T>) -> Result<Predictions> {
+        let z = self.decision_function(x)?;
+        Ok(if self.is_classifier() {
+            Predictions::Classes(classes_from_decision(&z))
+        } else {
+            Predictions::Values(z.data().iter().map(|v| v.as_f64()).collect())
+        })
+    }
+
+    /// The targets of `data` as the model's class indices (matched by class name).
+    fn align_classes(&self, data: &Dataset<T>) -> Result<Vec<usize>> {
+        let (labels, names) = data.targets.classes()?;
+        let map: Vec<Option<usize>> = names
+            .iter()
+            .map(|n| self.class_names().iter().position(|c| c == n))
+            .collect();
+        labels
+            .iter()
+            .map(|&l| {
+                map[l].ok_or_else(|| {
+                    Error::invalid(
+                        "evaluate",
+                        format!(
+                            "class '{}' was not seen in training (classes: {})",
+                            names[l],
+                            self.class_names().join(", ")
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Accuracy for a classifier, R^2 for a regressor.
+    fn score(&self, data: &Dataset<T>) -> Result<f64> {
+        match self.predict(&data.features)? {
+            Predictions::Classes(p) => metrics::accuracy(&self.align_classes(data)?, &p),
+            Predictions::Values(p) => metrics::r2(data.targets.values()?, &p),
+        }
+    }
+
+    /// All metrics: accuracy, balanced_accuracy, precision/recall/f1 (macro and micro),
+    /// log_loss (with probabilities) and roc_auc (binary) for classifiers; mse, rmse, mae and
+    /// r2 for regressors.
+    fn evaluate(&self, data: &Dataset<T>) -> Result<BTreeMap<String, f64>> {
+        let mut m = BTreeMap::new();
+        if self.is_classifier() {
+            let y = self.align_classes(data)?;
+            let k = self.class_names().len();
+            let z = self.decision_function(&data.features)?;
+            let pred = classes_from_decision(&z);
+            m.insert("accuracy".into(), metrics::accuracy(&y, &pred)?);
+            m.insert("balanced_accuracy".into(), metrics::balanced_accuracy(&y, &pred, k)?);
+            let ma = metrics::prf_macro(&y, &pred, k)?;
+            let mi = metrics::prf_micro(&y, &pred)?;
+            m.insert("precision_macro".into(), ma.precision);
+            m.insert("recall_macro".into(), ma.recall);
+            m.insert("f1_macro".into(), ma.f1);
+            m.insert("precision_micro".into(), mi.precision);
+            m.insert("recall_micro".into(), mi.recall);
+            m.insert("f1_micro".into(), mi.f1);
+            if let Some(p) = self.predict_proba(&data.features)? {
+                let probs: Vec<f64> = p.data().iter().map(|v| v.as_f64()).collect();
+                m.insert("log_loss".into(), metrics::log_loss(&y, &probs, k)?);
+            }
+            if k == 2 && y.contains(&0) && y.contains(&1) {
+                let score: Vec<f64> = if z.row_len() == 1 {
+                    z.data().iter().map(|v| v.as_f64()).collect()
+                } else {
+                    (0..z.rows_count())
+                        .map(|r| z.row(r)[1].as_f64() - z.row(r)[0].as_f64())
+                        .collect()
+                };
+                m.insert("roc_auc".into(), metrics::roc_auc(&y, &score)?);
+            }
+        } else {
+            let y = data.targets.values()?;
+            let p: Vec<f64> = self
+                .decision_function(&data.features)?
+                .data()
+                .iter()
+                .map(|v| v.as_f64())
+                .collect();
+            m.insert("mse".into(), metrics::mse(y, &p)?);
+            m.insert("rmse".into(), metrics::rmse(y, &p)?);
+            m.insert("mae".into(), metrics::mae(y, &p)?);
+            m.insert("r2".into(), metrics::r2(y, &p)?);
+        }
+        Ok(m)
+    }
+}
+
+impl<T: Scalar> Predictor<T> for FittedLinear<T> {
+    fn decision_function(&self, x: &Features<T>) -> Result<Tensor<T>> {
+        FittedLinear::decision_function(self, x)
+    }
+    fn predict_proba(&self, x: &Features<T>) -> Result<Option<Tensor<T>>> {
+        FittedLinear::predict_proba(self, x)
+    }
+    fn is_classifier(&self) -> bool {
+        FittedLinear::is_classifier(self)
+    }
+    fn class_names(&self) -> &[String] {
+        &self.class_names
+    }
+}
+
+impl<T: Scalar> Predictor<T> for FittedMlp<T> {
+    fn decision_function(&self, x: &Features<T>) -> Result<Tensor<T>> {
+        FittedMlp::decision_function(self, x)
+    }
+    fn predict_proba(&self, x: &Features<T>) -> Result<Option<Tensor<T>>> {
+        FittedMlp::predict_proba(self, x)
+    }
+    fn is_classifier(&self) -> bool {
+        FittedMlp::is_classifier(self)
+    }
+    fn class_names(&self) -> &[String] {
+        &self.class_names
+    }
+}
+
+impl<T: Scalar> FittedModel<T> {
+    fn inner(&self) -> &dyn Predictor<T> {
+        match self {
+            FittedModel::Linear(m) => m,
+            FittedModel::Mlp(m) => m,
+        }
+    }
+
+    /// The model kind as the CLI names it (`linear`, `logistic`, ..., `mlp`).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            FittedModel::Linear(m) => m.params.kind.name(),
+            FittedModel::Mlp(_) => "mlp",
+        }
+    }
+
+    /// Names of the input columns.
+    pub fn feature_names(&self) -> &[String] {
+        match self {
+            FittedModel::Linear(m) => &m.input_names,
+            FittedModel::Mlp(m) => &m.feature_names,
+        }
+    }
+
+    /// The training history.
+    pub fn history(&self) -> &History {
+        match self {
+            FittedModel::Linear(m) => &m.history,
+            FittedModel::Mlp(m) => &m.history,
+        }
+    }
+
+    /// The learned parameters by name.
+    pub fn weights(&self) -> &crate::nn::ParamStore<T> {
+        match self {
+            FittedModel::Linear(m) => &m.weights,
+            FittedModel::Mlp(m) => &m.net.params,
+        }
+    }
+
+    /// Whether the targets of `data` suit this model.
+    pub fn check_targets(&self, data: &Dataset<T>) -> Result<()> {
+        match (&data.targets, self.is_classifier()) {
+            (Targets::Classes { .. }, true) | (Targets::Values(_), false) => Ok(()),
+            _ => Err(Error::invalid(
+                "evaluate",
+                "the data's targets do not match the model's task",
+            )),
+        }
+    }
+}
+
+impl<T: Scalar> Predictor<T> for FittedModel<T> {
+    fn decision_function(&self, x: &Features<T>) -> Result<Tensor<T>> {
+        self.inner().decision_function(x)
+    }
+    fn predict_proba(&self, x: &Features<T>) -> Result<Option<Tensor<T>>> {
+        self.inner().predict_proba(x)
+    }
+    fn is_classifier(&self) -> bool {
+        self.inner().is_classifier()
+    }
+    fn class_names(&self) -> &[String] {
+        self.inner().class_names()
+    }
+}

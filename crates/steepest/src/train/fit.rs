@@ -1,0 +1,387 @@
+//! The loop.
+
+use super::checkpoint::Checkpoint;
+use super::observer::Observer;
+use crate::data::{BatchSize, Batches, Dataset};
+use crate::error::{Error, Result};
+use crate::nn::ParamStore;
+use crate::optim::schedule::Schedule;
+use crate::optim::{clip_grad_norm, BuiltOptimizer};
+use crate::tensor::{rng, Rng, Scalar};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// A model the loop can train: parameters by name, and a loss with its gradient on a batch.
+pub trait Trainable<T: Scalar> {
+    /// The parameters.
+    fn params(&self) -> &ParamStore<T>;
+    /// The parameters, mutably.
+    fn params_mut(&mut self) -> &mut ParamStore<T>;
+    /// Mean loss over `rows` of `data` (penalty included) and its gradient at `params` (of the
+    /// same names and shapes as the model's), in training mode (`rng` drives dropout and other
+    /// stochastic layers).
+    fn loss_grad_at(
+        &self,
+        params: &ParamStore<T>,
+        data: &Dataset<T>,
+        rows: &[usize],
+        rng: &mut Rng,
+    ) -> Result<(f64, ParamStore<T>)>;
+    /// [`Trainable::loss_grad_at`] the model's own parameters.
+    fn loss_grad(&self, data: &Dataset<T>, rows: &[usize], rng: &mut Rng) -> Result<(f64, ParamStore<T>)> {
+        self.loss_grad_at(self.params(), data, rows, rng)
+    }
+    /// Mean loss over all rows of `data` in evaluation mode.
+    fn eval_loss(&self, data: &Dataset<T>) -> Result<f64>;
+    /// The validation metric as (name, value), higher is better (accuracy, R^2).
+    fn eval_metric(&self, data: &Dataset<T>) -> Result<Option<(String, f64)>>;
+    /// Runs after every optimizer step with its learning rate (the proximal L1 step).
+    fn after_step(&mut self, _lr: f64) {}
+}
+
+/// When the schedule advances.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SchedulePer {
+    /// After every epoch (with the monitored loss, for reduce-on-plateau).
+    #[default]
+    Epoch,
+    /// After every optimizer step.
+    Step,
+}
+
+/// Early stopping on the validation loss (the training loss without validation data).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EarlyStopping {
+    /// Epochs without improvement before stopping.
+    pub patience: usize,
+    /// An improvement must lower the loss by more than this.
+    pub min_delta: f64,
+    /// Put back the parameters of the best epoch at the end.
+    pub restore_best: bool,
+}
+
+/// Settings of the loop.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Passes over the data.
+    pub epochs: usize,
+    /// Rows per step.
+    pub batch_size: BatchSize,
+    /// Reshuffle the rows every epoch.
+    pub shuffle: bool,
+    /// Seed of shuffling and of stochastic layers.
+    pub seed: u64,
+    /// When the schedule advances.
+    pub schedule_per: SchedulePer,
+    /// Clip the global gradient norm to this.
+    pub clip_grad_norm: Option<f64>,
+    /// Early stopping.
+    pub early_stopping: Option<EarlyStopping>,
+    /// Where checkpoints go (none: no checkpoints).
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Checkpoint after every this many epochs.
+    pub checkpoint_every_epochs: Option<usize>,
+    /// Checkpoint after every this many optimizer steps.
+    pub checkpoint_every_steps: Option<u64>,
+    /// Divergence recoveries before giving up.
+    pub max_divergence_retries: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 10,
+            batch_size: BatchSize::Rows(32),
+            shuffle: true,
+            seed: 0,
+            schedule_per: SchedulePer::Epoch,
+            clip_grad_norm: None,
+            early_stopping: None,
+            checkpoint_dir: None,
+            checkpoint_every_epochs: None,
+            checkpoint_every_steps: None,
+            max_divergence_retries: 3,
+        }
+    }
+}
+
+/// One epoch's numbers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's batches (weighted by rows).
+    pub train_loss: f64,
+    /// Validation loss, when there is validation data.
+    pub val_loss: Option<f64>,
+    /// Validation metric (name, value).
+    pub val_metric: Option<(String, f64)>,
+    /// Learning rate at the end of the epoch.
+    pub lr: f64,
+    /// Mean global gradient norm over the epoch's steps (before clipping).
+    pub grad_norm: f64,
+    /// Wall time of the epoch (excluded from bit-identity checks).
+    pub seconds: f64,
+}
+
+/// The records of every epoch.
+pub type History = Vec<EpochRecord>;
+
+fn diverged<T: Scalar>(loss: f64, grads: Option<&ParamStore<T>>, params: &ParamStore<T>) -> bool {
+    !loss.is_finite() || grads.is_some_and(|g| !g.all_finite()) || !params.all_finite()
+}
+
+/// Trains `model` on `train` (see the module docs); returns the history. With `resume`, the run
+/// continues from that checkpoint and ends bit-identical to a run never interrupted.
+#[allow(clippy::too_many_arguments)]
+pub fn fit<T: Scalar, M: Trainable<T>>(
+    model: &mut M,
+    train: &Dataset<T>,
+    val: Option<&Dataset<T>>,
+    opt: &mut BuiltOptimizer<T>,
+    mut schedule: Option<&mut (dyn Schedule + '_)>,
+    cfg: &TrainConfig,
+    resume: Option<Checkpoint<T>>,
+    observers: &mut [&mut dyn Observer],
+) -> Result<History> {
+    let n = train.rows();
+    if n == 0 {
+        return Err(Error::invalid("train", "no training rows"));
+    }
+    let base_lr = match opt {
+        BuiltOptimizer::Step(o) => o.lr(),
+        BuiltOptimizer::LineSearch(_) => 1.0,
+    };
+    let capture =
+        |model: &M, optimizer: serde_json::Value, schedule: &Option<&mut (dyn Schedule + '_)>, st: &Checkpoint<T>| {
+            Checkpoint {
+                params: model.params().clone(),
+                optimizer,
+                schedule: schedule.as_ref().map(|s| s.state()),
+                ..st.clone()
+            }
+        };
+    let mut st: Checkpoint<T> = match resume {
+        Some(ck) => {
+            ck.params.check_matches(model.params(), "checkpoint")?;
+            *model.params_mut() = ck.params.clone();
+            opt.load_state(&ck.optimizer, model.params())?;
+            if let (Some(s), Some(v)) = (schedule.as_deref_mut(), &ck.schedule) {
+                s.load_state(v)?;
+            }
+            ck
+        }
+        None => Checkpoint {
+            version: 1,
+            epoch: 0,
+            batch: 0,
+            step: 0,
+            sums: (0.0, 0, 0.0, 0),
+            params: ParamStore::new(),
+            optimizer: serde_json::Value::Null,
+            schedule: None,
+            rng: rng(cfg.seed ^ 0x5EED),
+            lr_scale: 1.0,
+            retries: 0,
+            history: Vec::new(),
+            best: None,
+            bad_epochs: 0,
+            best_params: None,
+        },
+    };
+    let mut snapshot = capture(model, opt.state()?, &schedule, &st);
+    let n_batches = Batches::new(n, cfg.batch_size, false, 0, 0).len();
+    for o in observers.iter_mut() {
+        o.on_start(cfg.epochs, n_batches);
+    }
+    let mut epoch_start = Instant::now();
+    let mut stopped_early = false;
+    'epochs: while st.epoch < cfg.epochs {
+        let batches = Batches::new(n, cfg.batch_size, cfg.shuffle, cfg.seed, st.epoch as u64);
+        let lr_now = |schedule: &Option<&mut (dyn Schedule + '_)>, st: &Checkpoint<T>| {
+            schedule.as_ref().map_or(base_lr, |s| s.lr()) * st.lr_scale
+        };
+        let mut failure: Option<String> = None;
+        match opt {
+            BuiltOptimizer::LineSearch(ls) => {
+                if st.batch == 0 {
+                    let all: Vec<usize> = (0..n).collect();
+                    let r = &mut st.rng;
+                    let m: &M = model;
+                    let mut f = |p: &ParamStore<T>| m.loss_grad_at(p, train, &all, r);
+                    let mut params = model.params().clone();
+                    let outcome = ls.step(&mut params, &mut f);
+                    match outcome {
+                        Ok(loss) if !diverged(loss, None, &params) => {
+                            *model.params_mut() = params;
+                            st.sums = (loss * n as f64, n, 0.0, 1);
+                            st.step += 1;
+                            st.batch = 1;
+                        }
+                        Ok(loss) => failure = Some(format!("loss {loss}")),
+                        Err(Error::Diverged(m)) => failure = Some(m),
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            BuiltOptimizer::Step(o) => {
+                for (bi, rows) in batches.iter().enumerate().skip(st.batch) {
+                    let lr = lr_now(&schedule, &st);
+                    o.set_lr(lr);
+                    if let Some(m) = schedule.as_ref().and_then(|s| s.momentum()) {
+                        o.set_momentum(m);
+                    }
+                    let (loss, mut grads) = model.loss_grad(train, rows, &mut st.rng)?;
+                    if diverged(loss, Some(&grads), model.params()) {
+                        failure = Some(format!("loss {loss} at step {}", st.step + 1));
+                        break;
+                    }
+                    let norm = match cfg.clip_grad_norm {
+                        Some(c) => clip_grad_norm(&mut grads, c),
+                        None => grads.global_norm(),
+                    };
+                    o.step_with_loss(model.params_mut(), &grads, Some(loss))?;
+                    model.after_step(lr);
+                    if !model.params().all_finite() {
+                        failure = Some(format!("non-finite parameters after step {}", st.step + 1));
+                        break;
+                    }
+                    st.step += 1;
+                    st.batch = bi + 1;
+                    st.sums.0 += loss * rows.len() as f64;
+                    st.sums.1 += rows.len();
+                    st.sums.2 += norm;
+                    st.sums.3 += 1;
+                    if cfg.schedule_per == SchedulePer::Step {
+                        if let Some(s) = schedule.as_deref_mut() {
+                            s.step(None);
+                        }
+                    }
+                    for ob in observers.iter_mut() {
+                        ob.on_batch(st.epoch + 1, bi + 1, rows.len(), loss);
+                    }
+                    if let (Some(every), Some(dir)) = (cfg.checkpoint_every_steps, &cfg.checkpoint_dir) {
+                        if every > 0 && st.step % every == 0 {
+                            snapshot = capture(model, o.state()?, &schedule, &st);
+                            snapshot.save(dir)?;
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(why) = failure {
+            st.retries += 1;
+            if st.retries > cfg.max_divergence_retries {
+                return Err(Error::Diverged(format!(
+                    "{why}; gave up after {} recoveries (last learning rate {:.3e}); lower the learning rate",
+                    cfg.max_divergence_retries,
+                    lr_now(&schedule, &st)
+                )));
+            }
+            let (retries, scale) = (st.retries, st.lr_scale * 0.5);
+            *model.params_mut() = snapshot.params.clone();
+            opt.load_state(&snapshot.optimizer, model.params())?;
+            if let (Some(s), Some(v)) = (schedule.as_deref_mut(), &snapshot.schedule) {
+                s.load_state(v)?;
+            }
+            st = Checkpoint {
+                retries,
+                lr_scale: scale,
+                ..snapshot.clone()
+            };
+            let msg = format!(
+                "diverged ({why}): restored the parameters of step {}, halved the learning rate to {:.3e} (recovery {retries} of {})",
+                st.step,
+                lr_now(&schedule, &st),
+                cfg.max_divergence_retries
+            );
+            for ob in observers.iter_mut() {
+                ob.on_message(&msg);
+            }
+            continue 'epochs;
+        }
+        // End of epoch: evaluate at the evaluation point (schedule-free rules differ).
+        let train_params = model.params().clone();
+        if let BuiltOptimizer::Step(o) = opt {
+            *model.params_mut() = o.eval_params(&train_params);
+        }
+        let (val_loss, val_metric) = match val {
+            Some(v) => (Some(model.eval_loss(v)?), model.eval_metric(v)?),
+            None => (None, None),
+        };
+        let (loss_sum, rows, norm_sum, steps) = st.sums;
+        let train_loss = loss_sum / rows.max(1) as f64;
+        let record = EpochRecord {
+            epoch: st.epoch + 1,
+            train_loss,
+            val_loss,
+            val_metric,
+            lr: lr_now(&schedule, &st),
+            grad_norm: norm_sum / steps.max(1) as f64,
+            seconds: epoch_start.elapsed().as_secs_f64(),
+        };
+        epoch_start = Instant::now();
+        for ob in observers.iter_mut() {
+            ob.on_epoch(&record);
+        }
+        let monitored = val_loss.unwrap_or(train_loss);
+        st.history.push(record);
+        if let Some(es) = cfg.early_stopping {
+            if st.best.is_none_or(|b| monitored < b - es.min_delta) {
+                st.best = Some(monitored);
+                st.bad_epochs = 0;
+                if es.restore_best {
+                    st.best_params = Some(model.params().clone());
+                }
+            } else {
+                st.bad_epochs += 1;
+            }
+            if st.bad_epochs > es.patience {
+                stopped_early = true;
+            }
+        }
+        *model.params_mut() = train_params;
+        if cfg.schedule_per == SchedulePer::Epoch {
+            if let Some(s) = schedule.as_deref_mut() {
+                s.step(Some(monitored));
+            }
+        }
+        st.epoch += 1;
+        st.batch = 0;
+        st.sums = (0.0, 0, 0.0, 0);
+        if let (Some(every), Some(dir)) = (cfg.checkpoint_every_epochs, &cfg.checkpoint_dir) {
+            if every > 0 && st.epoch % every == 0 {
+                snapshot = capture(model, opt.state()?, &schedule, &st);
+                snapshot.save(dir)?;
+            }
+        }
+        if stopped_early {
+            let msg = format!(
+                "early stopping after epoch {}: no improvement for {} epochs",
+                st.epoch, st.bad_epochs
+            );
+            for ob in observers.iter_mut() {
+                ob.on_message(&msg);
+            }
+            break 'epochs;
+        }
+    }
+    // Finish at the evaluation point, or the best epoch's parameters.
+    if let BuiltOptimizer::Step(o) = opt {
+        let p = o.eval_params(model.params());
+        *model.params_mut() = p;
+    }
+    if let Some(best) = st
+        .best_params
+        .take()
+        .filter(|_| cfg.early_stopping.is_some_and(|e| e.restore_best))
+    {
+        *model.params_mut() = best;
+    }
+    for ob in observers.iter_mut() {
+        ob.on_end();
+    }
+    Ok(st.history)
+}
