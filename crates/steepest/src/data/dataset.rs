@@ -44,7 +44,8 @@ pub struct Dataset<T = f32> {
     pub features: Features<T>,
     /// The targets.
     pub targets: Targets,
-    /// One name per feature column.
+    /// One name per feature column, or empty for the default names `f0, f1, ...` (large sparse
+    /// data sets keep it empty rather than hold millions of names).
     pub feature_names: Vec<String>,
 }
 
@@ -149,7 +150,7 @@ impl<T: Scalar> Dataset<T> {
                 format!("{} feature rows but {} targets", features.rows(), targets.len()),
             ));
         }
-        if feature_names.len() != features.cols() {
+        if !feature_names.is_empty() && feature_names.len() != features.cols() {
             return Err(Error::invalid(
                 "dataset",
                 format!("{} feature names for {} columns", feature_names.len(), features.cols()),
@@ -176,6 +177,16 @@ impl<T: Scalar> Dataset<T> {
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.features.rows()
+    }
+
+    /// The name of feature column `i`.
+    pub fn feature_name(&self, i: usize) -> String {
+        self.feature_names.get(i).cloned().unwrap_or_else(|| format!("f{i}"))
+    }
+
+    /// Every feature name (the defaults filled in).
+    pub fn all_feature_names(&self) -> Vec<String> {
+        (0..self.cols()).map(|i| self.feature_name(i)).collect()
     }
 
     /// Number of feature columns.

@@ -62,8 +62,11 @@ pub fn read_idx_tensor<T: Scalar>(bytes: &[u8], name: &str) -> Result<Tensor<T>>
     let dims: Vec<usize> = (0..nd)
         .map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().expect("4 bytes")) as usize)
         .collect();
-    let n: usize = dims.iter().product();
-    let need = header + n * width;
+    let need = dims
+        .iter()
+        .try_fold(width, |acc: usize, &d| acc.checked_mul(d))
+        .and_then(|b| b.checked_add(header))
+        .ok_or_else(|| perr(4, format!("shape {dims:?} is too large")))?;
     if bytes.len() < need {
         return Err(perr(
             bytes.len(),

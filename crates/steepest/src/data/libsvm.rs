@@ -2,6 +2,7 @@
 //!
 //! Indices must increase within a line. They are one-based unless an index 0 appears anywhere
 //! in the file, in which case all are zero-based (as scikit-learn's `zero_based="auto"`).
+//! Columns are named by their 0-based position (`f0, f1, ...`).
 //! `qid` is read and ignored; labels may be any numbers (several classes, or real values).
 
 use super::csv_reader::build_targets;
@@ -108,8 +109,7 @@ pub fn read_libsvm_from<T: Scalar>(reader: impl Read, name: &str, task: Option<T
     let rows = labels.len();
     let x = CsrMatrix::new(rows, cols, indptr, idx32, values)?;
     let targets = build_targets(labels, task).map_err(|msg| perr(0, 0, msg))?;
-    let names = (0..cols).map(|i| format!("f{}", i as u64 + offset)).collect();
-    Dataset::new(Features::Sparse(x), targets, names)
+    Dataset::new(Features::Sparse(x), targets, Vec::new())
 }
 
 /// Whitespace-separated tokens with their 1-based columns.

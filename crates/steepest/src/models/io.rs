@@ -39,6 +39,7 @@ struct Metadata {
     dtype: String,
     task: Task,
     hyperparameters: serde_json::Value,
+    n_features: usize,
     feature_names: Vec<String>,
     class_names: Vec<String>,
     scaler: Scaler,
@@ -124,6 +125,7 @@ pub fn save_model<T: Scalar>(model: &FittedModel<T>, dir: &Path) -> Result<()> {
         dtype: T::DTYPE.into(),
         task,
         hyperparameters: hyper.map_err(|e| Error::format("model metadata", e.to_string()))?,
+        n_features: model.n_inputs(),
         feature_names,
         class_names: model.class_names().to_vec(),
         scaler,
@@ -223,7 +225,13 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
         }
         store.insert(name.clone(), t);
     }
-    let n_features = meta.feature_names.len();
+    let n_features = meta.n_features;
+    if !meta.feature_names.is_empty() && meta.feature_names.len() != n_features {
+        return Err(bad(
+            &meta_path,
+            format!("{} feature names for {n_features} features", meta.feature_names.len()),
+        ));
+    }
     let need = |n: &str| {
         store
             .get(n)
@@ -266,6 +274,7 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
             meta.task,
             meta.scaler,
             meta.target_scale,
+            n_features,
             meta.feature_names,
             meta.class_names,
         ))
@@ -295,9 +304,14 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
         let poly = (params.poly_degree > 1).then_some(PolynomialFeatures {
             degree: params.poly_degree,
         });
+        let input_names: Vec<String> = if meta.feature_names.is_empty() {
+            (0..n_features).map(|i| format!("f{i}")).collect()
+        } else {
+            meta.feature_names.clone()
+        };
         let model_names = match poly {
-            Some(p) => p.names(&meta.feature_names),
-            None => meta.feature_names.clone(),
+            Some(p) => p.names(&input_names),
+            None => input_names,
         };
         let rff = match params.kind {
             LinearKind::RbfSvm { .. } => Some(RandomFourierFeatures {
@@ -323,6 +337,7 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
             scaler: meta.scaler,
             poly,
             rff,
+            n_inputs: n_features,
             input_names: meta.feature_names,
             feature_names: model_names,
             class_names: meta.class_names,

@@ -125,12 +125,14 @@ pub struct LinearParams {
 
 impl LinearParams {
     fn new(kind: LinearKind, lr: f64) -> Self {
-        let mut fit = FitOptions::default();
-        fit.optimizer = OptimizerSpec::Sgd(Sgd {
-            lr,
-            momentum: 0.9,
-            ..Sgd::default()
-        });
+        let fit = FitOptions {
+            optimizer: OptimizerSpec::Sgd(Sgd {
+                lr,
+                momentum: 0.9,
+                ..Sgd::default()
+            }),
+            ..FitOptions::default()
+        };
         Self {
             kind,
             penalty: Penalty::None,
@@ -249,7 +251,7 @@ impl LinearParams {
             {
                 return Err(Error::invalid("model", "an SVM takes the hinge or squared hinge loss"))
             }
-            LinearKind::RbfSvm { gamma, components, .. } if !(*gamma > 0.0) || *components == 0 => {
+            LinearKind::RbfSvm { gamma, components, .. } if gamma.is_nan() || *gamma <= 0.0 || *components == 0 => {
                 return Err(Error::invalid(
                     "model",
                     "rbf-svm needs gamma > 0 and at least one component",
@@ -437,7 +439,7 @@ impl ValidLinearParams {
             observers,
         )?;
         let feature_names = match poly {
-            Some(pf) => pf.names(&data.feature_names),
+            Some(pf) => pf.names(&data.all_feature_names()),
             None => data.feature_names.clone(),
         };
         let class_names = match &data.targets {
@@ -451,6 +453,7 @@ impl ValidLinearParams {
             scaler,
             poly,
             rff,
+            n_inputs: data.cols(),
             input_names: data.feature_names.clone(),
             feature_names,
             class_names,
@@ -562,9 +565,11 @@ pub struct FittedLinear<T: Scalar> {
     pub poly: Option<PolynomialFeatures>,
     /// Random Fourier features, for the RBF SVM.
     pub rff: Option<RandomFourierFeatures<T>>,
-    /// Names of the input columns.
+    /// Number of input columns.
+    pub n_inputs: usize,
+    /// Names of the input columns (empty: the defaults `f0, f1, ...`).
     pub input_names: Vec<String>,
-    /// Names of the model's features (after polynomial expansion).
+    /// Names of the model's features (after polynomial expansion; empty: the defaults).
     pub feature_names: Vec<String>,
     /// Class names (classifiers).
     pub class_names: Vec<String>,

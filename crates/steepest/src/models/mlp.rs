@@ -115,11 +115,13 @@ pub struct MlpParams {
 
 impl Default for MlpParams {
     fn default() -> Self {
-        let mut fit = FitOptions::default();
-        fit.optimizer = OptimizerSpec::Adam(Adam {
-            lr: 1e-3,
-            ..Adam::default()
-        });
+        let fit = FitOptions {
+            optimizer: OptimizerSpec::Adam(Adam {
+                lr: 1e-3,
+                ..Adam::default()
+            }),
+            ..FitOptions::default()
+        };
         Self {
             hidden: vec![100],
             activation: Activation::Relu,
@@ -270,6 +272,7 @@ impl ValidMlpParams {
             net,
             scaler,
             target_scale,
+            n_inputs: data.cols(),
             feature_names: data.feature_names.clone(),
             class_names,
             history,
@@ -439,7 +442,9 @@ pub struct FittedMlp<T: Scalar> {
     pub scaler: Scaler,
     /// (mean, std) of the regression target (the network predicts standardized values).
     pub target_scale: Option<(f64, f64)>,
-    /// Names of the input columns.
+    /// Number of input columns.
+    pub n_inputs: usize,
+    /// Names of the input columns (empty: the defaults `f0, f1, ...`).
     pub feature_names: Vec<String>,
     /// Class names (classifiers).
     pub class_names: Vec<String>,
@@ -449,12 +454,14 @@ pub struct FittedMlp<T: Scalar> {
 
 impl<T: Scalar> FittedMlp<T> {
     /// Rebuilds a fitted network from its parts (used when loading a model file).
+    #[allow(clippy::too_many_arguments)]
     pub fn from_parts(
         params: MlpParams,
         weights: ParamStore<T>,
         task: Task,
         scaler: Scaler,
         target_scale: Option<(f64, f64)>,
+        n_inputs: usize,
         feature_names: Vec<String>,
         class_names: Vec<String>,
     ) -> Self {
@@ -471,6 +478,7 @@ impl<T: Scalar> FittedMlp<T> {
             net,
             scaler,
             target_scale,
+            n_inputs,
             feature_names,
             class_names,
             history: vec![],

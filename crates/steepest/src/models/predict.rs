@@ -176,7 +176,15 @@ impl<T: Scalar> FittedModel<T> {
         }
     }
 
-    /// Names of the input columns.
+    /// Number of input columns.
+    pub fn n_inputs(&self) -> usize {
+        match self {
+            FittedModel::Linear(m) => m.n_inputs,
+            FittedModel::Mlp(m) => m.n_inputs,
+        }
+    }
+
+    /// Names of the input columns (empty: the defaults `f0, f1, ...`).
     pub fn feature_names(&self) -> &[String] {
         match self {
             FittedModel::Linear(m) => &m.input_names,

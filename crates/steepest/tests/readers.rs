@@ -1,0 +1,224 @@
+//! Readers on good and malformed input: every error names file, line and column and says what
+//! was expected.
+
+use std::io::Write;
+use steepest::data::*;
+use steepest::Error;
+
+fn csv(text: &str) -> steepest::Result<Dataset<f64>> {
+    read_csv_from(text.as_bytes(), "t.csv", &CsvOptions::default())
+}
+
+fn csv_with(text: &str, o: CsvOptions) -> steepest::Result<Dataset<f64>> {
+    read_csv_from(text.as_bytes(), "t.csv", &o)
+}
+
+fn svm(text: &str) -> steepest::Result<Dataset<f64>> {
+    read_libsvm_from(text.as_bytes(), "t.svm", None)
+}
+
+/// Asserts a parse error at (line, column) whose message contains `what`.
+fn at(r: steepest::Result<Dataset<f64>>, line: usize, column: usize, what: &str) {
+    match r {
+        Err(Error::Parse {
+            file,
+            line: l,
+            column: c,
+            msg,
+        }) => {
+            assert!(file.starts_with("t."), "{file}");
+            assert_eq!((l, c), (line, column), "{msg}");
+            assert!(msg.contains(what), "'{msg}' lacks '{what}'");
+        }
+        other => panic!("expected a parse error, got {other:?}"),
+    }
+}
+
+#[test]
+fn csv_header_delimiter_target_and_labels() {
+    let d = csv("a,b,label\n1,2,cat\n3,4,dog\n5,6,cat\n").unwrap();
+    assert_eq!(d.feature_names, ["a", "b"]);
+    let (labels, names) = d.targets.classes().unwrap();
+    assert_eq!(names, ["cat", "dog"]);
+    assert_eq!(labels, [0, 1, 0]);
+    // Semicolons, no header, target by index 0, numeric classes sorted numerically.
+    let d = csv_with(
+        "10;1.5;2\n2;2.5;3\n10;0.5;1\n",
+        CsvOptions {
+            target: Some("0".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(d.targets.classes().unwrap().1, ["2", "10"]);
+    assert_eq!(d.feature_names, ["x1", "x2"]);
+    // Target by name, regression inferred from many distinct non-integer values.
+    let d = csv("y,x\n0.5,1\n1.5,2\n2.25,3\n").unwrap();
+    assert!(d.targets.values().is_err(), "last column is the default target");
+    let d = csv_with(
+        "y,x\n0.5,1\n1.5,2\n2.25,3\n",
+        CsvOptions {
+            target: Some("y".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(d.targets.values().unwrap(), [0.5, 1.5, 2.25]);
+    // Tabs, with the task forced.
+    let d = csv_with(
+        "1\t2\t3\n4\t5\t6\n",
+        CsvOptions {
+            task: Some(Task::Regress),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(d.targets.values().unwrap(), [3.0, 6.0]);
+}
+
+#[test]
+fn csv_errors_name_line_and_column() {
+    at(
+        csv("a,b,y\n1,2,0\n1,zz,1\n"),
+        3,
+        3,
+        "expected a number in column 'b', found 'zz'",
+    );
+    at(csv("a,b,y\n1,2,0\n1,2\n"), 3, 3, "expected 3 fields, found 2");
+    at(csv("a,b,y\n1,2,0\n1,2,3,4\n"), 3, 5, "expected 3 fields, found 4");
+    at(csv("a,b,y\n1,2,0\n1,2,\n"), 3, 5, "missing target");
+    at(csv("a,b,y\n1,,0\n"), 2, 3, "missing value in column 'b'");
+    at(csv("a,b,y\n1,inf,0\n"), 2, 3, "finite");
+    at(csv(""), 1, 1, "empty file");
+    at(csv("a,b,y\n"), 2, 1, "at least one data row");
+    at(
+        csv_with(
+            "a,b,y\n1,2,3\n",
+            CsvOptions {
+                target: Some("nope".into()),
+                ..Default::default()
+            },
+        ),
+        1,
+        1,
+        "no column named 'nope'",
+    );
+    at(
+        csv_with(
+            "a,b,y\n1,2,3\n",
+            CsvOptions {
+                target: Some("7".into()),
+                ..Default::default()
+            },
+        ),
+        1,
+        1,
+        "out of range",
+    );
+}
+
+#[test]
+fn csv_mean_imputation() {
+    let o = CsvOptions {
+        missing: Missing::Mean,
+        ..Default::default()
+    };
+    let d = csv_with("a,b,y\n1,NA,0\n3,4,1\n5,8,0\n", o).unwrap();
+    let Features::Dense(t) = &d.features else { panic!() };
+    assert_eq!(t.data(), &[1.0, 6.0, 3.0, 4.0, 5.0, 8.0]);
+}
+
+#[test]
+fn libsvm_reads_sparse_rows() {
+    let d = svm("1 1:0.5 3:2 # comment\n-1 qid:4 2:1.5\n1\n").unwrap();
+    let Features::Sparse(s) = &d.features else { panic!() };
+    assert_eq!(s.shape(), (3, 3));
+    assert_eq!(s.row(0), (&[0u32, 2][..], &[0.5, 2.0][..]));
+    assert_eq!(s.row(1), (&[1u32][..], &[1.5][..]));
+    assert_eq!(d.targets.classes().unwrap().1, ["-1", "1"]);
+    // An index 0 anywhere makes all indices zero-based.
+    let d = svm("0 0:1 4:1\n2 1:1\n1 2:1\n").unwrap();
+    assert_eq!(d.cols(), 5);
+    assert_eq!(d.targets.classes().unwrap().1, ["0", "1", "2"]);
+}
+
+#[test]
+fn libsvm_errors_name_line_and_column() {
+    at(svm("1 1:0.5\n1 3:1 2:1\n"), 2, 7, "indices must increase: 2 follows 3");
+    at(svm("1 1:0.5\n1 1:x\n"), 2, 5, "expected a number, found 'x'");
+    at(svm("1 1:0.5\n3:1 4:2\n"), 2, 1, "missing target");
+    at(svm("1 1:0.5\n1 1-2\n"), 2, 3, "expected index:value");
+    at(svm("abc 1:2\n"), 1, 1, "numeric label");
+    at(svm("\n\n"), 2, 1, "no data rows");
+}
+
+fn idx_bytes(ty: u8, dims: &[u32], body: &[u8]) -> Vec<u8> {
+    let mut v = vec![0, 0, ty, dims.len() as u8];
+    for d in dims {
+        v.extend(d.to_be_bytes());
+    }
+    v.extend_from_slice(body);
+    v
+}
+
+#[test]
+fn idx_reads_images_and_labels_and_rejects_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = dir.path().join("train-images-idx3-ubyte");
+    std::fs::write(&images, idx_bytes(0x08, &[2, 2, 2], &[0, 1, 2, 3, 4, 5, 6, 7])).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&idx_bytes(0x08, &[2], &[7, 3])).unwrap();
+    // The labels file is looked up by the MNIST naming, and read through gzip.
+    let lz = dir.path().join("train-labels-idx1-ubyte");
+    std::fs::write(&lz, gz.finish().unwrap()).unwrap();
+    let d: Dataset<f64> = read_idx(&images, None).unwrap();
+    assert_eq!(d.cols(), 4);
+    assert_eq!(
+        d.targets.classes().unwrap(),
+        (&[1usize, 0][..], &["3".to_string(), "7".to_string()][..])
+    );
+    let bad = |bytes: Vec<u8>, what: &str| {
+        let e = read_idx_tensor::<f32>(&bytes, "t.idx").unwrap_err().to_string();
+        assert!(e.starts_with("t.idx:1:") && e.contains(what), "{e}");
+    };
+    bad(vec![1, 2, 8, 1, 0, 0, 0, 1, 5], "wrong magic number");
+    bad(idx_bytes(0x07, &[1], &[1]), "unknown IDX type");
+    bad(idx_bytes(0x08, &[10], &[1, 2, 3]), "truncated data");
+    bad(vec![0, 0, 8, 3, 0, 0], "truncated header");
+}
+
+#[test]
+fn read_file_picks_the_format_by_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("d.svm");
+    std::fs::write(&p, "1 1:1\n0 2:1\n").unwrap();
+    let d: Dataset<f32> = read_file(&p, &ReadOptions::default()).unwrap();
+    assert!(matches!(d.features, Features::Sparse(_)));
+    let q = dir.path().join("d.data");
+    std::fs::write(&q, "1,2,0\n3,4,1\n").unwrap();
+    assert!(read_file::<f32>(&q, &ReadOptions::default())
+        .unwrap_err()
+        .to_string()
+        .contains("unknown file type"));
+    let o = ReadOptions {
+        format: Some(Format::Csv),
+        ..Default::default()
+    };
+    assert_eq!(read_file::<f32>(&q, &o).unwrap().rows(), 2);
+    let e = read_file::<f32>(dir.path().join("missing.csv"), &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("missing.csv"), "{e}");
+}
+
+#[test]
+fn embedded_datasets_have_their_published_shapes() {
+    let d = embedded::digits::<f32>().unwrap();
+    assert_eq!((d.rows(), d.cols(), d.n_classes()), (1797, 64, 10));
+    let i = embedded::iris::<f32>().unwrap();
+    assert_eq!((i.rows(), i.cols(), i.n_classes()), (150, 4, 3));
+    let b = embedded::diabetes::<f64>().unwrap();
+    assert_eq!((b.rows(), b.cols()), (442, 10));
+    let y = b.targets.values().unwrap();
+    assert_eq!(y[0], 151.0);
+}

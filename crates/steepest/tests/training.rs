@@ -1,0 +1,198 @@
+//! The training loop: exact resume from checkpoints, the divergence guard, early stopping, and
+//! model files that reject damage.
+
+use steepest::data::{embedded, split, BatchSize, Dataset};
+use steepest::models::*;
+use steepest::optim::rules::{Adam, Sgd};
+use steepest::optim::{OptimizerSpec, ScheduleSpec};
+use steepest::train::{metrics, Checkpoint, EarlyStopping, SchedulePer};
+
+fn digits() -> (Dataset<f32>, Dataset<f32>) {
+    let d = embedded::digits::<f32>().unwrap();
+    let s = split(&d.targets, 0.0, 0.2, 3).unwrap();
+    (d.subset(&s.train).unwrap(), d.subset(&s.test).unwrap())
+}
+
+fn mlp_params(epochs: usize) -> MlpParams {
+    let mut p = MlpParams::default().hidden(&[32]);
+    p.dropout = 0.2;
+    p.fit.train.epochs = epochs;
+    p.fit.train.batch_size = BatchSize::Rows(64);
+    p.fit.optimizer = OptimizerSpec::Adam(Adam {
+        lr: 2e-3,
+        ..Adam::default()
+    });
+    p.fit.schedule = Some(ScheduleSpec::Cosine {
+        t_max: 200,
+        eta_min: 0.0,
+    });
+    p.fit.train.schedule_per = SchedulePer::Step;
+    p.fit.validation_fraction = 0.1;
+    p
+}
+
+#[test]
+fn a_run_resumed_from_a_checkpoint_ends_bit_identical() {
+    let (train, _) = digits();
+    let straight = mlp_params(4).check().unwrap().fit(&train).unwrap();
+
+    // The same run, checkpointing every 7 steps (mid-epoch), stopped after 2 epochs...
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = mlp_params(2);
+    p.fit.train.checkpoint_dir = Some(dir.path().to_path_buf());
+    p.fit.train.checkpoint_every_steps = Some(7);
+    p.check().unwrap().fit(&train).unwrap();
+    // ...whose last checkpoint is mid-epoch; resumed for the full 4 epochs.
+    let ck: Checkpoint<f32> = Checkpoint::load(dir.path()).unwrap();
+    assert!(
+        ck.batch > 0 && ck.epoch == 1,
+        "checkpoint at epoch {} batch {}",
+        ck.epoch,
+        ck.batch
+    );
+    let resumed = mlp_params(4)
+        .check()
+        .unwrap()
+        .fit_with(&train, Some(ck), &mut [])
+        .unwrap();
+    assert_eq!(resumed.net.params, straight.net.params);
+    let strip = |h: &steepest::train::History| h.iter().map(|r| (r.train_loss, r.val_loss, r.lr)).collect::<Vec<_>>();
+    assert_eq!(strip(&resumed.history), strip(&straight.history));
+}
+
+#[test]
+fn divergence_is_rolled_back_with_a_smaller_learning_rate() {
+    let data = embedded::diabetes::<f32>().unwrap();
+    let mut p = LinearParams::linear_regression();
+    // Squared loss at lr 10 grows geometrically and overflows f32 within the first epoch.
+    p.fit.optimizer = OptimizerSpec::Sgd(Sgd {
+        lr: 10.0,
+        ..Sgd::default()
+    });
+    p.fit.train.epochs = 20;
+    p.fit.train.max_divergence_retries = 40;
+    struct Msgs(Vec<String>);
+    impl steepest::train::Observer for Msgs {
+        fn on_message(&mut self, m: &str) {
+            self.0.push(m.to_string());
+        }
+    }
+    let mut msgs = Msgs(vec![]);
+    let m = p
+        .clone()
+        .check()
+        .unwrap()
+        .fit_with(&data, None, &mut [&mut msgs])
+        .unwrap();
+    assert!(
+        !msgs.0.is_empty() && msgs.0[0].contains("diverged") && msgs.0[0].contains("halved"),
+        "{:?}",
+        msgs.0
+    );
+    assert!(m.weights.all_finite());
+    assert!(m.score(&data).unwrap() > 0.4, "{}", m.score(&data).unwrap());
+    // With too few recoveries it gives up with a clear error.
+    p.fit.train.max_divergence_retries = 2;
+    let e = p.check().unwrap().fit(&data).unwrap_err().to_string();
+    assert!(e.contains("gave up after 2 recoveries"), "{e}");
+}
+
+#[test]
+fn early_stopping_restores_the_best_epoch() {
+    let (train, _) = digits();
+    let mut p = mlp_params(60);
+    p.fit.schedule = None;
+    p.fit.optimizer = OptimizerSpec::Sgd(Sgd {
+        lr: 0.3,
+        momentum: 0.9,
+        ..Sgd::default()
+    });
+    p.fit.train.early_stopping = Some(EarlyStopping {
+        patience: 3,
+        min_delta: 0.0,
+        restore_best: true,
+    });
+    let m = p.check().unwrap().fit(&train).unwrap();
+    let h = &m.history;
+    assert!(h.len() < 60, "stopped early after {} epochs", h.len());
+    let best = h.iter().filter_map(|r| r.val_loss).fold(f64::INFINITY, f64::min);
+    let last4: Vec<f64> = h.iter().rev().take(4).filter_map(|r| r.val_loss).collect();
+    assert!(last4.iter().all(|&v| v >= best), "no improvement in the last epochs");
+}
+
+#[test]
+fn model_files_round_trip_and_reject_damage() {
+    let (train, test) = digits();
+    let m = FittedModel::Linear(LinearParams::softmax_regression().check().unwrap().fit(&train).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    save_model(&m, dir.path()).unwrap();
+    let back: FittedModel<f32> = load_model(dir.path()).unwrap();
+    assert_eq!(back.weights(), m.weights());
+    assert_eq!(
+        back.predict(&test.features).unwrap(),
+        m.predict(&test.features).unwrap()
+    );
+    assert_eq!(back.class_names(), m.class_names());
+
+    let w = dir.path().join("model.safetensors");
+    let good = std::fs::read(&w).unwrap();
+    std::fs::write(&w, &good[..good.len() - 10]).unwrap();
+    let e = load_model::<f32>(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("model.safetensors") && e.contains("truncated"), "{e}");
+    let mut flipped = good.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x40;
+    std::fs::write(&w, &flipped).unwrap();
+    let e = load_model::<f32>(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("checksum"), "{e}");
+    std::fs::write(&w, &good).unwrap();
+    let j = dir.path().join("model.json");
+    let text = std::fs::read_to_string(&j).unwrap();
+    std::fs::write(&j, text.replace("\"format_version\": 1", "\"format_version\": 99")).unwrap();
+    assert!(load_model::<f32>(dir.path())
+        .unwrap_err()
+        .to_string()
+        .contains("version 99"));
+    std::fs::write(&j, &text[..text.len() / 2]).unwrap();
+    assert!(load_model::<f32>(dir.path())
+        .unwrap_err()
+        .to_string()
+        .contains("not a valid model description"));
+
+    // An MLP regressor round-trips too, in original target units.
+    let d = embedded::diabetes::<f64>().unwrap();
+    let mut p = MlpParams::default().hidden(&[16, 8]);
+    p.fit.train.epochs = 20;
+    let mlp = FittedModel::Mlp(p.check().unwrap().fit(&d).unwrap());
+    let dir2 = tempfile::tempdir().unwrap();
+    save_model(&mlp, dir2.path()).unwrap();
+    let back: FittedModel<f64> = load_model(dir2.path()).unwrap();
+    assert_eq!(back.predict(&d.features).unwrap(), mlp.predict(&d.features).unwrap());
+    assert!(mlp.score(&d).unwrap() > 0.4);
+}
+
+#[test]
+fn metrics_match_hand_computed_values() {
+    let y = [0, 0, 1, 1, 2, 2];
+    let p = [0, 1, 1, 1, 2, 0];
+    assert_eq!(metrics::accuracy(&y, &p).unwrap(), 4.0 / 6.0);
+    assert_eq!(
+        metrics::confusion_matrix(&y, &p, 3).unwrap(),
+        vec![vec![1, 1, 0], vec![0, 2, 0], vec![1, 0, 1]]
+    );
+    // Recalls 1/2, 1, 1/2; precisions 1/2, 2/3, 1.
+    assert!((metrics::balanced_accuracy(&y, &p, 3).unwrap() - 2.0 / 3.0).abs() < 1e-15);
+    let m = metrics::prf_macro(&y, &p, 3).unwrap();
+    assert!((m.precision - (0.5 + 2.0 / 3.0 + 1.0) / 3.0).abs() < 1e-15);
+    let f1 = [0.5, 0.8, 2.0 / 3.0];
+    assert!((m.f1 - f1.iter().sum::<f64>() / 3.0).abs() < 1e-15);
+    let ll = metrics::log_loss(&[0, 1], &[0.8, 0.2, 0.4, 0.6], 2).unwrap();
+    assert!((ll - (-(0.8f64.ln() + 0.6f64.ln()) / 2.0)).abs() < 1e-15);
+    // AUC: positives score 0.8, 0.4; negatives 0.5, 0.1: 3 of 4 pairs ordered.
+    assert_eq!(metrics::roc_auc(&[1, 1, 0, 0], &[0.8, 0.4, 0.5, 0.1]).unwrap(), 0.75);
+    assert_eq!(metrics::roc_auc(&[1, 0], &[0.5, 0.5]).unwrap(), 0.5);
+    let (t, q) = ([1.0, 2.0, 3.0], [1.5, 2.0, 2.0]);
+    assert_eq!(metrics::mse(&t, &q).unwrap(), 1.25 / 3.0);
+    assert_eq!(metrics::mae(&t, &q).unwrap(), 0.5);
+    assert!((metrics::r2(&t, &q).unwrap() - (1.0 - 1.25 / 2.0)).abs() < 1e-15);
+}
