@@ -1,60 +1,58 @@
-//! The `steepest` command-line program.
+//! The `steepest` command-line program: train, evaluate, predict and explore.
 //!
-//! Until the full command line lands, `steepest train` runs the foundation's end-to-end example:
-//! it fits noisy points of y = 3x + 2 by plain gradient descent on the autodiff tape and prints
-//! the fit.
+//! Exit codes: 0 on success, 2 for bad usage or input (flags, files, models), 1 for failures
+//! during a run (divergence, unwritable outputs).
 
+mod args;
+mod cmd_datasets;
+mod cmd_landscape;
+mod cmd_lr_find;
+mod cmd_model;
+mod cmd_train;
+mod config;
+mod data_load;
+mod error;
+mod output;
+mod plots;
+mod progress;
+
+use args::{Cli, Command};
+use clap::Parser;
 use std::process::ExitCode;
-use steepest::autograd::Tape;
-use steepest::tensor::{rng, Tensor};
 
-fn fit_line() -> steepest::Result<()> {
-    let mut r = rng(0);
-    let x = Tensor::<f32>::rand_uniform(&[1000, 1], -1.0, 1.0, &mut r);
-    let y = x
-        .mul_scalar(3.0)
-        .add_scalar(2.0)
-        .add(&Tensor::randn(&[1000, 1], 0.0, 0.1, &mut r))?;
-    let (mut w, mut b) = (Tensor::<f32>::zeros(&[1, 1]), Tensor::<f32>::zeros(&[1]));
-    let lr = 0.5;
-    println!("fitting y = 3x + 2 (+ noise, sd 0.1) on 1000 points by gradient descent, lr {lr}");
-    for step in 0..=200 {
-        let tape = Tape::new();
-        let (wv, bv) = (tape.param(w.clone()), tape.param(b.clone()));
-        let loss = tape
-            .constant(x.clone())
-            .matmul(wv)?
-            .add(bv)?
-            .mse(tape.constant(y.clone()))?;
-        let grads = tape.backward(loss)?;
-        if step % 40 == 0 {
-            println!(
-                "step {step:3}  loss {:.5}  w {:.4}  b {:.4}",
-                loss.item()?,
-                w.item()?,
-                b.item()?
-            );
-        }
-        w = w.sub(&grads.wrt(wv)?.mul_scalar(lr))?;
-        b = b.sub(&grads.wrt(bv)?.mul_scalar(lr))?;
-    }
-    println!("fit: y = {:.4} x + {:.4}", w.item()?, b.item()?);
-    Ok(())
+/// Sets the thread count of matrix products (0: every core).
+pub fn set_threads(n: usize) {
+    let n = if n == 0 {
+        std::thread::available_parallelism().map_or(1, |p| p.get())
+    } else {
+        n
+    };
+    steepest::tensor::set_num_threads(n);
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("train") | None => match fit_line() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(1)
-            }
-        },
-        Some(other) => {
-            eprintln!("error: unknown command '{other}' (available: train)");
-            ExitCode::from(2)
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = e.exit_code();
+            let _ = e.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    let result = match cli.command {
+        Command::Train(a) => cmd_train::run(a),
+        Command::Eval(a) => cmd_model::eval(a),
+        Command::Predict(a) => cmd_model::predict(a),
+        Command::Inspect(a) => cmd_model::inspect(a),
+        Command::LrFind(a) => cmd_lr_find::run(a),
+        Command::Landscape(a) => cmd_landscape::run(a),
+        Command::Datasets(a) => cmd_datasets::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.msg);
+            ExitCode::from(e.code)
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct CsvOptions {
     pub task: Option<Task>,
     /// Missing-value policy.
     pub missing: Missing,
+    /// Every column is a feature (data to predict on); the targets are left empty (zeros).
+    pub no_target: bool,
 }
 
 const MISSING: [&str; 6] = ["", "na", "nan", "null", "?", "n/a"];
@@ -118,7 +120,7 @@ pub fn read_csv_from<T: Scalar>(reader: impl Read, name: &str, opts: &CsvOptions
         None => first_txt.iter().any(|f| !is_number(f)),
     });
     let width = first.len();
-    if width < 2 {
+    if width < 2 && !opts.no_target {
         return Err(perr(
             line_of(&first),
             1,
@@ -133,8 +135,11 @@ pub fn read_csv_from<T: Scalar>(reader: impl Read, name: &str, opts: &CsvOptions
     } else {
         (0..width).map(|i| format!("x{i}")).collect()
     };
-    let target =
-        resolve_target(opts.target.as_deref(), &names, header, width).map_err(|msg| perr(line_of(&first), 1, msg))?;
+    let target = if opts.no_target {
+        usize::MAX
+    } else {
+        resolve_target(opts.target.as_deref(), &names, header, width).map_err(|msg| perr(line_of(&first), 1, msg))?
+    };
 
     let mut features: Vec<f64> = Vec::new();
     let mut raw_targets: Vec<String> = Vec::new();
@@ -216,7 +221,7 @@ pub fn read_csv_from<T: Scalar>(reader: impl Read, name: &str, opts: &CsvOptions
             "expected at least one data row after the header".into(),
         ));
     }
-    let d = width - 1;
+    let d = if opts.no_target { width } else { width - 1 };
     if !missing_at.is_empty() {
         impute_means(&mut features, d, &missing_at)
             .map_err(|c| perr(0, 0, format!("column {c} has no value at all to impute from")))?;
@@ -227,7 +232,11 @@ pub fn read_csv_from<T: Scalar>(reader: impl Read, name: &str, opts: &CsvOptions
         .filter(|(i, _)| *i != target)
         .map(|(_, n)| n.clone())
         .collect();
-    let targets = build_targets(raw_targets, opts.task).map_err(|msg| perr(0, 0, msg))?;
+    let targets = if opts.no_target {
+        Targets::Values(vec![0.0; rows])
+    } else {
+        build_targets(raw_targets, opts.task).map_err(|msg| perr(0, 0, msg))?
+    };
     let x = Tensor::new(features.into_iter().map(T::of).collect(), &[rows, d])?;
     Dataset::new(Features::Dense(x), targets, feature_names)
 }

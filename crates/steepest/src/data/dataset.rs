@@ -82,6 +82,19 @@ impl<T: Scalar> Features<T> {
         }
     }
 
+    /// Sparse features widened to `cols` columns (a LIBSVM file whose highest index is below
+    /// the model's); dense features must already have `cols` columns.
+    pub fn with_cols(self, cols: usize) -> Result<Self> {
+        match self {
+            Features::Sparse(s) if s.shape().1 <= cols => Ok(Features::Sparse(s.widen(cols)?)),
+            f if f.cols() == cols => Ok(f),
+            f => Err(Error::invalid(
+                "features",
+                format!("{} columns, expected {cols}", f.cols()),
+            )),
+        }
+    }
+
     /// Converts to another element type.
     pub fn cast<U: Scalar>(&self) -> Result<Features<U>> {
         Ok(match self {

@@ -1,15 +1,15 @@
 //! The linear estimators.
 
-use super::options::FitOptions;
+use super::options::{lr_find, run_fit, FitOptions};
 use super::rff::RandomFourierFeatures;
 use crate::data::{split, Dataset, Features, PolynomialFeatures, Scaler, ScalerKind, Targets, Task};
 use crate::error::{Error, Result};
 use crate::linear::{LinearCore, LinearLoss, Penalty, RowTargets};
 use crate::nn::ParamStore;
 use crate::optim::rules::Sgd;
-use crate::optim::{BuiltOptimizer, OptimizerSpec};
+use crate::optim::{LrFinderConfig, LrFinderResult, OptimizerSpec};
 use crate::tensor::{Rng, Scalar, Tensor};
-use crate::train::{fit, metrics, History, Observer, Trainable};
+use crate::train::{metrics, History, Observer, Trainable};
 use serde::{Deserialize, Serialize};
 
 /// How a multi-class linear classifier combines its outputs.
@@ -290,13 +290,9 @@ impl ValidLinearParams {
         self.fit_with(data, None, &mut [])
     }
 
-    /// Fits on `data`, resuming from `resume` if given, reporting to `observers`.
-    pub fn fit_with<T: Scalar>(
-        &self,
-        data: &Dataset<T>,
-        resume: Option<crate::train::Checkpoint<T>>,
-        observers: &mut [&mut dyn Observer],
-    ) -> Result<FittedLinear<T>> {
+    /// Checks `data` against the model and turns it into what the trainer sees: the validation
+    /// split, polynomial expansion, scaling fitted on the training rows, random features.
+    fn prepare<T: Scalar>(&self, data: &Dataset<T>) -> Result<Prepared<T>> {
         let p = &self.0;
         let task = p.kind.task();
         if data.targets.task() != task {
@@ -415,29 +411,47 @@ impl ValidLinearParams {
             inputs: train_t.cols(),
             outputs,
         };
-        let mut trainer = LinearTrainer {
+        let trainer = LinearTrainer {
             core,
             params: core.init(),
             loss: p.kind.loss(),
             penalty: p.penalty,
             class_weights,
         };
-        let mut opt: BuiltOptimizer<T> = p.fit.optimizer.build()?;
-        let lr = match &opt {
-            BuiltOptimizer::Step(o) => o.lr(),
-            BuiltOptimizer::LineSearch(_) => 1.0,
-        };
-        let mut schedule = p.fit.schedule.as_ref().map(|s| s.build(lr)).transpose()?;
-        let history = fit(
-            &mut trainer,
-            &train_t,
-            val_t.as_ref(),
-            &mut opt,
-            schedule.as_deref_mut(),
-            &p.fit.train,
-            resume,
-            observers,
-        )?;
+        Ok(Prepared {
+            trainer,
+            train_t,
+            val_t,
+            scaler,
+            poly,
+            rff,
+        })
+    }
+
+    /// The learning-rate range test for this model on `data` (see
+    /// [`lr_range_test`](crate::optim::lr_range_test)), with its optimizer and batch size.
+    pub fn lr_find<T: Scalar>(&self, data: &Dataset<T>, cfg: &LrFinderConfig) -> Result<LrFinderResult> {
+        let mut prep = self.prepare(data)?;
+        lr_find(&mut prep.trainer, &prep.train_t, &self.0.fit, cfg)
+    }
+
+    /// Fits on `data`, resuming from `resume` if given, reporting to `observers`.
+    pub fn fit_with<T: Scalar>(
+        &self,
+        data: &Dataset<T>,
+        resume: Option<crate::train::Checkpoint<T>>,
+        observers: &mut [&mut dyn Observer],
+    ) -> Result<FittedLinear<T>> {
+        let p = &self.0;
+        let Prepared {
+            mut trainer,
+            train_t,
+            val_t,
+            scaler,
+            poly,
+            rff,
+        } = self.prepare(data)?;
+        let history = run_fit(&mut trainer, &train_t, val_t.as_ref(), &p.fit, resume, observers)?;
         let feature_names = match poly {
             Some(pf) => pf.names(&data.all_feature_names()),
             None => data.feature_names.clone(),
@@ -460,6 +474,15 @@ impl ValidLinearParams {
             history,
         })
     }
+}
+
+struct Prepared<T: Scalar> {
+    trainer: LinearTrainer<T>,
+    train_t: Dataset<T>,
+    val_t: Option<Dataset<T>>,
+    scaler: Scaler,
+    poly: Option<PolynomialFeatures>,
+    rff: Option<RandomFourierFeatures<T>>,
 }
 
 struct LinearTrainer<T: Scalar> {

@@ -1,15 +1,15 @@
 //! The multi-layer perceptron, trained through the autodiff tape.
 
 use super::linear::classes_from_decision;
-use super::options::FitOptions;
+use super::options::{lr_find, run_fit, FitOptions};
 use crate::autograd::{Tape, Var};
 use crate::data::{split, Dataset, Features, Scaler, Targets, Task};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
 use crate::optim::rules::Adam;
-use crate::optim::{BuiltOptimizer, OptimizerSpec};
+use crate::optim::{LrFinderConfig, LrFinderResult, OptimizerSpec};
 use crate::tensor::{rng, Rng, Scalar, Tensor};
-use crate::train::{fit, metrics, History, Observer, Trainable};
+use crate::train::{metrics, History, Observer, Trainable};
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -182,13 +182,9 @@ impl ValidMlpParams {
         self.fit_with(data, None, &mut [])
     }
 
-    /// Fits on `data`, resuming from `resume` if given, reporting to `observers`.
-    pub fn fit_with<T: Scalar>(
-        &self,
-        data: &Dataset<T>,
-        resume: Option<crate::train::Checkpoint<T>>,
-        observers: &mut [&mut dyn Observer],
-    ) -> Result<FittedMlp<T>> {
+    /// Checks `data` and prepares it (validation split, scaling fitted on the training rows,
+    /// standardized regression targets) and the initialized network.
+    fn prepare<T: Scalar>(&self, data: &Dataset<T>) -> Result<Prepared<T>> {
         let p = &self.0;
         data.check_finite("training data")?;
         let task = data.targets.task();
@@ -239,7 +235,7 @@ impl ValidMlpParams {
             params.insert(format!("{name}.weight"), p.init.draw(sizes[i], sizes[i + 1], &mut r));
             params.insert(format!("{name}.bias"), Tensor::zeros(&[sizes[i + 1]]));
         }
-        let mut net = MlpNet {
+        let net = MlpNet {
             params,
             hidden: p.hidden.len(),
             activation: p.activation,
@@ -247,22 +243,38 @@ impl ValidMlpParams {
             alpha: p.alpha,
             task,
         };
-        let mut opt: BuiltOptimizer<T> = p.fit.optimizer.build()?;
-        let lr = match &opt {
-            BuiltOptimizer::Step(o) => o.lr(),
-            BuiltOptimizer::LineSearch(_) => 1.0,
-        };
-        let mut schedule = p.fit.schedule.as_ref().map(|s| s.build(lr)).transpose()?;
-        let history = fit(
-            &mut net,
-            &train_t,
-            val_t.as_ref(),
-            &mut opt,
-            schedule.as_deref_mut(),
-            &p.fit.train,
-            resume,
-            observers,
-        )?;
+        Ok(Prepared {
+            net,
+            train_t,
+            val_t,
+            scaler,
+            target_scale,
+        })
+    }
+
+    /// The learning-rate range test for this network on `data` (see
+    /// [`lr_range_test`](crate::optim::lr_range_test)), with its optimizer and batch size.
+    pub fn lr_find<T: Scalar>(&self, data: &Dataset<T>, cfg: &LrFinderConfig) -> Result<LrFinderResult> {
+        let mut prep = self.prepare(data)?;
+        lr_find(&mut prep.net, &prep.train_t, &self.0.fit, cfg)
+    }
+
+    /// Fits on `data`, resuming from `resume` if given, reporting to `observers`.
+    pub fn fit_with<T: Scalar>(
+        &self,
+        data: &Dataset<T>,
+        resume: Option<crate::train::Checkpoint<T>>,
+        observers: &mut [&mut dyn Observer],
+    ) -> Result<FittedMlp<T>> {
+        let p = &self.0;
+        let Prepared {
+            mut net,
+            train_t,
+            val_t,
+            scaler,
+            target_scale,
+        } = self.prepare(data)?;
+        let history = run_fit(&mut net, &train_t, val_t.as_ref(), &p.fit, resume, observers)?;
         let class_names = match &data.targets {
             Targets::Classes { names, .. } => names.clone(),
             Targets::Values(_) => vec![],
@@ -278,6 +290,14 @@ impl ValidMlpParams {
             history,
         })
     }
+}
+
+struct Prepared<T: Scalar> {
+    net: MlpNet<T>,
+    train_t: Dataset<T>,
+    val_t: Option<Dataset<T>>,
+    scaler: Scaler,
+    target_scale: Option<(f64, f64)>,
 }
 
 /// The network: parameters and how to run them.

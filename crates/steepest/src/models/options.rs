@@ -1,10 +1,13 @@
 //! How a model is trained: optimizer, schedule, loop settings, scaling, validation split.
 
 use crate::data::{BatchSize, ScalerKind};
+use crate::data::{Batches, Dataset};
 use crate::error::{Error, Result};
 use crate::optim::rules::Sgd;
+use crate::optim::{lr_range_test, BuiltOptimizer, LrFinderConfig, LrFinderResult};
 use crate::optim::{OptimizerSpec, ScheduleSpec};
-use crate::train::TrainConfig;
+use crate::tensor::{rng, Scalar};
+use crate::train::{fit, Checkpoint, History, Observer, TrainConfig, Trainable};
 use serde::{Deserialize, Serialize};
 
 /// Training options shared by every model.
@@ -60,4 +63,61 @@ impl FitOptions {
         }
         self.optimizer.build::<f64>().map(|_| ())
     }
+}
+
+/// Builds the optimizer and schedule of `opts` and runs the training loop.
+pub(crate) fn run_fit<T: Scalar, M: Trainable<T>>(
+    model: &mut M,
+    train: &Dataset<T>,
+    val: Option<&Dataset<T>>,
+    opts: &FitOptions,
+    resume: Option<Checkpoint<T>>,
+    observers: &mut [&mut dyn Observer],
+) -> Result<History> {
+    let mut opt: BuiltOptimizer<T> = opts.optimizer.build()?;
+    let lr = match &opt {
+        BuiltOptimizer::Step(o) => o.lr(),
+        BuiltOptimizer::LineSearch(_) => 1.0,
+    };
+    let mut schedule = opts.schedule.as_ref().map(|s| s.build(lr)).transpose()?;
+    fit(
+        model,
+        train,
+        val,
+        &mut opt,
+        schedule.as_deref_mut(),
+        &opts.train,
+        resume,
+        observers,
+    )
+}
+
+/// The LR range test on `model` with the optimizer of `opts`, one mini-batch per learning rate
+/// (the batches of successive epochs, as training would see them).
+pub(crate) fn lr_find<T: Scalar, M: Trainable<T>>(
+    model: &mut M,
+    train: &Dataset<T>,
+    opts: &FitOptions,
+    cfg: &LrFinderConfig,
+) -> Result<LrFinderResult> {
+    let BuiltOptimizer::Step(mut opt) = opts.optimizer.build::<T>()? else {
+        return Err(Error::invalid(
+            "lr-find",
+            "line-search optimizers choose their own step; the range test needs a step optimizer",
+        ));
+    };
+    let n = train.rows();
+    let mut order: Vec<Vec<usize>> = Vec::new();
+    let mut epoch = 0;
+    while order.len() < cfg.num_steps {
+        let b = Batches::new(n, opts.train.batch_size, opts.train.shuffle, opts.train.seed, epoch);
+        order.extend(b.iter().map(|c| c.to_vec()));
+        epoch += 1;
+    }
+    let mut r = rng(opts.train.seed ^ 0x5EED);
+    let mut params = model.params().clone();
+    let m: &M = model;
+    lr_range_test(opt.as_mut(), &mut params, cfg, |i, p| {
+        m.loss_grad_at(p, train, &order[i], &mut r)
+    })
 }

@@ -117,6 +117,18 @@ impl<T: Scalar> CsrMatrix<T> {
         Ok(Self { values, ..self.clone() })
     }
 
+    /// The same rows seen as having `cols` columns (at least the current number), e.g. to match
+    /// a model trained on files with higher feature indices.
+    pub fn widen(&self, cols: usize) -> Result<Self> {
+        if cols < self.cols {
+            return Err(Error::invalid(
+                "widen",
+                format!("cannot shrink {} columns to {cols}", self.cols),
+            ));
+        }
+        Ok(Self { cols, ..self.clone() })
+    }
+
     /// Number of stored non-zeros.
     pub fn nnz(&self) -> usize {
         self.values.len()

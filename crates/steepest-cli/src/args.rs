@@ -1,0 +1,349 @@
+//! The command-line grammar.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Steepest: gradient-descent training from the command line.
+#[derive(Parser, Debug)]
+#[command(name = "steepest", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train a model (with no arguments: an MLP on the embedded digits data).
+    Train(TrainArgs),
+    /// Evaluate a saved model on a data file.
+    Eval(EvalArgs),
+    /// Predict with a saved model: CSV on stdout, one row per input row.
+    Predict(PredictArgs),
+    /// Describe a saved model.
+    Inspect(InspectArgs),
+    /// Run the learning-rate range test and suggest a learning rate.
+    LrFind(LrFindArgs),
+    /// Race optimizers on a classic test surface and plot their paths.
+    Landscape(LandscapeArgs),
+    /// List the embedded datasets, or export one to CSV.
+    Datasets(DatasetsArgs),
+}
+
+/// Where the data comes from.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DataArgs {
+    /// Training data: a CSV, LIBSVM or IDX file, or an embedded dataset name (digits, iris,
+    /// diabetes) [default: digits].
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<String>,
+    /// Test data file (instead of a split of --data).
+    #[arg(long, value_name = "FILE")]
+    pub test_data: Option<String>,
+    /// Fraction of --data held out for testing (stratified); 0 trains on every row [default: 0.2].
+    #[arg(long, value_name = "F")]
+    pub test_split: Option<f64>,
+    /// Target column: a header name or a 0-based index [default: the last column].
+    #[arg(long, value_name = "COLUMN")]
+    pub target: Option<String>,
+    /// classify or regress [default: inferred from the targets].
+    #[arg(long, value_name = "TASK")]
+    pub task: Option<String>,
+    /// File format: csv, libsvm or idx [default: from the file name].
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+}
+
+/// The model and its hyper-parameters.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ModelArgs {
+    /// linear, ridge, lasso, elastic-net, logistic, softmax, svm, rbf-svm, perceptron or mlp
+    /// [default: mlp].
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// Hidden layer sizes of the MLP, e.g. 128,64 [default: 100].
+    #[arg(long, value_name = "SIZES", value_delimiter = ',')]
+    pub hidden: Option<Vec<usize>>,
+    /// MLP activation: relu, tanh, sigmoid, gelu, leaky-relu, identity [default: relu].
+    #[arg(long)]
+    pub activation: Option<String>,
+    /// MLP dropout probability [default: 0].
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    /// MLP weight initialization: he, xavier, zeros [default: he].
+    #[arg(long)]
+    pub init: Option<String>,
+    /// Penalty of linear models: none, l2, l1, elastic-net [default: the model's].
+    #[arg(long)]
+    pub penalty: Option<String>,
+    /// Penalty strength (for the MLP: the L2 strength) [default: the model's].
+    #[arg(long)]
+    pub alpha: Option<f64>,
+    /// Share of L1 in the elastic net [default: 0.15].
+    #[arg(long)]
+    pub l1_ratio: Option<f64>,
+    /// Loss of linear models: squared, huber, absolute, epsilon-insensitive (regression);
+    /// hinge, squared-hinge (svm).
+    #[arg(long)]
+    pub loss: Option<String>,
+    /// Epsilon of the huber and epsilon-insensitive losses [default: 1.35 and 0.1].
+    #[arg(long)]
+    pub epsilon: Option<f64>,
+    /// Multi-class SVM: ovr or crammer-singer [default: ovr].
+    #[arg(long)]
+    pub multiclass: Option<String>,
+    /// RBF kernel width [default: 1 / features].
+    #[arg(long)]
+    pub gamma: Option<f64>,
+    /// Random Fourier features of the RBF SVM [default: 500].
+    #[arg(long)]
+    pub components: Option<usize>,
+    /// Polynomial feature degree [default: 1].
+    #[arg(long)]
+    pub degree: Option<usize>,
+    /// Class weights: uniform or balanced [default: uniform].
+    #[arg(long)]
+    pub class_weight: Option<String>,
+    /// Feature scaling: standard, min-max or none [default: standard].
+    #[arg(long)]
+    pub scaler: Option<String>,
+}
+
+/// The optimizer, its hyper-parameters and the schedule.
+#[derive(Args, Debug, Clone, Default)]
+pub struct OptimArgs {
+    /// sgd, adagrad, rmsprop, adadelta, adam, adamw, nadam, radam, adamax, lion, muon,
+    /// schedule-free-sgd, schedule-free-adamw, polyak, lbfgs, armijo [default: the model's].
+    #[arg(long, value_name = "NAME")]
+    pub optimizer: Option<String>,
+    /// Learning rate.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Momentum (sgd, rmsprop, muon).
+    #[arg(long)]
+    pub momentum: Option<f64>,
+    /// Dampening (sgd).
+    #[arg(long)]
+    pub dampening: Option<f64>,
+    /// Nesterov momentum (sgd, muon).
+    #[arg(long)]
+    pub nesterov: bool,
+    /// Betas b1,b2 (adam family, lion).
+    #[arg(long, value_name = "B1,B2", value_delimiter = ',')]
+    pub betas: Option<Vec<f64>>,
+    /// Term added to denominators.
+    #[arg(long)]
+    pub eps: Option<f64>,
+    /// Weight decay.
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Any other hyper-parameter by its PyTorch name, e.g. --opt centered=true (repeatable).
+    #[arg(long = "opt", value_name = "KEY=VALUE")]
+    pub opt: Vec<String>,
+    /// Learning-rate schedule: constant, step, multi-step, exponential, invscaling, optimal,
+    /// polynomial, linear-warmup, cosine, warmup-cosine, cosine-restarts, one-cycle, cyclic,
+    /// plateau.
+    #[arg(long, value_name = "NAME")]
+    pub schedule: Option<String>,
+    /// A schedule setting, e.g. --schedule-opt gamma=0.5 (repeatable).
+    #[arg(long = "schedule-opt", value_name = "KEY=VALUE")]
+    pub schedule_opt: Vec<String>,
+    /// Advance the schedule every epoch or every step [default: epoch].
+    #[arg(long, value_name = "WHEN")]
+    pub schedule_per: Option<String>,
+    /// Rows per step: 1 is SGD, full is full-batch gradient descent [default: 32].
+    #[arg(long, value_name = "N|full")]
+    pub batch_size: Option<String>,
+    /// Passes over the data [default: 50].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Clip the global gradient norm.
+    #[arg(long, value_name = "NORM")]
+    pub clip_grad_norm: Option<f64>,
+    /// Seed of initialization, shuffling and splits [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Threads for matrix products [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Element type: f32 or f64 [default: f32].
+    #[arg(long)]
+    pub dtype: Option<String>,
+}
+
+/// `steepest train`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TrainArgs {
+    /// Data.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Model.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Optimizer.
+    #[command(flatten)]
+    pub optim: OptimArgs,
+    /// Stop after this many epochs without improvement of the validation loss (0: never).
+    #[arg(long, value_name = "PATIENCE")]
+    pub early_stopping: Option<usize>,
+    /// Fraction of the training rows used for validation every epoch [default: 0.1 with early
+    /// stopping, else 0].
+    #[arg(long, value_name = "F")]
+    pub validation: Option<f64>,
+    /// Checkpoint every this many epochs (0: never) [default: 1].
+    #[arg(long, value_name = "N")]
+    pub checkpoint_every: Option<usize>,
+    /// Run folder [default: runs/<model>-<data>-<n>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Read settings from a TOML file (flags win).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Continue the interrupted run in DIR from its last checkpoint.
+    #[arg(long, value_name = "DIR", conflicts_with = "config")]
+    pub resume: Option<PathBuf>,
+    /// Print one JSON object on stdout at the end.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `steepest eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// The run folder (or folder) holding model.json and model.safetensors.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    /// Data file with targets.
+    #[arg(long, value_name = "FILE")]
+    pub data: String,
+    /// Target column [default: the last column].
+    #[arg(long, value_name = "COLUMN")]
+    pub target: Option<String>,
+    /// File format [default: from the file name].
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `steepest predict`.
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// The run folder holding the model.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    /// Data file: the model's features, with or without a target column.
+    #[arg(long, value_name = "FILE")]
+    pub data: String,
+    /// Target column to drop if the file has one [default: the last column].
+    #[arg(long, value_name = "COLUMN")]
+    pub target: Option<String>,
+    /// File format [default: from the file name].
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Print class probabilities instead of classes.
+    #[arg(long)]
+    pub proba: bool,
+}
+
+/// `steepest inspect`.
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// The run folder holding the model.
+    pub dir: PathBuf,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `steepest lr-find`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct LrFindArgs {
+    /// Data.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Model.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Optimizer.
+    #[command(flatten)]
+    pub optim: OptimArgs,
+    /// Smallest learning rate tried [default: 1e-7].
+    #[arg(long)]
+    pub start_lr: Option<f64>,
+    /// Largest learning rate tried [default: 10].
+    #[arg(long)]
+    pub end_lr: Option<f64>,
+    /// Learning rates tried [default: 100].
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Folder for the plot [default: runs/lr-find-<n>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `steepest landscape`.
+#[derive(Args, Debug)]
+pub struct LandscapeArgs {
+    /// rosenbrock, beale, booth, himmelblau, rastrigin, ackley, quadratic, sphere,
+    /// styblinski-tang.
+    #[arg(long, default_value = "rosenbrock")]
+    pub function: String,
+    /// Optimizers to race (gd, sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, adamw,
+    /// nadam, radam, adamax, lion, schedule-free-sgd, schedule-free-adamw, polyak, lbfgs, armijo).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "gd,momentum,nesterov,adam,lbfgs,polyak"
+    )]
+    pub optimizers: Vec<String>,
+    /// Learning rate for every optimizer that has one [default: per optimizer].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Momentum.
+    #[arg(long)]
+    pub momentum: Option<f64>,
+    /// Betas b1,b2.
+    #[arg(long, value_delimiter = ',')]
+    pub betas: Option<Vec<f64>>,
+    /// Weight decay.
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Starting point x,y [default: per function].
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub start: Option<Vec<f64>>,
+    /// Steps per run.
+    #[arg(long, default_value_t = 3000)]
+    pub steps: usize,
+    /// Starts per optimizer: the given one plus starts drawn uniformly from the plotted box.
+    #[arg(long, default_value_t = 1)]
+    pub starts: usize,
+    /// Seed of the extra starts.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Folder for the plots [default: runs/landscape-<function>-<n>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `steepest datasets`.
+#[derive(Args, Debug)]
+pub struct DatasetsArgs {
+    /// Export this embedded dataset as CSV.
+    #[arg(long, value_name = "NAME")]
+    pub export: Option<String>,
+    /// Where to write the CSV [default: stdout].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}

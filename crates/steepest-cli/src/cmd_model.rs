@@ -1,0 +1,279 @@
+//! `steepest eval`, `steepest predict` and `steepest inspect`: commands on a saved model.
+
+use crate::args::{EvalArgs, InspectArgs, PredictArgs};
+use crate::data_load::{read_named, read_options};
+use crate::error::{usage, CliResult};
+use crate::output::{metrics_json, print_metrics};
+use serde_json::json;
+use std::io::Write;
+use std::path::Path;
+use steepest::data::{read_csv, CsvOptions, Dataset, Format, Task};
+use steepest::models::{load_model, FittedModel, Predictions, Predictor};
+use steepest::tensor::Scalar;
+
+/// The element type a saved model was written in.
+fn dtype_of(dir: &Path) -> CliResult<String> {
+    let p = dir.join("model.json");
+    let text = std::fs::read(&p).map_err(|e| usage(format!("{}: {e} (is this a run folder?)", p.display())))?;
+    let v: serde_json::Value = serde_json::from_slice(&text)
+        .map_err(|e| usage(format!("{}: not a valid model description: {e}", p.display())))?;
+    Ok(v.get("dtype").and_then(|d| d.as_str()).unwrap_or("f32").to_string())
+}
+
+macro_rules! by_dtype {
+    ($dir:expr, $f:ident ( $($a:expr),* )) => {
+        match dtype_of($dir)?.as_str() {
+            "f64" => $f::<f64>($($a),*),
+            _ => $f::<f32>($($a),*),
+        }
+    };
+}
+
+fn task_of<T: Scalar>(m: &FittedModel<T>) -> Task {
+    if m.is_classifier() {
+        Task::Classify
+    } else {
+        Task::Regress
+    }
+}
+
+/// Runs `steepest eval`.
+pub fn eval(a: EvalArgs) -> CliResult<()> {
+    by_dtype!(&a.model, eval_typed(&a))
+}
+
+fn eval_typed<T: Scalar>(a: &EvalArgs) -> CliResult<()> {
+    let model: FittedModel<T> = load_model(&a.model)?;
+    let opts = read_options(a.format.as_deref(), a.target.as_deref(), Some(task_of(&model)))?;
+    let mut data: Dataset<T> = read_named(&a.data, &opts)?;
+    let cols = data.cols();
+    data.features = data.features.with_cols(model.n_inputs()).map_err(|_| {
+        usage(format!(
+            "{}: {cols} features, the model takes {}",
+            a.data,
+            model.n_inputs()
+        ))
+    })?;
+    let m = model.evaluate(&data)?;
+    if a.json {
+        let out = json!({
+            "model": model.kind_name(),
+            "model_dir": a.model.display().to_string(),
+            "data": a.data,
+            "rows": data.rows(),
+            "metrics": metrics_json(&m, model.is_classifier()),
+        });
+        println!("{out}");
+    } else {
+        print_metrics(&m, model.is_classifier(), data.rows());
+    }
+    Ok(())
+}
+
+/// Runs `steepest predict`.
+pub fn predict(a: PredictArgs) -> CliResult<()> {
+    by_dtype!(&a.model, predict_typed(&a))
+}
+
+fn read_for_prediction<T: Scalar>(a: &PredictArgs, n: usize, task: Task) -> CliResult<Dataset<T>> {
+    let format = a
+        .format
+        .as_deref()
+        .map(Format::parse)
+        .transpose()?
+        .or_else(|| Format::from_path(Path::new(&a.data)));
+    if format == Some(Format::Csv) || format.is_none() && Path::new(&a.data).exists() {
+        // A CSV may hold just the features, or the features and a target column.
+        let bare = CsvOptions {
+            no_target: true,
+            ..CsvOptions::default()
+        };
+        let d: Dataset<T> = read_csv(&a.data, &bare)?;
+        if d.cols() == n && a.target.is_none() {
+            return Ok(d);
+        }
+        if d.cols() == n + 1 || a.target.is_some() {
+            let with = CsvOptions {
+                target: a.target.clone(),
+                task: Some(task),
+                ..CsvOptions::default()
+            };
+            let d: Dataset<T> = read_csv(&a.data, &with)?;
+            if d.cols() == n {
+                return Ok(d);
+            }
+        }
+        return Err(usage(format!(
+            "{}: {} columns, the model takes {n} features (plus an optional target)",
+            a.data,
+            d.cols()
+        )));
+    }
+    let opts = read_options(a.format.as_deref(), a.target.as_deref(), Some(task))?;
+    let mut d: Dataset<T> = read_named(&a.data, &opts)?;
+    let cols = d.cols();
+    d.features = d
+        .features
+        .with_cols(n)
+        .map_err(|_| usage(format!("{}: {cols} features, the model takes {n}", a.data)))?;
+    Ok(d)
+}
+
+fn predict_typed<T: Scalar>(a: &PredictArgs) -> CliResult<()> {
+    let model: FittedModel<T> = load_model(&a.model)?;
+    let data = read_for_prediction::<T>(a, model.n_inputs(), task_of(&model))?;
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    let io = |e: std::io::Error| crate::error::failed(format!("writing predictions: {e}"));
+    if a.proba {
+        let p = model
+            .predict_proba(&data.features)?
+            .ok_or_else(|| usage(format!("--proba: model '{}' gives no probabilities", model.kind_name())))?;
+        writeln!(w, "{}", model.class_names().join(",")).map_err(io)?;
+        for r in 0..p.rows_count() {
+            let row: Vec<String> = p.row(r).iter().map(|v| format!("{v}")).collect();
+            writeln!(w, "{}", row.join(",")).map_err(io)?;
+        }
+    } else {
+        writeln!(w, "prediction").map_err(io)?;
+        match model.predict(&data.features)? {
+            Predictions::Classes(c) => {
+                for k in c {
+                    writeln!(w, "{}", model.class_names()[k]).map_err(io)?;
+                }
+            }
+            Predictions::Values(v) => {
+                for x in v {
+                    writeln!(w, "{x}").map_err(io)?;
+                }
+            }
+        }
+    }
+    w.flush().map_err(io)
+}
+
+/// Runs `steepest inspect`.
+pub fn inspect(a: InspectArgs) -> CliResult<()> {
+    by_dtype!(&a.dir, inspect_typed(&a))
+}
+
+fn inspect_typed<T: Scalar>(a: &InspectArgs) -> CliResult<()> {
+    let model: FittedModel<T> = load_model(&a.dir)?;
+    let shapes: serde_json::Map<String, serde_json::Value> = model
+        .weights()
+        .iter()
+        .map(|(n, t)| (n.to_string(), json!(t.shape())))
+        .collect();
+    let count = model.weights().num_elements();
+    let h = model.history();
+    let last = h.last();
+    let names: Vec<String> = if model.feature_names().is_empty() {
+        (0..model.n_inputs()).map(|i| format!("f{i}")).collect()
+    } else {
+        model.feature_names().to_vec()
+    };
+    let mut out = json!({
+        "model": model.kind_name(),
+        "task": if model.is_classifier() { "classify" } else { "regress" },
+        "features": model.n_inputs(),
+        "classes": model.class_names(),
+        "parameters": shapes,
+        "parameter_count": count,
+        "training": {
+            "epochs": h.len(),
+            "final_train_loss": last.map(|r| r.train_loss),
+            "final_val_loss": last.and_then(|r| r.val_loss),
+            "final_val_metric": last.and_then(|r| r.val_metric.clone()),
+        },
+    });
+    let mut table: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut intercepts = Vec::new();
+    if let FittedModel::Linear(m) = &model {
+        if let Ok((coef, intercept)) = m.coefficients() {
+            let feat = if m.feature_names.is_empty() {
+                names.clone()
+            } else {
+                m.feature_names.clone()
+            };
+            let outputs = coef.len();
+            let per_output = |c: &Vec<f64>| -> serde_json::Map<String, serde_json::Value> {
+                feat.iter().zip(c).map(|(n, v)| (n.clone(), json!(v))).collect()
+            };
+            if outputs == 1 {
+                out["coefficients"] = serde_json::Value::Object(per_output(&coef[0]));
+                out["intercept"] = json!(intercept[0]);
+            } else {
+                let by_class: serde_json::Map<String, serde_json::Value> = m
+                    .class_names
+                    .iter()
+                    .zip(&coef)
+                    .map(|(c, w)| (c.clone(), serde_json::Value::Object(per_output(w))))
+                    .collect();
+                out["coefficients"] = serde_json::Value::Object(by_class);
+                let ic: serde_json::Map<String, serde_json::Value> = m
+                    .class_names
+                    .iter()
+                    .zip(&intercept)
+                    .map(|(c, b)| (c.clone(), json!(b)))
+                    .collect();
+                out["intercept"] = serde_json::Value::Object(ic);
+            }
+            table = feat
+                .iter()
+                .enumerate()
+                .map(|(j, n)| (n.clone(), coef.iter().map(|c| c[j]).collect()))
+                .collect();
+            intercepts = intercept;
+        }
+    }
+    if a.json {
+        println!("{out}");
+        return Ok(());
+    }
+    println!("model      {}", model.kind_name());
+    println!("task       {}", out["task"].as_str().unwrap_or(""));
+    println!("features   {}", model.n_inputs());
+    if model.is_classifier() {
+        println!("classes    {}", model.class_names().join(", "));
+    }
+    println!("parameters {count}");
+    for (n, t) in model.weights().iter() {
+        println!("  {n:<24} {:?}", t.shape());
+    }
+    if let Some(r) = last {
+        let val = r
+            .val_metric
+            .as_ref()
+            .map_or(String::new(), |(n, v)| format!(", validation {n} {v:.4}"));
+        println!(
+            "training   {} epochs, final train loss {:.5}{val}",
+            h.len(),
+            r.train_loss
+        );
+    }
+    if !table.is_empty() {
+        println!("coefficients (original feature units):");
+        let heads: Vec<String> = if intercepts.len() == 1 {
+            vec!["value".into()]
+        } else {
+            model.class_names().to_vec()
+        };
+        println!(
+            "  {:<24} {}",
+            "feature",
+            heads.iter().map(|h| format!("{h:>12}")).collect::<String>()
+        );
+        for (n, vals) in &table {
+            println!(
+                "  {n:<24} {}",
+                vals.iter().map(|v| format!("{v:>12.5}")).collect::<String>()
+            );
+        }
+        println!(
+            "  {:<24} {}",
+            "(intercept)",
+            intercepts.iter().map(|v| format!("{v:>12.5}")).collect::<String>()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! `steepest train`.
+
+use crate::args::TrainArgs;
+use crate::config::RunConfig;
+use crate::data_load::load_train_test;
+use crate::error::{failed, usage, CliResult, RunFailure};
+use crate::output::{metrics_json, next_dir, print_metrics, write_file};
+use crate::plots;
+use crate::progress::Progress;
+use serde_json::json;
+use std::path::Path;
+use std::time::Instant;
+use steepest::data::Dataset;
+use steepest::models::{save_model, FittedModel, Predictor};
+use steepest::tensor::Scalar;
+use steepest::train::{metrics, Checkpoint, History};
+
+/// Runs `steepest train`.
+pub fn run(args: TrainArgs) -> CliResult<()> {
+    let (cfg, out, resume) = match &args.resume {
+        Some(dir) => {
+            let path = dir.join("config.toml");
+            if !path.exists() {
+                return Err(usage(format!(
+                    "--resume {}: no config.toml there (not a run folder)",
+                    dir.display()
+                )));
+            }
+            (RunConfig::from_file(&path)?, dir.clone(), true)
+        }
+        None => {
+            let mut cfg = match &args.config {
+                Some(p) => RunConfig::from_file(p)?,
+                None => RunConfig::default(),
+            };
+            cfg.apply_data(&args.data);
+            cfg.apply_model(&args.model);
+            cfg.apply_optim(&args.optim)?;
+            cfg.apply_train(&args);
+            let stem = Path::new(&cfg.data)
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("data")
+                .to_string();
+            let out = args
+                .out
+                .clone()
+                .unwrap_or_else(|| next_dir(&format!("{}-{stem}", cfg.model)));
+            (cfg, out, false)
+        }
+    };
+    crate::set_threads(cfg.threads);
+    match cfg.dtype.as_str() {
+        "f32" => train_typed::<f32>(&cfg, &out, resume, args.json, args.quiet),
+        "f64" => train_typed::<f64>(&cfg, &out, resume, args.json, args.quiet),
+        d => Err(usage(format!("--dtype: expected f32 or f64, found '{d}'"))),
+    }
+}
+
+enum Spec {
+    Linear(steepest::models::ValidLinearParams),
+    Mlp(steepest::models::ValidMlpParams),
+}
+
+fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliResult<Spec> {
+    let dir = Some(out.to_path_buf());
+    Ok(if cfg.model == "mlp" {
+        let mut p = cfg.mlp_params()?;
+        p.fit.train.checkpoint_dir = dir;
+        Spec::Mlp(p.check()?)
+    } else {
+        let mut p = cfg.linear_params(Some(train.cols()))?;
+        p.fit.train.checkpoint_dir = dir;
+        Spec::Linear(p.check()?)
+    })
+}
+
+fn train_typed<T: Scalar>(cfg: &RunConfig, out: &Path, resume: bool, json: bool, quiet: bool) -> CliResult<()> {
+    let (train, test, note) = load_train_test::<T>(cfg)?;
+    let spec = spec_for(cfg, &train, out)?;
+    std::fs::create_dir_all(out).map_err(|e| failed(format!("{}: {e}", out.display())))?;
+    if !resume {
+        write_file(&out.join("config.toml"), cfg.to_toml()?.as_bytes())?;
+    }
+    let checkpoint = match resume && out.join("checkpoint.json").exists() {
+        true => Some(Checkpoint::<T>::load(out)?),
+        false => None,
+    };
+    if !quiet {
+        if let Some(n) = &note {
+            eprintln!("note: {n}");
+        }
+        if let Some(ck) = &checkpoint {
+            eprintln!("resuming {} from epoch {} (step {})", out.display(), ck.epoch, ck.step);
+        }
+    }
+    let mut progress = Progress::new(quiet);
+    let t0 = Instant::now();
+    let model = match &spec {
+        Spec::Linear(p) => FittedModel::Linear(p.fit_with(&train, checkpoint, &mut [&mut progress])?),
+        Spec::Mlp(p) => FittedModel::Mlp(p.fit_with(&train, checkpoint, &mut [&mut progress])?),
+    };
+    let seconds = t0.elapsed().as_secs_f64();
+    save_model(&model, out).map_err(|e| failed(format!("saving the model: {e}")))?;
+    let m = model.evaluate(&test)?;
+    let history = model.history().clone();
+    write_history(out, &history)?;
+    plot_loss(out, &history)?;
+    if model.is_classifier() {
+        let y = model.align_classes(&test)?;
+        if let steepest::models::Predictions::Classes(p) = model.predict(&test.features)? {
+            let cm = metrics::confusion_matrix(&y, &p, model.class_names().len())?;
+            plots::confusion(out, &cm, model.class_names()).or_fail()?;
+        }
+    }
+    let optimizer = cfg
+        .optimizer
+        .clone()
+        .map_or_else(|| cfg.default_optimizer().map(|o| o.name()), |o| Ok(o.name()))?;
+    let summary = json!({
+        "model": model.kind_name(),
+        "optimizer": optimizer,
+        "epochs": history.len(),
+        "seconds": seconds,
+        "out_dir": out.display().to_string(),
+        "train_loss": history.last().map(|h| h.train_loss),
+        "train_rows": train.rows(),
+        "test_rows": test.rows(),
+        "data": cfg.data,
+        "metrics": metrics_json(&m, model.is_classifier()),
+        "note": note,
+    });
+    write_file(
+        &out.join("summary.json"),
+        serde_json::to_string_pretty(&summary).or_fail()?.as_bytes(),
+    )?;
+    if json {
+        println!("{summary}");
+    } else {
+        println!(
+            "trained {} ({} optimizer) on {} rows for {} epochs in {seconds:.2} s; final train loss {:.5}",
+            model.kind_name(),
+            optimizer,
+            train.rows(),
+            history.len(),
+            history.last().map_or(f64::NAN, |h| h.train_loss)
+        );
+        print_metrics(&m, model.is_classifier(), test.rows());
+        println!("run folder: {}", out.display());
+    }
+    Ok(())
+}
+
+fn write_history(out: &Path, h: &History) -> CliResult<()> {
+    let metric = h
+        .iter()
+        .find_map(|r| r.val_metric.as_ref().map(|(n, _)| format!("val_{n}")))
+        .unwrap_or_else(|| "val_metric".into());
+    let mut s = format!("epoch,train_loss,val_loss,{metric},lr,grad_norm,seconds\n");
+    let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+    for r in h {
+        s.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            r.epoch,
+            r.train_loss,
+            opt(r.val_loss),
+            opt(r.val_metric.as_ref().map(|m| m.1)),
+            r.lr,
+            r.grad_norm,
+            r.seconds
+        ));
+    }
+    write_file(&out.join("metrics.csv"), s.as_bytes())
+}
+
+fn plot_loss(out: &Path, h: &History) -> CliResult<()> {
+    let mut series = vec![(
+        "train loss".to_string(),
+        h.iter().map(|r| (r.epoch as f64, r.train_loss)).collect::<Vec<_>>(),
+    )];
+    let val: Vec<(f64, f64)> = h
+        .iter()
+        .filter_map(|r| r.val_loss.map(|v| (r.epoch as f64, v)))
+        .collect();
+    if !val.is_empty() {
+        series.push(("validation loss".to_string(), val));
+    }
+    let c = plots::Curves {
+        title: "Loss",
+        x_label: "epoch",
+        y_label: "loss",
+        series,
+        log_x: false,
+        mark_x: None,
+    };
+    plots::curves(out, "loss", &c).or_fail()
+}

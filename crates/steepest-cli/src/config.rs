@@ -1,0 +1,545 @@
+//! The resolved settings of a run: read from `--config` (TOML), overridden by flags, written
+//! to the run folder as `config.toml` so that the run can be repeated or resumed exactly.
+
+use crate::args::{DataArgs, ModelArgs, OptimArgs, TrainArgs};
+use crate::error::{usage, CliResult};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use steepest::data::{BatchSize, ScalerKind};
+use steepest::linear::{LinearLoss, Penalty};
+use steepest::models::{Activation, ClassWeight, FitOptions, Init, LinearKind, LinearParams, MlpParams, Multiclass};
+use steepest::optim::{OptimizerSpec, ScheduleSpec};
+use steepest::train::{EarlyStopping, SchedulePer, TrainConfig};
+
+/// Every setting of a training run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunConfig {
+    /// Embedded dataset name or data file.
+    pub data: String,
+    /// Format override.
+    pub format: Option<String>,
+    /// Test data file.
+    pub test_data: Option<String>,
+    /// Held-out fraction when there is no test file.
+    pub test_split: f64,
+    /// Target column.
+    pub target: Option<String>,
+    /// classify or regress.
+    pub task: Option<String>,
+    /// Model name.
+    pub model: String,
+    /// MLP hidden sizes.
+    pub hidden: Vec<usize>,
+    /// MLP activation.
+    pub activation: String,
+    /// MLP dropout.
+    pub dropout: f64,
+    /// MLP initialization.
+    pub init: String,
+    /// Penalty name (empty: the model's default).
+    pub penalty: Option<String>,
+    /// Penalty strength.
+    pub alpha: Option<f64>,
+    /// Elastic-net mix.
+    pub l1_ratio: f64,
+    /// Loss name.
+    pub loss: Option<String>,
+    /// Huber / epsilon-insensitive epsilon.
+    pub epsilon: Option<f64>,
+    /// ovr or crammer-singer.
+    pub multiclass: String,
+    /// RBF width.
+    pub gamma: Option<f64>,
+    /// RBF random features.
+    pub components: usize,
+    /// Polynomial degree.
+    pub degree: usize,
+    /// uniform or balanced.
+    pub class_weight: String,
+    /// standard, min-max or none.
+    pub scaler: String,
+    /// The optimizer (empty: the model's default).
+    pub optimizer: Option<OptimizerSpec>,
+    /// The schedule.
+    pub schedule: Option<ScheduleSpec>,
+    /// epoch or step.
+    pub schedule_per: String,
+    /// Rows per step or "full".
+    pub batch_size: String,
+    /// Epochs.
+    pub epochs: usize,
+    /// Early-stopping patience (0: off).
+    pub early_stopping: usize,
+    /// Validation fraction.
+    pub validation: Option<f64>,
+    /// Seed.
+    pub seed: u64,
+    /// Threads (0: all cores).
+    pub threads: usize,
+    /// Gradient clipping.
+    pub clip_grad_norm: Option<f64>,
+    /// Checkpoint period in epochs (0: none).
+    pub checkpoint_every: usize,
+    /// f32 or f64.
+    pub dtype: String,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            data: "digits".into(),
+            format: None,
+            test_data: None,
+            test_split: 0.2,
+            target: None,
+            task: None,
+            model: "mlp".into(),
+            hidden: vec![100],
+            activation: "relu".into(),
+            dropout: 0.0,
+            init: "he".into(),
+            penalty: None,
+            alpha: None,
+            l1_ratio: 0.15,
+            loss: None,
+            epsilon: None,
+            multiclass: "ovr".into(),
+            gamma: None,
+            components: 500,
+            degree: 1,
+            class_weight: "uniform".into(),
+            scaler: "standard".into(),
+            optimizer: None,
+            schedule: None,
+            schedule_per: "epoch".into(),
+            batch_size: "32".into(),
+            epochs: 50,
+            early_stopping: 0,
+            validation: None,
+            seed: 0,
+            threads: 0,
+            clip_grad_norm: None,
+            checkpoint_every: 1,
+            dtype: "f32".into(),
+        }
+    }
+}
+
+/// The model names the CLI knows.
+pub const MODELS: [&str; 10] = [
+    "linear",
+    "ridge",
+    "lasso",
+    "elastic-net",
+    "logistic",
+    "softmax",
+    "svm",
+    "rbf-svm",
+    "perceptron",
+    "mlp",
+];
+
+fn parse_kv(s: &str, flag: &str) -> CliResult<(String, serde_json::Value)> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| usage(format!("{flag} '{s}': expected KEY=VALUE")))?;
+    let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.to_string()));
+    Ok((k.trim().to_string(), value))
+}
+
+impl RunConfig {
+    /// Reads a TOML config file.
+    pub fn from_file(path: &Path) -> CliResult<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+        toml::from_str(&text).map_err(|e| usage(format!("{}: {}", path.display(), e.to_string().replace('\n', " "))))
+    }
+
+    /// The config as TOML.
+    pub fn to_toml(&self) -> CliResult<String> {
+        toml::to_string_pretty(self).map_err(|e| usage(format!("cannot write the config: {e}")))
+    }
+
+    /// Applies data flags.
+    pub fn apply_data(&mut self, a: &DataArgs) {
+        if let Some(v) = &a.data {
+            self.data = v.clone();
+        }
+        if a.test_data.is_some() {
+            self.test_data = a.test_data.clone();
+        }
+        if let Some(v) = a.test_split {
+            self.test_split = v;
+        }
+        if a.target.is_some() {
+            self.target = a.target.clone();
+        }
+        if a.task.is_some() {
+            self.task = a.task.clone();
+        }
+        if a.format.is_some() {
+            self.format = a.format.clone();
+        }
+    }
+
+    /// Applies model flags.
+    pub fn apply_model(&mut self, a: &ModelArgs) {
+        let m = a.clone();
+        if let Some(v) = m.model {
+            self.model = v;
+        }
+        if let Some(v) = m.hidden {
+            self.hidden = v;
+        }
+        if let Some(v) = m.activation {
+            self.activation = v;
+        }
+        if let Some(v) = m.dropout {
+            self.dropout = v;
+        }
+        if let Some(v) = m.init {
+            self.init = v;
+        }
+        if m.penalty.is_some() {
+            self.penalty = m.penalty;
+        }
+        if m.alpha.is_some() {
+            self.alpha = m.alpha;
+        }
+        if let Some(v) = m.l1_ratio {
+            self.l1_ratio = v;
+        }
+        if m.loss.is_some() {
+            self.loss = m.loss;
+        }
+        if m.epsilon.is_some() {
+            self.epsilon = m.epsilon;
+        }
+        if let Some(v) = m.multiclass {
+            self.multiclass = v;
+        }
+        if m.gamma.is_some() {
+            self.gamma = m.gamma;
+        }
+        if let Some(v) = m.components {
+            self.components = v;
+        }
+        if let Some(v) = m.degree {
+            self.degree = v;
+        }
+        if let Some(v) = m.class_weight {
+            self.class_weight = v;
+        }
+        if let Some(v) = m.scaler {
+            self.scaler = v;
+        }
+    }
+
+    /// Applies optimizer and schedule flags. The optimizer spec is resolved against the model's
+    /// default when no `--optimizer` is given.
+    pub fn apply_optim(&mut self, a: &OptimArgs) -> CliResult<()> {
+        if let Some(name) = &a.optimizer {
+            self.optimizer = Some(OptimizerSpec::from_name(name).map_err(|e| usage(format!("--optimizer: {e}")))?);
+        }
+        if let Some(v) = &a.batch_size {
+            self.batch_size = v.clone();
+        }
+        if let Some(v) = a.epochs {
+            self.epochs = v;
+        }
+        if let Some(v) = a.seed {
+            self.seed = v;
+        }
+        if let Some(v) = a.threads {
+            self.threads = v;
+        }
+        if a.clip_grad_norm.is_some() {
+            self.clip_grad_norm = a.clip_grad_norm;
+        }
+        if let Some(v) = &a.dtype {
+            self.dtype = v.clone();
+        }
+        if let Some(v) = &a.schedule_per {
+            self.schedule_per = v.clone();
+        }
+        let mut sets: Vec<(String, serde_json::Value)> = Vec::new();
+        let mut flag = |k: &str, v: Option<serde_json::Value>| {
+            if let Some(v) = v {
+                sets.push((k.to_string(), v));
+            }
+        };
+        flag("lr", a.lr.map(Into::into));
+        flag("momentum", a.momentum.map(Into::into));
+        flag("dampening", a.dampening.map(Into::into));
+        flag("nesterov", a.nesterov.then_some(true.into()));
+        flag("eps", a.eps.map(Into::into));
+        flag("weight_decay", a.weight_decay.map(Into::into));
+        if let Some(b) = &a.betas {
+            if b.len() != 2 {
+                return Err(usage(format!("--betas: expected two numbers B1,B2, found {}", b.len())));
+            }
+            flag("betas", Some(serde_json::json!([b[0], b[1]])));
+        }
+        for kv in &a.opt {
+            sets.push(parse_kv(kv, "--opt")?);
+        }
+        if !sets.is_empty() {
+            let mut spec = match self.optimizer.clone() {
+                Some(s) => s,
+                None => self.default_optimizer()?,
+            };
+            for (k, v) in sets {
+                let flag = format!("--{}", k.replace('_', "-"));
+                spec.set(&k, v).map_err(|e| usage(format!("{flag}: {e}")))?;
+            }
+            self.optimizer = Some(spec);
+        }
+        if let Some(name) = &a.schedule {
+            self.schedule = Some(self.schedule_spec(name, &a.schedule_opt)?);
+        } else if !a.schedule_opt.is_empty() {
+            return Err(usage("--schedule-opt needs --schedule"));
+        }
+        Ok(())
+    }
+
+    /// Applies the other train flags.
+    pub fn apply_train(&mut self, a: &TrainArgs) {
+        if let Some(v) = a.early_stopping {
+            self.early_stopping = v;
+        }
+        if a.validation.is_some() {
+            self.validation = a.validation;
+        }
+        if let Some(v) = a.checkpoint_every {
+            self.checkpoint_every = v;
+        }
+    }
+
+    /// A schedule by name, its lengths derived from the run (t_max = epochs, ...), with
+    /// KEY=VALUE overrides.
+    fn schedule_spec(&self, name: &str, opts: &[String]) -> CliResult<ScheduleSpec> {
+        let e = self.epochs.max(1) as u64;
+        let defaults = match name {
+            "step" => serde_json::json!({ "step_size": (e / 3).max(1) }),
+            "multi-step" => serde_json::json!({ "milestones": [e / 2, e * 3 / 4] }),
+            "exponential" => serde_json::json!({ "gamma": 0.95 }),
+            "polynomial" => serde_json::json!({ "total_steps": e }),
+            "linear-warmup" => serde_json::json!({ "warmup_steps": (e / 10).max(1) }),
+            "cosine" => serde_json::json!({ "t_max": e }),
+            "warmup-cosine" => serde_json::json!({ "warmup_steps": (e / 10).max(1), "total_steps": e }),
+            "cosine-restarts" => serde_json::json!({ "t_0": (e / 4).max(1) }),
+            "one-cycle" => serde_json::json!({ "total_steps": e }),
+            "cyclic" => serde_json::json!({ "base_lr": 1e-4, "step_size_up": (e / 4).max(1) }),
+            "plateau" => serde_json::json!({ "patience": 5 }),
+            _ => serde_json::json!({}),
+        };
+        let mut v = defaults;
+        v["name"] = name.into();
+        for kv in opts {
+            let (k, val) = parse_kv(kv, "--schedule-opt")?;
+            v[k] = val;
+        }
+        serde_json::from_value(v).map_err(|e| {
+            usage(format!(
+                "--schedule '{name}': {e} (known: {})",
+                steepest::optim::SCHEDULE_NAMES.join(", ")
+            ))
+        })
+    }
+
+    /// The model's default optimizer.
+    pub fn default_optimizer(&self) -> CliResult<OptimizerSpec> {
+        Ok(match self.model.as_str() {
+            "mlp" => MlpParams::default().fit.optimizer,
+            _ => self.linear_params(None)?.fit.optimizer,
+        })
+    }
+
+    fn fit_options(&self, default_optimizer: OptimizerSpec) -> CliResult<FitOptions> {
+        let batch_size = BatchSize::parse(&self.batch_size).map_err(|e| usage(format!("--batch-size: {e}")))?;
+        let scaler = match self.scaler.as_str() {
+            "standard" => ScalerKind::Standard,
+            "min-max" | "minmax" => ScalerKind::MinMax,
+            "none" => ScalerKind::None,
+            s => {
+                return Err(usage(format!(
+                    "--scaler: unknown scaler '{s}' (standard, min-max, none)"
+                )))
+            }
+        };
+        let schedule_per = match self.schedule_per.as_str() {
+            "epoch" => SchedulePer::Epoch,
+            "step" => SchedulePer::Step,
+            s => return Err(usage(format!("--schedule-per: expected epoch or step, found '{s}'"))),
+        };
+        if !(0.0..1.0).contains(&self.test_split) {
+            return Err(usage(format!("--test-split: {} must be in [0, 1)", self.test_split)));
+        }
+        let validation = self
+            .validation
+            .unwrap_or(if self.early_stopping > 0 { 0.1 } else { 0.0 });
+        if !(0.0..1.0).contains(&validation) {
+            return Err(usage(format!("--validation: {validation} must be in [0, 1)")));
+        }
+        if self.epochs == 0 {
+            return Err(usage("--epochs: must be at least 1"));
+        }
+        Ok(FitOptions {
+            optimizer: self.optimizer.clone().unwrap_or(default_optimizer),
+            schedule: self.schedule.clone(),
+            train: TrainConfig {
+                epochs: self.epochs,
+                batch_size,
+                shuffle: true,
+                seed: self.seed,
+                schedule_per,
+                clip_grad_norm: self.clip_grad_norm,
+                early_stopping: (self.early_stopping > 0).then_some(EarlyStopping {
+                    patience: self.early_stopping,
+                    min_delta: 0.0,
+                    restore_best: true,
+                }),
+                checkpoint_dir: None,
+                checkpoint_every_epochs: (self.checkpoint_every > 0).then_some(self.checkpoint_every),
+                checkpoint_every_steps: None,
+                max_divergence_retries: 3,
+            },
+            scaler,
+            validation_fraction: validation,
+        })
+    }
+
+    /// The linear model's parameters; `n_features` sets the RBF default width 1 / features.
+    pub fn linear_params(&self, n_features: Option<usize>) -> CliResult<LinearParams> {
+        let loss = |default: LinearLoss| -> CliResult<LinearLoss> {
+            Ok(match self.loss.as_deref() {
+                None => default,
+                Some("squared") => LinearLoss::Squared,
+                Some("huber") => LinearLoss::Huber {
+                    epsilon: self.epsilon.unwrap_or(1.35),
+                },
+                Some("absolute") => LinearLoss::Absolute,
+                Some("epsilon-insensitive") => LinearLoss::EpsilonInsensitive {
+                    epsilon: self.epsilon.unwrap_or(0.1),
+                },
+                Some("hinge") => LinearLoss::Hinge,
+                Some("squared-hinge") => LinearLoss::SquaredHinge,
+                Some(l) => return Err(usage(format!("--loss: unknown loss '{l}'"))),
+            })
+        };
+        let multiclass = match self.multiclass.as_str() {
+            "ovr" | "one-vs-rest" => Multiclass::OneVsRest,
+            "crammer-singer" => Multiclass::CrammerSinger,
+            m => {
+                return Err(usage(format!(
+                    "--multiclass: expected ovr or crammer-singer, found '{m}'"
+                )))
+            }
+        };
+        let mut p = match self.model.as_str() {
+            "linear" => LinearParams::linear_regression(),
+            "ridge" => LinearParams::ridge(self.alpha.unwrap_or(0.01)),
+            "lasso" => LinearParams::lasso(self.alpha.unwrap_or(0.1)),
+            "elastic-net" => LinearParams::elastic_net(self.alpha.unwrap_or(0.1), self.l1_ratio),
+            "logistic" => LinearParams::logistic_regression(),
+            "softmax" => LinearParams::softmax_regression(),
+            "svm" => LinearParams::linear_svm(),
+            "rbf-svm" => LinearParams::rbf_svm(
+                self.gamma.unwrap_or(1.0 / n_features.unwrap_or(1).max(1) as f64),
+                self.components,
+            ),
+            "perceptron" => LinearParams::perceptron(),
+            m => {
+                return Err(usage(format!(
+                    "--model: unknown model '{m}' (known: {})",
+                    MODELS.join(", ")
+                )))
+            }
+        };
+        p.kind = match p.kind {
+            LinearKind::Regression { .. } => LinearKind::Regression {
+                loss: loss(LinearLoss::Squared)?,
+            },
+            LinearKind::Svm { .. } => LinearKind::Svm {
+                loss: loss(LinearLoss::Hinge)?,
+                multiclass,
+            },
+            LinearKind::RbfSvm { gamma, components, .. } => LinearKind::RbfSvm {
+                gamma,
+                components,
+                loss: loss(LinearLoss::Hinge)?,
+                multiclass,
+            },
+            k if self.loss.is_some() => return Err(usage(format!("--loss: model '{}' has a fixed loss", k.name()))),
+            k => k,
+        };
+        if let Some(pen) = &self.penalty {
+            let alpha = self.alpha.unwrap_or(1e-4);
+            p.penalty = match pen.as_str() {
+                "none" => Penalty::None,
+                "l2" => Penalty::L2 { alpha },
+                "l1" => Penalty::L1 { alpha },
+                "elastic-net" => Penalty::ElasticNet {
+                    alpha,
+                    l1_ratio: self.l1_ratio,
+                },
+                x => {
+                    return Err(usage(format!(
+                        "--penalty: unknown penalty '{x}' (none, l2, l1, elastic-net)"
+                    )))
+                }
+            };
+        } else if let Some(alpha) = self.alpha {
+            p.penalty = match p.penalty {
+                Penalty::None | Penalty::L2 { .. } => Penalty::L2 { alpha },
+                Penalty::L1 { .. } => Penalty::L1 { alpha },
+                Penalty::ElasticNet { l1_ratio, .. } => Penalty::ElasticNet { alpha, l1_ratio },
+            };
+        }
+        p.class_weight = match self.class_weight.as_str() {
+            "uniform" | "none" => ClassWeight::Uniform,
+            "balanced" => ClassWeight::Balanced,
+            c => {
+                return Err(usage(format!(
+                    "--class-weight: expected uniform or balanced, found '{c}'"
+                )))
+            }
+        };
+        p.poly_degree = self.degree;
+        let default_opt = p.fit.optimizer.clone();
+        p.fit = self.fit_options(default_opt)?;
+        Ok(p)
+    }
+
+    /// The MLP's parameters.
+    pub fn mlp_params(&self) -> CliResult<MlpParams> {
+        let mut p = MlpParams::default();
+        p.hidden = self.hidden.clone();
+        p.activation = Activation::parse(&self.activation).map_err(|e| usage(format!("--activation: {e}")))?;
+        p.dropout = self.dropout;
+        p.init = match self.init.as_str() {
+            "he" | "kaiming" => Init::He,
+            "xavier" | "glorot" => Init::Xavier,
+            "zeros" => Init::Zeros,
+            i => {
+                return Err(usage(format!(
+                    "--init: unknown initialization '{i}' (he, xavier, zeros)"
+                )))
+            }
+        };
+        if let Some(a) = self.alpha {
+            p.alpha = a;
+        }
+        if self.penalty.as_deref().is_some_and(|x| x != "l2" && x != "none") {
+            return Err(usage(
+                "--penalty: the MLP takes only l2 (set its strength with --alpha)",
+            ));
+        }
+        if self.loss.is_some() {
+            return Err(usage("--loss: the MLP picks its loss from the task"));
+        }
+        let default_opt = p.fit.optimizer.clone();
+        p.fit = self.fit_options(default_opt)?;
+        Ok(p)
+    }
+}

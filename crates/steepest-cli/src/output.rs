@@ -1,0 +1,43 @@
+//! Shared output helpers: files, run folders, metric tables.
+
+use crate::error::{failed, CliResult};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Writes a file atomically, as a run failure (exit 1) if it cannot.
+pub fn write_file(path: &Path, bytes: &[u8]) -> CliResult<()> {
+    steepest::fsutil::write_atomic(path, bytes).map_err(|e| failed(format!("writing {}: {e}", path.display())))
+}
+
+/// The first `runs/<stem>-<n>` that does not exist yet.
+pub fn next_dir(stem: &str) -> PathBuf {
+    (1..)
+        .map(|n| PathBuf::from("runs").join(format!("{stem}-{n}")))
+        .find(|p| !p.exists())
+        .expect("an unused number")
+}
+
+/// Metrics as the JSON object of `--json` (classifiers always carry `log_loss`, null when the
+/// model has no probabilities).
+pub fn metrics_json(m: &BTreeMap<String, f64>, classifier: bool) -> Value {
+    let mut obj: serde_json::Map<String, Value> = m.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    if classifier && !obj.contains_key("log_loss") {
+        obj.insert("log_loss".into(), Value::Null);
+    }
+    Value::Object(obj)
+}
+
+/// Prints the headline metrics.
+pub fn print_metrics(m: &BTreeMap<String, f64>, classifier: bool, rows: usize) {
+    let keys: &[&str] = if classifier {
+        &["accuracy", "balanced_accuracy", "f1_macro", "log_loss", "roc_auc"]
+    } else {
+        &["r2", "rmse", "mae", "mse"]
+    };
+    let parts: Vec<String> = keys
+        .iter()
+        .filter_map(|k| m.get(*k).map(|v| format!("{k} {v:.4}")))
+        .collect();
+    println!("test {} ({rows} rows)", parts.join("  "));
+}

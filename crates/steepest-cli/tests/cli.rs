@@ -1,0 +1,542 @@
+//! The `steepest` binary end to end: every subcommand, `--json` output parsed and checked,
+//! every error path with its exit code and message, and kill -9 followed by `--resume`.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn steepest() -> Command {
+    Command::cargo_bin("steepest").unwrap()
+}
+
+fn json_of(out: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(out);
+    assert_eq!(text.trim().lines().count(), 1, "exactly one JSON line: {text}");
+    serde_json::from_str(text.trim()).unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn default_train_reaches_097_on_digits_and_writes_the_run_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let a = steepest()
+        .args(["train", "--json", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let j = json_of(&a.get_output().stdout);
+    assert_eq!(j["model"], "mlp");
+    assert_eq!(j["optimizer"], "adam");
+    assert_eq!(j["epochs"], 50);
+    assert!(j["seconds"].as_f64().unwrap() > 0.0);
+    assert!(j["train_loss"].as_f64().unwrap() < 0.1);
+    assert_eq!(j["out_dir"], out.display().to_string());
+    let m = &j["metrics"];
+    assert!(m["accuracy"].as_f64().unwrap() >= 0.97, "{m}");
+    assert!(m["f1_macro"].as_f64().unwrap() >= 0.97 && m["log_loss"].as_f64().unwrap() < 0.2);
+    for f in [
+        "model.safetensors",
+        "model.json",
+        "config.toml",
+        "metrics.csv",
+        "loss.png",
+        "loss.svg",
+        "confusion.png",
+        "summary.json",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let png = std::fs::read(out.join("loss.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert!(csv.starts_with("epoch,train_loss,val_loss,"));
+    assert_eq!(csv.lines().count(), 51);
+
+    // eval, predict and inspect on that run folder.
+    let digits = dir.path().join("digits.csv");
+    steepest()
+        .args(["datasets", "--export", "digits", "--out"])
+        .arg(&digits)
+        .assert()
+        .success();
+    let a = steepest()
+        .args(["eval", "--json", "--model"])
+        .arg(&out)
+        .arg("--data")
+        .arg(&digits)
+        .assert()
+        .success();
+    let e = json_of(&a.get_output().stdout);
+    assert_eq!(e["rows"], 1797);
+    assert!(e["metrics"]["accuracy"].as_f64().unwrap() > 0.97);
+    let a = steepest()
+        .args(["predict", "--model"])
+        .arg(&out)
+        .arg("--data")
+        .arg(&digits)
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "prediction");
+    assert_eq!(lines.len(), 1798);
+    assert_eq!(lines[1], "0", "the first digit is a 0");
+    let a = steepest()
+        .args(["predict", "--proba", "--model"])
+        .arg(&out)
+        .arg("--data")
+        .arg(&digits)
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    let row1: Vec<f64> = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(row1.len(), 10);
+    assert!((row1.iter().sum::<f64>() - 1.0).abs() < 1e-4);
+    let a = steepest().args(["inspect", "--json"]).arg(&out).assert().success();
+    let i = json_of(&a.get_output().stdout);
+    assert_eq!(i["parameter_count"], 64 * 100 + 100 + 100 * 10 + 10);
+    assert_eq!(i["parameters"]["hidden.0.weight"], serde_json::json!([64, 100]));
+}
+
+#[test]
+fn linear_model_inspect_reports_coefficients_in_feature_units() {
+    let dir = tempfile::tempdir().unwrap();
+    // y = 2 a - 3 b + 5 exactly; the fit must report those numbers, not standardized ones.
+    let mut csv = String::from("a,b,y\n");
+    for i in 0..40 {
+        let (a, b) = (i as f64 * 10.0, (i * 7 % 11) as f64);
+        csv.push_str(&format!("{a},{b},{}\n", 2.0 * a - 3.0 * b + 5.0));
+    }
+    let data = write(dir.path(), "lin.csv", &csv);
+    let out = dir.path().join("lin");
+    steepest()
+        .args([
+            "train",
+            "--quiet",
+            "--model",
+            "linear",
+            "--optimizer",
+            "lbfgs",
+            "--epochs",
+            "5",
+            "--test-split",
+            "0",
+            "--task",
+            "regress",
+            "--data",
+            &data,
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let a = steepest().args(["inspect", "--json"]).arg(&out).assert().success();
+    let i = json_of(&a.get_output().stdout);
+    let c = &i["coefficients"];
+    assert!((c["a"].as_f64().unwrap() - 2.0).abs() < 1e-3, "{i}");
+    assert!((c["b"].as_f64().unwrap() + 3.0).abs() < 1e-3, "{i}");
+    assert!((i["intercept"].as_f64().unwrap() - 5.0).abs() < 1e-2, "{i}");
+    steepest()
+        .arg("inspect")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("coefficients (original feature units)"));
+    // A regression run reports regression metrics.
+    let a = steepest()
+        .args(["eval", "--json", "--model"])
+        .arg(&out)
+        .args(["--data", &data])
+        .assert()
+        .success();
+    let m = &json_of(&a.get_output().stdout)["metrics"];
+    assert!(
+        m["r2"].as_f64().unwrap() > 0.99999
+            && m["rmse"].as_f64().is_some()
+            && m["mae"].as_f64().is_some()
+            && m["mse"].as_f64().is_some()
+    );
+}
+
+#[test]
+fn flags_config_files_and_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "run.toml",
+        "model = \"softmax\"\nepochs = 3\ndata = \"iris\"\n[optimizer]\nname = \"sgd\"\nlr = 0.05\nmomentum = 0.9\n",
+    );
+    let out = dir.path().join("cfg");
+    // The file sets the model; the flag overrides its epochs.
+    let a = steepest()
+        .args(["train", "--json", "--quiet", "--config", &cfg, "--epochs", "4", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let j = json_of(&a.get_output().stdout);
+    assert_eq!(
+        (j["model"].as_str(), j["epochs"].as_u64(), j["optimizer"].as_str()),
+        (Some("softmax"), Some(4), Some("sgd"))
+    );
+    let resolved = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(
+        resolved.contains("epochs = 4") && resolved.contains("lr = 0.05"),
+        "{resolved}"
+    );
+    for model in ["svm", "perceptron", "rbf-svm"] {
+        steepest()
+            .args([
+                "train", "--quiet", "--epochs", "3", "--data", "iris", "--model", model, "--out",
+            ])
+            .arg(dir.path().join(model))
+            .assert()
+            .success();
+    }
+    let mut binary = String::from("x,y,label\n");
+    for i in 0..60 {
+        let s = if i % 2 == 0 { 1.0 } else { -1.0 };
+        binary.push_str(&format!(
+            "{},{},{}\n",
+            s * 2.0 + (i % 7) as f64 * 0.1,
+            (i % 5) as f64,
+            if s > 0.0 { "yes" } else { "no" }
+        ));
+    }
+    let bin = write(dir.path(), "bin.csv", &binary);
+    let a = steepest()
+        .args([
+            "train",
+            "--json",
+            "--quiet",
+            "--epochs",
+            "20",
+            "--data",
+            &bin,
+            "--model",
+            "logistic",
+            "--class-weight",
+            "balanced",
+            "--out",
+        ])
+        .arg(dir.path().join("logistic"))
+        .assert()
+        .success();
+    let m = &json_of(&a.get_output().stdout)["metrics"];
+    assert_eq!(m["accuracy"].as_f64(), Some(1.0), "{m}");
+    assert!(m["roc_auc"].as_f64().is_some());
+    // Logistic regression on three classes is bad input.
+    steepest()
+        .args(["train", "--data", "iris", "--model", "logistic", "--out"])
+        .arg(dir.path().join("l3"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("binary"));
+    let out2 = dir.path().join("opt");
+    let a = steepest()
+        .args([
+            "train",
+            "--json",
+            "--quiet",
+            "--data",
+            "iris",
+            "--model",
+            "mlp",
+            "--hidden",
+            "16,8",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "0.1",
+            "--momentum",
+            "0.9",
+            "--nesterov",
+            "--schedule",
+            "cosine",
+            "--batch-size",
+            "full",
+            "--epochs",
+            "30",
+            "--out",
+        ])
+        .arg(&out2)
+        .assert()
+        .success();
+    assert!(json_of(&a.get_output().stdout)["metrics"]["accuracy"].as_f64().unwrap() > 0.8);
+    let a = steepest()
+        .args([
+            "train", "--json", "--quiet", "--data", "diabetes", "--model", "ridge", "--alpha", "0.1", "--epochs", "20",
+            "--out",
+        ])
+        .arg(dir.path().join("ridge"))
+        .assert()
+        .success();
+    let m = &json_of(&a.get_output().stdout)["metrics"];
+    assert!(m["r2"].as_f64().unwrap() > 0.3, "{m}");
+}
+
+#[test]
+fn error_paths_have_their_exit_codes_and_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("o");
+    // Missing file.
+    steepest()
+        .args(["train", "--data", "nope.csv", "--out"])
+        .arg(&o)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nope.csv: no such file"));
+    // Malformed row: file, line and column.
+    let bad = write(dir.path(), "bad.csv", "a,b,y\n1,2,0\n3,x,1\n");
+    steepest()
+        .args(["train", "--data", &bad, "--out"])
+        .arg(&o)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "bad.csv:3:3: expected a number in column 'b', found 'x'",
+        ));
+    let ragged = write(dir.path(), "ragged.csv", "a,b,y\n1,2,0\n3,1\n");
+    steepest()
+        .args(["train", "--data", &ragged])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ragged.csv:3:").and(predicate::str::contains("expected 3 fields, found 2")));
+    // Unknown model, bad flag values, unknown flag, unknown hyper-parameter.
+    steepest()
+        .args(["train", "--model", "forest"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown model 'forest'"));
+    steepest()
+        .args(["train", "--batch-size", "zero"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--batch-size"));
+    steepest()
+        .args(["train", "--epochs", "many"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid value 'many'"));
+    steepest()
+        .args(["train", "--frobnicate"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--frobnicate"));
+    steepest()
+        .args(["train", "--optimizer", "adam", "--momentum", "0.9"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("'adam' has no hyper-parameter 'momentum'"));
+    steepest()
+        .args(["train", "--optimizer", "adamm"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown optimizer 'adamm'"));
+    // Corrupt model file.
+    let m = dir.path().join("m");
+    steepest()
+        .args([
+            "train", "--quiet", "--data", "iris", "--model", "softmax", "--epochs", "2", "--out",
+        ])
+        .arg(&m)
+        .assert()
+        .success();
+    let w = m.join("model.safetensors");
+    let bytes = std::fs::read(&w).unwrap();
+    std::fs::write(&w, &bytes[..bytes.len() / 2]).unwrap();
+    steepest()
+        .args(["inspect"])
+        .arg(&m)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("model.safetensors").and(predicate::str::contains("truncated")));
+    steepest()
+        .args(["eval", "--model"])
+        .arg(dir.path().join("none"))
+        .args(["--data", "iris"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("model.json"));
+    // Divergence that cannot be recovered is a failure of the run: exit code 1.
+    steepest()
+        .args([
+            "train",
+            "--quiet",
+            "--data",
+            "diabetes",
+            "--model",
+            "linear",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "1e30",
+            "--epochs",
+            "3",
+            "--out",
+        ])
+        .arg(dir.path().join("div"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("diverged"));
+}
+
+#[test]
+fn kill_9_then_resume_ends_with_the_same_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "train",
+            "--quiet",
+            "--hidden",
+            "256,256",
+            "--epochs",
+            "40",
+            "--batch-size",
+            "16",
+            "--dropout",
+            "0.1",
+            "--out",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([out.display().to_string()])
+        .collect()
+    };
+    let full = dir.path().join("full");
+    steepest().args(args(&full)).assert().success();
+
+    let cut = dir.path().join("cut");
+    let bin = assert_cmd::cargo::cargo_bin("steepest");
+    let mut child = std::process::Command::new(&bin).args(args(&cut)).spawn().unwrap();
+    // Wait until a few epochs are checkpointed, then kill -9.
+    let ck = cut.join("checkpoint.json");
+    let t0 = std::time::Instant::now();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        if let Ok(t) = std::fs::read_to_string(&ck) {
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if v["epoch"].as_u64().unwrap() >= 3 {
+                break;
+            }
+        }
+        assert!(t0.elapsed().as_secs() < 120, "no checkpoint appeared");
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(!cut.join("model.safetensors").exists(), "killed before the end");
+    steepest()
+        .args(["train", "--quiet", "--resume"])
+        .arg(&cut)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(cut.join("model.safetensors")).unwrap(),
+        std::fs::read(full.join("model.safetensors")).unwrap()
+    );
+}
+
+#[test]
+fn lr_find_landscape_and_datasets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lr");
+    let a = steepest()
+        .args([
+            "lr-find",
+            "--json",
+            "--data",
+            "digits",
+            "--model",
+            "softmax",
+            "--optimizer",
+            "sgd",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let j = json_of(&a.get_output().stdout);
+    let s = j["suggestion"].as_f64().unwrap();
+    assert!(s > 1e-5 && s < 10.0, "{s}");
+    assert!(out.join("lr_find.png").exists() && out.join("lr_find.svg").exists());
+
+    let land = dir.path().join("land");
+    let a = steepest()
+        .args([
+            "landscape",
+            "--json",
+            "--function",
+            "rosenbrock",
+            "--optimizers",
+            "gd,momentum,nesterov,adam,lbfgs",
+            "--out",
+        ])
+        .arg(&land)
+        .assert()
+        .success();
+    let j = json_of(&a.get_output().stdout);
+    assert_eq!(j["function"], "rosenbrock");
+    let runs = j["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 5);
+    let by = |n: &str| runs.iter().find(|r| r["optimizer"] == n).unwrap();
+    // Plain GD crawls along the valley; L-BFGS reaches (1, 1).
+    assert!(by("gd")["distance_to_minimum"].as_f64().unwrap() > 0.1);
+    assert!(by("lbfgs")["distance_to_minimum"].as_f64().unwrap() < 1e-4);
+    let tr = by("gd")["trajectory"].as_array().unwrap();
+    assert_eq!(tr[0], serde_json::json!([-1.5, 2.0]));
+    assert_eq!(tr.len() as u64, by("gd")["steps"].as_u64().unwrap() + 1);
+    assert!(land.join("landscape.png").exists() && land.join("landscape.svg").exists());
+
+    let a = steepest()
+        .args([
+            "landscape",
+            "--json",
+            "--function",
+            "rastrigin",
+            "--starts",
+            "8",
+            "--out",
+        ])
+        .arg(dir.path().join("r"))
+        .assert()
+        .success();
+    let j = json_of(&a.get_output().stdout);
+    let best = j["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["distance_to_minimum"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert!(best < 1e-3, "no start reached the global minimum: {best}");
+    steepest()
+        .args(["landscape", "--momentum", "0.9", "--optimizers", "adam,lbfgs", "--out"])
+        .arg(dir.path().join("x"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--momentum: none of the optimizers"));
+
+    steepest()
+        .arg("datasets")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("digits").and(predicate::str::contains("1797")));
+    steepest()
+        .args(["datasets", "--export", "iris"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("sepal_length"));
+    steepest().args(["datasets", "--export", "mnist"]).assert().code(2);
+}
