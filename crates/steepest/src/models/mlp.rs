@@ -6,12 +6,14 @@ use crate::autograd::{Tape, Var};
 use crate::data::{split, Dataset, Features, Scaler, Targets, Task};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
+use crate::nn::{mlp_loss_grad, KernelActivation, KernelTargets, MlpWorkspace};
 use crate::optim::rules::Adam;
 use crate::optim::{LrFinderConfig, LrFinderResult, OptimizerSpec};
-use crate::tensor::{rng, Rng, Scalar, Tensor};
+use crate::tensor::{rng, with_serial_matmul, Rng, Scalar, Tensor};
 use crate::train::{metrics, History, Observer, Trainable};
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::sync::Arc;
 
 /// Hidden-layer activation.
@@ -237,6 +239,7 @@ impl ValidMlpParams {
         }
         let net = MlpNet {
             params,
+            fast: RefCell::default(),
             hidden: p.hidden.len(),
             activation: p.activation,
             dropout: p.dropout,
@@ -300,11 +303,62 @@ struct Prepared<T: Scalar> {
     target_scale: Option<(f64, f64)>,
 }
 
+/// The fused kernel's buffers for one share of a batch: its rows, workspace, and gradients.
+#[derive(Clone, Debug, Default)]
+struct FastPart<T> {
+    x: Tensor<T>,
+    ws: MlpWorkspace<T>,
+    gw: Vec<Tensor<T>>,
+    gb: Vec<Tensor<T>>,
+    loss: f64,
+}
+
+/// One [`FastPart`] per thread: a batch is split by rows across threads, each running the
+/// kernel with single-threaded products, and the row-weighted gradients are summed.
+type FastBuffers<T> = Vec<FastPart<T>>;
+
+impl<T: Scalar> FastPart<T> {
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &mut self,
+        w: &[&Tensor<T>],
+        b: &[&Tensor<T>],
+        act: KernelActivation,
+        x: &Tensor<T>,
+        data: &Targets,
+        rows: &[usize],
+    ) -> Result<()> {
+        if self.gw.len() != w.len() || self.gw.iter().zip(w).any(|(g, w)| g.shape() != w.shape()) {
+            self.gw = w.iter().map(|t| Tensor::zeros(t.shape())).collect();
+            self.gb = b.iter().map(|t| Tensor::zeros(t.shape())).collect();
+        }
+        let d = x.row_len();
+        if self.x.shape() != [rows.len(), d] {
+            self.x = Tensor::zeros(&[rows.len(), d]);
+        }
+        for (dst, &r) in self.x.data_mut().chunks_mut(d.max(1)).zip(rows) {
+            dst.copy_from_slice(x.row(r));
+        }
+        let (labels, values): (Vec<usize>, Vec<f64>) = match data {
+            Targets::Classes { labels, .. } => (rows.iter().map(|&r| labels[r]).collect(), vec![]),
+            Targets::Values(v) => (vec![], rows.iter().map(|&r| v[r]).collect()),
+        };
+        let targets = match data {
+            Targets::Classes { .. } => KernelTargets::Classes(&labels),
+            Targets::Values(_) => KernelTargets::Values(&values),
+        };
+        self.loss = mlp_loss_grad(w, b, act, &self.x, targets, &mut self.ws, &mut self.gw, &mut self.gb)?;
+        Ok(())
+    }
+}
+
 /// The network: parameters and how to run them.
 #[derive(Clone, Debug)]
 pub struct MlpNet<T: Scalar> {
     /// `hidden.{i}.weight` `[in, out]`, `hidden.{i}.bias`, `output.weight`, `output.bias`.
     pub params: ParamStore<T>,
+    /// Buffers of the fused kernel (batch rows and the workspace), reused across steps.
+    fast: RefCell<FastBuffers<T>>,
     hidden: usize,
     activation: Activation,
     dropout: f64,
@@ -376,7 +430,94 @@ impl<T: Scalar> MlpNet<T> {
         }
     }
 
+    /// The fused kernel's loss and gradient (into `grads`), when it applies: dense rows, no
+    /// dropout, an activation whose derivative follows from its output. `None` otherwise.
+    fn fused_loss_grad(
+        &self,
+        params: &ParamStore<T>,
+        data: &Dataset<T>,
+        rows: &[usize],
+        grads: &mut ParamStore<T>,
+    ) -> Result<Option<f64>> {
+        let act = match self.activation {
+            Activation::Relu => KernelActivation::Relu,
+            Activation::LeakyRelu => KernelActivation::LeakyRelu,
+            Activation::Tanh => KernelActivation::Tanh,
+            Activation::Sigmoid => KernelActivation::Sigmoid,
+            Activation::Identity => KernelActivation::Identity,
+            Activation::Gelu => return Ok(None),
+        };
+        let Features::Dense(x) = &data.features else {
+            return Ok(None);
+        };
+        if self.dropout > 0.0 {
+            return Ok(None);
+        }
+        let names = layer_names(self.hidden);
+        let w: Vec<&Tensor<T>> = names
+            .iter()
+            .map(|n| params.require(&format!("{n}.weight")))
+            .collect::<Result<_>>()?;
+        let b: Vec<&Tensor<T>> = names
+            .iter()
+            .map(|n| params.require(&format!("{n}.bias")))
+            .collect::<Result<_>>()?;
+        let mut fast = self.fast.borrow_mut();
+        // Split the rows across threads only when each share keeps the products efficient.
+        let threads = crate::tensor::num_threads().min(rows.len() / 64).max(1);
+        fast.resize_with(threads, FastPart::default);
+        let share = rows.len().div_ceil(threads);
+        let chunks: Vec<&[usize]> = rows.chunks(share).collect();
+        if threads == 1 {
+            fast[0].run(&w, &b, act, x, &data.targets, rows)?;
+        } else {
+            use rayon::prelude::*;
+            fast.par_iter_mut()
+                .zip(chunks.par_iter())
+                .map(|(part, r)| with_serial_matmul(|| part.run(&w, &b, act, x, &data.targets, r)))
+                .collect::<Result<Vec<()>>>()?;
+        }
+        // Hand the fresh gradients to the loop's store (in parameter order), taking its previous
+        // tensors back as next step's buffers: no allocation, no copy. Shares beyond the first
+        // are added in, weighted by their rows.
+        for (n, p) in params.iter() {
+            if grads.get(n).is_none_or(|g| g.shape() != p.shape()) {
+                grads.insert(n, Tensor::zeros(p.shape()));
+            }
+        }
+        let total = rows.len() as f64;
+        let weight = |i: usize| chunks.get(i).map_or(0.0, |c| c.len() as f64 / total);
+        let loss: f64 = fast.iter().enumerate().map(|(i, p)| p.loss * weight(i)).sum();
+        let alpha = T::of(self.alpha);
+        for (l, n) in names.iter().enumerate() {
+            for (suffix, pick) in [("weight", 0), ("bias", 1)] {
+                let g = grads.get_mut(&format!("{n}.{suffix}")).expect("inserted above");
+                let first = &mut fast[0];
+                std::mem::swap(g, if pick == 0 { &mut first.gw[l] } else { &mut first.gb[l] });
+                if threads > 1 {
+                    let w0 = T::of(weight(0));
+                    g.data_mut().iter_mut().for_each(|v| *v *= w0);
+                    for (i, part) in fast.iter().enumerate().skip(1) {
+                        let src = if pick == 0 { &part.gw[l] } else { &part.gb[l] };
+                        let wi = T::of(weight(i));
+                        g.data_mut().iter_mut().zip(src.data()).for_each(|(v, &s)| *v += wi * s);
+                    }
+                }
+                if pick == 0 && self.alpha > 0.0 {
+                    g.data_mut()
+                        .iter_mut()
+                        .zip(w[l].data())
+                        .for_each(|(g, &wv)| *g += alpha * wv);
+                }
+            }
+        }
+        Ok(Some(loss + self.penalty(params)))
+    }
+
     fn penalty(&self, params: &ParamStore<T>) -> f64 {
+        if self.alpha == 0.0 {
+            return 0.0;
+        }
         params
             .iter()
             .filter(|(n, _)| n.ends_with(".weight"))
@@ -409,6 +550,10 @@ impl<T: Scalar> Trainable<T> for MlpNet<T> {
         rows: &[usize],
         rng: &mut Rng,
     ) -> Result<(f64, ParamStore<T>)> {
+        let mut grads = ParamStore::new();
+        if let Some(loss) = self.fused_loss_grad(params, data, rows, &mut grads)? {
+            return Ok((loss, grads));
+        }
         let tape = Tape::new();
         let vars: Vec<Var<'_, T>> = params.iter().map(|(_, t)| tape.param(t.clone())).collect();
         let out = self.forward(&tape, &vars, &data.features, rows, Some(rng))?;
@@ -428,6 +573,22 @@ impl<T: Scalar> Trainable<T> for MlpNet<T> {
             out.insert(name, g);
         }
         Ok((value, out))
+    }
+    fn loss_grad_into(
+        &self,
+        data: &Dataset<T>,
+        rows: &[usize],
+        rng: &mut Rng,
+        grads: &mut ParamStore<T>,
+    ) -> Result<f64> {
+        match self.fused_loss_grad(&self.params, data, rows, grads)? {
+            Some(loss) => Ok(loss),
+            None => {
+                let (loss, g) = self.loss_grad(data, rows, rng)?;
+                *grads = g;
+                Ok(loss)
+            }
+        }
     }
     fn eval_loss(&self, data: &Dataset<T>) -> Result<f64> {
         let tape = Tape::inference();
@@ -487,6 +648,7 @@ impl<T: Scalar> FittedMlp<T> {
     ) -> Self {
         let net = MlpNet {
             params: weights,
+            fast: RefCell::default(),
             hidden: params.hidden.len(),
             activation: params.activation,
             dropout: params.dropout,

@@ -18,7 +18,8 @@ pub struct StepCtx {
     pub weight_decay: f64,
     /// The loss at the current parameters, when the caller gave it.
     pub loss: Option<f64>,
-    /// Euclidean norm of all gradients together.
+    /// Euclidean norm of all gradients together (NaN unless the rule's
+    /// [`UpdateRule::needs_grad_norm`] says it reads it).
     pub grad_norm: f64,
 }
 
@@ -40,6 +41,10 @@ pub trait UpdateRule<T: Scalar>: Clone + Send + Serialize + 'static {
     fn validate(&self) -> Result<()>;
     /// Updates `p` in place from `g` (same length, parameter of `shape`).
     fn update(&self, c: &StepCtx, shape: &[usize], p: &mut [T], g: &[T], s: &mut Self::State) -> Result<()>;
+    /// Whether [`StepCtx::grad_norm`] is read (computing it costs a pass over the gradients).
+    fn needs_grad_norm(&self) -> bool {
+        false
+    }
     /// The evaluation point, for rules whose iterate is not it (schedule-free).
     fn eval_point(&self, _p: &[T], _s: &Self::State) -> Option<Vec<T>> {
         None
@@ -150,7 +155,11 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
     }
 
     fn step_with_loss(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, loss: Option<f64>) -> Result<()> {
-        let grad_norm = grads.global_norm();
+        let grad_norm = if self.rule.needs_grad_norm() {
+            grads.global_norm()
+        } else {
+            f64::NAN
+        };
         let base_lr = self.rule.lr();
         for (name, p) in params.iter_mut() {
             let Some(g) = grads.get(name) else { continue };

@@ -8,6 +8,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 static THREADS: AtomicUsize = AtomicUsize::new(1);
 
+thread_local! {
+    static SERIAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with every matrix product on the calling thread single-threaded (for work that is
+/// already split across threads at a higher level).
+pub fn with_serial_matmul<R>(f: impl FnOnce() -> R) -> R {
+    let old = SERIAL.with(|s| s.replace(true));
+    let r = f();
+    SERIAL.with(|s| s.set(old));
+    r
+}
+
 /// Sets how many threads a large matrix product may use (at least 1; default 1).
 pub fn set_num_threads(n: usize) {
     THREADS.store(n.max(1), Ordering::Relaxed);
@@ -72,7 +85,7 @@ pub fn matmul_into<T: Scalar>(
         }
         return Ok(());
     }
-    let threads = num_threads();
+    let threads = if SERIAL.with(|s| s.get()) { 1 } else { num_threads() };
     let parallelism = if threads > 1 && m * n * k >= PARALLEL_MIN_FLOPS {
         gemm::Parallelism::Rayon(threads)
     } else {

@@ -15,6 +15,7 @@
 //! ```
 
 mod broadcast;
+mod denormal;
 mod matmul;
 mod random;
 pub(crate) mod reduce;
@@ -25,7 +26,8 @@ mod sparse;
 pub(crate) mod unary;
 
 pub use broadcast::broadcast_shape;
-pub use matmul::{matmul_into, num_threads, set_num_threads};
+pub use denormal::{flush_denormals_everywhere, set_flush_denormals};
+pub use matmul::{matmul_into, num_threads, set_num_threads, with_serial_matmul};
 pub use random::{rng, Rng};
 pub use scalar::Scalar;
 pub use sparse::CsrMatrix;
@@ -39,6 +41,16 @@ use crate::error::{Error, Result};
 pub struct Tensor<T = f32> {
     shape: Vec<usize>,
     data: Vec<T>,
+}
+
+impl<T> Default for Tensor<T> {
+    /// An empty one-dimensional tensor.
+    fn default() -> Self {
+        Self {
+            shape: vec![0],
+            data: Vec::new(),
+        }
+    }
 }
 
 impl<T: Scalar> Tensor<T> {

@@ -32,6 +32,19 @@ pub trait Trainable<T: Scalar> {
     fn loss_grad(&self, data: &Dataset<T>, rows: &[usize], rng: &mut Rng) -> Result<(f64, ParamStore<T>)> {
         self.loss_grad_at(self.params(), data, rows, rng)
     }
+    /// [`Trainable::loss_grad`] with the gradient written into `grads`, a buffer the loop keeps
+    /// across steps (models with a fused path override this to avoid allocating).
+    fn loss_grad_into(
+        &self,
+        data: &Dataset<T>,
+        rows: &[usize],
+        rng: &mut Rng,
+        grads: &mut ParamStore<T>,
+    ) -> Result<f64> {
+        let (loss, g) = self.loss_grad(data, rows, rng)?;
+        *grads = g;
+        Ok(loss)
+    }
     /// Mean loss over all rows of `data` in evaluation mode.
     fn eval_loss(&self, data: &Dataset<T>) -> Result<f64>;
     /// The validation metric as (name, value), higher is better (accuracy, R^2).
@@ -135,8 +148,31 @@ fn diverged<T: Scalar>(loss: f64, grads: Option<&ParamStore<T>>, params: &ParamS
 
 /// Trains `model` on `train` (see the module docs); returns the history. With `resume`, the run
 /// continues from that checkpoint and ends bit-identical to a run never interrupted.
+/// Subnormal numbers are flushed to zero while it runs (see
+/// [`set_flush_denormals`](crate::tensor::set_flush_denormals)).
 #[allow(clippy::too_many_arguments)]
 pub fn fit<T: Scalar, M: Trainable<T>>(
+    model: &mut M,
+    train: &Dataset<T>,
+    val: Option<&Dataset<T>>,
+    opt: &mut BuiltOptimizer<T>,
+    schedule: Option<&mut (dyn Schedule + '_)>,
+    cfg: &TrainConfig,
+    resume: Option<Checkpoint<T>>,
+    observers: &mut [&mut dyn Observer],
+) -> Result<History> {
+    let n = train.rows();
+    if n == 0 {
+        return Err(Error::invalid("train", "no training rows"));
+    }
+    let was_flushing = crate::tensor::flush_denormals_everywhere(true);
+    let result = fit_inner(model, train, val, opt, schedule, cfg, resume, observers);
+    crate::tensor::flush_denormals_everywhere(was_flushing);
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fit_inner<T: Scalar, M: Trainable<T>>(
     model: &mut M,
     train: &Dataset<T>,
     val: Option<&Dataset<T>>,
@@ -147,9 +183,6 @@ pub fn fit<T: Scalar, M: Trainable<T>>(
     observers: &mut [&mut dyn Observer],
 ) -> Result<History> {
     let n = train.rows();
-    if n == 0 {
-        return Err(Error::invalid("train", "no training rows"));
-    }
     let base_lr = match opt {
         BuiltOptimizer::Step(o) => o.lr(),
         BuiltOptimizer::LineSearch(_) => 1.0,
@@ -227,27 +260,25 @@ pub fn fit<T: Scalar, M: Trainable<T>>(
                 }
             }
             BuiltOptimizer::Step(o) => {
+                let mut grads = ParamStore::new();
                 for (bi, rows) in batches.iter().enumerate().skip(st.batch) {
                     let lr = lr_now(&schedule, &st);
                     o.set_lr(lr);
                     if let Some(m) = schedule.as_ref().and_then(|s| s.momentum()) {
                         o.set_momentum(m);
                     }
-                    let (loss, mut grads) = model.loss_grad(train, rows, &mut st.rng)?;
-                    if diverged(loss, Some(&grads), model.params()) {
-                        failure = Some(format!("loss {loss} at step {}", st.step + 1));
-                        break;
-                    }
+                    let loss = model.loss_grad_into(train, rows, &mut st.rng, &mut grads)?;
+                    // One pass: the norm is not finite exactly when some gradient is not.
                     let norm = match cfg.clip_grad_norm {
                         Some(c) => clip_grad_norm(&mut grads, c),
                         None => grads.global_norm(),
                     };
-                    o.step_with_loss(model.params_mut(), &grads, Some(loss))?;
-                    model.after_step(lr);
-                    if !model.params().all_finite() {
-                        failure = Some(format!("non-finite parameters after step {}", st.step + 1));
+                    if !loss.is_finite() || !norm.is_finite() {
+                        failure = Some(format!("loss {loss}, gradient norm {norm} at step {}", st.step + 1));
                         break;
                     }
+                    o.step_with_loss(model.params_mut(), &grads, Some(loss))?;
+                    model.after_step(lr);
                     st.step += 1;
                     st.batch = bi + 1;
                     st.sums.0 += loss * rows.len() as f64;
@@ -270,6 +301,9 @@ pub fn fit<T: Scalar, M: Trainable<T>>(
                     }
                 }
             }
+        }
+        if failure.is_none() && !model.params().all_finite() {
+            failure = Some(format!("non-finite parameters in epoch {}", st.epoch + 1));
         }
         if let Some(why) = failure {
             st.retries += 1;

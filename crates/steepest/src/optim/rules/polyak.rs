@@ -56,6 +56,9 @@ impl<T: Scalar> UpdateRule<T> for Polyak {
         "polyak"
     }
     lr_and_decay!();
+    fn needs_grad_norm(&self) -> bool {
+        true
+    }
     fn validate(&self) -> Result<()> {
         super::check_common("polyak", self.lr, self.weight_decay, self.eps)?;
         check_range("polyak", "c", self.c, f64::MIN_POSITIVE, f64::MAX, true)?;

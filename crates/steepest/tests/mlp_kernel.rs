@@ -1,0 +1,102 @@
+//! The fused MLP kernel against central finite differences (f64), and the thread-split batch
+//! against the single-threaded one.
+
+use steepest::data::{embedded, BatchSize};
+use steepest::models::MlpParams;
+use steepest::nn::{mlp_loss_grad, KernelActivation, KernelTargets, MlpWorkspace};
+use steepest::tensor::{rng, set_num_threads, Tensor};
+
+fn loss_and_grads(
+    w: &[Tensor<f64>],
+    b: &[Tensor<f64>],
+    act: KernelActivation,
+    x: &Tensor<f64>,
+    t: &KernelTargets<'_>,
+) -> (f64, Vec<Tensor<f64>>, Vec<Tensor<f64>>) {
+    let mut gw: Vec<Tensor<f64>> = w.iter().map(|t| Tensor::zeros(t.shape())).collect();
+    let mut gb: Vec<Tensor<f64>> = b.iter().map(|t| Tensor::zeros(t.shape())).collect();
+    let wr: Vec<&Tensor<f64>> = w.iter().collect();
+    let br: Vec<&Tensor<f64>> = b.iter().collect();
+    let t2 = match t {
+        KernelTargets::Classes(c) => KernelTargets::Classes(c),
+        KernelTargets::Values(v) => KernelTargets::Values(v),
+    };
+    let l = mlp_loss_grad(&wr, &br, act, x, t2, &mut MlpWorkspace::default(), &mut gw, &mut gb).unwrap();
+    (l, gw, gb)
+}
+
+#[test]
+fn fused_gradients_match_finite_differences() {
+    let sizes = [5, 7, 4, 3];
+    let x = Tensor::<f64>::randn(&[6, 5], 0.0, 1.0, &mut rng(1));
+    let classes = [0usize, 2, 1, 1, 0, 2];
+    let values: Vec<f64> = (0..18).map(|i| (i as f64 * 0.37).sin()).collect();
+    for act in [
+        KernelActivation::Identity,
+        KernelActivation::Tanh,
+        KernelActivation::Relu,
+        KernelActivation::LeakyRelu,
+        KernelActivation::Sigmoid,
+    ] {
+        for targets in [KernelTargets::Classes(&classes), KernelTargets::Values(&values)] {
+            let mut w: Vec<Tensor<f64>> = (0..3)
+                .map(|l| Tensor::randn(&[sizes[l], sizes[l + 1]], 0.0, 0.6, &mut rng(10 + l as u64)))
+                .collect();
+            let mut b: Vec<Tensor<f64>> = (0..3)
+                .map(|l| Tensor::randn(&[sizes[l + 1]], 0.0, 0.3, &mut rng(20 + l as u64)))
+                .collect();
+            let (_, gw, gb) = loss_and_grads(&w, &b, act, &x, &targets);
+            let h = 1e-6;
+            for l in 0..3 {
+                for i in 0..w[l].len() {
+                    let x0 = w[l].data()[i];
+                    w[l].data_mut()[i] = x0 + h;
+                    let up = loss_and_grads(&w, &b, act, &x, &targets).0;
+                    w[l].data_mut()[i] = x0 - h;
+                    let down = loss_and_grads(&w, &b, act, &x, &targets).0;
+                    w[l].data_mut()[i] = x0;
+                    let fd = (up - down) / (2.0 * h);
+                    let an = gw[l].data()[i];
+                    assert!(
+                        (fd - an).abs() <= 1e-6 * fd.abs().max(1.0),
+                        "{act:?} w{l}[{i}]: {an} vs {fd}"
+                    );
+                }
+                for i in 0..b[l].len() {
+                    let x0 = b[l].data()[i];
+                    b[l].data_mut()[i] = x0 + h;
+                    let up = loss_and_grads(&w, &b, act, &x, &targets).0;
+                    b[l].data_mut()[i] = x0 - h;
+                    let down = loss_and_grads(&w, &b, act, &x, &targets).0;
+                    b[l].data_mut()[i] = x0;
+                    let fd = (up - down) / (2.0 * h);
+                    assert!(
+                        (fd - gb[l].data()[i]).abs() <= 1e-6 * fd.abs().max(1.0),
+                        "{act:?} b{l}[{i}]"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn splitting_a_batch_across_threads_gives_the_same_step() {
+    let data = embedded::digits::<f64>().unwrap();
+    let fit = |threads: usize| {
+        set_num_threads(threads);
+        let mut p = MlpParams::default().hidden(&[32]);
+        p.fit.train.epochs = 2;
+        p.fit.train.batch_size = BatchSize::Rows(256);
+        let m = p.check().unwrap().fit(&data).unwrap();
+        set_num_threads(1);
+        m.net.params
+    };
+    let (one, two) = (fit(1), fit(2));
+    let worst = one
+        .iter()
+        .zip(two.iter())
+        .flat_map(|((_, a), (_, b))| a.data().iter().zip(b.data()).map(|(x, y)| (x - y).abs()))
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-10, "{worst}");
+}
