@@ -71,7 +71,7 @@ pub struct ModelArgs {
     /// MLP dropout probability [default: 0].
     #[arg(long)]
     pub dropout: Option<f64>,
-    /// MLP weight initialization: he, xavier, zeros [default: he].
+    /// MLP weight initialization: he, xavier, torch, zeros [default: he].
     #[arg(long)]
     pub init: Option<String>,
     /// Penalty of linear models: none, l2, l1, elastic-net [default: the model's].

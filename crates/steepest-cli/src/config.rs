@@ -520,10 +520,11 @@ impl RunConfig {
         p.init = match self.init.as_str() {
             "he" | "kaiming" => Init::He,
             "xavier" | "glorot" => Init::Xavier,
+            "torch" | "pytorch" => Init::Torch,
             "zeros" => Init::Zeros,
             i => {
                 return Err(usage(format!(
-                    "--init: unknown initialization '{i}' (he, xavier, zeros)"
+                    "--init: unknown initialization '{i}' (he, xavier, torch, zeros)"
                 )))
             }
         };

@@ -9,7 +9,9 @@
 mod core;
 mod loss;
 mod penalty;
+mod sgd;
 
 pub use self::core::{LinearCore, RowTargets};
 pub use loss::LinearLoss;
 pub use penalty::Penalty;
+pub use sgd::{sgd_pass, SgdConfig, SgdModel};

@@ -66,6 +66,9 @@ pub enum Init {
     /// Xavier (Glorot) uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio
     /// 2010), for tanh and sigmoid.
     Xavier,
+    /// PyTorch's default for `nn.Linear` weights: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (Kaiming
+    /// uniform with a = sqrt 5). Biases still start at 0.
+    Torch,
     /// N(0, std^2).
     Normal {
         /// Standard deviation.
@@ -87,6 +90,10 @@ impl Init {
             Init::He => Tensor::randn(&shape, 0.0, (2.0 / fan_in as f64).sqrt(), r),
             Init::Xavier => {
                 let a = (6.0 / (fan_in + fan_out) as f64).sqrt();
+                Tensor::rand_uniform(&shape, -a, a, r)
+            }
+            Init::Torch => {
+                let a = 1.0 / (fan_in as f64).sqrt();
                 Tensor::rand_uniform(&shape, -a, a, r)
             }
             Init::Normal { std } => Tensor::randn(&shape, 0.0, std, r),

@@ -1,0 +1,168 @@
+//! Steepest's side of the benchmarks: one workload per process, one JSON line on stdout.
+//!
+//! `steepest-bench <w1|w2|w3|w3-file|w4> DATA_DIR [--optimizer sgd|adam] [--threads N]
+//! [--epochs N]`; `bench/run` generates the data and runs the peers on the same files.
+
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use steepest::data::{read_idx, read_libsvm, BatchSize, Dataset, Features, ScalerKind, Task};
+use steepest::linear::{sgd_pass, LinearLoss, RowTargets, SgdConfig, SgdModel};
+use steepest::models::{MlpParams, Predictor};
+use steepest::optim::rules::{Adam, Sgd};
+use steepest::optim::OptimizerSpec;
+use steepest::tensor::set_num_threads;
+
+fn arg(args: &[String], name: &str, default: &str) -> String {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.to_string())
+}
+
+/// Peak resident memory of this process in MiB (VmHWM).
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v[v.len() / 2]
+    }
+}
+
+fn load_idx(dir: &Path, part: &str) -> steepest::Result<Dataset<f32>> {
+    let images = dir.join(format!("{part}-images-idx3-ubyte"));
+    let mut d: Dataset<f32> = read_idx(&images, None)?;
+    if let Features::Dense(t) = &mut d.features {
+        t.map_inplace(|v| v / 255.0);
+    }
+    Ok(d)
+}
+
+fn load_dense(dir: &Path, part: &str) -> steepest::Result<Dataset<f32>> {
+    read_idx(dir.join(format!("{part}-images-idx3-ubyte")), None)
+}
+
+fn mlp(epochs: usize, optimizer: &str, hidden: &[usize], batch: usize) -> MlpParams {
+    let mut p = MlpParams::default().hidden(hidden);
+    // PyTorch's initialization, as the PyTorch and JAX sides use.
+    p.init = steepest::models::Init::Torch;
+    p.alpha = 0.0;
+    p.fit.scaler = ScalerKind::None;
+    p.fit.train.epochs = epochs;
+    p.fit.train.batch_size = BatchSize::Rows(batch);
+    p.fit.train.checkpoint_every_epochs = None;
+    p.fit.optimizer = match optimizer {
+        "adam" => OptimizerSpec::Adam(Adam { lr: 1e-3, ..Adam::default() }),
+        _ => OptimizerSpec::Sgd(Sgd { lr: 0.1, momentum: 0.9, ..Sgd::default() }),
+    };
+    p
+}
+
+fn run(args: &[String]) -> steepest::Result<serde_json::Value> {
+    let workload = args.first().map(String::as_str).unwrap_or("");
+    let dir = PathBuf::from(args.get(1).cloned().unwrap_or_else(|| "bench/data".into()));
+    let threads: usize = arg(args, "--threads", "1").parse().unwrap_or(1);
+    set_num_threads(threads);
+    Ok(match workload {
+        "w1" => {
+            let optimizer = arg(args, "--optimizer", "sgd");
+            let epochs: usize = arg(args, "--epochs", "3").parse().unwrap_or(3);
+            let (train, test) = (load_idx(&dir, "w1-train")?, load_idx(&dir, "w1-test")?);
+            let m = mlp(epochs, &optimizer, &[256, 128], 128).check()?.fit(&train)?;
+            // The first epoch is the warm-up.
+            let mut times: Vec<f64> = m.history.iter().skip(1).map(|r| r.seconds).collect();
+            json!({ "workload": format!("W1 {optimizer} {threads}t"), "seconds": median(&mut times), "times": times, "accuracy": m.score(&test)? })
+        }
+        "w2" => {
+            let (train, test) = (load_dense(&dir, "w2-train")?, load_dense(&dir, "w2-test")?);
+            linear_pass("W2", &train, &test, SgdConfig { loss: LinearLoss::Log, alpha: 1e-6, adaptive: false, eta: None, average: true })?
+        }
+        "w3" | "w3-file" => {
+            let t0 = Instant::now();
+            let train: Dataset<f32> = read_libsvm(dir.join("w3-train.svm"), Some(Task::Classify))?;
+            let parse = t0.elapsed().as_secs_f64();
+            let test: Dataset<f32> = read_libsvm(dir.join("w3-test.svm"), Some(Task::Classify))?;
+            let cols = train.cols().max(test.cols());
+            let mut train = train;
+            train.features = train.features.with_cols(cols)?;
+            let mut test = test;
+            test.features = test.features.with_cols(cols)?;
+            let mut r = linear_pass("W3", &train, &test, SgdConfig { loss: LinearLoss::Log, alpha: 0.0, adaptive: true, eta: Some(0.5), average: false })?;
+            if workload == "w3-file" {
+                let pass = r["seconds"].as_f64().unwrap_or(f64::NAN);
+                r["workload"] = json!("W3 parse+pass");
+                r["seconds"] = json!(parse + pass);
+                r["parse_seconds"] = json!(parse);
+            } else {
+                r["workload"] = json!("W3 pass");
+            }
+            r
+        }
+        "w4" => {
+            let data = steepest::data::embedded::digits::<f32>()?;
+            let s = steepest::data::split(&data.targets, 0.0, 0.2, 0)?;
+            let (train, test) = (data.subset(&s.train)?, data.subset(&s.test)?);
+            let t0 = Instant::now();
+            let mut reached = None;
+            for epochs in 1..=100 {
+                let mut p = mlp(epochs, "adam", &[64], 32);
+                p.fit.scaler = ScalerKind::Standard;
+                let t = Instant::now();
+                let m = p.check()?.fit(&train)?;
+                let acc = m.score(&test)?;
+                if acc >= 0.97 {
+                    reached = Some((epochs, t.elapsed().as_secs_f64(), acc));
+                    break;
+                }
+            }
+            let (epochs, secs, acc) = reached.unwrap_or((0, f64::NAN, f64::NAN));
+            json!({ "workload": "W4", "seconds": secs, "epochs": epochs, "accuracy": acc, "search_seconds": t0.elapsed().as_secs_f64() })
+        }
+        _ => return Err(steepest::Error::invalid("bench", format!("unknown workload '{workload}' (w1, w2, w3, w3-file, w4)"))),
+    })
+}
+
+/// One timed pass of the linear fast path, then test accuracy.
+fn linear_pass(name: &str, train: &Dataset<f32>, test: &Dataset<f32>, cfg: SgdConfig) -> steepest::Result<serde_json::Value> {
+    let (labels, _) = train.targets.classes()?;
+    let order: Vec<usize> = (0..train.rows()).collect();
+    let mut m = SgdModel::new(train.cols());
+    let t0 = Instant::now();
+    sgd_pass(&mut m, &train.features, RowTargets::Class(labels), &order, &cfg)?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let (w, b) = m.finish(cfg.average);
+    let (tl, _) = test.targets.classes()?;
+    let correct = (0..test.rows())
+        .filter(|&r| {
+            let z = match &test.features {
+                Features::Dense(t) => t.row(r).iter().zip(&w).map(|(x, w)| *x as f64 * w).sum::<f64>(),
+                Features::Sparse(s) => {
+                    let (idx, val) = s.row(r);
+                    idx.iter().zip(val).map(|(&j, v)| *v as f64 * w[j as usize]).sum::<f64>()
+                }
+            } + b;
+            usize::from(z > 0.0) == tl[r]
+        })
+        .count();
+    Ok(json!({ "workload": name, "seconds": seconds, "accuracy": correct as f64 / test.rows() as f64 }))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(mut v) => {
+            v["tool"] = json!("steepest");
+            v["rss_mb"] = json!(peak_rss_mb());
+            println!("{v}");
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    }
+}
