@@ -14,14 +14,22 @@ use steepest::optim::OptimizerSpec;
 use steepest::tensor::set_num_threads;
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.to_string())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| default.to_string())
 }
 
 /// Peak resident memory of this process in MiB (VmHWM).
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
@@ -57,8 +65,15 @@ fn mlp(epochs: usize, optimizer: &str, hidden: &[usize], batch: usize) -> MlpPar
     p.fit.train.batch_size = BatchSize::Rows(batch);
     p.fit.train.checkpoint_every_epochs = None;
     p.fit.optimizer = match optimizer {
-        "adam" => OptimizerSpec::Adam(Adam { lr: 1e-3, ..Adam::default() }),
-        _ => OptimizerSpec::Sgd(Sgd { lr: 0.1, momentum: 0.9, ..Sgd::default() }),
+        "adam" => OptimizerSpec::Adam(Adam {
+            lr: 1e-3,
+            ..Adam::default()
+        }),
+        _ => OptimizerSpec::Sgd(Sgd {
+            lr: 0.1,
+            momentum: 0.9,
+            ..Sgd::default()
+        }),
     };
     p
 }
@@ -80,7 +95,18 @@ fn run(args: &[String]) -> steepest::Result<serde_json::Value> {
         }
         "w2" => {
             let (train, test) = (load_dense(&dir, "w2-train")?, load_dense(&dir, "w2-test")?);
-            linear_pass("W2", &train, &test, SgdConfig { loss: LinearLoss::Log, alpha: 1e-6, adaptive: false, eta: None, average: true })?
+            linear_pass(
+                "W2",
+                &train,
+                &test,
+                SgdConfig {
+                    loss: LinearLoss::Log,
+                    alpha: 1e-6,
+                    adaptive: false,
+                    eta: None,
+                    average: true,
+                },
+            )?
         }
         "w3" | "w3-file" => {
             let t0 = Instant::now();
@@ -92,7 +118,18 @@ fn run(args: &[String]) -> steepest::Result<serde_json::Value> {
             train.features = train.features.with_cols(cols)?;
             let mut test = test;
             test.features = test.features.with_cols(cols)?;
-            let mut r = linear_pass("W3", &train, &test, SgdConfig { loss: LinearLoss::Log, alpha: 0.0, adaptive: true, eta: Some(0.5), average: false })?;
+            let mut r = linear_pass(
+                "W3",
+                &train,
+                &test,
+                SgdConfig {
+                    loss: LinearLoss::Log,
+                    alpha: 0.0,
+                    adaptive: true,
+                    eta: Some(0.5),
+                    average: false,
+                },
+            )?;
             if workload == "w3-file" {
                 let pass = r["seconds"].as_f64().unwrap_or(f64::NAN);
                 r["workload"] = json!("W3 parse+pass");
@@ -123,12 +160,22 @@ fn run(args: &[String]) -> steepest::Result<serde_json::Value> {
             let (epochs, secs, acc) = reached.unwrap_or((0, f64::NAN, f64::NAN));
             json!({ "workload": "W4", "seconds": secs, "epochs": epochs, "accuracy": acc, "search_seconds": t0.elapsed().as_secs_f64() })
         }
-        _ => return Err(steepest::Error::invalid("bench", format!("unknown workload '{workload}' (w1, w2, w3, w3-file, w4)"))),
+        _ => {
+            return Err(steepest::Error::invalid(
+                "bench",
+                format!("unknown workload '{workload}' (w1, w2, w3, w3-file, w4)"),
+            ))
+        }
     })
 }
 
 /// One timed pass of the linear fast path, then test accuracy.
-fn linear_pass(name: &str, train: &Dataset<f32>, test: &Dataset<f32>, cfg: SgdConfig) -> steepest::Result<serde_json::Value> {
+fn linear_pass(
+    name: &str,
+    train: &Dataset<f32>,
+    test: &Dataset<f32>,
+    cfg: SgdConfig,
+) -> steepest::Result<serde_json::Value> {
     let (labels, _) = train.targets.classes()?;
     let order: Vec<usize> = (0..train.rows()).collect();
     let mut m = SgdModel::new(train.cols());
@@ -143,7 +190,10 @@ fn linear_pass(name: &str, train: &Dataset<f32>, test: &Dataset<f32>, cfg: SgdCo
                 Features::Dense(t) => t.row(r).iter().zip(&w).map(|(x, w)| *x as f64 * w).sum::<f64>(),
                 Features::Sparse(s) => {
                     let (idx, val) = s.row(r);
-                    idx.iter().zip(val).map(|(&j, v)| *v as f64 * w[j as usize]).sum::<f64>()
+                    idx.iter()
+                        .zip(val)
+                        .map(|(&j, v)| *v as f64 * w[j as usize])
+                        .sum::<f64>()
                 }
             } + b;
             usize::from(z > 0.0) == tl[r]

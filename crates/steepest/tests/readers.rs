@@ -222,3 +222,32 @@ fn embedded_datasets_have_their_published_shapes() {
     let y = b.targets.values().unwrap();
     assert_eq!(y[0], 151.0);
 }
+
+#[test]
+fn the_parallel_file_reader_agrees_with_the_stream_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!(
+            "{} {}:0.5 {}:{} # row {i}\n",
+            i % 3,
+            i % 7 + 1,
+            i % 7 + 9,
+            i as f64 / 7.0
+        ));
+    }
+    let p = dir.path().join("big.svm");
+    std::fs::write(&p, &text).unwrap();
+    let a: Dataset<f64> = read_libsvm(&p, None).unwrap();
+    let b: Dataset<f64> = read_libsvm_from(text.as_bytes(), &p.display().to_string(), None).unwrap();
+    assert_eq!(a, b);
+    // An error deep in the file (in the last piece) keeps its line and column.
+    let bad = text.replacen("2999 ", "x", 0) + "1 5:1 3:1\n";
+    std::fs::write(&p, &bad).unwrap();
+    let e = read_libsvm::<f64>(&p, None).unwrap_err().to_string();
+    assert!(e.ends_with(":3001:7: indices must increase: 3 follows 5"), "{e}");
+    let e2 = read_libsvm_from::<f64>(bad.as_bytes(), &p.display().to_string(), None)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, e2);
+}

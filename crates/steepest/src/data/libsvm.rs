@@ -13,10 +13,35 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 /// Reads a LIBSVM file (see the module docs). `task` as in [`CsvOptions`](super::CsvOptions).
+/// The file is memory-mapped and parsed in parallel, one piece per core.
 pub fn read_libsvm<T: Scalar>(path: impl AsRef<Path>, task: Option<Task>) -> Result<Dataset<T>> {
     let path = path.as_ref();
+    let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    read_libsvm_from(file, &path.display().to_string(), task)
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if len == 0 {
+        return read_libsvm_from(file, &name, task);
+    }
+    // SAFETY: the map is only read, and only while this function runs; a file changed by
+    // another process meanwhile can give wrong numbers but not unsafety in this parser,
+    // which reads bytes and checks every index.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+    let pieces = super::libsvm_fast::parse_parallel(&map, &name, rayon::current_num_threads())?;
+    let (mut labels, mut indptr, mut indices, mut values) = (Vec::new(), vec![0usize], Vec::new(), Vec::new());
+    let (mut min_index, mut max_index, mut lines) = (u64::MAX, 0u64, 0usize);
+    for p in pieces {
+        let base = indices.len();
+        indptr.extend(p.indptr[1..].iter().map(|&o| o + base));
+        labels.extend(p.labels);
+        indices.extend(p.indices);
+        values.extend(p.values.into_iter().map(T::of));
+        min_index = min_index.min(p.min_index);
+        max_index = max_index.max(p.max_index);
+        lines += p.lines;
+    }
+    assemble(
+        labels, indptr, indices, values, min_index, max_index, lines, &name, task,
+    )
 }
 
 /// Reads LIBSVM text from any reader; `name` is used in error messages.
@@ -96,8 +121,32 @@ pub fn read_libsvm_from<T: Scalar>(reader: impl Read, name: &str, task: Option<T
         }
         indptr.push(indices.len());
     }
+    assemble(
+        labels, indptr, indices, values, min_index, max_index, lineno, name, task,
+    )
+}
+
+/// Builds the dataset from parsed rows: detects zero- or one-based indices, maps labels.
+#[allow(clippy::too_many_arguments)]
+fn assemble<T: Scalar>(
+    labels: Vec<String>,
+    indptr: Vec<usize>,
+    indices: Vec<u64>,
+    values: Vec<T>,
+    min_index: u64,
+    max_index: u64,
+    lines: usize,
+    name: &str,
+    task: Option<Task>,
+) -> Result<Dataset<T>> {
+    let perr = |line: usize, column: usize, msg: String| Error::Parse {
+        file: name.to_string(),
+        line,
+        column,
+        msg,
+    };
     if labels.is_empty() {
-        return Err(perr(lineno.max(1), 1, "no data rows".into()));
+        return Err(perr(lines.max(1), 1, "no data rows".into()));
     }
     let offset = if min_index == 0 || indices.is_empty() { 0 } else { 1 };
     let cols = if indices.is_empty() {

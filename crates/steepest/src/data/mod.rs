@@ -16,6 +16,7 @@ pub mod embedded;
 pub mod generate;
 mod idx;
 mod libsvm;
+mod libsvm_fast;
 mod poly;
 mod read;
 mod scale;

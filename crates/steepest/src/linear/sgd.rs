@@ -52,7 +52,16 @@ pub struct SgdModel {
 impl SgdModel {
     /// Zero weights for `d` features.
     pub fn new(d: usize) -> Self {
-        Self { w: vec![0.0; d], b: 0.0, scale: 1.0, g2: Vec::new(), g2b: 0.0, t: 0, avg: Vec::new(), avg_b: 0.0 }
+        Self {
+            w: vec![0.0; d],
+            b: 0.0,
+            scale: 1.0,
+            g2: Vec::new(),
+            g2b: 0.0,
+            t: 0,
+            avg: Vec::new(),
+            avg_b: 0.0,
+        }
     }
 
     /// Steps taken.
@@ -88,7 +97,13 @@ impl SgdModel {
 }
 
 /// One pass of per-example SGD over `order` (row indices) of `x`.
-pub fn sgd_pass<T: Scalar>(m: &mut SgdModel, x: &Features<T>, y: RowTargets<'_>, order: &[usize], cfg: &SgdConfig) -> Result<f64> {
+pub fn sgd_pass<T: Scalar>(
+    m: &mut SgdModel,
+    x: &Features<T>,
+    y: RowTargets<'_>,
+    order: &[usize],
+    cfg: &SgdConfig,
+) -> Result<f64> {
     if cfg.loss.is_multiclass() {
         return Err(Error::invalid("sgd fast path", "needs a single-output loss"));
     }
@@ -107,7 +122,11 @@ pub fn sgd_pass<T: Scalar>(m: &mut SgdModel, x: &Features<T>, y: RowTargets<'_>,
         m.avg = vec![0.0; m.w.len()];
     }
     let alpha = cfg.alpha;
-    let t0 = if alpha > 0.0 { 1.0 / ((1.0 / alpha.sqrt()).sqrt() * alpha) } else { 1.0 };
+    let t0 = if alpha > 0.0 {
+        1.0 / ((1.0 / alpha.sqrt()).sqrt() * alpha)
+    } else {
+        1.0
+    };
     let eta0 = cfg.eta.unwrap_or(0.5);
     let mut total = 0.0;
     let mut dz = [0.0f64];
@@ -116,7 +135,12 @@ pub fn sgd_pass<T: Scalar>(m: &mut SgdModel, x: &Features<T>, y: RowTargets<'_>,
             Features::Dense(t) => m.dot_dense(t.row(r)),
             Features::Sparse(s) => {
                 let (idx, val) = s.row(r);
-                idx.iter().zip(val).map(|(&j, v)| v.as_f64() * m.w[j as usize]).sum::<f64>() * m.scale + m.b
+                idx.iter()
+                    .zip(val)
+                    .map(|(&j, v)| v.as_f64() * m.w[j as usize])
+                    .sum::<f64>()
+                    * m.scale
+                    + m.b
             }
         };
         total += cfg.loss.eval(&[z], target(r), &mut dz);
@@ -163,10 +187,16 @@ pub fn sgd_pass<T: Scalar>(m: &mut SgdModel, x: &Features<T>, y: RowTargets<'_>,
             if d != 0.0 {
                 let c = eta * d / m.scale;
                 match x {
-                    Features::Dense(t) => t.row(r).iter().zip(m.w.iter_mut()).for_each(|(v, w)| *w -= c * v.as_f64()),
+                    Features::Dense(t) => t
+                        .row(r)
+                        .iter()
+                        .zip(m.w.iter_mut())
+                        .for_each(|(v, w)| *w -= c * v.as_f64()),
                     Features::Sparse(s) => {
                         let (idx, val) = s.row(r);
-                        idx.iter().zip(val).for_each(|(&j, v)| m.w[j as usize] -= c * v.as_f64());
+                        idx.iter()
+                            .zip(val)
+                            .for_each(|(&j, v)| m.w[j as usize] -= c * v.as_f64());
                     }
                 }
                 m.b -= eta * d;
