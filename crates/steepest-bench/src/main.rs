@@ -118,18 +118,24 @@ fn run(args: &[String]) -> steepest::Result<serde_json::Value> {
             train.features = train.features.with_cols(cols)?;
             let mut test = test;
             test.features = test.features.with_cols(cols)?;
-            let mut r = linear_pass(
-                "W3",
-                &train,
-                &test,
-                SgdConfig {
+            let eta: f64 = arg(args, "--eta", "0.1").parse().unwrap_or(0.1);
+            let cfg = match arg(args, "--update", "plain").as_str() {
+                "plain" => SgdConfig {
+                    loss: LinearLoss::Log,
+                    alpha: 1e-4,
+                    adaptive: false,
+                    eta: None,
+                    average: false,
+                },
+                _ => SgdConfig {
                     loss: LinearLoss::Log,
                     alpha: 0.0,
                     adaptive: true,
-                    eta: Some(0.5),
+                    eta: Some(eta),
                     average: false,
                 },
-            )?;
+            };
+            let mut r = linear_pass("W3", &train, &test, cfg)?;
             if workload == "w3-file" {
                 let pass = r["seconds"].as_f64().unwrap_or(f64::NAN);
                 r["workload"] = json!("W3 parse+pass");
@@ -199,7 +205,10 @@ fn linear_pass(
             usize::from(z > 0.0) == tl[r]
         })
         .count();
-    Ok(json!({ "workload": name, "seconds": seconds, "accuracy": correct as f64 / test.rows() as f64 }))
+    let wn = w.iter().map(|v| v * v).sum::<f64>().sqrt();
+    Ok(
+        json!({ "workload": name, "seconds": seconds, "accuracy": correct as f64 / test.rows() as f64, "weight_norm": wn, "bias": b }),
+    )
 }
 
 fn main() {
