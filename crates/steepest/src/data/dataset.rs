@@ -137,6 +137,14 @@ impl Targets {
         }
     }
 
+    /// The class names (empty for real targets).
+    pub fn class_names(&self) -> &[String] {
+        match self {
+            Targets::Classes { names, .. } => names,
+            Targets::Values(_) => &[],
+        }
+    }
+
     /// Class labels, or an error for real targets.
     pub fn classes(&self) -> Result<(&[usize], &[String])> {
         match self {

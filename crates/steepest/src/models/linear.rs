@@ -2,7 +2,7 @@
 
 use super::options::{lr_find, run_fit, FitOptions};
 use super::rff::RandomFourierFeatures;
-use crate::data::{split, Dataset, Features, PolynomialFeatures, Scaler, ScalerKind, Targets, Task};
+use crate::data::{Dataset, Features, PolynomialFeatures, Scaler, ScalerKind, Targets, Task};
 use crate::error::{Error, Result};
 use crate::linear::{LinearCore, LinearLoss, Penalty, RowTargets};
 use crate::nn::ParamStore;
@@ -368,12 +368,7 @@ impl ValidLinearParams {
             (ClassWeight::Manual(w), _) => Some(w.clone()),
         };
         // Validation split, then features: polynomial -> scaling (fitted on training rows) -> RFF.
-        let (train, val) = if p.fit.validation_fraction > 0.0 {
-            let s = split(&data.targets, p.fit.validation_fraction, 0.0, p.fit.train.seed)?;
-            (data.subset(&s.train)?, Some(data.subset(&s.val)?))
-        } else {
-            (data.clone(), None)
-        };
+        let (train, val) = p.fit.split_validation(data)?;
         let poly = (p.poly_degree > 1).then_some(PolynomialFeatures { degree: p.poly_degree });
         let expand = |x: &Features<T>| -> Result<Features<T>> { poly.map_or(Ok(x.clone()), |pf| pf.transform(x)) };
         let x_train = expand(&train.features)?;
@@ -456,10 +451,7 @@ impl ValidLinearParams {
             Some(pf) => pf.names(&data.all_feature_names()),
             None => data.feature_names.clone(),
         };
-        let class_names = match &data.targets {
-            Targets::Classes { names, .. } => names.clone(),
-            Targets::Values(_) => vec![],
-        };
+        let class_names = data.targets.class_names().to_vec();
         Ok(FittedLinear {
             params: p.clone(),
             core: trainer.core,

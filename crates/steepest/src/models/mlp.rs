@@ -3,7 +3,7 @@
 use super::linear::classes_from_decision;
 use super::options::{lr_find, run_fit, FitOptions};
 use crate::autograd::{Tape, Var};
-use crate::data::{split, Dataset, Features, Scaler, Targets, Task};
+use crate::data::{Dataset, Features, Scaler, Targets, Task};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
 use crate::nn::{mlp_loss_grad, KernelActivation, KernelTargets, MlpWorkspace};
@@ -207,12 +207,7 @@ impl ValidMlpParams {
             Task::Classify => data.n_classes(),
             Task::Regress => 1,
         };
-        let (train, val) = if p.fit.validation_fraction > 0.0 {
-            let s = split(&data.targets, p.fit.validation_fraction, 0.0, p.fit.train.seed)?;
-            (data.subset(&s.train)?, Some(data.subset(&s.val)?))
-        } else {
-            (data.clone(), None)
-        };
+        let (train, val) = p.fit.split_validation(data)?;
         let scaler = Scaler::fit(p.fit.scaler, &train.features)?;
         let target_scale = match &train.targets {
             Targets::Values(v) => {
@@ -285,10 +280,7 @@ impl ValidMlpParams {
             target_scale,
         } = self.prepare(data)?;
         let history = run_fit(&mut net, &train_t, val_t.as_ref(), &p.fit, resume, observers)?;
-        let class_names = match &data.targets {
-            Targets::Classes { names, .. } => names.clone(),
-            Targets::Values(_) => vec![],
-        };
+        let class_names = data.targets.class_names().to_vec();
         Ok(FittedMlp {
             params: p.clone(),
             net,

@@ -10,6 +10,9 @@ use crate::tensor::{rng, Scalar};
 use crate::train::{fit, Checkpoint, History, Observer, TrainConfig, Trainable};
 use serde::{Deserialize, Serialize};
 
+/// Training rows (borrowed when nothing is held out) and validation rows.
+pub type TrainVal<'d, T> = (std::borrow::Cow<'d, Dataset<T>>, Option<Dataset<T>>);
+
 /// Training options shared by every model.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FitOptions {
@@ -47,6 +50,20 @@ impl Default for FitOptions {
 }
 
 impl FitOptions {
+    /// The training rows (borrowed when nothing is held out) and the validation rows
+    /// (stratified, seeded by the run's seed). Without one the data is borrowed, not copied.
+    pub fn split_validation<'d, T: Scalar>(&self, data: &'d Dataset<T>) -> Result<TrainVal<'d, T>> {
+        if self.validation_fraction > 0.0 {
+            let s = crate::data::split(&data.targets, self.validation_fraction, 0.0, self.train.seed)?;
+            Ok((
+                std::borrow::Cow::Owned(data.subset(&s.train)?),
+                Some(data.subset(&s.val)?),
+            ))
+        } else {
+            Ok((std::borrow::Cow::Borrowed(data), None))
+        }
+    }
+
     /// Checks the settings that can be checked before data is seen.
     pub fn validate(&self) -> Result<()> {
         if self.train.epochs == 0 {
