@@ -170,11 +170,16 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
                     p.shape(),
                 ));
             }
-            let rec = self.records.entry(name.to_string()).or_insert_with(|| Record {
-                shape: p.shape().to_vec(),
-                step: 0,
-                state: R::State::default(),
-            });
+            // Look up before inserting: no key allocation on the steps after the first.
+            if !self.records.contains_key(name) {
+                let fresh = Record {
+                    shape: p.shape().to_vec(),
+                    step: 0,
+                    state: R::State::default(),
+                };
+                self.records.insert(name.to_string(), fresh);
+            }
+            let rec = self.records.get_mut(name).expect("inserted above");
             if rec.shape != p.shape() {
                 return Err(shape_error(name, &rec.shape, p.shape()));
             }
