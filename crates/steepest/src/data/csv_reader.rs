@@ -300,53 +300,48 @@ pub(crate) fn build_targets(raw: Vec<String>, task: Option<Task>) -> std::result
         .iter()
         .map(|s| s.parse::<f64>().ok().filter(|v| v.is_finite()))
         .collect();
-    let task = task.unwrap_or_else(|| match &numeric {
-        None => Task::Classify,
-        Some(v) => {
-            let integers = v.iter().all(|x| x.fract() == 0.0);
-            let distinct: BTreeSet<i64> = v.iter().map(|&x| x as i64).collect();
-            if integers && distinct.len() <= 50 {
-                Task::Classify
-            } else {
-                Task::Regress
-            }
+    match numeric {
+        Some(v) => Ok(numeric_targets(v, task)),
+        None if task == Some(Task::Regress) => {
+            let bad = raw
+                .iter()
+                .find(|s| s.parse::<f64>().map_or(true, |v| !v.is_finite()))
+                .cloned()
+                .unwrap_or_default();
+            Err(format!("regression needs numeric targets, found '{bad}'"))
         }
+        None => {
+            let names: Vec<String> = raw.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect();
+            let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+            let labels = raw.iter().map(|s| index[s.as_str()]).collect();
+            Ok(Targets::Classes { labels, names })
+        }
+    }
+}
+
+/// Targets from finite numbers: classes (sorted numerically, named without a fraction when
+/// integer) or values. Inferred task: classification when every label is an integer and there
+/// are at most 50 distinct ones.
+pub(crate) fn numeric_targets(v: Vec<f64>, task: Option<Task>) -> Targets {
+    let mut distinct = v.clone();
+    distinct.sort_by(|a, b| a.total_cmp(b));
+    distinct.dedup();
+    let task = task.unwrap_or(if v.iter().all(|x| x.fract() == 0.0) && distinct.len() <= 50 {
+        Task::Classify
+    } else {
+        Task::Regress
     });
     match task {
-        Task::Regress => match numeric {
-            Some(v) => Ok(Targets::Values(v)),
-            None => {
-                let bad = raw
-                    .iter()
-                    .find(|s| s.parse::<f64>().map_or(true, |v| !v.is_finite()))
-                    .cloned()
-                    .unwrap_or_default();
-                Err(format!("regression needs numeric targets, found '{bad}'"))
-            }
-        },
+        Task::Regress => Targets::Values(v),
         Task::Classify => {
-            let names: Vec<String> = match &numeric {
-                Some(v) => {
-                    let mut pairs: Vec<(f64, &String)> = v.iter().copied().zip(&raw).collect();
-                    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    let mut names: Vec<String> = Vec::new();
-                    let mut last: Option<f64> = None;
-                    for (x, _) in pairs {
-                        if last != Some(x) {
-                            names.push(fmt_label(x));
-                            last = Some(x);
-                        }
-                    }
-                    names
-                }
-                None => raw.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect(),
-            };
-            let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-            let labels = match &numeric {
-                Some(v) => v.iter().map(|&x| index[fmt_label(x).as_str()]).collect(),
-                None => raw.iter().map(|s| index[s.as_str()]).collect(),
-            };
-            Ok(Targets::Classes { labels, names })
+            let labels = v
+                .iter()
+                .map(|x| distinct.binary_search_by(|d| d.total_cmp(x)).unwrap_or(0))
+                .collect();
+            Targets::Classes {
+                labels,
+                names: distinct.iter().map(|&x| fmt_label(x)).collect(),
+            }
         }
     }
 }

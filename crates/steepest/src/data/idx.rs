@@ -131,9 +131,7 @@ pub fn read_idx<T: Scalar>(images: impl AsRef<Path>, labels: Option<&Path>) -> R
         ));
     }
     let x = x.reshape(&[rows, x.len() / rows.max(1)])?;
-    let raw: Vec<String> = y.data().iter().map(|&v| super::csv_reader::fmt_label(v)).collect();
-    let targets =
-        super::csv_reader::build_targets(raw, Some(super::Task::Classify)).map_err(|m| Error::format("labels", m))?;
+    let targets = super::csv_reader::numeric_targets(y.data().to_vec(), Some(super::Task::Classify));
     let names = (0..x.row_len()).map(|i| format!("pixel{i}")).collect();
     Dataset::new(Features::Dense(x), targets, names)
 }

@@ -5,7 +5,7 @@
 //! Columns are named by their 0-based position (`f0, f1, ...`).
 //! `qid` is read and ignored; labels may be any numbers (several classes, or real values).
 
-use super::csv_reader::build_targets;
+use super::csv_reader::numeric_targets;
 use super::dataset::{Dataset, Features, Task};
 use crate::error::{Error, Result};
 use crate::tensor::{CsrMatrix, Scalar};
@@ -27,7 +27,15 @@ pub fn read_libsvm<T: Scalar>(path: impl AsRef<Path>, task: Option<Task>) -> Res
     // which reads bytes and checks every index.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
     let pieces = super::libsvm_fast::parse_parallel(&map, &name, rayon::current_num_threads())?;
-    let (mut labels, mut indptr, mut indices, mut values) = (Vec::new(), vec![0usize], Vec::new(), Vec::new());
+    let nnz: usize = pieces.iter().map(|p| p.indices.len()).sum();
+    let rows: usize = pieces.iter().map(|p| p.labels.len()).sum();
+    let (mut labels, mut indptr, mut indices, mut values) = (
+        Vec::with_capacity(rows),
+        Vec::with_capacity(rows + 1),
+        Vec::with_capacity(nnz),
+        Vec::with_capacity(nnz),
+    );
+    indptr.push(0usize);
     let (mut min_index, mut max_index, mut lines) = (u64::MAX, 0u64, 0usize);
     for p in pieces {
         let base = indices.len();
@@ -53,7 +61,7 @@ pub fn read_libsvm_from<T: Scalar>(reader: impl Read, name: &str, task: Option<T
         msg,
     };
     let mut rdr = BufReader::new(reader);
-    let (mut indptr, mut indices, mut values) = (vec![0usize], Vec::<u64>::new(), Vec::<T>::new());
+    let (mut indptr, mut indices, mut values) = (vec![0usize], Vec::<u32>::new(), Vec::<T>::new());
     let mut labels = Vec::new();
     let mut line = String::new();
     let (mut lineno, mut min_index, mut max_index) = (0usize, u64::MAX, 0u64);
@@ -77,7 +85,7 @@ pub fn read_libsvm_from<T: Scalar>(reader: impl Read, name: &str, task: Option<T
         if label.parse::<f64>().map_or(true, |v| !v.is_finite()) {
             return Err(perr(lineno, col, format!("expected a numeric label, found '{label}'")));
         }
-        labels.push(label.to_string());
+        labels.push(label.parse::<f64>().unwrap_or(f64::NAN));
         let mut last: Option<u64> = None;
         for (col, tok) in tokens {
             let Some((k, v)) = tok.split_once(':') else {
@@ -116,7 +124,7 @@ pub fn read_libsvm_from<T: Scalar>(reader: impl Read, name: &str, task: Option<T
             last = Some(idx);
             min_index = min_index.min(idx);
             max_index = max_index.max(idx);
-            indices.push(idx);
+            indices.push(idx as u32);
             values.push(T::of(val));
         }
         indptr.push(indices.len());
@@ -129,9 +137,9 @@ pub fn read_libsvm_from<T: Scalar>(reader: impl Read, name: &str, task: Option<T
 /// Builds the dataset from parsed rows: detects zero- or one-based indices, maps labels.
 #[allow(clippy::too_many_arguments)]
 fn assemble<T: Scalar>(
-    labels: Vec<String>,
+    labels: Vec<f64>,
     indptr: Vec<usize>,
-    indices: Vec<u64>,
+    mut indices: Vec<u32>,
     values: Vec<T>,
     min_index: u64,
     max_index: u64,
@@ -154,10 +162,12 @@ fn assemble<T: Scalar>(
     } else {
         (max_index + 1 - offset) as usize
     };
-    let idx32: Vec<u32> = indices.iter().map(|&i| (i - offset) as u32).collect();
+    if offset == 1 {
+        indices.iter_mut().for_each(|i| *i -= 1);
+    }
     let rows = labels.len();
-    let x = CsrMatrix::new(rows, cols, indptr, idx32, values)?;
-    let targets = build_targets(labels, task).map_err(|msg| perr(0, 0, msg))?;
+    let x = CsrMatrix::new(rows, cols, indptr, indices, values)?;
+    let targets = numeric_targets(labels, task);
     Dataset::new(Features::Sparse(x), targets, Vec::new())
 }
 

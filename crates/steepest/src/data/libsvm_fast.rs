@@ -8,9 +8,9 @@ use rayon::prelude::*;
 /// What one piece of the file parses into.
 #[derive(Default)]
 pub(crate) struct Piece {
-    pub labels: Vec<String>,
+    pub labels: Vec<f64>,
     pub indptr: Vec<usize>,
-    pub indices: Vec<u64>,
+    pub indices: Vec<u32>,
     pub values: Vec<f64>,
     pub min_index: u64,
     pub max_index: u64,
@@ -66,7 +66,7 @@ fn parse_piece(bytes: &[u8]) -> std::result::Result<Piece, PieceError> {
                 format!("expected a numeric label, found '{}'", text(label)),
             ));
         }
-        p.labels.push(text(label));
+        p.labels.push(lv.expect("checked above"));
         let mut last: Option<u64> = None;
         for (col, tok) in tokens {
             let Some(colon) = tok.iter().position(|&b| b == b':') else {
@@ -117,7 +117,7 @@ fn parse_piece(bytes: &[u8]) -> std::result::Result<Piece, PieceError> {
             last = Some(idx);
             p.min_index = p.min_index.min(idx);
             p.max_index = p.max_index.max(idx);
-            p.indices.push(idx);
+            p.indices.push(idx as u32);
             p.values.push(val);
         }
         p.indptr.push(p.indices.len());
