@@ -194,15 +194,9 @@ impl<T: Scalar> Gradients<T> {
     }
 }
 
-impl<T: Scalar> Node<T> {
-    pub(crate) fn requires(&self) -> bool {
-        self.requires_grad
-    }
-}
-
 impl<'t, T: Scalar> Var<'t, T> {
     /// Whether gradients flow to this variable.
     pub fn requires_grad(&self) -> bool {
-        self.tape().nodes.borrow()[self.id()].requires()
+        self.tape().nodes.borrow()[self.id()].requires_grad
     }
 }

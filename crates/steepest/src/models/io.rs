@@ -91,42 +91,26 @@ pub fn save_model<T: Scalar>(model: &FittedModel<T>, dir: &Path) -> Result<()> {
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| Error::format("model weights", e.to_string()))?;
     let bytes = safetensors::serialize(views, None).map_err(|e| Error::format("model weights", e.to_string()))?;
-    let (kind, task, hyper, scaler, target_scale, feature_names) = match model {
-        FittedModel::Linear(m) => (
-            m.params.kind.name(),
-            if m.is_classifier() {
-                Task::Classify
-            } else {
-                Task::Regress
-            },
-            serde_json::to_value(&m.params),
-            m.scaler.clone(),
-            None,
-            m.input_names.clone(),
-        ),
-        FittedModel::Mlp(m) => (
-            "mlp",
-            if m.is_classifier() {
-                Task::Classify
-            } else {
-                Task::Regress
-            },
-            serde_json::to_value(&m.params),
-            m.scaler.clone(),
-            m.target_scale,
-            m.feature_names.clone(),
-        ),
+    // Only the hyper-parameters, the scaler and the target scale differ by kind.
+    let (hyper, scaler, target_scale) = match model {
+        FittedModel::Linear(m) => (serde_json::to_value(&m.params), m.scaler.clone(), None),
+        FittedModel::Mlp(m) => (serde_json::to_value(&m.params), m.scaler.clone(), m.target_scale),
+    };
+    let task = if model.is_classifier() {
+        Task::Classify
+    } else {
+        Task::Regress
     };
     let hist = model.history();
     let meta = Metadata {
         format: "steepest-model".into(),
         format_version: FORMAT_VERSION,
-        kind: kind.into(),
+        kind: model.kind_name().into(),
         dtype: T::DTYPE.into(),
         task,
         hyperparameters: hyper.map_err(|e| Error::format("model metadata", e.to_string()))?,
         n_features: model.n_inputs(),
-        feature_names,
+        feature_names: model.feature_names().to_vec(),
         class_names: model.class_names().to_vec(),
         scaler,
         target_scale,

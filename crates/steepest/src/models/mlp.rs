@@ -10,7 +10,7 @@ use crate::nn::{mlp_loss_grad, KernelActivation, KernelTargets, MlpWorkspace};
 use crate::optim::rules::Adam;
 use crate::optim::{LrFinderConfig, LrFinderResult, OptimizerSpec};
 use crate::tensor::{rng, with_serial_matmul, Rng, Scalar, Tensor};
-use crate::train::{metrics, History, Observer, Trainable};
+use crate::train::{loss_grad_replacing, metrics, History, Observer, Trainable};
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -309,6 +309,8 @@ struct FastPart<T> {
     ws: MlpWorkspace<T>,
     gw: Vec<Tensor<T>>,
     gb: Vec<Tensor<T>>,
+    labels: Vec<usize>,
+    values: Vec<f64>,
     loss: f64,
 }
 
@@ -338,13 +340,18 @@ impl<T: Scalar> FastPart<T> {
         for (dst, &r) in self.x.data_mut().chunks_mut(d.max(1)).zip(rows) {
             dst.copy_from_slice(x.row(r));
         }
-        let (labels, values): (Vec<usize>, Vec<f64>) = match data {
-            Targets::Classes { labels, .. } => (rows.iter().map(|&r| labels[r]).collect(), vec![]),
-            Targets::Values(v) => (vec![], rows.iter().map(|&r| v[r]).collect()),
-        };
+        // The batch's targets, into buffers kept across steps.
         let targets = match data {
-            Targets::Classes { .. } => KernelTargets::Classes(&labels),
-            Targets::Values(_) => KernelTargets::Values(&values),
+            Targets::Classes { labels, .. } => {
+                self.labels.clear();
+                self.labels.extend(rows.iter().map(|&r| labels[r]));
+                KernelTargets::Classes(&self.labels)
+            }
+            Targets::Values(v) => {
+                self.values.clear();
+                self.values.extend(rows.iter().map(|&r| v[r]));
+                KernelTargets::Values(&self.values)
+            }
         };
         self.loss = mlp_loss_grad(w, b, act, &self.x, targets, &mut self.ws, &mut self.gw, &mut self.gb)?;
         Ok(())
@@ -582,11 +589,7 @@ impl<T: Scalar> Trainable<T> for MlpNet<T> {
     ) -> Result<f64> {
         match self.fused_loss_grad(&self.params, data, rows, grads)? {
             Some(loss) => Ok(loss),
-            None => {
-                let (loss, g) = self.loss_grad(data, rows, rng)?;
-                *grads = g;
-                Ok(loss)
-            }
+            None => loss_grad_replacing(self, data, rows, rng, grads),
         }
     }
     fn eval_loss(&self, data: &Dataset<T>) -> Result<f64> {

@@ -41,9 +41,7 @@ pub trait Trainable<T: Scalar> {
         rng: &mut Rng,
         grads: &mut ParamStore<T>,
     ) -> Result<f64> {
-        let (loss, g) = self.loss_grad(data, rows, rng)?;
-        *grads = g;
-        Ok(loss)
+        loss_grad_replacing(self, data, rows, rng, grads)
     }
     /// Mean loss over all rows of `data` in evaluation mode.
     fn eval_loss(&self, data: &Dataset<T>) -> Result<f64>;
@@ -51,6 +49,20 @@ pub trait Trainable<T: Scalar> {
     fn eval_metric(&self, data: &Dataset<T>) -> Result<Option<(String, f64)>>;
     /// Runs after every optimizer step with its learning rate (the proximal L1 step).
     fn after_step(&mut self, _lr: f64) {}
+}
+
+/// [`Trainable::loss_grad`] with its gradient moved into `grads` (the default of
+/// [`Trainable::loss_grad_into`], and the fallback of models whose fused path does not apply).
+pub fn loss_grad_replacing<T: Scalar, M: Trainable<T> + ?Sized>(
+    model: &M,
+    data: &Dataset<T>,
+    rows: &[usize],
+    rng: &mut Rng,
+    grads: &mut ParamStore<T>,
+) -> Result<f64> {
+    let (loss, g) = model.loss_grad(data, rows, rng)?;
+    *grads = g;
+    Ok(loss)
 }
 
 /// When the schedule advances.
