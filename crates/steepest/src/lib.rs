@@ -31,6 +31,7 @@
 #![warn(missing_docs)]
 
 pub mod autograd;
+pub mod collective;
 pub mod data;
 pub mod error;
 pub mod fsutil;

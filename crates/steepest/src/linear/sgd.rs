@@ -75,6 +75,45 @@ impl SgdModel {
         dense::dot(x, &self.w) * self.scale + self.b
     }
 
+    /// Every number the model carries between passes, with the lazy weight scale folded into
+    /// the weights: `[w, b, G (AdaGrad), G_b, averaged w, averaged b]` (the arrays in use).
+    /// Averaging this vector across models trained on shards (weighted by rows) and loading it
+    /// back with [`SgdModel::load_state_vector`] is parameter averaging; the step counter stays.
+    pub fn state_vector(&mut self) -> Vec<f64> {
+        if self.scale != 1.0 {
+            let s = self.scale;
+            self.w.iter_mut().for_each(|v| *v *= s);
+            self.scale = 1.0;
+        }
+        let mut v = Vec::with_capacity(self.w.len() + 1 + self.g2.len() + 1 + self.avg.len() + 1);
+        v.extend(&self.w);
+        v.push(self.b);
+        v.extend(&self.g2);
+        v.push(self.g2b);
+        v.extend(&self.avg);
+        v.push(self.avg_b);
+        v
+    }
+
+    /// Loads a vector laid out as [`SgdModel::state_vector`] gives.
+    pub fn load_state_vector(&mut self, v: &[f64]) -> Result<()> {
+        let (d, g, a) = (self.w.len(), self.g2.len(), self.avg.len());
+        if v.len() != d + g + a + 3 {
+            return Err(Error::invalid(
+                "sgd state",
+                format!("{} values for a model of {} numbers", v.len(), d + g + a + 3),
+            ));
+        }
+        self.scale = 1.0;
+        self.w.copy_from_slice(&v[..d]);
+        self.b = v[d];
+        self.g2.copy_from_slice(&v[d + 1..d + 1 + g]);
+        self.g2b = v[d + 1 + g];
+        self.avg.copy_from_slice(&v[d + 2 + g..d + 2 + g + a]);
+        self.avg_b = v[d + 2 + g + a];
+        Ok(())
+    }
+
     /// Weights and intercept to predict with (the average, when averaging).
     pub fn finish(&self, average: bool) -> (Vec<f64>, f64) {
         if average && !self.avg.is_empty() {

@@ -9,7 +9,8 @@ use crate::nn::ParamStore;
 use crate::optim::rules::Sgd;
 use crate::optim::{LrFinderConfig, LrFinderResult, OptimizerSpec};
 use crate::tensor::{Rng, Scalar, Tensor};
-use crate::train::{metrics, History, Observer, Trainable};
+use crate::train::metrics::MetricParts;
+use crate::train::{History, Observer, Trainable};
 use serde::{Deserialize, Serialize};
 
 /// How a multi-class linear classifier combines its outputs.
@@ -437,6 +438,20 @@ impl ValidLinearParams {
         resume: Option<crate::train::Checkpoint<T>>,
         observers: &mut [&mut dyn Observer],
     ) -> Result<FittedLinear<T>> {
+        self.fit_parallel(data, resume, observers, None)
+    }
+
+    /// [`Self::fit_with`] as one rank of a data-parallel job over `comm` (see
+    /// [`train::fit_parallel`](crate::train::fit_parallel)): every rank passes the same `data`;
+    /// the split, scaling and initialization are computed alike on every rank, each rank takes
+    /// the gradient of its shard of the training rows, and all ranks return the same model.
+    pub fn fit_parallel<T: Scalar>(
+        &self,
+        data: &Dataset<T>,
+        resume: Option<crate::train::Checkpoint<T>>,
+        observers: &mut [&mut dyn Observer],
+        comm: Option<&mut dyn crate::collective::Communicator>,
+    ) -> Result<FittedLinear<T>> {
         let p = &self.0;
         let Prepared {
             mut trainer,
@@ -446,7 +461,7 @@ impl ValidLinearParams {
             poly,
             rff,
         } = self.prepare(data)?;
-        let history = run_fit(&mut trainer, &train_t, val_t.as_ref(), &p.fit, resume, observers)?;
+        let history = run_fit(&mut trainer, &train_t, val_t.as_ref(), &p.fit, resume, observers, comm)?;
         let feature_names = match poly {
             Some(pf) => pf.names(&data.all_feature_names()),
             None => data.feature_names.clone(),
@@ -533,17 +548,11 @@ impl<T: Scalar> Trainable<T> for LinearTrainer<T> {
             )?
             .0)
     }
-    fn eval_metric(&self, data: &Dataset<T>) -> Result<Option<(String, f64)>> {
+    fn eval_metric(&self, data: &Dataset<T>) -> Result<Option<MetricParts>> {
         let z = self.core.decision(&self.params, &data.features, None)?;
         Ok(Some(match &data.targets {
-            Targets::Classes { labels, .. } => (
-                "accuracy".into(),
-                metrics::accuracy(labels, &classes_from_decision(&z))?,
-            ),
-            Targets::Values(v) => (
-                "r2".into(),
-                metrics::r2(v, &z.data().iter().map(|x| x.as_f64()).collect::<Vec<_>>())?,
-            ),
+            Targets::Classes { labels, .. } => MetricParts::accuracy(labels, &classes_from_decision(&z))?,
+            Targets::Values(v) => MetricParts::r2(v, &z.data().iter().map(|x| x.as_f64()).collect::<Vec<_>>())?,
         }))
     }
     fn after_step(&mut self, lr: f64) {

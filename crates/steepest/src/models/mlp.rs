@@ -10,7 +10,8 @@ use crate::nn::{mlp_loss_grad, KernelActivation, KernelTargets, MlpWorkspace};
 use crate::optim::rules::Adam;
 use crate::optim::{LrFinderConfig, LrFinderResult, OptimizerSpec};
 use crate::tensor::{rng, with_serial_matmul, Rng, Scalar, Tensor};
-use crate::train::{loss_grad_replacing, metrics, History, Observer, Trainable};
+use crate::train::metrics::MetricParts;
+use crate::train::{loss_grad_replacing, History, Observer, Trainable};
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -271,6 +272,20 @@ impl ValidMlpParams {
         resume: Option<crate::train::Checkpoint<T>>,
         observers: &mut [&mut dyn Observer],
     ) -> Result<FittedMlp<T>> {
+        self.fit_parallel(data, resume, observers, None)
+    }
+
+    /// [`Self::fit_with`] as one rank of a data-parallel job over `comm` (see
+    /// [`train::fit_parallel`](crate::train::fit_parallel)): every rank passes the same `data`;
+    /// the split, scaling and initialization are computed alike on every rank, each rank takes
+    /// the gradient of its shard of the training rows, and all ranks return the same model.
+    pub fn fit_parallel<T: Scalar>(
+        &self,
+        data: &Dataset<T>,
+        resume: Option<crate::train::Checkpoint<T>>,
+        observers: &mut [&mut dyn Observer],
+        comm: Option<&mut dyn crate::collective::Communicator>,
+    ) -> Result<FittedMlp<T>> {
         let p = &self.0;
         let Prepared {
             mut net,
@@ -279,7 +294,7 @@ impl ValidMlpParams {
             scaler,
             target_scale,
         } = self.prepare(data)?;
-        let history = run_fit(&mut net, &train_t, val_t.as_ref(), &p.fit, resume, observers)?;
+        let history = run_fit(&mut net, &train_t, val_t.as_ref(), &p.fit, resume, observers, comm)?;
         let class_names = data.targets.class_names().to_vec();
         Ok(FittedMlp {
             params: p.clone(),
@@ -599,17 +614,11 @@ impl<T: Scalar> Trainable<T> for MlpNet<T> {
         let out = self.forward(&tape, &vars, &data.features, &all, None)?;
         Ok(self.loss_on(out, data, &all)?.item()?.as_f64() + self.penalty(&self.params))
     }
-    fn eval_metric(&self, data: &Dataset<T>) -> Result<Option<(String, f64)>> {
+    fn eval_metric(&self, data: &Dataset<T>) -> Result<Option<MetricParts>> {
         let z = self.outputs(&data.features)?;
         Ok(Some(match (&data.targets, self.task) {
-            (Targets::Classes { labels, .. }, _) => (
-                "accuracy".into(),
-                metrics::accuracy(labels, &classes_from_decision(&z))?,
-            ),
-            (Targets::Values(v), _) => (
-                "r2".into(),
-                metrics::r2(v, &z.data().iter().map(|x| x.as_f64()).collect::<Vec<_>>())?,
-            ),
+            (Targets::Classes { labels, .. }, _) => MetricParts::accuracy(labels, &classes_from_decision(&z))?,
+            (Targets::Values(v), _) => MetricParts::r2(v, &z.data().iter().map(|x| x.as_f64()).collect::<Vec<_>>())?,
         }))
     }
 }

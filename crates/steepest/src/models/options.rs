@@ -1,5 +1,6 @@
 //! How a model is trained: optimizer, schedule, loop settings, scaling, validation split.
 
+use crate::collective::Communicator;
 use crate::data::{BatchSize, ScalerKind};
 use crate::data::{Batches, Dataset};
 use crate::error::{Error, Result};
@@ -7,7 +8,7 @@ use crate::optim::rules::Sgd;
 use crate::optim::{lr_range_test, BuiltOptimizer, LrFinderConfig, LrFinderResult};
 use crate::optim::{OptimizerSpec, ScheduleSpec};
 use crate::tensor::{rng, Scalar};
-use crate::train::{fit, Checkpoint, History, Observer, TrainConfig, Trainable};
+use crate::train::{fit_parallel, Checkpoint, History, Observer, TrainConfig, Trainable};
 use serde::{Deserialize, Serialize};
 
 /// Training rows (borrowed when nothing is held out) and validation rows.
@@ -90,6 +91,7 @@ pub(crate) fn run_fit<T: Scalar, M: Trainable<T>>(
     opts: &FitOptions,
     resume: Option<Checkpoint<T>>,
     observers: &mut [&mut dyn Observer],
+    comm: Option<&mut dyn Communicator>,
 ) -> Result<History> {
     let mut opt: BuiltOptimizer<T> = opts.optimizer.build()?;
     let lr = match &opt {
@@ -97,7 +99,7 @@ pub(crate) fn run_fit<T: Scalar, M: Trainable<T>>(
         BuiltOptimizer::LineSearch(_) => 1.0,
     };
     let mut schedule = opts.schedule.as_ref().map(|s| s.build(lr)).transpose()?;
-    fit(
+    fit_parallel(
         model,
         train,
         val,
@@ -106,6 +108,7 @@ pub(crate) fn run_fit<T: Scalar, M: Trainable<T>>(
         &opts.train,
         resume,
         observers,
+        comm,
     )
 }
 

@@ -41,6 +41,13 @@ pub struct Checkpoint<T: Scalar> {
     pub bad_epochs: usize,
     /// Parameters at the best epoch.
     pub best_params: Option<ParamStore<T>>,
+    /// Ranks of the data-parallel run that wrote it (1 for one process).
+    #[serde(default = "one")]
+    pub ranks: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// The checkpoint file name inside a run folder.
@@ -62,7 +69,13 @@ impl<T: Scalar> Checkpoint<T> {
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join(CHECKPOINT_FILE);
         let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        let ck: Self = serde_json::from_slice(&bytes)
+        Self::from_bytes(&bytes, &path)
+    }
+
+    /// Parses the bytes of a checkpoint file read from `path` (named in errors), as
+    /// [`Checkpoint::load`] does (for a file read on one rank and broadcast to the others).
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self> {
+        let ck: Self = serde_json::from_slice(bytes)
             .map_err(|e| Error::format(path.display().to_string(), format!("corrupt checkpoint: {e}")))?;
         if ck.version != 1 {
             return Err(Error::format(

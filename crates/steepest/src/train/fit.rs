@@ -1,7 +1,9 @@
 //! The loop.
 
 use super::checkpoint::Checkpoint;
+use super::metrics::MetricParts;
 use super::observer::Observer;
+use crate::collective::{allreduce_sum, shard_range, Communicator};
 use crate::data::{BatchSize, Batches, Dataset};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
@@ -45,8 +47,9 @@ pub trait Trainable<T: Scalar> {
     }
     /// Mean loss over all rows of `data` in evaluation mode.
     fn eval_loss(&self, data: &Dataset<T>) -> Result<f64>;
-    /// The validation metric as (name, value), higher is better (accuracy, R^2).
-    fn eval_metric(&self, data: &Dataset<T>) -> Result<Option<(String, f64)>>;
+    /// The validation metric (accuracy, R^2; higher is better) as sums over the rows of `data`,
+    /// so that shards of data-parallel training add up.
+    fn eval_metric(&self, data: &Dataset<T>) -> Result<Option<MetricParts>>;
     /// Runs after every optimizer step with its learning rate (the proximal L1 step).
     fn after_step(&mut self, _lr: f64) {}
 }
@@ -173,18 +176,127 @@ pub fn fit<T: Scalar, M: Trainable<T>>(
     resume: Option<Checkpoint<T>>,
     observers: &mut [&mut dyn Observer],
 ) -> Result<History> {
+    fit_parallel(model, train, val, opt, schedule, cfg, resume, observers, None)
+}
+
+/// [`fit`] as one rank of a synchronous data-parallel job when `comm` is given.
+///
+/// Every rank passes the same `train` and `val` rows and keeps its shard
+/// ([`shard_range`](crate::collective::shard_range)); each step, every rank computes the loss
+/// and gradient of its part of the batch, and one allreduce over a single flat buffer
+/// `[g * rows, loss * rows, rows]` turns them into the mean over the whole batch, so all ranks
+/// take the same optimizer step (with per-rank batch b on N ranks the step is that of one
+/// process with batch N b over the same rows). Validation loss and metric are reduced the same
+/// way. Only rank 0 writes checkpoints; pass observers on rank 0 only. Dropout draws from a
+/// generator seeded by (seed, rank, step), so a run resumes exactly on the same number of ranks;
+/// on another number, the epoch goes on after the same count of rows (its remaining rows are
+/// cut differently).
+#[allow(clippy::too_many_arguments)]
+pub fn fit_parallel<T: Scalar, M: Trainable<T>>(
+    model: &mut M,
+    train: &Dataset<T>,
+    val: Option<&Dataset<T>>,
+    opt: &mut BuiltOptimizer<T>,
+    schedule: Option<&mut (dyn Schedule + '_)>,
+    cfg: &TrainConfig,
+    resume: Option<Checkpoint<T>>,
+    observers: &mut [&mut dyn Observer],
+    comm: Option<&mut dyn Communicator>,
+) -> Result<History> {
     let n = train.rows();
     if n == 0 {
         return Err(Error::invalid("train", "no training rows"));
     }
     let was_flushing = crate::tensor::flush_denormals_everywhere(true);
-    let result = fit_inner(model, train, val, opt, schedule, cfg, resume, observers);
+    let result = fit_inner(model, train, val, opt, schedule, cfg, resume, observers, comm);
     crate::tensor::flush_denormals_everywhere(was_flushing);
     result
 }
 
+/// Sums `grads * rows`, `loss * rows` and `rows` over the ranks in one allreduce and leaves the
+/// batch means in `grads`; returns (mean loss, rows of the whole batch).
+fn reduce_step<T: Scalar>(
+    comm: &mut dyn Communicator,
+    grads: &mut ParamStore<T>,
+    loss: f64,
+    rows: usize,
+    flat: &mut Vec<T>,
+) -> Result<(f64, usize)> {
+    let c = T::of(rows as f64);
+    flat.clear();
+    for (_, t) in grads.iter() {
+        flat.extend(t.data().iter().map(|&v| v * c));
+    }
+    flat.push(T::of(loss * rows as f64));
+    flat.push(c);
+    allreduce_sum(comm, flat)?;
+    let total = flat.pop().map_or(0.0, |v| v.as_f64());
+    let loss_sum = flat.pop().map_or(0.0, |v| v.as_f64());
+    if total <= 0.0 {
+        return Err(Error::invalid("distributed", "a step with no rows on any rank"));
+    }
+    let inv = T::of(1.0 / total);
+    flat.iter_mut().for_each(|v| *v *= inv);
+    grads.unflatten_from(flat)?;
+    Ok((loss_sum / total, total.round() as usize))
+}
+
+/// Loss and gradient of `rows` into `grads`; zeros for a rank whose part of the batch is empty.
+fn local_loss_grad<T: Scalar, M: Trainable<T>>(
+    model: &M,
+    data: &Dataset<T>,
+    rows: &[usize],
+    rng: &mut Rng,
+    grads: &mut ParamStore<T>,
+) -> Result<f64> {
+    if rows.is_empty() {
+        *grads = model.params().zeros_like();
+        return Ok(0.0);
+    }
+    model.loss_grad_into(data, rows, rng, grads)
+}
+
+/// Validation loss and metric on this rank's shard of `val`, summed over the ranks.
+fn evaluate<T: Scalar, M: Trainable<T>>(
+    model: &M,
+    val: &Dataset<T>,
+    comm: Option<&mut (dyn Communicator + '_)>,
+) -> Result<(f64, Option<(String, f64)>)> {
+    let Some(comm) = comm else {
+        let m = model.eval_metric(val)?;
+        return Ok((model.eval_loss(val)?, m.map(|p| (p.name().to_string(), p.value()))));
+    };
+    // Every rank needs a row to name the metric; tiny sets are evaluated whole on each rank.
+    if val.rows() < comm.size() {
+        return evaluate(model, val, None);
+    }
+    let range = shard_range(val.rows(), comm.rank(), comm.size());
+    let shard = val.subset(&range.collect::<Vec<_>>())?;
+    let rows = shard.rows() as f64;
+    let loss = model.eval_loss(&shard)?;
+    let metric = model.eval_metric(&shard)?;
+    let mut buf = vec![loss * rows, rows];
+    if let Some(m) = &metric {
+        buf.extend(m.sums());
+    }
+    comm.allreduce_sum_f64(&mut buf)?;
+    let metric = metric.map(|m| {
+        let merged = m.with_sums([buf[2], buf[3], buf[4], buf[5]]);
+        (merged.name().to_string(), merged.value())
+    });
+    Ok((buf[0] / buf[1], metric))
+}
+
+/// The dropout generator of `rank` at `step` in data-parallel runs.
+fn step_rng(seed: u64, rank: usize, step: u64) -> Rng {
+    rng(seed
+        ^ 0x5EED
+        ^ (rank as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ step.wrapping_mul(0xD1B5_4A32_D192_ED03))
+}
+
 #[allow(clippy::too_many_arguments)]
-fn fit_inner<T: Scalar, M: Trainable<T>>(
+fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
     model: &mut M,
     train: &Dataset<T>,
     val: Option<&Dataset<T>>,
@@ -193,8 +305,13 @@ fn fit_inner<T: Scalar, M: Trainable<T>>(
     cfg: &TrainConfig,
     resume: Option<Checkpoint<T>>,
     observers: &mut [&mut dyn Observer],
+    mut comm: Option<&mut (dyn Communicator + 'c)>,
 ) -> Result<History> {
     let n = train.rows();
+    let (rank, ranks) = comm.as_ref().map_or((0, 1), |c| (c.rank(), c.size()));
+    let local = shard_range(n, rank, ranks);
+    let local_rows: Vec<usize> = local.clone().collect();
+    let writer = rank == 0;
     let base_lr = match opt {
         BuiltOptimizer::Step(o) => o.lr(),
         BuiltOptimizer::LineSearch(_) => 1.0,
@@ -209,12 +326,17 @@ fn fit_inner<T: Scalar, M: Trainable<T>>(
             }
         };
     let mut st: Checkpoint<T> = match resume {
-        Some(ck) => {
+        Some(mut ck) => {
             ck.params.check_matches(model.params(), "checkpoint")?;
             *model.params_mut() = ck.params.clone();
             opt.load_state(&ck.optimizer, model.params())?;
             if let (Some(s), Some(v)) = (schedule.as_deref_mut(), &ck.schedule) {
                 s.load_state(v)?;
+            }
+            if ck.ranks != ranks {
+                // The same count of rows seen, cut into the new number of shards.
+                ck.batch = (ck.batch * ck.ranks.max(1)).div_ceil(ranks);
+                ck.ranks = ranks;
             }
             ck
         }
@@ -234,17 +356,22 @@ fn fit_inner<T: Scalar, M: Trainable<T>>(
             best: None,
             bad_epochs: 0,
             best_params: None,
+            ranks,
         },
     };
     let mut snapshot = capture(model, opt.state()?, &schedule, &st);
-    let n_batches = Batches::new(n, cfg.batch_size, false, 0, 0).len();
+    // Every rank takes as many steps as the largest shard has batches.
+    let n_batches = Batches::new(n.div_ceil(ranks), cfg.batch_size, false, 0, 0).len();
     for o in observers.iter_mut() {
         o.on_start(cfg.epochs, n_batches);
     }
+    let mut flat: Vec<T> = Vec::new();
     let mut epoch_start = Instant::now();
     let mut stopped_early = false;
     'epochs: while st.epoch < cfg.epochs {
-        let batches = Batches::new(n, cfg.batch_size, cfg.shuffle, cfg.seed, st.epoch as u64);
+        let shard_seed = cfg.seed ^ (rank as u64).wrapping_mul(0xA24B_AED4_963E_E407);
+        let mut batches = Batches::new(local.len(), cfg.batch_size, cfg.shuffle, shard_seed, st.epoch as u64);
+        batches.offset(local.start);
         let lr_now = |schedule: &Option<&mut (dyn Schedule + '_)>, st: &Checkpoint<T>| {
             schedule.as_ref().map_or(base_lr, |s| s.lr()) * st.lr_scale
         };
@@ -252,10 +379,20 @@ fn fit_inner<T: Scalar, M: Trainable<T>>(
         match opt {
             BuiltOptimizer::LineSearch(ls) => {
                 if st.batch == 0 {
-                    let all: Vec<usize> = (0..n).collect();
                     let r = &mut st.rng;
                     let m: &M = model;
-                    let mut f = |p: &ParamStore<T>| m.loss_grad_at(p, train, &all, r);
+                    let c = &mut comm;
+                    let mut f = |p: &ParamStore<T>| -> Result<(f64, ParamStore<T>)> {
+                        let Some(c) = c.as_deref_mut() else {
+                            return m.loss_grad_at(p, train, &local_rows, r);
+                        };
+                        let (loss, mut g) = match local_rows.is_empty() {
+                            true => (0.0, p.zeros_like()),
+                            false => m.loss_grad_at(p, train, &local_rows, r)?,
+                        };
+                        let (loss, _) = reduce_step(c, &mut g, loss, local_rows.len(), &mut Vec::new())?;
+                        Ok((loss, g))
+                    };
                     let mut params = model.params().clone();
                     let outcome = ls.step(&mut params, &mut f);
                     match outcome {
@@ -273,13 +410,22 @@ fn fit_inner<T: Scalar, M: Trainable<T>>(
             }
             BuiltOptimizer::Step(o) => {
                 let mut grads = ParamStore::new();
-                for (bi, rows) in batches.iter().enumerate().skip(st.batch) {
+                let mine: Vec<&[usize]> = batches.iter().collect();
+                for bi in st.batch..n_batches {
+                    let rows = mine.get(bi).copied().unwrap_or(&[]);
                     let lr = lr_now(&schedule, &st);
                     o.set_lr(lr);
                     if let Some(m) = schedule.as_ref().and_then(|s| s.momentum()) {
                         o.set_momentum(m);
                     }
-                    let loss = model.loss_grad_into(train, rows, &mut st.rng, &mut grads)?;
+                    let (loss, count) = match comm.as_deref_mut() {
+                        None => (model.loss_grad_into(train, rows, &mut st.rng, &mut grads)?, rows.len()),
+                        Some(c) => {
+                            let mut r = step_rng(cfg.seed, rank, st.step);
+                            let loss = local_loss_grad(model, train, rows, &mut r, &mut grads)?;
+                            reduce_step(c, &mut grads, loss, rows.len(), &mut flat)?
+                        }
+                    };
                     // One pass: the norm is not finite exactly when some gradient is not.
                     let norm = match cfg.clip_grad_norm {
                         Some(c) => clip_grad_norm(&mut grads, c),
@@ -293,8 +439,8 @@ fn fit_inner<T: Scalar, M: Trainable<T>>(
                     model.after_step(lr);
                     st.step += 1;
                     st.batch = bi + 1;
-                    st.sums.0 += loss * rows.len() as f64;
-                    st.sums.1 += rows.len();
+                    st.sums.0 += loss * count as f64;
+                    st.sums.1 += count;
                     st.sums.2 += norm;
                     st.sums.3 += 1;
                     if cfg.schedule_per == SchedulePer::Step {
@@ -303,12 +449,14 @@ fn fit_inner<T: Scalar, M: Trainable<T>>(
                         }
                     }
                     for ob in observers.iter_mut() {
-                        ob.on_batch(st.epoch + 1, bi + 1, rows.len(), loss);
+                        ob.on_batch(st.epoch + 1, bi + 1, count, loss);
                     }
                     if let (Some(every), Some(dir)) = (cfg.checkpoint_every_steps, &cfg.checkpoint_dir) {
                         if every > 0 && st.step % every == 0 {
                             snapshot = capture(model, o.state()?, &schedule, &st);
-                            snapshot.save(dir)?;
+                            if writer {
+                                snapshot.save(dir)?;
+                            }
                         }
                     }
                 }
@@ -354,7 +502,10 @@ fn fit_inner<T: Scalar, M: Trainable<T>>(
             *model.params_mut() = o.eval_params(&train_params);
         }
         let (val_loss, val_metric) = match val {
-            Some(v) => (Some(model.eval_loss(v)?), model.eval_metric(v)?),
+            Some(v) => {
+                let (l, m) = evaluate(model, v, comm.as_deref_mut())?;
+                (Some(l), m)
+            }
             None => (None, None),
         };
         let (loss_sum, rows, norm_sum, steps) = st.sums;
@@ -400,7 +551,9 @@ fn fit_inner<T: Scalar, M: Trainable<T>>(
         if let (Some(every), Some(dir)) = (cfg.checkpoint_every_epochs, &cfg.checkpoint_dir) {
             if every > 0 && st.epoch % every == 0 {
                 snapshot = capture(model, opt.state()?, &schedule, &st);
-                snapshot.save(dir)?;
+                if writer {
+                    snapshot.save(dir)?;
+                }
             }
         }
         if stopped_early {

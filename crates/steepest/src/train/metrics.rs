@@ -157,3 +157,109 @@ pub fn r2(y: &[f64], pred: &[f64]) -> Result<f64> {
         0.0
     })
 }
+
+/// A validation metric as sums over rows, so that the shards of data-parallel training add up
+/// to the metric over all rows (accuracy from correct rows; R^2 from the residual sum of
+/// squares and the sums of y and y^2: R^2 = 1 - SSE / (sum y^2 - (sum y)^2 / n)).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MetricParts {
+    /// Correct predictions and rows.
+    Accuracy {
+        /// Correct predictions.
+        correct: f64,
+        /// Rows.
+        rows: f64,
+    },
+    /// Sums for R^2.
+    R2 {
+        /// Sum of squared residuals.
+        sse: f64,
+        /// Sum of targets.
+        sum_y: f64,
+        /// Sum of squared targets.
+        sum_yy: f64,
+        /// Rows.
+        rows: f64,
+    },
+}
+
+impl MetricParts {
+    /// The parts of [`accuracy`].
+    pub fn accuracy(y: &[usize], pred: &[usize]) -> Result<Self> {
+        check_len(pred.len(), y.len())?;
+        Ok(Self::Accuracy {
+            correct: y.iter().zip(pred).filter(|(a, b)| a == b).count() as f64,
+            rows: y.len() as f64,
+        })
+    }
+
+    /// The parts of [`r2`].
+    pub fn r2(y: &[f64], pred: &[f64]) -> Result<Self> {
+        check_len(pred.len(), y.len())?;
+        Ok(Self::R2 {
+            sse: y.iter().zip(pred).map(|(a, b)| (a - b).powi(2)).sum(),
+            sum_y: y.iter().sum(),
+            sum_yy: y.iter().map(|a| a * a).sum(),
+            rows: y.len() as f64,
+        })
+    }
+
+    /// The metric's name: `accuracy` or `r2`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Accuracy { .. } => "accuracy",
+            Self::R2 { .. } => "r2",
+        }
+    }
+
+    /// The metric (R^2 of constant targets: 1 for a perfect fit, else 0, as [`r2`]).
+    pub fn value(&self) -> f64 {
+        match *self {
+            Self::Accuracy { correct, rows } => correct / rows.max(1.0),
+            Self::R2 {
+                sse,
+                sum_y,
+                sum_yy,
+                rows,
+            } => {
+                let sst = (sum_yy - sum_y * sum_y / rows.max(1.0)).max(0.0);
+                if sst > 0.0 {
+                    1.0 - sse / sst
+                } else if sse == 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+
+    /// The sums as a fixed-size array (for one allreduce).
+    pub fn sums(&self) -> [f64; 4] {
+        match *self {
+            Self::Accuracy { correct, rows } => [correct, rows, 0.0, 0.0],
+            Self::R2 {
+                sse,
+                sum_y,
+                sum_yy,
+                rows,
+            } => [sse, sum_y, sum_yy, rows],
+        }
+    }
+
+    /// The same metric with sums `s` (as [`MetricParts::sums`] lays them out).
+    pub fn with_sums(&self, s: [f64; 4]) -> Self {
+        match self {
+            Self::Accuracy { .. } => Self::Accuracy {
+                correct: s[0],
+                rows: s[1],
+            },
+            Self::R2 { .. } => Self::R2 {
+                sse: s[0],
+                sum_y: s[1],
+                sum_yy: s[2],
+                rows: s[3],
+            },
+        }
+    }
+}

@@ -17,5 +17,7 @@ pub mod metrics;
 mod observer;
 
 pub use checkpoint::Checkpoint;
-pub use fit::{fit, loss_grad_replacing, EarlyStopping, EpochRecord, History, SchedulePer, TrainConfig, Trainable};
+pub use fit::{
+    fit, fit_parallel, loss_grad_replacing, EarlyStopping, EpochRecord, History, SchedulePer, TrainConfig, Trainable,
+};
 pub use observer::{LogObserver, Observer};
