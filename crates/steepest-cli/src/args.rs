@@ -209,6 +209,10 @@ pub struct TrainArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run as one rank of an MPI job: `mpirun -np N steepest train --distributed ...` (needs a
+    /// build with `--features mpi`). Rank 0 prints and writes the run folder.
+    #[arg(long)]
+    pub distributed: bool,
 }
 
 /// `steepest eval`.

@@ -3,13 +3,15 @@
 use crate::args::TrainArgs;
 use crate::config::RunConfig;
 use crate::data_load::load_train_test;
-use crate::error::{failed, usage, CliResult, RunFailure};
+use crate::distributed::{agree, threads_per_rank};
+use crate::error::{failed, usage, CliError, CliResult, RunFailure};
 use crate::output::{metrics_json, next_dir, print_metrics, write_file};
 use crate::plots;
 use crate::progress::Progress;
 use serde_json::json;
 use std::path::Path;
 use std::time::Instant;
+use steepest::collective::Communicator;
 use steepest::data::Dataset;
 use steepest::models::{save_model, FittedModel, Predictor};
 use steepest::tensor::Scalar;
@@ -17,7 +19,30 @@ use steepest::train::{metrics, Checkpoint, History};
 
 /// Runs `steepest train`.
 pub fn run(args: TrainArgs) -> CliResult<()> {
-    let (cfg, out, resume) = match &args.resume {
+    if args.distributed {
+        return crate::distributed::run(args);
+    }
+    run_with(args, None)
+}
+
+/// Runs `steepest train`, as one rank of a data-parallel job when `comm` is given.
+pub fn run_with(args: TrainArgs, mut comm: Option<&mut (dyn Communicator + '_)>) -> CliResult<()> {
+    let settings = settings(&args);
+    let (cfg, out, resume) = agree(comm.as_deref_mut(), settings)?;
+    match comm.as_deref_mut() {
+        Some(_) => steepest::tensor::set_num_threads(threads_per_rank(cfg.threads)),
+        None => crate::set_threads(cfg.threads),
+    }
+    match cfg.dtype.as_str() {
+        "f32" => train_typed::<f32>(&cfg, &out, resume, &args, comm),
+        "f64" => train_typed::<f64>(&cfg, &out, resume, &args, comm),
+        d => Err(usage(format!("--dtype: expected f32 or f64, found '{d}'"))),
+    }
+}
+
+/// The run's settings, folder and whether it resumes.
+fn settings(args: &TrainArgs) -> CliResult<(RunConfig, std::path::PathBuf, bool)> {
+    Ok(match &args.resume {
         Some(dir) => {
             let path = dir.join("config.toml");
             if !path.exists() {
@@ -36,7 +61,7 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
             cfg.apply_data(&args.data);
             cfg.apply_model(&args.model);
             cfg.apply_optim(&args.optim)?;
-            cfg.apply_train(&args);
+            cfg.apply_train(args);
             let stem = Path::new(&cfg.data)
                 .file_stem()
                 .and_then(|s| s.to_str())
@@ -48,13 +73,7 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
                 .unwrap_or_else(|| next_dir(&format!("{}-{stem}", cfg.model)));
             (cfg, out, false)
         }
-    };
-    crate::set_threads(cfg.threads);
-    match cfg.dtype.as_str() {
-        "f32" => train_typed::<f32>(&cfg, &out, resume, args.json, args.quiet),
-        "f64" => train_typed::<f64>(&cfg, &out, resume, args.json, args.quiet),
-        d => Err(usage(format!("--dtype: expected f32 or f64, found '{d}'"))),
-    }
+    })
 }
 
 enum Spec {
@@ -75,17 +94,27 @@ fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliRe
     })
 }
 
-fn train_typed<T: Scalar>(cfg: &RunConfig, out: &Path, resume: bool, json: bool, quiet: bool) -> CliResult<()> {
-    let (train, test, note) = load_train_test::<T>(cfg)?;
-    let spec = spec_for(cfg, &train, out)?;
-    std::fs::create_dir_all(out).map_err(|e| failed(format!("{}: {e}", out.display())))?;
-    if !resume {
-        write_file(&out.join("config.toml"), cfg.to_toml()?.as_bytes())?;
-    }
-    let checkpoint = match resume && out.join("checkpoint.json").exists() {
-        true => Some(Checkpoint::<T>::load(out)?),
-        false => None,
+fn train_typed<T: Scalar>(
+    cfg: &RunConfig,
+    out: &Path,
+    resume: bool,
+    args: &TrainArgs,
+    mut comm: Option<&mut (dyn Communicator + '_)>,
+) -> CliResult<()> {
+    let root = comm.as_ref().is_none_or(|c| c.rank() == 0);
+    let (json, quiet) = (args.json, args.quiet || !root);
+    let loaded = load_train_test::<T>(cfg).and_then(|(train, test, note)| {
+        let spec = spec_for(cfg, &train, out)?;
+        Ok((train, test, note, spec))
+    });
+    let (train, test, note, spec) = agree(comm.as_deref_mut(), loaded)?;
+    let prepared = match root {
+        true => prepare_folder(cfg, out, resume),
+        false => Ok(()),
     };
+    agree(comm.as_deref_mut(), prepared)?;
+    // Every rank parses the same bytes, so they agree on the outcome without another collective.
+    let checkpoint = read_checkpoint::<T>(out, resume, comm.as_deref_mut())?;
     if !quiet {
         if let Some(n) = &note {
             eprintln!("note: {n}");
@@ -95,12 +124,32 @@ fn train_typed<T: Scalar>(cfg: &RunConfig, out: &Path, resume: bool, json: bool,
         }
     }
     let mut progress = Progress::new(quiet);
+    let mut observers: Vec<&mut dyn steepest::train::Observer> = Vec::new();
+    if root {
+        observers.push(&mut progress);
+    }
     let t0 = Instant::now();
-    let model = match &spec {
-        Spec::Linear(p) => FittedModel::Linear(p.fit_with(&train, checkpoint, &mut [&mut progress])?),
-        Spec::Mlp(p) => FittedModel::Mlp(p.fit_with(&train, checkpoint, &mut [&mut progress])?),
+    let distributed = comm.is_some();
+    let fitted = match &spec {
+        Spec::Linear(p) => p
+            .fit_parallel(&train, checkpoint, &mut observers, comm)
+            .map(FittedModel::Linear),
+        Spec::Mlp(p) => p
+            .fit_parallel(&train, checkpoint, &mut observers, comm)
+            .map(FittedModel::Mlp),
     };
+    let model = fitted.map_err(|e| {
+        // Divergence is decided on reduced numbers, so every rank sees it at the same step.
+        let all_ranks = distributed && matches!(e, steepest::Error::Diverged(_));
+        CliError {
+            all_ranks,
+            ..CliError::from(e)
+        }
+    })?;
     let seconds = t0.elapsed().as_secs_f64();
+    if !root {
+        return Ok(());
+    }
     save_model(&model, out).map_err(|e| failed(format!("saving the model: {e}")))?;
     let m = model.evaluate(&test)?;
     let history = model.history().clone();
@@ -149,6 +198,45 @@ fn train_typed<T: Scalar>(cfg: &RunConfig, out: &Path, resume: bool, json: bool,
         println!("run folder: {}", out.display());
     }
     Ok(())
+}
+
+/// Creates the run folder and writes its config (a new run).
+fn prepare_folder(cfg: &RunConfig, out: &Path, resume: bool) -> CliResult<()> {
+    std::fs::create_dir_all(out).map_err(|e| failed(format!("{}: {e}", out.display())))?;
+    if !resume {
+        write_file(&out.join("config.toml"), cfg.to_toml()?.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The checkpoint to resume from: read by rank 0 and broadcast to the other ranks (which need
+/// not see rank 0's disk). The broadcast starts with a tag (0: none, 1: the file, 2: rank 0's
+/// error), so that every rank learns the outcome.
+fn read_checkpoint<T: Scalar>(
+    out: &Path,
+    resume: bool,
+    comm: Option<&mut (dyn Communicator + '_)>,
+) -> CliResult<Option<Checkpoint<T>>> {
+    let path = out.join(steepest::train::CHECKPOINT_FILE);
+    let Some(c) = comm else {
+        return Ok(match resume && path.exists() {
+            true => Some(Checkpoint::<T>::load(out)?),
+            false => None,
+        });
+    };
+    let mut msg = vec![0u8];
+    if c.rank() == 0 && resume && path.exists() {
+        msg = match std::fs::read(&path) {
+            Ok(b) => [vec![1u8], b].concat(),
+            Err(e) => [vec![2u8], format!("{}: {e}", path.display()).into_bytes()].concat(),
+        };
+    }
+    c.broadcast(0, &mut msg)?;
+    match msg.split_first() {
+        Some((1, bytes)) => Ok(Some(Checkpoint::<T>::from_bytes(bytes, &path)?)),
+        Some((2, text)) => Err(usage(String::from_utf8_lossy(text))),
+        _ => Ok(None),
+    }
 }
 
 fn write_history(out: &Path, h: &History) -> CliResult<()> {

@@ -10,6 +10,10 @@ pub struct CliError {
     pub code: u8,
     /// One line for the user.
     pub msg: String,
+    /// In a distributed run: every rank has this same error (so rank 0 alone reports it and
+    /// the ranks end normally instead of aborting the job).
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub all_ranks: bool,
 }
 
 /// The result type of the commands.
@@ -20,6 +24,7 @@ pub fn usage(msg: impl Display) -> CliError {
     CliError {
         code: 2,
         msg: msg.to_string(),
+        all_ranks: false,
     }
 }
 
@@ -28,6 +33,7 @@ pub fn failed(msg: impl Display) -> CliError {
     CliError {
         code: 1,
         msg: msg.to_string(),
+        all_ranks: false,
     }
 }
 

@@ -11,6 +11,7 @@ mod cmd_model;
 mod cmd_train;
 mod config;
 mod data_load;
+mod distributed;
 mod error;
 mod output;
 mod plots;

@@ -540,3 +540,13 @@ fn lr_find_landscape_and_datasets() {
         .stdout(predicate::str::starts_with("sepal_length"));
     steepest().args(["datasets", "--export", "mnist"]).assert().code(2);
 }
+
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn distributed_without_mpi_says_how_to_build_it() {
+    steepest()
+        .args(["train", "--distributed", "--epochs", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("built without MPI").and(predicate::str::contains("--features mpi")));
+}

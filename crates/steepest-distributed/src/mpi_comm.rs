@@ -76,7 +76,11 @@ impl Communicator for MpiComm {
         let mut len = bytes.len() as u64;
         p.broadcast_into(&mut len);
         bytes.resize(len as usize, 0);
-        p.broadcast_into(&mut bytes[..]);
+        // An empty buffer is skipped on every rank (all know the length): MPI rejects the
+        // dangling pointer of an empty slice.
+        if len > 0 {
+            p.broadcast_into(&mut bytes[..]);
+        }
         Ok(())
     }
     fn barrier(&mut self) -> Result<()> {

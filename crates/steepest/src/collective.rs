@@ -109,33 +109,41 @@ pub fn gather_text(comm: &mut dyn Communicator, text: &str) -> Result<Vec<String
     Ok(out)
 }
 
-/// Agrees on whether every rank succeeded: returns `Ok(value)` on every rank when all local
-/// results are `Ok`, otherwise on every rank an error naming each failed rank and its message
-/// (so that rank 0 can report why the job stops).
-pub fn all_ok<V>(comm: &mut dyn Communicator, local: Result<V>) -> Result<V> {
+/// Agrees on whether every rank succeeded: `local_error` is this rank's failure, if any. Returns
+/// on every rank `None` when no rank failed, otherwise one message naming each failed rank and
+/// its error (so that rank 0 can report why the job stops).
+pub fn failed_ranks(comm: &mut dyn Communicator, local_error: Option<&str>) -> Result<Option<String>> {
     let mut flags = vec![0.0f64; comm.size()];
-    if local.is_err() {
+    if local_error.is_some() {
         flags[comm.rank()] = 1.0;
     }
     comm.allreduce_sum_f64(&mut flags)?;
     if flags.iter().all(|&f| f == 0.0) {
-        return local;
+        return Ok(None);
     }
-    let mine = match &local {
-        Err(e) => e.to_string(),
-        Ok(_) => String::new(),
-    };
-    let all = gather_text(comm, &mine)?;
+    let all = gather_text(comm, local_error.unwrap_or(""))?;
     let msgs: Vec<String> = all
         .iter()
         .enumerate()
         .filter(|(r, _)| flags[*r] != 0.0)
         .map(|(r, m)| format!("rank {r}: {m}"))
         .collect();
-    Err(Error::invalid(
-        "distributed",
-        format!("{} of {} ranks failed: {}", msgs.len(), comm.size(), msgs.join("; ")),
-    ))
+    Ok(Some(format!(
+        "{} of {} ranks failed: {}",
+        msgs.len(),
+        comm.size(),
+        msgs.join("; ")
+    )))
+}
+
+/// [`failed_ranks`] for a local result: `Ok(value)` on every rank when all succeeded, otherwise
+/// on every rank an error naming each failed rank and its message.
+pub fn all_ok<V>(comm: &mut dyn Communicator, local: Result<V>) -> Result<V> {
+    let mine = local.as_ref().err().map(|e| e.to_string());
+    match failed_ranks(comm, mine.as_deref())? {
+        None => local,
+        Some(msg) => Err(Error::invalid("distributed", msg)),
+    }
 }
 
 #[cfg(test)]

@@ -450,7 +450,7 @@ impl ValidLinearParams {
         data: &Dataset<T>,
         resume: Option<crate::train::Checkpoint<T>>,
         observers: &mut [&mut dyn Observer],
-        comm: Option<&mut dyn crate::collective::Communicator>,
+        comm: Option<&mut (dyn crate::collective::Communicator + '_)>,
     ) -> Result<FittedLinear<T>> {
         let p = &self.0;
         let Prepared {

@@ -284,7 +284,7 @@ impl ValidMlpParams {
         data: &Dataset<T>,
         resume: Option<crate::train::Checkpoint<T>>,
         observers: &mut [&mut dyn Observer],
-        comm: Option<&mut dyn crate::collective::Communicator>,
+        comm: Option<&mut (dyn crate::collective::Communicator + '_)>,
     ) -> Result<FittedMlp<T>> {
         let p = &self.0;
         let Prepared {

@@ -91,7 +91,7 @@ pub(crate) fn run_fit<T: Scalar, M: Trainable<T>>(
     opts: &FitOptions,
     resume: Option<Checkpoint<T>>,
     observers: &mut [&mut dyn Observer],
-    comm: Option<&mut dyn Communicator>,
+    comm: Option<&mut (dyn Communicator + '_)>,
 ) -> Result<History> {
     let mut opt: BuiltOptimizer<T> = opts.optimizer.build()?;
     let lr = match &opt {

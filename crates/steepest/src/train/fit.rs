@@ -201,7 +201,7 @@ pub fn fit_parallel<T: Scalar, M: Trainable<T>>(
     cfg: &TrainConfig,
     resume: Option<Checkpoint<T>>,
     observers: &mut [&mut dyn Observer],
-    comm: Option<&mut dyn Communicator>,
+    comm: Option<&mut (dyn Communicator + '_)>,
 ) -> Result<History> {
     let n = train.rows();
     if n == 0 {

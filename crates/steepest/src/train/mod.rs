@@ -16,7 +16,7 @@ mod fit;
 pub mod metrics;
 mod observer;
 
-pub use checkpoint::Checkpoint;
+pub use checkpoint::{Checkpoint, CHECKPOINT_FILE};
 pub use fit::{
     fit, fit_parallel, loss_grad_replacing, EarlyStopping, EpochRecord, History, SchedulePer, TrainConfig, Trainable,
 };

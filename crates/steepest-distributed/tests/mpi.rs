@@ -1,0 +1,108 @@
+//! Data-parallel training over real MPI ranks. Each test starts itself under
+//! `mpirun -np 2` (the child runs the body as one rank); run with `--features mpi` on a machine
+//! with Open MPI (`.ci/run` does).
+#![cfg(feature = "mpi")]
+
+use std::process::Command;
+use steepest::collective::{shard_range, Communicator};
+use steepest::data::{embedded, BatchSize, Dataset};
+use steepest::models::MlpParams;
+use steepest::optim::rules::Sgd;
+use steepest::optim::OptimizerSpec;
+use steepest_distributed::MpiComm;
+
+/// In the parent: runs this test binary's `name` on `ranks` MPI ranks and checks that all
+/// succeeded. In a rank: returns the communicator for the body.
+fn under_mpirun(name: &str, ranks: usize) -> Option<MpiComm> {
+    if std::env::var_os("OMPI_COMM_WORLD_RANK").is_some() || std::env::var_os("PMI_RANK").is_some() {
+        return Some(MpiComm::init().expect("MPI"));
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new("mpirun")
+        .args(["--allow-run-as-root", "--oversubscribe", "-np", &ranks.to_string()])
+        .arg(exe)
+        .args(["--exact", name, "--nocapture", "--test-threads", "1"])
+        .output()
+        .expect("mpirun (install openmpi-bin)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "mpirun failed:\n{text}");
+    assert_eq!(text.matches("test result: ok. 1 passed").count(), ranks, "{text}");
+    None
+}
+
+fn spec(batch: usize) -> steepest::models::ValidMlpParams {
+    let mut p = MlpParams::default();
+    p.hidden = vec![32];
+    p.fit.optimizer = OptimizerSpec::Sgd(Sgd {
+        lr: 0.05,
+        momentum: 0.9,
+        ..Sgd::default()
+    });
+    p.fit.train.batch_size = BatchSize::Rows(batch);
+    p.fit.train.shuffle = false;
+    p.fit.train.epochs = 5;
+    p.check().unwrap()
+}
+
+/// The order in which one process sees the rows of 2 ranks with per-rank batch b.
+fn interleaved(data: &Dataset<f64>, b: usize) -> Dataset<f64> {
+    let s: Vec<Vec<usize>> = (0..2).map(|r| shard_range(data.rows(), r, 2).collect()).collect();
+    let mut order = Vec::new();
+    for k in 0..s[0].len().div_ceil(b) {
+        for shard in &s {
+            order.extend(shard.iter().skip(k * b).take(b));
+        }
+    }
+    data.subset(&order).unwrap()
+}
+
+#[test]
+fn mpi_two_ranks_with_batch_b_match_one_process_with_batch_2b() {
+    let Some(mut comm) = under_mpirun("mpi_two_ranks_with_batch_b_match_one_process_with_batch_2b", 2) else {
+        return;
+    };
+    assert_eq!(comm.size(), 2);
+    let all = embedded::by_name::<f64>("digits").unwrap();
+    let data = all.subset(&(0..501).collect::<Vec<_>>()).unwrap();
+    let b = 10;
+    let dist = spec(b).fit_parallel(&data, None, &mut [], Some(&mut comm)).unwrap();
+    let one = spec(2 * b).fit(&interleaved(&data, b)).unwrap();
+    let (p, q) = (dist.net.params.flatten(), one.net.params.flatten());
+    let d = p.iter().zip(&q).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    println!("rank {}: max |2 ranks - 1 process| = {d:e}", comm.rank());
+    assert!(d < 1e-6, "rank {}: {d}", comm.rank());
+    assert!(dist.history[4].train_loss < 0.5 * dist.history[0].train_loss);
+    // The ranks hold the same parameters, bit for bit.
+    let mut sum = p.clone();
+    comm.allreduce_sum_f64(&mut sum).unwrap();
+    assert!(sum.iter().zip(&p).all(|(s, v)| *s == 2.0 * v));
+}
+
+#[test]
+fn mpi_broadcast_and_f32_sums() {
+    let Some(mut comm) = under_mpirun("mpi_broadcast_and_f32_sums", 2) else {
+        return;
+    };
+    let mut bytes = if comm.rank() == 1 {
+        b"from rank 1".to_vec()
+    } else {
+        Vec::new()
+    };
+    comm.broadcast(1, &mut bytes).unwrap();
+    assert_eq!(bytes, b"from rank 1");
+    let mut empty = if comm.rank() == 0 {
+        Vec::new()
+    } else {
+        b"stale".to_vec()
+    };
+    comm.broadcast(0, &mut empty).unwrap();
+    assert!(empty.is_empty());
+    let mut v = [comm.rank() as f32 + 0.5, 1.0];
+    comm.allreduce_sum_f32(&mut v).unwrap();
+    assert_eq!(v, [2.0, 2.0]);
+    comm.barrier().unwrap();
+}
