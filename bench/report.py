@@ -38,6 +38,11 @@ for w in by:
             e["ratio"] = s["seconds"] / e["seconds"]
             ratio = f"{e['ratio']:.2f}"
         print(f"{w:<18} {t:<9} {e['seconds']:>9.3f} {e['min']:>8.3f}-{e['max']:<8.3f} {e['accuracy']:>9.4f} {e['rss_mb']:>8.0f}  {ratio}")
+    if "1 process" in entry and s and s["seconds"] > 0:
+        ranks = max(r.get("ranks", 1) for r in tools["steepest"])
+        eff = entry["1 process"]["seconds"] / (ranks * s["seconds"])
+        entry["scaling_efficiency"] = eff
+        print(f"{'':<18} scaling on {ranks} ranks: speed-up {entry['1 process']['seconds'] / s['seconds']:.2f}x, efficiency {eff:.0%}")
     summary[w] = entry
 out = path.rsplit(".", 1)[0] + ".json"
 json.dump(summary, open(out, "w"), indent=2)

@@ -93,6 +93,7 @@ fn run(args: &[String]) -> steepest::Result<serde_json::Value> {
             let mut times: Vec<f64> = m.history.iter().skip(1).map(|r| r.seconds).collect();
             json!({ "workload": format!("W1 {optimizer} {threads}t"), "seconds": median(&mut times), "times": times, "accuracy": m.score(&test)? })
         }
+        "w1-ranks" => w1_ranks(&dir, args, threads)?,
         "w2" => {
             let (train, test) = (load_dense(&dir, "w2-train")?, load_dense(&dir, "w2-test")?);
             linear_pass(
@@ -175,6 +176,42 @@ fn run(args: &[String]) -> steepest::Result<serde_json::Value> {
     })
 }
 
+/// W1 (SGD) as one rank of an MPI job with per-rank batch 128 / ranks, so that every step is the
+/// step of one process with batch 128: started alone (or without the `mpi` feature) it is the
+/// single-process baseline ("1 process"), under `mpirun -np N` the data-parallel run
+/// ("steepest"). Only rank 0 reports (the other ranks return null).
+fn w1_ranks(dir: &Path, args: &[String], threads: usize) -> steepest::Result<serde_json::Value> {
+    let epochs: usize = arg(args, "--epochs", "3").parse().unwrap_or(3);
+    let (train, test) = (load_idx(dir, "w1-train")?, load_idx(dir, "w1-test")?);
+    #[cfg(feature = "mpi")]
+    let mut comm = steepest_distributed::MpiComm::init()?;
+    #[cfg(feature = "mpi")]
+    let comm: &mut dyn steepest::collective::Communicator = &mut comm;
+    #[cfg(not(feature = "mpi"))]
+    let comm: &mut dyn steepest::collective::Communicator = &mut steepest::collective::SingleProcess;
+    let ranks = comm.size();
+    let spec = mlp(epochs, "sgd", &[256, 128], 128 / ranks).check()?;
+    let m = spec.fit_parallel(&train, None, &mut [], Some(comm))?;
+    if comm.rank() != 0 {
+        return Ok(serde_json::Value::Null);
+    }
+    let mut times: Vec<f64> = m.history.iter().skip(1).map(|r| r.seconds).collect();
+    let tool = if ranks > 1 {
+        "steepest".to_string()
+    } else {
+        "1 process".to_string()
+    };
+    Ok(json!({
+        "workload": "W1 sgd ranks",
+        "label": tool,
+        "ranks": ranks,
+        "threads_per_rank": threads,
+        "seconds": median(&mut times),
+        "times": times,
+        "accuracy": m.score(&test)?,
+    }))
+}
+
 /// One timed pass of the linear fast path, then test accuracy.
 fn linear_pass(
     name: &str,
@@ -216,8 +253,10 @@ fn linear_pass(
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
+        Ok(serde_json::Value::Null) => {}
         Ok(mut v) => {
-            v["tool"] = json!("steepest");
+            let tool = v.get("label").cloned().unwrap_or_else(|| json!("steepest"));
+            v["tool"] = tool;
             v["rss_mb"] = json!(peak_rss_mb());
             println!("{v}");
         }
