@@ -191,7 +191,10 @@ fn w1_ranks(dir: &Path, args: &[String], threads: usize) -> steepest::Result<ser
     let comm: &mut dyn steepest::collective::Communicator = &mut steepest::collective::SingleProcess;
     let ranks = comm.size();
     let spec = mlp(epochs, "sgd", &[256, 128], 128 / ranks).check()?;
-    let m = spec.fit_parallel(&train, None, &mut [], Some(comm))?;
+    let rows: Vec<usize> = steepest::collective::shard_range(train.rows(), comm.rank(), ranks).collect();
+    let mine = train.subset(&rows)?;
+    drop(train);
+    let m = spec.fit_parallel(&mine, None, &mut [], Some(comm))?;
     if comm.rank() != 0 {
         return Ok(serde_json::Value::Null);
     }

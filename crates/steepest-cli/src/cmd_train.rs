@@ -2,7 +2,7 @@
 
 use crate::args::TrainArgs;
 use crate::config::RunConfig;
-use crate::data_load::load_train_test;
+use crate::data_load::{load_shard, load_train_test};
 use crate::distributed::{agree, threads_per_rank};
 use crate::error::{failed, usage, CliError, CliResult, RunFailure};
 use crate::output::{metrics_json, next_dir, print_metrics, write_file};
@@ -103,11 +103,20 @@ fn train_typed<T: Scalar>(
 ) -> CliResult<()> {
     let root = comm.as_ref().is_none_or(|c| c.rank() == 0);
     let (json, quiet) = (args.json, args.quiet || !root);
-    let loaded = load_train_test::<T>(cfg).and_then(|(train, test, note)| {
-        let spec = spec_for(cfg, &train, out)?;
-        Ok((train, test, note, spec))
-    });
-    let (train, test, note, spec) = agree(comm.as_deref_mut(), loaded)?;
+    let (train, test, note) = match comm.as_deref_mut() {
+        None => load_train_test::<T>(cfg).map(|(train, test, note)| (train, Some(test), note))?,
+        Some(c) => load_shard::<T>(cfg, c)?,
+    };
+    let spec = agree(comm.as_deref_mut(), spec_for(cfg, &train, out))?;
+    // Training rows and ranks of the whole job.
+    let (train_rows, ranks) = match comm.as_deref_mut() {
+        None => (train.rows(), 1),
+        Some(c) => {
+            let mut v = [train.rows() as f64];
+            c.allreduce_sum_f64(&mut v)?;
+            (v[0] as usize, c.size())
+        }
+    };
     let prepared = match root {
         true => prepare_folder(cfg, out, resume),
         false => Ok(()),
@@ -147,9 +156,9 @@ fn train_typed<T: Scalar>(
         }
     })?;
     let seconds = t0.elapsed().as_secs_f64();
-    if !root {
+    let Some(test) = test.filter(|_| root) else {
         return Ok(());
-    }
+    };
     save_model(&model, out).map_err(|e| failed(format!("saving the model: {e}")))?;
     let m = model.evaluate(&test)?;
     let history = model.history().clone();
@@ -173,7 +182,8 @@ fn train_typed<T: Scalar>(
         "seconds": seconds,
         "out_dir": out.display().to_string(),
         "train_loss": history.last().map(|h| h.train_loss),
-        "train_rows": train.rows(),
+        "train_rows": train_rows,
+        "ranks": ranks,
         "test_rows": test.rows(),
         "data": cfg.data,
         "metrics": metrics_json(&m, model.is_classifier()),
@@ -190,7 +200,7 @@ fn train_typed<T: Scalar>(
             "trained {} ({} optimizer) on {} rows for {} epochs in {seconds:.2} s; final train loss {:.5}",
             model.kind_name(),
             optimizer,
-            train.rows(),
+            train_rows,
             history.len(),
             history.last().map_or(f64::NAN, |h| h.train_loss)
         );

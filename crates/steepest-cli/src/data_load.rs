@@ -1,10 +1,13 @@
 //! Loading the data a command names: an embedded dataset or a file, and the test part.
 
 use crate::config::RunConfig;
-use crate::error::{usage, CliResult};
+use crate::distributed::agree;
+use crate::error::{usage, CliError, CliResult};
 use std::path::Path;
+use steepest::collective::{shard_range, Communicator};
 use steepest::data::{embedded, read_file, split, CsvOptions, Dataset, Format, ReadOptions, Task};
 use steepest::tensor::Scalar;
+use steepest_distributed::read_shard;
 
 /// Parses a task name.
 pub fn parse_task(s: Option<&str>) -> CliResult<Option<Task>> {
@@ -32,9 +35,14 @@ pub fn read_options(format: Option<&str>, target: Option<&str>, task: Option<Tas
     })
 }
 
+/// Whether `name` means an embedded dataset (no file of that name exists).
+fn is_embedded(name: &str) -> bool {
+    embedded::LIST.iter().any(|(n, _, _)| *n == name) && !Path::new(name).exists()
+}
+
 /// An embedded dataset (when `name` is one and no file of that name exists) or a file.
 pub fn read_named<T: Scalar>(name: &str, opts: &ReadOptions) -> CliResult<Dataset<T>> {
-    let is_embedded = embedded::LIST.iter().any(|(n, _, _)| *n == name) && !Path::new(name).exists();
+    let is_embedded = is_embedded(name);
     let mut d = if is_embedded {
         embedded::by_name::<T>(name)?
     } else {
@@ -97,4 +105,84 @@ pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<(Dataset<T>, Dat
         )));
     }
     Ok((data.subset(&s.train)?, data.subset(&s.test)?, None))
+}
+
+/// A rank's training rows, the test rows (on rank 0) and a note about the test rows.
+pub type Shard<T> = (Dataset<T>, Option<Dataset<T>>, Option<String>);
+
+/// In a distributed run: this rank's shard of the training rows (read with
+/// [`read_shard`](steepest_distributed::read_shard): a byte range of a LIBSVM file; CSV, IDX
+/// and embedded data are read whole and sliced), and on rank 0 the test data: `--test-data`,
+/// or the rows rank 0 held out of its shard (every rank holds out `--test-split` of its shard,
+/// so that all train on the same share). Every error is agreed across ranks (`all_ranks`).
+pub fn load_shard<T: Scalar>(cfg: &RunConfig, comm: &mut dyn Communicator) -> CliResult<Shard<T>> {
+    let (rank, ranks) = (comm.rank(), comm.size());
+    let task = parse_task(cfg.task.as_deref())?;
+    let opts = read_options(cfg.format.as_deref(), cfg.target.as_deref(), task)?;
+    let name = cfg.data.as_str();
+    let exists = match is_embedded(name) || Path::new(name).exists() {
+        true => Ok(()),
+        false => Err(usage(format!(
+            "{name}: no such file (embedded datasets: digits, iris, diabetes)"
+        ))),
+    };
+    agree(Some(&mut *comm), exists)?;
+    let shard = if is_embedded(name) {
+        let whole = read_named::<T>(name, &opts)?;
+        whole.subset(&shard_range(whole.rows(), rank, ranks).collect::<Vec<_>>())?
+    } else {
+        read_shard::<T>(comm, Path::new(name), &opts).map_err(|e| CliError {
+            all_ranks: true,
+            ..CliError::from(e)
+        })?
+    };
+    let local = (|| -> CliResult<_> {
+        if shard.rows() == 0 {
+            return Err(usage(format!(
+                "{name}: no rows for this rank (fewer rows than the {ranks} ranks)"
+            )));
+        }
+        if let Some(t) = &cfg.test_data {
+            let test = if rank == 0 {
+                Some(read_named::<T>(t, &opts)?)
+            } else {
+                None
+            };
+            if let Some(test) = &test {
+                if test.cols() != shard.cols() {
+                    return Err(usage(format!(
+                        "{t}: {} features, the training data has {}",
+                        test.cols(),
+                        shard.cols()
+                    )));
+                }
+            }
+            return Ok((shard, test, None));
+        }
+        if cfg.test_split == 0.0 {
+            let note = "no test data (--test-split 0): metrics are on rank 0's training rows".to_string();
+            let test = (rank == 0).then(|| shard.clone());
+            return Ok((shard, test, Some(note)));
+        }
+        let s =
+            split(&shard.targets, 0.0, cfg.test_split, cfg.seed).map_err(|e| usage(format!("--test-split: {e}")))?;
+        if s.test.is_empty() {
+            return Err(usage(format!(
+                "--test-split {}: leaves no test rows out of this rank's {}",
+                cfg.test_split,
+                shard.rows()
+            )));
+        }
+        let test = match rank {
+            0 => Some(shard.subset(&s.test)?),
+            _ => None,
+        };
+        let note = format!(
+            "test metrics are on the {} rows rank 0 held out of its shard (each rank held out {} of its rows)",
+            s.test.len(),
+            cfg.test_split
+        );
+        Ok((shard.subset(&s.train)?, test, Some(note)))
+    })();
+    agree(Some(comm), local)
 }

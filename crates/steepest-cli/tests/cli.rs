@@ -550,3 +550,31 @@ fn distributed_without_mpi_says_how_to_build_it() {
         .code(2)
         .stderr(predicate::str::contains("built without MPI").and(predicate::str::contains("--features mpi")));
 }
+
+#[test]
+fn libsvm_training_evaluates_and_predicts() {
+    // Sparse data has no column names; the model must still know its 7 inputs.
+    let dir = tempfile::tempdir().unwrap();
+    let rows: String = (0..120)
+        .map(|i| format!("{} 1:{} 7:{}\n", i % 2, (i % 2) as f64 + (i % 5) as f64 * 0.1, i % 3))
+        .collect();
+    let data = write(dir.path(), "d.svm", &rows);
+    for model in ["logistic", "mlp"] {
+        let out = dir.path().join(model);
+        let a = steepest()
+            .args([
+                "train", "--json", "--quiet", "--epochs", "20", "--model", model, "--data", &data, "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .success();
+        let j = json_of(&a.get_output().stdout);
+        assert!(j["metrics"]["accuracy"].as_f64().unwrap() > 0.9, "{model}: {j}");
+        steepest()
+            .args(["predict", "--model"])
+            .arg(&out)
+            .args(["--data", &data])
+            .assert()
+            .success();
+    }
+}

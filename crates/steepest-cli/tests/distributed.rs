@@ -57,6 +57,51 @@ fn two_ranks_train_and_only_rank_0_writes() {
 }
 
 #[test]
+fn two_ranks_read_their_own_halves_of_a_libsvm_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // Class 1 when feature 2 exceeds feature 5; one-based indices, the last column only at the end.
+    let mut lines = String::new();
+    for i in 0..400u32 {
+        let (a, b) = ((i * 37 % 101) as f64 / 10.0, (i * 53 % 97) as f64 / 10.0);
+        lines.push_str(&format!("{} 2:{a} 5:{b}\n", u8::from(a > b)));
+    }
+    lines.push_str("0 2:0.5 5:9 9:1\n");
+    let train = dir.path().join("train.svm");
+    std::fs::write(&train, &lines).unwrap();
+    let out = dir.path().join("run");
+    let o = mpirun()
+        .args(["-np", "2"])
+        .arg(bin())
+        .args([
+            "train",
+            "--distributed",
+            "--json",
+            "--quiet",
+            "--model",
+            "logistic",
+            "--epochs",
+            "30",
+            "--data",
+        ])
+        .arg(&train)
+        .args(["--test-data"])
+        .arg(&train)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let j: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(j["train_rows"], 401, "{j}");
+    assert_eq!(j["ranks"], 2);
+    assert!(j["metrics"]["accuracy"].as_f64().unwrap() > 0.9, "{j}");
+    // The model has the file's 9 columns, though rank 0's half never mentions column 9.
+    let m: Value = serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
+    assert_eq!(m["n_features"], 9, "{m}");
+}
+
+#[test]
 fn a_rank_that_cannot_read_its_data_stops_the_job_with_rank_0_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.csv");

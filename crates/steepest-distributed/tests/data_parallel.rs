@@ -5,10 +5,10 @@
 use steepest::collective::{all_ok, shard_range, Communicator};
 use steepest::data::{embedded, generate, BatchSize, Dataset, Targets};
 use steepest::linear::{sgd_pass, LinearLoss, RowTargets, SgdConfig, SgdModel};
-use steepest::models::{LinearParams, MlpParams};
+use steepest::models::{LinearParams, MlpParams, Predictor};
 use steepest::optim::rules::{Adam, Sgd};
 use steepest::optim::OptimizerSpec;
-use steepest::train::{Checkpoint, History};
+use steepest::train::Checkpoint;
 use steepest::Error;
 use steepest_distributed::{sgd_passes_averaged, ThreadComm};
 
@@ -40,6 +40,12 @@ fn interleaved(data: &Dataset<f64>, ranks: usize, b: usize) -> Dataset<f64> {
         }
     }
     data.subset(&order).unwrap()
+}
+
+/// This rank's shard of `data`.
+fn shard(data: &Dataset<f64>, c: &ThreadComm) -> Dataset<f64> {
+    data.subset(&shard_range(data.rows(), c.rank(), c.size()).collect::<Vec<_>>())
+        .unwrap()
 }
 
 fn max_diff(a: &[f64], b: &[f64]) -> f64 {
@@ -82,7 +88,9 @@ fn two_ranks_with_batch_b_take_the_steps_of_one_process_with_batch_2b() {
     ] {
         let b = 8;
         let spec = mlp(opt, b, 4).check().unwrap();
-        let ranks = on_ranks(2, |c| spec.fit_parallel(&data, None, &mut [], Some(c)).unwrap());
+        let ranks = on_ranks(2, |c| {
+            spec.fit_parallel(&shard(&data, c), None, &mut [], Some(c)).unwrap()
+        });
         let single = mlp(ranks[0].params.fit.optimizer.clone(), 2 * b, 4)
             .check()
             .unwrap()
@@ -117,7 +125,9 @@ fn three_ranks_full_batch_and_lbfgs_match_one_process() {
         p.fit.train.epochs = 5;
         let name = p.fit.optimizer.name();
         let spec = p.check().unwrap();
-        let ranks = on_ranks(3, |c| spec.fit_parallel(&data, None, &mut [], Some(c)).unwrap());
+        let ranks = on_ranks(3, |c| {
+            spec.fit_parallel(&shard(&data, c), None, &mut [], Some(c)).unwrap()
+        });
         let single = spec.fit(&data).unwrap();
         let d = max_diff(&ranks[2].weights.flatten(), &single.weights.flatten());
         // L-BFGS's line search amplifies the rounding of a 3-way sum a little.
@@ -126,23 +136,31 @@ fn three_ranks_full_batch_and_lbfgs_match_one_process() {
 }
 
 #[test]
-fn validation_loss_and_r2_are_reduced_over_ranks() {
+fn validation_r2_is_that_of_all_ranks_validation_rows() {
     let (data, _, _) = generate::linear::<f64>(403, 5, 0.5, 7).unwrap();
     let mut p = LinearParams::linear_regression();
     p.fit.train.batch_size = BatchSize::Full;
-    p.fit.train.epochs = 3;
+    p.fit.train.epochs = 30;
     p.fit.validation_fraction = 0.25;
+    let seed = p.fit.train.seed;
     let spec = p.check().unwrap();
-    let ranks = on_ranks(2, |c| spec.fit_parallel(&data, None, &mut [], Some(c)).unwrap());
-    let single = spec.fit(&data).unwrap();
-    let val = |h: &History| -> Vec<f64> {
-        h.iter()
-            .flat_map(|r| [r.val_loss.unwrap(), r.val_metric.as_ref().unwrap().1])
-            .collect()
-    };
-    assert_eq!(ranks[0].history[0].val_metric.as_ref().unwrap().0, "r2");
-    let d = max_diff(&val(&ranks[1].history), &val(&single.history));
-    assert!(d < 1e-9, "validation numbers differ by {d}");
+    let ranks = on_ranks(2, |c| {
+        spec.fit_parallel(&shard(&data, c), None, &mut [], Some(c)).unwrap()
+    });
+    // The oracle: R^2 of the fitted model on the union of the rows each rank held out.
+    let mut val_rows = Vec::new();
+    for r in 0..2 {
+        let rows: Vec<usize> = shard_range(data.rows(), r, 2).collect();
+        let part = data.subset(&rows).unwrap();
+        let s = steepest::data::split(&part.targets, 0.25, 0.0, seed).unwrap();
+        val_rows.extend(s.val.iter().map(|&i| rows[i]));
+    }
+    let want = ranks[0].score(&data.subset(&val_rows).unwrap()).unwrap();
+    // The last epoch's validation ran at the final parameters.
+    let (name, got) = ranks[1].history[29].val_metric.clone().unwrap();
+    assert_eq!(name, "r2");
+    assert!((got - want).abs() < 1e-9, "{got} vs {want}");
+    assert!(want > 0.5, "{want}");
 }
 
 #[test]
@@ -162,12 +180,14 @@ fn a_checkpoint_of_two_ranks_resumes_on_one_and_one_on_two() {
         mlp(sgd_momentum(), 6, 6)
             .check()
             .unwrap()
-            .fit_parallel(&data, None, &mut [], Some(c))
+            .fit_parallel(&shard(&data, c), None, &mut [], Some(c))
             .unwrap()
     });
     // 2 ranks for 3 epochs, then 1 process (batch 12 over the interleaved rows) for the rest.
     let first = with_dir(6, 3, "a");
-    on_ranks(2, |c| first.fit_parallel(&data, None, &mut [], Some(c)).unwrap());
+    on_ranks(2, |c| {
+        first.fit_parallel(&shard(&data, c), None, &mut [], Some(c)).unwrap()
+    });
     let ck = Checkpoint::<f64>::load(&dir.path().join("a")).unwrap();
     assert_eq!((ck.epoch, ck.ranks), (3, 2));
     let rest = with_dir(12, 6, "a").fit_with(&one_data, Some(ck), &mut []).unwrap();
@@ -179,7 +199,8 @@ fn a_checkpoint_of_two_ranks_resumes_on_one_and_one_on_two() {
     assert_eq!(ck.ranks, 1);
     let spec = with_dir(6, 6, "b");
     let rest = on_ranks(2, |c| {
-        spec.fit_parallel(&data, Some(ck.clone()), &mut [], Some(c)).unwrap()
+        spec.fit_parallel(&shard(&data, c), Some(ck.clone()), &mut [], Some(c))
+            .unwrap()
     });
     let d = max_diff(&rest[1].net.params.flatten(), &whole[0].net.params.flatten());
     assert!(d < 1e-6, "1 -> 2 ranks: {d}");

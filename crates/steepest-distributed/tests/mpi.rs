@@ -69,7 +69,10 @@ fn mpi_two_ranks_with_batch_b_match_one_process_with_batch_2b() {
     let all = embedded::by_name::<f64>("digits").unwrap();
     let data = all.subset(&(0..501).collect::<Vec<_>>()).unwrap();
     let b = 10;
-    let dist = spec(b).fit_parallel(&data, None, &mut [], Some(&mut comm)).unwrap();
+    let mine = data
+        .subset(&shard_range(data.rows(), comm.rank(), 2).collect::<Vec<_>>())
+        .unwrap();
+    let dist = spec(b).fit_parallel(&mine, None, &mut [], Some(&mut comm)).unwrap();
     let one = spec(2 * b).fit(&interleaved(&data, b)).unwrap();
     let (p, q) = (dist.net.params.flatten(), one.net.params.flatten());
     let d = p.iter().zip(&q).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);

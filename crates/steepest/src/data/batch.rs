@@ -68,11 +68,6 @@ impl Batches {
         }
     }
 
-    /// Adds `by` to every row index (the rows of a shard that starts at row `by`).
-    pub fn offset(&mut self, by: usize) {
-        self.order.iter_mut().for_each(|r| *r += by);
-    }
-
     /// The batches in order.
     pub fn iter(&self) -> std::slice::Chunks<'_, usize> {
         self.order.chunks(self.size)

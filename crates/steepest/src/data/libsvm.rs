@@ -5,8 +5,8 @@
 //! Columns are named by their 0-based position (`f0, f1, ...`).
 //! `qid` is read and ignored; labels may be any numbers (several classes, or real values).
 
-use super::csv_reader::numeric_targets;
-use super::dataset::{Dataset, Features, Task};
+use super::csv_reader::{fmt_label, numeric_targets};
+use super::dataset::{Dataset, Features, Targets, Task};
 use crate::error::{Error, Result};
 use crate::tensor::{CsrMatrix, Scalar};
 use std::io::{BufRead, BufReader, Read};
@@ -50,6 +50,115 @@ pub fn read_libsvm<T: Scalar>(path: impl AsRef<Path>, task: Option<Task>) -> Res
     assemble(
         labels, indptr, indices, values, min_index, max_index, lines, &name, task,
     )
+}
+
+/// The rows of one part of a LIBSVM file, parsed, before the decisions that need the whole
+/// file (one- or zero-based indices, the column count, the task and the classes): a
+/// data-parallel reader agrees on those across ranks, then calls
+/// [`LibsvmPart::into_dataset`].
+#[derive(Clone, Debug)]
+pub struct LibsvmPart<T: Scalar> {
+    /// The label of each row, as a number.
+    pub labels: Vec<f64>,
+    indptr: Vec<usize>,
+    indices: Vec<u32>,
+    values: Vec<T>,
+    /// The smallest index in the part (`u64::MAX` when it has none).
+    pub min_index: u64,
+    /// The largest index in the part (0 when it has none).
+    pub max_index: u64,
+    name: String,
+}
+
+/// Reads the lines of `path` that start in part `part` of `parts` equal byte ranges (each
+/// range moved to the next line start): the rows one rank of a data-parallel job reads, without
+/// touching the rest of the file. Errors name the line in the whole file.
+pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: usize) -> Result<LibsvmPart<T>> {
+    let path = path.as_ref();
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
+    let mut out = LibsvmPart {
+        labels: Vec::new(),
+        indptr: vec![0],
+        indices: Vec::new(),
+        values: Vec::new(),
+        min_index: u64::MAX,
+        max_index: 0,
+        name: name.clone(),
+    };
+    if len == 0 || part >= parts {
+        return Ok(out);
+    }
+    // SAFETY: as in `read_libsvm`.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+    let line_start = |at: usize| -> usize {
+        if at == 0 {
+            return 0;
+        }
+        map[at - 1..].iter().position(|&b| b == b'\n').map_or(len, |p| at + p)
+    };
+    let (start, end) = (line_start(len * part / parts), line_start(len * (part + 1) / parts));
+    let pieces = super::libsvm_fast::parse_parallel(&map[start..end], &name, rayon::current_num_threads()).map_err(
+        |e| match e {
+            Error::Parse {
+                file,
+                line,
+                column,
+                msg,
+            } => Error::Parse {
+                file,
+                line: line + map[..start].iter().filter(|&&b| b == b'\n').count(),
+                column,
+                msg,
+            },
+            e => e,
+        },
+    )?;
+    for p in pieces {
+        let base = out.indices.len();
+        out.indptr.extend(p.indptr[1..].iter().map(|&o| o + base));
+        out.labels.extend(p.labels);
+        out.indices.extend(p.indices);
+        out.values.extend(p.values.into_iter().map(T::of));
+        out.min_index = out.min_index.min(p.min_index);
+        out.max_index = out.max_index.max(p.max_index);
+    }
+    Ok(out)
+}
+
+impl<T: Scalar> LibsvmPart<T> {
+    /// The dataset of this part, with the file-wide decisions: indices one-based (shifted down),
+    /// `cols` columns, and class targets over `classes` (the sorted distinct labels of the whole
+    /// file) or, without, real-valued targets.
+    pub fn into_dataset(self, one_based: bool, cols: usize, classes: Option<&[f64]>) -> Result<Dataset<T>> {
+        let mut indices = self.indices;
+        if one_based {
+            if indices.contains(&0) {
+                return Err(Error::format(&self.name, "index 0 in a file with one-based indices"));
+            }
+            indices.iter_mut().for_each(|i| *i -= 1);
+        }
+        let x = CsrMatrix::new(self.labels.len(), cols, self.indptr, indices, self.values)?;
+        let targets = match classes {
+            None => Targets::Values(self.labels),
+            Some(c) => {
+                let labels = self
+                    .labels
+                    .iter()
+                    .map(|l| {
+                        c.binary_search_by(|d| d.total_cmp(l))
+                            .map_err(|_| Error::format(&self.name, format!("label {l} is not among the classes")))
+                    })
+                    .collect::<Result<Vec<usize>>>()?;
+                Targets::Classes {
+                    labels,
+                    names: c.iter().map(|&v| fmt_label(v)).collect(),
+                }
+            }
+        };
+        Dataset::new(Features::Sparse(x), targets, Vec::new())
+    }
 }
 
 /// Reads LIBSVM text from any reader; `name` is used in error messages.

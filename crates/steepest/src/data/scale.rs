@@ -1,6 +1,7 @@
 //! Feature scaling, fitted on training rows only and stored with the model.
 
 use super::dataset::Features;
+use crate::collective::Communicator;
 use crate::error::{Error, Result};
 use crate::tensor::Scalar;
 use serde::{Deserialize, Serialize};
@@ -103,6 +104,90 @@ impl Scaler {
                     "would make sparse data dense; use standard or none",
                 ))
             }
+        }
+        Ok(Scaler { kind, offset, scale })
+    }
+
+    /// [`Scaler::fit`] on the union of every rank's rows `x` (data-parallel training): the
+    /// column sums, then the sums of squared deviations (or each rank's extremes) are summed
+    /// over the ranks, so every rank gets the scaling of all the rows. Without `comm`, `fit`.
+    pub fn fit_parallel<T: Scalar>(
+        kind: ScalerKind,
+        x: &Features<T>,
+        comm: Option<&mut (dyn Communicator + '_)>,
+    ) -> Result<Scaler> {
+        let Some(c) = comm else { return Self::fit(kind, x) };
+        let d = x.cols();
+        let (mut offset, mut scale) = (vec![0.0; d], vec![1.0; d]);
+        let std_of = |var: f64| if var > 0.0 { var.sqrt() } else { 1.0 };
+        match (kind, x) {
+            (ScalerKind::None, _) => {}
+            (ScalerKind::Standard, Features::Dense(t)) => {
+                let mut sum = vec![0.0; d + 1];
+                for r in 0..t.rows_count() {
+                    t.row(r).iter().zip(&mut sum).for_each(|(v, m)| *m += v.as_f64());
+                }
+                sum[d] = t.rows_count() as f64;
+                c.allreduce_sum_f64(&mut sum)?;
+                let n = sum[d].max(1.0);
+                offset = sum[..d].iter().map(|s| s / n).collect();
+                let mut sq = vec![0.0; d];
+                for r in 0..t.rows_count() {
+                    t.row(r)
+                        .iter()
+                        .zip(&offset)
+                        .zip(&mut sq)
+                        .for_each(|((v, m), s)| *s += (v.as_f64() - m).powi(2));
+                }
+                c.allreduce_sum_f64(&mut sq)?;
+                scale = sq.iter().map(|s| std_of(s / n)).collect();
+            }
+            (ScalerKind::Standard, Features::Sparse(s)) => {
+                let mut sums = vec![0.0; 2 * d + 1];
+                for r in 0..s.shape().0 {
+                    let (idx, val) = s.row(r);
+                    for (&j, v) in idx.iter().zip(val) {
+                        sums[j as usize] += v.as_f64();
+                        sums[d + j as usize] += v.as_f64() * v.as_f64();
+                    }
+                }
+                sums[2 * d] = s.shape().0 as f64;
+                c.allreduce_sum_f64(&mut sums)?;
+                let n = sums[2 * d].max(1.0);
+                scale = (0..d)
+                    .map(|j| std_of(sums[d + j] / n - (sums[j] / n).powi(2)))
+                    .collect();
+            }
+            (ScalerKind::MinMax, Features::Dense(t)) => {
+                // Each rank's extremes in its own slot (infinite when it has no rows); the sum
+                // over ranks gathers them all.
+                let (ranks, me) = (c.size(), c.rank());
+                let mut slots = vec![0.0; 2 * d * ranks];
+                let (lo_me, hi_me) = slots[me * 2 * d..(me + 1) * 2 * d].split_at_mut(d);
+                lo_me.fill(f64::INFINITY);
+                hi_me.fill(f64::NEG_INFINITY);
+                for r in 0..t.rows_count() {
+                    for (j, v) in t.row(r).iter().enumerate() {
+                        lo_me[j] = lo_me[j].min(v.as_f64());
+                        hi_me[j] = hi_me[j].max(v.as_f64());
+                    }
+                }
+                c.allreduce_sum_f64(&mut slots)?;
+                let (mut lo, mut hi) = (vec![f64::INFINITY; d], vec![f64::NEG_INFINITY; d]);
+                for r in 0..ranks {
+                    for j in 0..d {
+                        lo[j] = lo[j].min(slots[r * 2 * d + j]);
+                        hi[j] = hi[j].max(slots[r * 2 * d + d + j]);
+                    }
+                }
+                offset = lo.iter().map(|v| if v.is_finite() { *v } else { 0.0 }).collect();
+                scale = lo
+                    .iter()
+                    .zip(&hi)
+                    .map(|(a, b)| if b > a { b - a } else { 1.0 })
+                    .collect();
+            }
+            (ScalerKind::MinMax, Features::Sparse(_)) => return Self::fit(kind, x),
         }
         Ok(Scaler { kind, offset, scale })
     }

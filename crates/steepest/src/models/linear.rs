@@ -2,6 +2,7 @@
 
 use super::options::{lr_find, run_fit, FitOptions};
 use super::rff::RandomFourierFeatures;
+use crate::collective::Communicator;
 use crate::data::{Dataset, Features, PolynomialFeatures, Scaler, ScalerKind, Targets, Task};
 use crate::error::{Error, Result};
 use crate::linear::{LinearCore, LinearLoss, Penalty, RowTargets};
@@ -293,7 +294,13 @@ impl ValidLinearParams {
 
     /// Checks `data` against the model and turns it into what the trainer sees: the validation
     /// split, polynomial expansion, scaling fitted on the training rows, random features.
-    fn prepare<T: Scalar>(&self, data: &Dataset<T>) -> Result<Prepared<T>> {
+    /// With `comm`, `data` is this rank's shard, and the statistics (class counts, scaling) are
+    /// those of all ranks' rows.
+    fn prepare<T: Scalar>(
+        &self,
+        data: &Dataset<T>,
+        mut comm: Option<&mut (dyn Communicator + '_)>,
+    ) -> Result<Prepared<T>> {
         let p = &self.0;
         let task = p.kind.task();
         if data.targets.task() != task {
@@ -344,19 +351,16 @@ impl ValidLinearParams {
         let class_weights = match (&p.class_weight, &data.targets) {
             (ClassWeight::Uniform, _) | (_, Targets::Values(_)) => None,
             (ClassWeight::Balanced, Targets::Classes { labels, names }) => {
-                let mut count = vec![0usize; names.len()];
-                labels.iter().for_each(|&l| count[l] += 1);
-                let n = labels.len() as f64;
+                let mut count = vec![0.0f64; names.len()];
+                labels.iter().for_each(|&l| count[l] += 1.0);
+                if let Some(c) = comm.as_deref_mut() {
+                    c.allreduce_sum_f64(&mut count)?;
+                }
+                let n: f64 = count.iter().sum();
                 Some(
                     count
                         .iter()
-                        .map(|&c| {
-                            if c > 0 {
-                                n / (names.len() as f64 * c as f64)
-                            } else {
-                                0.0
-                            }
-                        })
+                        .map(|&c| if c > 0.0 { n / (names.len() as f64 * c) } else { 0.0 })
                         .collect(),
                 )
             }
@@ -373,7 +377,7 @@ impl ValidLinearParams {
         let poly = (p.poly_degree > 1).then_some(PolynomialFeatures { degree: p.poly_degree });
         let expand = |x: &Features<T>| -> Result<Features<T>> { poly.map_or(Ok(x.clone()), |pf| pf.transform(x)) };
         let x_train = expand(&train.features)?;
-        let scaler = Scaler::fit(p.fit.scaler, &x_train)?;
+        let scaler = Scaler::fit_parallel(p.fit.scaler, &x_train, comm)?;
         let rff = match p.kind {
             LinearKind::RbfSvm { gamma, components, .. } => Some(RandomFourierFeatures::new(
                 x_train.cols(),
@@ -427,7 +431,7 @@ impl ValidLinearParams {
     /// The learning-rate range test for this model on `data` (see
     /// [`lr_range_test`](crate::optim::lr_range_test)), with its optimizer and batch size.
     pub fn lr_find<T: Scalar>(&self, data: &Dataset<T>, cfg: &LrFinderConfig) -> Result<LrFinderResult> {
-        let mut prep = self.prepare(data)?;
+        let mut prep = self.prepare(data, None)?;
         lr_find(&mut prep.trainer, &prep.train_t, &self.0.fit, cfg)
     }
 
@@ -442,15 +446,16 @@ impl ValidLinearParams {
     }
 
     /// [`Self::fit_with`] as one rank of a data-parallel job over `comm` (see
-    /// [`train::fit_parallel`](crate::train::fit_parallel)): every rank passes the same `data`;
-    /// the split, scaling and initialization are computed alike on every rank, each rank takes
-    /// the gradient of its shard of the training rows, and all ranks return the same model.
+    /// [`train::fit_parallel`](crate::train::fit_parallel)): each rank passes its own shard of
+    /// the rows as `data` (with the same columns and class names on every rank); the scaling
+    /// and class weights are fitted on all ranks' rows, the validation rows are held out of each
+    /// shard, and all ranks return the same model.
     pub fn fit_parallel<T: Scalar>(
         &self,
         data: &Dataset<T>,
         resume: Option<crate::train::Checkpoint<T>>,
         observers: &mut [&mut dyn Observer],
-        comm: Option<&mut (dyn crate::collective::Communicator + '_)>,
+        mut comm: Option<&mut (dyn Communicator + '_)>,
     ) -> Result<FittedLinear<T>> {
         let p = &self.0;
         let Prepared {
@@ -460,7 +465,7 @@ impl ValidLinearParams {
             scaler,
             poly,
             rff,
-        } = self.prepare(data)?;
+        } = self.prepare(data, comm.as_deref_mut())?;
         let history = run_fit(&mut trainer, &train_t, val_t.as_ref(), &p.fit, resume, observers, comm)?;
         let feature_names = match poly {
             Some(pf) => pf.names(&data.all_feature_names()),
@@ -604,14 +609,11 @@ pub struct FittedLinear<T: Scalar> {
 impl<T: Scalar> FittedLinear<T> {
     /// The features as the weights see them.
     pub fn transform(&self, x: &Features<T>) -> Result<Features<T>> {
-        if x.cols() != self.input_names.len() {
+        // Sparse data has no names (the defaults): the count is `n_inputs`.
+        if x.cols() != self.n_inputs {
             return Err(Error::invalid(
                 "predict",
-                format!(
-                    "the model takes {} features, the data has {}",
-                    self.input_names.len(),
-                    x.cols()
-                ),
+                format!("the model takes {} features, the data has {}", self.n_inputs, x.cols()),
             ));
         }
         let x = match self.poly {

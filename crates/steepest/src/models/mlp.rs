@@ -3,6 +3,7 @@
 use super::linear::classes_from_decision;
 use super::options::{lr_find, run_fit, FitOptions};
 use crate::autograd::{Tape, Var};
+use crate::collective::Communicator;
 use crate::data::{Dataset, Features, Scaler, Targets, Task};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
@@ -194,7 +195,13 @@ impl ValidMlpParams {
 
     /// Checks `data` and prepares it (validation split, scaling fitted on the training rows,
     /// standardized regression targets) and the initialized network.
-    fn prepare<T: Scalar>(&self, data: &Dataset<T>) -> Result<Prepared<T>> {
+    /// With `comm`, `data` is this rank's shard, and the scaling statistics are those of all
+    /// ranks' rows.
+    fn prepare<T: Scalar>(
+        &self,
+        data: &Dataset<T>,
+        mut comm: Option<&mut (dyn Communicator + '_)>,
+    ) -> Result<Prepared<T>> {
         let p = &self.0;
         data.check_finite("training data")?;
         let task = data.targets.task();
@@ -209,11 +216,21 @@ impl ValidMlpParams {
             Task::Regress => 1,
         };
         let (train, val) = p.fit.split_validation(data)?;
-        let scaler = Scaler::fit(p.fit.scaler, &train.features)?;
+        let scaler = Scaler::fit_parallel(p.fit.scaler, &train.features, comm.as_deref_mut())?;
         let target_scale = match &train.targets {
             Targets::Values(v) => {
-                let m = v.iter().sum::<f64>() / v.len() as f64;
-                let s = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+                // Sums over all ranks' rows (two passes, as one process computes them).
+                let mut sum = [v.iter().sum::<f64>(), v.len() as f64];
+                if let Some(c) = comm.as_deref_mut() {
+                    c.allreduce_sum_f64(&mut sum)?;
+                }
+                let n = sum[1].max(1.0);
+                let m = sum[0] / n;
+                let mut sq = [v.iter().map(|x| (x - m).powi(2)).sum::<f64>()];
+                if let Some(c) = comm {
+                    c.allreduce_sum_f64(&mut sq)?;
+                }
+                let s = (sq[0] / n).sqrt();
                 Some((m, if s > 0.0 { s } else { 1.0 }))
             }
             Targets::Classes { .. } => None,
@@ -261,7 +278,7 @@ impl ValidMlpParams {
     /// The learning-rate range test for this network on `data` (see
     /// [`lr_range_test`](crate::optim::lr_range_test)), with its optimizer and batch size.
     pub fn lr_find<T: Scalar>(&self, data: &Dataset<T>, cfg: &LrFinderConfig) -> Result<LrFinderResult> {
-        let mut prep = self.prepare(data)?;
+        let mut prep = self.prepare(data, None)?;
         lr_find(&mut prep.net, &prep.train_t, &self.0.fit, cfg)
     }
 
@@ -276,15 +293,16 @@ impl ValidMlpParams {
     }
 
     /// [`Self::fit_with`] as one rank of a data-parallel job over `comm` (see
-    /// [`train::fit_parallel`](crate::train::fit_parallel)): every rank passes the same `data`;
-    /// the split, scaling and initialization are computed alike on every rank, each rank takes
-    /// the gradient of its shard of the training rows, and all ranks return the same model.
+    /// [`train::fit_parallel`](crate::train::fit_parallel)): each rank passes its own shard of
+    /// the rows as `data` (with the same columns and class names on every rank); the scaling
+    /// (and the standardization of regression targets) is fitted on all ranks' rows, the
+    /// validation rows are held out of each shard, and all ranks return the same model.
     pub fn fit_parallel<T: Scalar>(
         &self,
         data: &Dataset<T>,
         resume: Option<crate::train::Checkpoint<T>>,
         observers: &mut [&mut dyn Observer],
-        comm: Option<&mut (dyn crate::collective::Communicator + '_)>,
+        mut comm: Option<&mut (dyn Communicator + '_)>,
     ) -> Result<FittedMlp<T>> {
         let p = &self.0;
         let Prepared {
@@ -293,7 +311,7 @@ impl ValidMlpParams {
             val_t,
             scaler,
             target_scale,
-        } = self.prepare(data)?;
+        } = self.prepare(data, comm.as_deref_mut())?;
         let history = run_fit(&mut net, &train_t, val_t.as_ref(), &p.fit, resume, observers, comm)?;
         let class_names = data.targets.class_names().to_vec();
         Ok(FittedMlp {
@@ -685,14 +703,11 @@ impl<T: Scalar> FittedMlp<T> {
 
     /// Raw outputs: logits for a classifier, predicted values (in target units) for a regressor.
     pub fn decision_function(&self, x: &Features<T>) -> Result<Tensor<T>> {
-        if x.cols() != self.feature_names.len() {
+        // Sparse data has no names (the defaults): the count is `n_inputs`.
+        if x.cols() != self.n_inputs {
             return Err(Error::invalid(
                 "predict",
-                format!(
-                    "the model takes {} features, the data has {}",
-                    self.feature_names.len(),
-                    x.cols()
-                ),
+                format!("the model takes {} features, the data has {}", self.n_inputs, x.cols()),
             ));
         }
         let z = self.net.outputs(&self.scaler.transform(x)?)?;

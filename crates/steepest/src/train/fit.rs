@@ -3,7 +3,7 @@
 use super::checkpoint::Checkpoint;
 use super::metrics::MetricParts;
 use super::observer::Observer;
-use crate::collective::{allreduce_sum, shard_range, Communicator};
+use crate::collective::{allreduce_sum, Communicator};
 use crate::data::{BatchSize, Batches, Dataset};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
@@ -181,16 +181,16 @@ pub fn fit<T: Scalar, M: Trainable<T>>(
 
 /// [`fit`] as one rank of a synchronous data-parallel job when `comm` is given.
 ///
-/// Every rank passes the same `train` and `val` rows and keeps its shard
-/// ([`shard_range`](crate::collective::shard_range)); each step, every rank computes the loss
-/// and gradient of its part of the batch, and one allreduce over a single flat buffer
+/// Each rank passes its own shard of the rows as `train` (and of the validation rows as `val`;
+/// see [`shard_range`](crate::collective::shard_range)). Every step, each rank computes the
+/// loss and gradient of its part of the batch, and one allreduce over a single flat buffer
 /// `[g * rows, loss * rows, rows]` turns them into the mean over the whole batch, so all ranks
-/// take the same optimizer step (with per-rank batch b on N ranks the step is that of one
-/// process with batch N b over the same rows). Validation loss and metric are reduced the same
-/// way. Only rank 0 writes checkpoints; pass observers on rank 0 only. Dropout draws from a
-/// generator seeded by (seed, rank, step), so a run resumes exactly on the same number of ranks;
-/// on another number, the epoch goes on after the same count of rows (its remaining rows are
-/// cut differently).
+/// take the same optimizer step: with per-rank batch b on N ranks, the step of one process with
+/// batch N b over the same rows. Every rank takes as many steps per epoch as the largest shard
+/// has batches (a rank whose shard ran out adds zero rows). Validation loss and metric are
+/// reduced the same way. Only rank 0 writes checkpoints; pass observers on rank 0 only.
+/// Dropout draws from a generator seeded by (seed, rank, step), so a run resumes exactly on the
+/// same number of ranks; on another number, the epoch goes on after the same count of rows.
 #[allow(clippy::too_many_arguments)]
 pub fn fit_parallel<T: Scalar, M: Trainable<T>>(
     model: &mut M,
@@ -203,8 +203,7 @@ pub fn fit_parallel<T: Scalar, M: Trainable<T>>(
     observers: &mut [&mut dyn Observer],
     comm: Option<&mut (dyn Communicator + '_)>,
 ) -> Result<History> {
-    let n = train.rows();
-    if n == 0 {
+    if train.rows() == 0 && comm.is_none() {
         return Err(Error::invalid("train", "no training rows"));
     }
     let was_flushing = crate::tensor::flush_denormals_everywhere(true);
@@ -256,7 +255,7 @@ fn local_loss_grad<T: Scalar, M: Trainable<T>>(
     model.loss_grad_into(data, rows, rng, grads)
 }
 
-/// Validation loss and metric on this rank's shard of `val`, summed over the ranks.
+/// Validation loss and metric on `val` (this rank's validation rows), summed over the ranks.
 fn evaluate<T: Scalar, M: Trainable<T>>(
     model: &M,
     val: &Dataset<T>,
@@ -266,25 +265,46 @@ fn evaluate<T: Scalar, M: Trainable<T>>(
         let m = model.eval_metric(val)?;
         return Ok((model.eval_loss(val)?, m.map(|p| (p.name().to_string(), p.value()))));
     };
-    // Every rank needs a row to name the metric; tiny sets are evaluated whole on each rank.
-    if val.rows() < comm.size() {
-        return evaluate(model, val, None);
-    }
-    let range = shard_range(val.rows(), comm.rank(), comm.size());
-    let shard = val.subset(&range.collect::<Vec<_>>())?;
-    let rows = shard.rows() as f64;
-    let loss = model.eval_loss(&shard)?;
-    let metric = model.eval_metric(&shard)?;
+    let rows = val.rows() as f64;
+    let (loss, metric) = if val.rows() == 0 {
+        // No rows here: zero sums of the metric every rank computes for these targets.
+        let empty = match val.targets {
+            crate::data::Targets::Classes { .. } => MetricParts::Accuracy {
+                correct: 0.0,
+                rows: 0.0,
+            },
+            crate::data::Targets::Values(_) => MetricParts::R2 {
+                sse: 0.0,
+                sum_y: 0.0,
+                sum_yy: 0.0,
+                rows: 0.0,
+            },
+        };
+        (0.0, Some(empty))
+    } else {
+        (model.eval_loss(val)?, model.eval_metric(val)?)
+    };
     let mut buf = vec![loss * rows, rows];
-    if let Some(m) = &metric {
-        buf.extend(m.sums());
-    }
+    buf.extend(metric.map_or([0.0; 4], |m| m.sums()));
     comm.allreduce_sum_f64(&mut buf)?;
     let metric = metric.map(|m| {
         let merged = m.with_sums([buf[2], buf[3], buf[4], buf[5]]);
         (merged.name().to_string(), merged.value())
     });
-    Ok((buf[0] / buf[1], metric))
+    Ok((buf[0] / buf[1].max(1.0), metric))
+}
+
+/// The most batches any rank has in an epoch (every rank takes that many steps).
+fn global_batches(comm: Option<&mut (dyn Communicator + '_)>, local: usize) -> Result<usize> {
+    let Some(c) = comm else { return Ok(local) };
+    let mut each = vec![0.0; c.size()];
+    each[c.rank()] = local as f64;
+    c.allreduce_sum_f64(&mut each)?;
+    let most = each.iter().fold(0.0f64, |a, &b| a.max(b)) as usize;
+    if most == 0 {
+        return Err(Error::invalid("train", "no training rows on any rank"));
+    }
+    Ok(most)
 }
 
 /// The dropout generator of `rank` at `step` in data-parallel runs.
@@ -309,8 +329,7 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
 ) -> Result<History> {
     let n = train.rows();
     let (rank, ranks) = comm.as_ref().map_or((0, 1), |c| (c.rank(), c.size()));
-    let local = shard_range(n, rank, ranks);
-    let local_rows: Vec<usize> = local.clone().collect();
+    let local_rows: Vec<usize> = (0..n).collect();
     let writer = rank == 0;
     let base_lr = match opt {
         BuiltOptimizer::Step(o) => o.lr(),
@@ -360,8 +379,7 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
         },
     };
     let mut snapshot = capture(model, opt.state()?, &schedule, &st);
-    // Every rank takes as many steps as the largest shard has batches.
-    let n_batches = Batches::new(n.div_ceil(ranks), cfg.batch_size, false, 0, 0).len();
+    let n_batches = global_batches(comm.as_deref_mut(), Batches::new(n, cfg.batch_size, false, 0, 0).len())?;
     for o in observers.iter_mut() {
         o.on_start(cfg.epochs, n_batches);
     }
@@ -370,8 +388,7 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
     let mut stopped_early = false;
     'epochs: while st.epoch < cfg.epochs {
         let shard_seed = cfg.seed ^ (rank as u64).wrapping_mul(0xA24B_AED4_963E_E407);
-        let mut batches = Batches::new(local.len(), cfg.batch_size, cfg.shuffle, shard_seed, st.epoch as u64);
-        batches.offset(local.start);
+        let batches = Batches::new(n, cfg.batch_size, cfg.shuffle, shard_seed, st.epoch as u64);
         let lr_now = |schedule: &Option<&mut (dyn Schedule + '_)>, st: &Checkpoint<T>| {
             schedule.as_ref().map_or(base_lr, |s| s.lr()) * st.lr_scale
         };
