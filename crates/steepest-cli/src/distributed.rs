@@ -1,7 +1,8 @@
 //! `steepest train --distributed`: one rank of an MPI job (`mpirun -np N steepest train
 //! --distributed ...`).
 //!
-//! Every rank reads the data and the run settings; training is data-parallel
+//! Every rank reads the run settings and its own shard of the rows
+//! ([`crate::data_load::load_shard`]); training is data-parallel
 //! ([`steepest::train::fit_parallel`]). Rank 0 alone prints progress and writes the run folder
 //! (checkpoints, model, logs, plots). A rank that fails to read its data stops the job before
 //! training with an error on rank 0 naming the rank and its message. A rank that fails while
