@@ -1,0 +1,174 @@
+//! The linear fast path against a plain per-example SGD loop written out here (explicit weights,
+//! explicit L2 shrink, explicit running average): lazy scaling, lazy averaging and the AVX2
+//! kernels must not change the numbers.
+
+use steepest::data::Features;
+use steepest::linear::{sgd_pass, LinearLoss, RowTargets, SgdConfig, SgdModel};
+use steepest::tensor::{rng, CsrMatrix, Tensor};
+
+struct Reference {
+    w: Vec<f64>,
+    b: f64,
+    avg: Vec<f64>,
+    avg_b: f64,
+}
+
+/// Log-loss SGD as the fast path documents it, on dense rows (`sparse`: only the non-zeros
+/// are touched by AdaGrad's L2 term, as on sparse input).
+fn reference(x: &[Vec<f64>], y: &[usize], cfg: &SgdConfig, passes: usize, sparse: bool) -> Reference {
+    let d = x[0].len();
+    let (mut w, mut b, mut avg, mut avg_b) = (vec![0.0; d], 0.0, vec![0.0; d], 0.0);
+    let (mut g2, mut g2b, mut t) = (vec![0.0; d], 0.0, 0u64);
+    let alpha = cfg.alpha;
+    let t0 = 1.0 / ((1.0 / alpha.sqrt()).sqrt() * alpha);
+    for _ in 0..passes {
+        for (row, &label) in x.iter().zip(y) {
+            let z: f64 = row.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + b;
+            let s = if label == 1 { 1.0 } else { -1.0 };
+            let dz = -s / (1.0 + (s * z).exp());
+            t += 1;
+            if cfg.adaptive {
+                let eta = cfg.eta.unwrap();
+                for j in 0..d {
+                    if sparse && row[j] == 0.0 {
+                        continue;
+                    }
+                    let g = dz * row[j] + alpha * w[j];
+                    if g != 0.0 {
+                        g2[j] += g * g;
+                        w[j] -= eta * g / g2[j].sqrt();
+                    }
+                }
+                if dz != 0.0 {
+                    g2b += dz * dz;
+                    b -= eta * dz / g2b.sqrt();
+                }
+            } else {
+                let eta = cfg.eta.unwrap_or(1.0 / (alpha * (t0 + t as f64 - 1.0)));
+                let shrink = 1.0 - (eta * alpha).min(0.999_999);
+                for j in 0..d {
+                    w[j] = w[j] * shrink - eta * dz * row[j];
+                }
+                b -= eta * dz;
+            }
+            let k = 1.0 / t as f64;
+            for j in 0..d {
+                avg[j] += (w[j] - avg[j]) * k;
+            }
+            avg_b += (b - avg_b) * k;
+        }
+    }
+    Reference { w, b, avg, avg_b }
+}
+
+fn data(n: usize, d: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<usize>) {
+    let mut r = rng(seed);
+    let x = Tensor::<f64>::randn(&[n, d], 0.0, 1.0, &mut r);
+    let truth = Tensor::<f64>::randn(&[d], 0.0, 1.0, &mut r);
+    let rows: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            // About a third of the entries are zero, for the sparse runs.
+            x.row(i)
+                .iter()
+                .enumerate()
+                .map(|(j, v)| if (i + j) % 3 == 0 { 0.0 } else { *v })
+                .collect()
+        })
+        .collect();
+    let y = rows
+        .iter()
+        .map(|row| usize::from(row.iter().zip(truth.data()).map(|(a, b)| a * b).sum::<f64>() > 0.3))
+        .collect();
+    (rows, y)
+}
+
+fn close(a: &[f64], b: &[f64], what: &str) {
+    let scale = b.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
+    let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(worst <= 1e-9 * scale, "{what}: off by {worst:e} (scale {scale})");
+}
+
+fn run(cfg: &SgdConfig, sparse: bool) {
+    let (rows, y) = data(300, 17, 5);
+    let (n, d) = (rows.len(), rows[0].len());
+    let dense = Tensor::new(rows.concat(), &[n, d]).unwrap();
+    let x = if sparse {
+        Features::Sparse(CsrMatrix::from_dense(&dense).unwrap())
+    } else {
+        Features::Dense(dense)
+    };
+    let order: Vec<usize> = (0..n).collect();
+    let mut m = SgdModel::new(d);
+    for _ in 0..2 {
+        sgd_pass(&mut m, &x, RowTargets::Class(&y), &order, cfg).unwrap();
+    }
+    let want = reference(&rows, &y, cfg, 2, sparse);
+    let what = format!("{cfg:?} sparse={sparse}");
+    let (w, b) = m.finish(false);
+    close(&w, &want.w, &format!("weights of {what}"));
+    close(&[b], &[want.b], &format!("intercept of {what}"));
+    if cfg.average && !sparse {
+        let (a, ab) = m.finish(true);
+        close(&a, &want.avg, &format!("averaged weights of {what}"));
+        close(&[ab], &[want.avg_b], &format!("averaged intercept of {what}"));
+    }
+}
+
+#[test]
+fn plain_sgd_with_lazy_l2_and_averaging_matches_the_written_out_loop() {
+    for alpha in [1e-4, 1e-2, 0.5] {
+        for eta in [None, Some(0.05)] {
+            for average in [false, true] {
+                let cfg = SgdConfig {
+                    loss: LinearLoss::Log,
+                    alpha,
+                    adaptive: false,
+                    eta,
+                    average,
+                };
+                run(&cfg, false);
+                run(&cfg, true);
+            }
+        }
+    }
+}
+
+#[test]
+fn adagrad_steps_match_the_written_out_loop() {
+    for alpha in [0.0, 1e-3] {
+        for average in [false, true] {
+            let cfg = SgdConfig {
+                loss: LinearLoss::Log,
+                alpha,
+                adaptive: true,
+                eta: Some(0.3),
+                average,
+            };
+            run(&cfg, false);
+            run(&cfg, true);
+        }
+    }
+}
+
+#[test]
+fn state_vectors_round_trip() {
+    let (rows, y) = data(50, 6, 9);
+    let x = Features::Dense(Tensor::new(rows.concat(), &[50, 6]).unwrap());
+    let cfg = SgdConfig {
+        loss: LinearLoss::Log,
+        alpha: 0.01,
+        adaptive: false,
+        eta: None,
+        average: true,
+    };
+    let order: Vec<usize> = (0..50).collect();
+    let mut m = SgdModel::new(6);
+    sgd_pass(&mut m, &x, RowTargets::Class(&y), &order, &cfg).unwrap();
+    let (w, avg) = (m.finish(false), m.finish(true));
+    let v = m.state_vector();
+    let mut other = m.clone();
+    other.load_state_vector(&v).unwrap();
+    close(&other.finish(false).0, &w.0, "weights");
+    close(&other.finish(true).0, &avg.0, "average");
+    assert!(other.load_state_vector(&v[1..]).is_err());
+}
