@@ -151,13 +151,11 @@ impl LinearLoss {
             }
             Self::Log => {
                 let m = -y * z;
-                // ln(1 + e^m) and its derivative -y sigmoid(m), both stable.
-                let l = m.max(0.0) + (-m.abs()).exp().ln_1p();
-                let s = if m >= 0.0 {
-                    1.0 / (1.0 + (-m).exp())
-                } else {
-                    m.exp() / (1.0 + m.exp())
-                };
+                // ln(1 + e^m) and its derivative -y sigmoid(m), both stable, from one
+                // e = e^-|m|: sigmoid(m) = 1 / (1 + e) for m >= 0, e / (1 + e) otherwise.
+                let e = (-m.abs()).exp();
+                let l = m.max(0.0) + e.ln_1p();
+                let s = if m >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
                 (l, -y * s)
             }
             Self::Hinge => {
