@@ -26,7 +26,7 @@ pub fn read_libsvm<T: Scalar>(path: impl AsRef<Path>, task: Option<Task>) -> Res
     // another process meanwhile can give wrong numbers but not unsafety in this parser,
     // which reads bytes and checks every index.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
-    let pieces = super::libsvm_fast::parse_parallel(&map, &name, rayon::current_num_threads())?;
+    let pieces = super::libsvm_fast::parse_parallel::<T>(&map, &name, rayon::current_num_threads())?;
     let nnz: usize = pieces.iter().map(|p| p.indices.len()).sum();
     let rows: usize = pieces.iter().map(|p| p.labels.len()).sum();
     let (mut labels, mut indptr, mut indices, mut values) = (
@@ -42,7 +42,7 @@ pub fn read_libsvm<T: Scalar>(path: impl AsRef<Path>, task: Option<Task>) -> Res
         indptr.extend(p.indptr[1..].iter().map(|&o| o + base));
         labels.extend(p.labels);
         indices.extend(p.indices);
-        values.extend(p.values.into_iter().map(T::of));
+        values.extend(p.values);
         min_index = min_index.min(p.min_index);
         max_index = max_index.max(p.max_index);
         lines += p.lines;
@@ -99,7 +99,7 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
         map[at - 1..].iter().position(|&b| b == b'\n').map_or(len, |p| at + p)
     };
     let (start, end) = (line_start(len * part / parts), line_start(len * (part + 1) / parts));
-    let pieces = super::libsvm_fast::parse_parallel(&map[start..end], &name, rayon::current_num_threads()).map_err(
+    let pieces = super::libsvm_fast::parse_parallel::<T>(&map[start..end], &name, rayon::current_num_threads()).map_err(
         |e| match e {
             Error::Parse {
                 file,
@@ -120,7 +120,7 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
         out.indptr.extend(p.indptr[1..].iter().map(|&o| o + base));
         out.labels.extend(p.labels);
         out.indices.extend(p.indices);
-        out.values.extend(p.values.into_iter().map(T::of));
+        out.values.extend(p.values);
         out.min_index = out.min_index.min(p.min_index);
         out.max_index = out.max_index.max(p.max_index);
     }

@@ -3,31 +3,125 @@
 //! pieces are then joined. Errors carry the same file:line:column as the sequential reader.
 
 use crate::error::{Error, Result};
+use crate::tensor::Scalar;
 use rayon::prelude::*;
 
-/// What one piece of the file parses into.
+/// What one piece of the file parses into (values already in the dataset's element type).
 #[derive(Default)]
-pub(crate) struct Piece {
+pub(crate) struct Piece<T> {
     pub labels: Vec<f64>,
     pub indptr: Vec<usize>,
     pub indices: Vec<u32>,
-    pub values: Vec<f64>,
+    pub values: Vec<T>,
     pub min_index: u64,
     pub max_index: u64,
     pub lines: usize,
 }
 
+/// A number token: integers by hand, anything else by the standard library's parser.
+#[inline]
+fn number(tok: &[u8]) -> Option<f64> {
+    let (neg, digits) = match tok.first() {
+        Some(b'-') => (true, &tok[1..]),
+        Some(b'+') => (false, &tok[1..]),
+        _ => (false, tok),
+    };
+    if !digits.is_empty() && digits.len() <= 15 && digits.iter().all(u8::is_ascii_digit) {
+        let v = digits.iter().fold(0u64, |a, &d| a * 10 + (d - b'0') as u64) as f64;
+        return Some(if neg { -v } else { v });
+    }
+    std::str::from_utf8(tok).ok()?.parse::<f64>().ok()
+}
+
+/// The common line, in one pass: `label (idx:value)*` separated by spaces or tabs, increasing
+/// indices, finite numbers, no `qid` and no comment. Returns false, having added nothing, for
+/// any other line (the careful parser then reads it and names what is wrong).
+#[inline]
+fn parse_line_fast<T: Scalar>(line: &[u8], p: &mut Piece<T>) -> bool {
+    let n = line.len();
+    let ws = |b: u8| b == b' ' || b == b'\t' || b == b'\r';
+    let mut i = 0;
+    while i < n && ws(line[i]) {
+        i += 1;
+    }
+    if i == n {
+        return false;
+    }
+    let start = i;
+    while i < n && !ws(line[i]) {
+        i += 1;
+    }
+    let Some(label) = number(&line[start..i]).filter(|v| v.is_finite()) else {
+        return false;
+    };
+    let (mark, mut last) = (p.indices.len(), None::<u64>);
+    let (mut lo, mut hi) = (p.min_index, p.max_index);
+    let undo = |p: &mut Piece<T>| {
+        p.indices.truncate(mark);
+        p.values.truncate(mark);
+        false
+    };
+    loop {
+        while i < n && ws(line[i]) {
+            i += 1;
+        }
+        if i == n {
+            break;
+        }
+        let mut idx: u64 = 0;
+        let d0 = i;
+        while i < n && line[i].is_ascii_digit() {
+            idx = idx * 10 + (line[i] - b'0') as u64;
+            i += 1;
+        }
+        let digits = i - d0;
+        if digits == 0 || digits > 10 || i == n || line[i] != b':' || idx > u32::MAX as u64 {
+            return undo(p);
+        }
+        if last.is_some_and(|q| idx <= q) {
+            return undo(p);
+        }
+        i += 1;
+        let v0 = i;
+        while i < n && !ws(line[i]) {
+            i += 1;
+        }
+        let tok = &line[v0..i];
+        let val = if tok == b"1" { Some(1.0) } else { number(tok).filter(|v| v.is_finite()) };
+        let Some(val) = val else {
+            return undo(p);
+        };
+        last = Some(idx);
+        lo = lo.min(idx);
+        hi = hi.max(idx);
+        p.indices.push(idx as u32);
+        p.values.push(T::of(val));
+    }
+    p.labels.push(label);
+    p.indptr.push(p.indices.len());
+    p.min_index = lo;
+    p.max_index = hi;
+    true
+}
+
 /// A parse error inside a piece: (line within the piece, column, message).
 type PieceError = (usize, usize, String);
 
-fn parse_piece(bytes: &[u8]) -> std::result::Result<Piece, PieceError> {
+fn parse_piece<T: Scalar>(bytes: &[u8]) -> std::result::Result<Piece<T>, PieceError> {
     let mut p = Piece {
+        labels: Vec::new(),
         indptr: vec![0],
+        indices: Vec::new(),
+        values: Vec::new(),
         min_index: u64::MAX,
-        ..Piece::default()
+        max_index: 0,
+        lines: 0,
     };
     for raw in bytes.split(|&b| b == b'\n') {
         p.lines += 1;
+        if parse_line_fast(raw, &mut p) {
+            continue;
+        }
         let line = raw.split(|&b| b == b'#').next().unwrap_or(&[]);
         let mut pos = 0;
         let mut tokens = std::iter::from_fn(|| {
@@ -118,7 +212,7 @@ fn parse_piece(bytes: &[u8]) -> std::result::Result<Piece, PieceError> {
             p.min_index = p.min_index.min(idx);
             p.max_index = p.max_index.max(idx);
             p.indices.push(idx as u32);
-            p.values.push(val);
+            p.values.push(T::of(val));
         }
         p.indptr.push(p.indices.len());
     }
@@ -127,7 +221,7 @@ fn parse_piece(bytes: &[u8]) -> std::result::Result<Piece, PieceError> {
 
 /// Parses `bytes` in `parts` pieces cut at newlines; `name` for messages. Returns the pieces in
 /// order and the total line count.
-pub(crate) fn parse_parallel(bytes: &[u8], name: &str, parts: usize) -> Result<Vec<Piece>> {
+pub(crate) fn parse_parallel<T: Scalar>(bytes: &[u8], name: &str, parts: usize) -> Result<Vec<Piece<T>>> {
     let mut cuts = vec![0];
     for k in 1..parts.max(1) {
         let at = (bytes.len() * k / parts).max(*cuts.last().expect("non-empty"));
@@ -140,7 +234,7 @@ pub(crate) fn parse_parallel(bytes: &[u8], name: &str, parts: usize) -> Result<V
     cuts.push(bytes.len());
     cuts.dedup();
     let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
-    let results: Vec<std::result::Result<Piece, PieceError>> = ranges
+    let results: Vec<std::result::Result<Piece<T>, PieceError>> = ranges
         .par_iter()
         .map(|&(a, b)| {
             // A piece ending in a newline would otherwise count an empty last line.
