@@ -250,4 +250,22 @@ fn the_parallel_file_reader_agrees_with_the_stream_reader() {
         .unwrap_err()
         .to_string();
     assert_eq!(e, e2);
+    // Lines for the one-pass path (tabs, CRLF, signs, exponents, long integers, 1 as a value)
+    // mixed with lines only the careful parser reads (qid, comments, blank lines).
+    let mut text = String::new();
+    for i in 0..2000u64 {
+        text.push_str(&match i % 6 {
+            0 => format!("+1 3:1 10:2.5e-3 {}:-4\n", 11 + i),
+            1 => format!("-1\t2:0.25\t7:{}\r\n", 1_234_567_890_123u64 + i),
+            2 => format!("1 qid:{i} 4:1 5:-0.0\n"),
+            3 => "\n".to_string(),
+            4 => format!("-1 1:3 2:{}.5 # c:1\n", i),
+            _ => format!("1e0 6:1 9:1E2 {}:7\n", 20 + i % 9),
+        });
+    }
+    std::fs::write(&p, &text).unwrap();
+    let a: Dataset<f64> = read_libsvm(&p, None).unwrap();
+    let b: Dataset<f64> = read_libsvm_from(text.as_bytes(), &p.display().to_string(), None).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.rows(), 2000 - 333); // less the blank lines
 }
