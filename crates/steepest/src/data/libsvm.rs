@@ -29,14 +29,16 @@ pub fn read_libsvm<T: Scalar>(path: impl AsRef<Path>, task: Option<Task>) -> Res
     let pieces = super::libsvm_fast::parse_parallel::<T>(&map, &name, rayon::current_num_threads())?;
     let nnz: usize = pieces.iter().map(|p| p.indices.len()).sum();
     let rows: usize = pieces.iter().map(|p| p.labels.len()).sum();
-    let (mut labels, mut indptr, mut indices, mut values) = (
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows + 1),
-        Vec::with_capacity(nnz),
-        Vec::with_capacity(nnz),
-    );
-    indptr.push(0usize);
-    let (mut min_index, mut max_index, mut lines) = (u64::MAX, 0u64, 0usize);
+    // The first piece's arrays become the dataset's: growing them moves no data (a large
+    // allocation is remapped), so only the later pieces are copied.
+    let mut pieces = pieces.into_iter();
+    let first = pieces.next().expect("at least one piece");
+    let (mut labels, mut indptr, mut indices, mut values) = (first.labels, first.indptr, first.indices, first.values);
+    labels.reserve(rows - labels.len());
+    indptr.reserve(rows + 1 - indptr.len());
+    indices.reserve(nnz - indices.len());
+    values.reserve(nnz - values.len());
+    let (mut min_index, mut max_index, mut lines) = (first.min_index, first.max_index, first.lines);
     for p in pieces {
         let base = indices.len();
         indptr.extend(p.indptr[1..].iter().map(|&o| o + base));
