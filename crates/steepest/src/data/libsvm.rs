@@ -101,8 +101,8 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
         map[at - 1..].iter().position(|&b| b == b'\n').map_or(len, |p| at + p)
     };
     let (start, end) = (line_start(len * part / parts), line_start(len * (part + 1) / parts));
-    let pieces = super::libsvm_fast::parse_parallel::<T>(&map[start..end], &name, rayon::current_num_threads()).map_err(
-        |e| match e {
+    let pieces = super::libsvm_fast::parse_parallel::<T>(&map[start..end], &name, rayon::current_num_threads())
+        .map_err(|e| match e {
             Error::Parse {
                 file,
                 line,
@@ -115,8 +115,7 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
                 msg,
             },
             e => e,
-        },
-    )?;
+        })?;
     for p in pieces {
         let base = out.indices.len();
         out.indptr.extend(p.indptr[1..].iter().map(|&o| o + base));

@@ -33,39 +33,41 @@ fn number(tok: &[u8]) -> Option<f64> {
     std::str::from_utf8(tok).ok()?.parse::<f64>().ok()
 }
 
-/// The common line, in one pass: `label (idx:value)*` separated by spaces or tabs, increasing
-/// indices, finite numbers, no `qid` and no comment. Returns false, having added nothing, for
-/// any other line (the careful parser then reads it and names what is wrong).
+/// The common line at the start of `line` (which runs on to the end of the piece), in one pass:
+/// `label (idx:value)*` separated by spaces or tabs, increasing indices, finite numbers, no
+/// `qid` and no comment. Returns where the line ends (its newline, or the end), or `None`,
+/// having added nothing, for any other line (the careful parser then reads it and names what
+/// is wrong).
 #[inline]
-fn parse_line_fast<T: Scalar>(line: &[u8], p: &mut Piece<T>) -> bool {
+fn parse_line_fast<T: Scalar>(line: &[u8], p: &mut Piece<T>) -> Option<usize> {
     let n = line.len();
     let ws = |b: u8| b == b' ' || b == b'\t' || b == b'\r';
+    // A token ends at a space, a tab, a carriage return or the newline.
+    let stop = |b: u8| ws(b) || b == b'\n';
     let mut i = 0;
     while i < n && ws(line[i]) {
         i += 1;
     }
-    if i == n {
-        return false;
+    if i == n || line[i] == b'\n' {
+        return None;
     }
     let start = i;
-    while i < n && !ws(line[i]) {
+    while i < n && !stop(line[i]) {
         i += 1;
     }
-    let Some(label) = number(&line[start..i]).filter(|v| v.is_finite()) else {
-        return false;
-    };
+    let label = number(&line[start..i]).filter(|v| v.is_finite())?;
     let (mark, mut last) = (p.indices.len(), None::<u64>);
     let (mut lo, mut hi) = (p.min_index, p.max_index);
     let undo = |p: &mut Piece<T>| {
         p.indices.truncate(mark);
         p.values.truncate(mark);
-        false
+        None
     };
     loop {
         while i < n && ws(line[i]) {
             i += 1;
         }
-        if i == n {
+        if i == n || line[i] == b'\n' {
             break;
         }
         let mut idx: u64 = 0;
@@ -83,11 +85,15 @@ fn parse_line_fast<T: Scalar>(line: &[u8], p: &mut Piece<T>) -> bool {
         }
         i += 1;
         let v0 = i;
-        while i < n && !ws(line[i]) {
+        while i < n && !stop(line[i]) {
             i += 1;
         }
         let tok = &line[v0..i];
-        let val = if tok == b"1" { Some(1.0) } else { number(tok).filter(|v| v.is_finite()) };
+        let val = if tok == b"1" {
+            Some(1.0)
+        } else {
+            number(tok).filter(|v| v.is_finite())
+        };
         let Some(val) = val else {
             return undo(p);
         };
@@ -101,7 +107,7 @@ fn parse_line_fast<T: Scalar>(line: &[u8], p: &mut Piece<T>) -> bool {
     p.indptr.push(p.indices.len());
     p.min_index = lo;
     p.max_index = hi;
-    true
+    Some(i)
 }
 
 /// A parse error inside a piece: (line within the piece, column, message).
@@ -117,11 +123,28 @@ fn parse_piece<T: Scalar>(bytes: &[u8]) -> std::result::Result<Piece<T>, PieceEr
         max_index: 0,
         lines: 0,
     };
-    for raw in bytes.split(|&b| b == b'\n') {
+    let mut at = 0;
+    loop {
         p.lines += 1;
-        if parse_line_fast(raw, &mut p) {
-            continue;
+        let end = match parse_line_fast(&bytes[at..], &mut p) {
+            Some(e) => at + e,
+            None => {
+                let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |e| at + e);
+                parse_line_careful(&bytes[at..end], &mut p)?;
+                end
+            }
+        };
+        if end >= bytes.len() {
+            break;
         }
+        at = end + 1;
+    }
+    Ok(p)
+}
+
+/// Any line, token by token, with an error naming the column of what is wrong.
+fn parse_line_careful<T: Scalar>(raw: &[u8], p: &mut Piece<T>) -> std::result::Result<(), PieceError> {
+    {
         let line = raw.split(|&b| b == b'#').next().unwrap_or(&[]);
         let mut pos = 0;
         let mut tokens = std::iter::from_fn(|| {
@@ -137,7 +160,9 @@ fn parse_piece<T: Scalar>(bytes: &[u8]) -> std::result::Result<Piece<T>, PieceEr
             }
             Some((start + 1, &line[start..pos]))
         });
-        let Some((col, label)) = tokens.next() else { continue };
+        let Some((col, label)) = tokens.next() else {
+            return Ok(());
+        };
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         if label.contains(&b':') {
             return Err((
@@ -216,7 +241,7 @@ fn parse_piece<T: Scalar>(bytes: &[u8]) -> std::result::Result<Piece<T>, PieceEr
         }
         p.indptr.push(p.indices.len());
     }
-    Ok(p)
+    Ok(())
 }
 
 /// Parses `bytes` in `parts` pieces cut at newlines; `name` for messages. Returns the pieces in

@@ -282,9 +282,7 @@ pub fn sgd_pass<T: Scalar>(
                 let c = eta * d / m.scale;
                 match x {
                     // v -= c x, and u += Q c x for the lazy average, in one loop.
-                    Features::Dense(t) if dense_avg => {
-                        dense::axpy2(-c, t.row(r), &mut m.w, m.avg_q * c, &mut m.avg_u)
-                    }
+                    Features::Dense(t) if dense_avg => dense::axpy2(-c, t.row(r), &mut m.w, m.avg_q * c, &mut m.avg_u),
                     Features::Dense(t) => dense::axpy(-c, t.row(r), &mut m.w),
                     Features::Sparse(s) => {
                         let (idx, val) = s.row(r);
