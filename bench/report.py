@@ -38,6 +38,13 @@ for w in by:
             e["ratio"] = s["seconds"] / e["seconds"]
             ratio = f"{e['ratio']:.2f}"
         print(f"{w:<18} {t:<9} {e['seconds']:>9.3f} {e['min']:>8.3f}-{e['max']:<8.3f} {e['accuracy']:>9.4f} {e['rss_mb']:>8.0f}  {ratio}")
+    # Other Steepest variants (several cores for the linear fast path) against the same peers.
+    for v, ve in entry.items():
+        if v.startswith("steepest ") and ve["seconds"] > 0:
+            for t, e in entry.items():
+                if not t.startswith("steepest") and t != "1 process" and e["seconds"] > 0:
+                    ve.setdefault("ratios", {})[t] = ve["seconds"] / e["seconds"]
+                    print(f"{'':<18} {v} / {t}: {ve['seconds'] / e['seconds']:.2f} (accuracy {ve['accuracy']:.4f} vs {e['accuracy']:.4f})")
     if "1 process" in entry and s and s["seconds"] > 0:
         ranks = max(r.get("ranks", 1) for r in tools["steepest"])
         eff = entry["1 process"]["seconds"] / (ranks * s["seconds"])

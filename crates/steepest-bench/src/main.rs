@@ -7,7 +7,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use steepest::data::{read_idx, read_libsvm, BatchSize, Dataset, Features, ScalerKind, Task};
-use steepest::linear::{sgd_pass, LinearLoss, RowTargets, SgdConfig, SgdModel};
+use steepest::linear::{sgd_pass_parallel, LinearLoss, RowTargets, SgdConfig, SgdModel};
 use steepest::models::{MlpParams, Predictor};
 use steepest::optim::rules::{Adam, Sgd};
 use steepest::optim::OptimizerSpec;
@@ -228,7 +228,15 @@ fn linear_pass(
     // Touch the data once so that the timed pass does not pay for the first page faults.
     let _ = train.features.gather(&[0, train.rows() - 1])?;
     let t0 = Instant::now();
-    sgd_pass(&mut m, &train.features, RowTargets::Class(labels), &order, &cfg)?;
+    let threads = steepest::tensor::num_threads();
+    sgd_pass_parallel(
+        &mut m,
+        &train.features,
+        RowTargets::Class(labels),
+        &order,
+        &cfg,
+        threads,
+    )?;
     let seconds = t0.elapsed().as_secs_f64();
     let (w, b) = m.finish(cfg.average);
     let (tl, _) = test.targets.classes()?;
@@ -248,8 +256,14 @@ fn linear_pass(
         })
         .count();
     let wn = w.iter().map(|v| v * v).sum::<f64>().sqrt();
+    // Several threads mix parameters (another algorithm than one sequential pass): its own label.
+    let label = if threads > 1 {
+        format!("steepest {threads}t")
+    } else {
+        "steepest".into()
+    };
     Ok(
-        json!({ "workload": name, "seconds": seconds, "accuracy": correct as f64 / test.rows() as f64, "weight_norm": wn, "bias": b }),
+        json!({ "workload": name, "label": label, "seconds": seconds, "accuracy": correct as f64 / test.rows() as f64, "weight_norm": wn, "bias": b }),
     )
 }
 

@@ -173,3 +173,40 @@ fn state_vectors_round_trip() {
     close(&other.finish(true).0, &avg.0, "average");
     assert!(other.load_state_vector(&v[1..]).is_err());
 }
+
+#[test]
+fn the_parallel_pass_is_the_row_weighted_mean_of_the_blocks_passes() {
+    let (rows, y) = data(301, 8, 11);
+    let x = Features::Dense(Tensor::new(rows.concat(), &[301, 8]).unwrap());
+    for adaptive in [false, true] {
+        let cfg = SgdConfig {
+            loss: LinearLoss::Log,
+            alpha: 1e-3,
+            adaptive,
+            eta: adaptive.then_some(0.2),
+            average: true,
+        };
+        let order: Vec<usize> = (0..301).collect();
+        let mut m = SgdModel::new(8);
+        steepest::linear::sgd_pass_parallel(&mut m, &x, RowTargets::Class(&y), &order, &cfg, 3).unwrap();
+        // The oracle: three models, one per block of 101, 101 and 99 rows, averaged by hand.
+        let (mut w, mut a) = (vec![0.0; 9], vec![0.0; 9]);
+        for block in order.chunks(101) {
+            let mut b = SgdModel::new(8);
+            sgd_pass(&mut b, &x, RowTargets::Class(&y), block, &cfg).unwrap();
+            let k = block.len() as f64 / 301.0;
+            let ((bw, bb), (aw, ab)) = (b.finish(false), b.finish(true));
+            w.iter_mut().zip(bw.iter().chain([&bb])).for_each(|(s, v)| *s += k * v);
+            a.iter_mut().zip(aw.iter().chain([&ab])).for_each(|(s, v)| *s += k * v);
+        }
+        let ((mw, mb), (ma, mab)) = (m.finish(false), m.finish(true));
+        close(&[mw, vec![mb]].concat(), &w, "mixed weights");
+        close(&[ma, vec![mab]].concat(), &a, "mixed averages");
+        assert_eq!(m.steps(), 101);
+        // One thread is the sequential pass.
+        let (mut one, mut seq) = (SgdModel::new(8), SgdModel::new(8));
+        steepest::linear::sgd_pass_parallel(&mut one, &x, RowTargets::Class(&y), &order, &cfg, 1).unwrap();
+        sgd_pass(&mut seq, &x, RowTargets::Class(&y), &order, &cfg).unwrap();
+        assert_eq!(one.finish(true), seq.finish(true));
+    }
+}

@@ -14,4 +14,4 @@ mod sgd;
 pub use self::core::{LinearCore, RowTargets};
 pub use loss::LinearLoss;
 pub use penalty::Penalty;
-pub use sgd::{sgd_pass, SgdConfig, SgdModel};
+pub use sgd::{sgd_pass, sgd_pass_parallel, SgdConfig, SgdModel};

@@ -302,6 +302,67 @@ pub fn sgd_pass<T: Scalar>(
     Ok(total / order.len().max(1) as f64)
 }
 
+/// One pass over `order` on `threads` cores by parameter mixing: the rows are cut into
+/// `threads` contiguous blocks, a copy of `m` takes the per-example steps of [`sgd_pass`] over
+/// each block, and `m` becomes the row-weighted average of the copies (weights, AdaGrad sums
+/// and averaged weights; iterative parameter mixing, McDonald, Hall and Mann 2010). The result
+/// depends on `threads` but not on timing: it is deterministic. With one thread it is
+/// [`sgd_pass`]. Returns the mean loss over the rows.
+pub fn sgd_pass_parallel<T: Scalar>(
+    m: &mut SgdModel,
+    x: &Features<T>,
+    y: RowTargets<'_>,
+    order: &[usize],
+    cfg: &SgdConfig,
+    threads: usize,
+) -> Result<f64> {
+    let threads = threads.clamp(1, order.len().max(1));
+    if threads == 1 {
+        return sgd_pass(m, x, y, order, cfg);
+    }
+    let block = order.len().div_ceil(threads);
+    let results: Vec<Result<(SgdModel, f64, usize)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = order
+            .chunks(block)
+            .map(|rows| {
+                let mut copy = m.clone();
+                s.spawn(move || {
+                    let loss = sgd_pass(&mut copy, x, y, rows, cfg)?;
+                    Ok((copy, loss, rows.len()))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::invalid("sgd", "a worker thread panicked")))
+            })
+            .collect()
+    });
+    let (mut sum, mut loss, mut steps) = (Vec::new(), 0.0, m.t);
+    for r in results {
+        let (mut copy, l, rows) = r?;
+        let k = rows as f64 / order.len() as f64;
+        let v = copy.state_vector();
+        if sum.is_empty() {
+            sum = vec![0.0; v.len()];
+        }
+        sum.iter_mut().zip(&v).for_each(|(a, b)| *a += k * b);
+        loss += k * l;
+        steps = steps.max(copy.t);
+        if m.g2.len() != copy.g2.len() || m.avg_u.len() != copy.avg_u.len() {
+            // The pass sized the state arrays; take the copy's shape.
+            m.g2 = vec![0.0; copy.g2.len()];
+            m.avg_u = vec![0.0; copy.avg_u.len()];
+        }
+    }
+    m.fold_scale();
+    m.t = steps;
+    m.load_state_vector(&sum)?;
+    Ok(loss)
+}
+
 /// How many rows ahead [`sgd_pass`] prefetches (dense rows; measured on W2, 2 to 16).
 const PREFETCH_ROWS: usize = 4;
 
