@@ -61,7 +61,7 @@ impl Observer for Progress {
         let rate = self.rows as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
         let b = self.bar_for(epoch);
         b.set_position(batch as u64);
-        if batch % 8 == 0 || batch == 1 {
+        if batch.is_multiple_of(8) || batch == 1 {
             b.set_message(format!("loss {loss:.4} {rate:.0} rows/s"));
         }
     }

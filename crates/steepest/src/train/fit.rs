@@ -469,7 +469,7 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
                         ob.on_batch(st.epoch + 1, bi + 1, count, loss);
                     }
                     if let (Some(every), Some(dir)) = (cfg.checkpoint_every_steps, &cfg.checkpoint_dir) {
-                        if every > 0 && st.step % every == 0 {
+                        if every > 0 && st.step.is_multiple_of(every) {
                             snapshot = capture(model, o.state()?, &schedule, &st);
                             if writer {
                                 snapshot.save(dir)?;
@@ -566,7 +566,7 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
         st.batch = 0;
         st.sums = (0.0, 0, 0.0, 0);
         if let (Some(every), Some(dir)) = (cfg.checkpoint_every_epochs, &cfg.checkpoint_dir) {
-            if every > 0 && st.epoch % every == 0 {
+            if every > 0 && st.epoch.is_multiple_of(every) {
                 snapshot = capture(model, opt.state()?, &schedule, &st);
                 if writer {
                     snapshot.save(dir)?;
