@@ -2,6 +2,9 @@
 //! per-rank batch b on N ranks, every step must be the step of one process with batch N b over
 //! the same rows in the same order.
 
+mod common;
+
+use common::on_ranks;
 use steepest::collective::{all_ok, shard_range, Communicator};
 use steepest::data::{embedded, generate, BatchSize, Dataset, Targets};
 use steepest::linear::{sgd_pass, LinearLoss, RowTargets, SgdConfig, SgdModel};
@@ -11,20 +14,6 @@ use steepest::optim::OptimizerSpec;
 use steepest::train::Checkpoint;
 use steepest::Error;
 use steepest_distributed::{sgd_passes_averaged, ThreadComm};
-
-/// Runs `f(comm)` on `n` thread ranks; returns each rank's result in rank order.
-fn on_ranks<R: Send>(n: usize, f: impl Fn(&mut ThreadComm) -> R + Sync) -> Vec<R> {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = ThreadComm::group(n)
-            .into_iter()
-            .map(|mut c| {
-                let f = &f;
-                s.spawn(move || f(&mut c))
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    })
-}
 
 /// The rows of `data` in the order one process must see them to take the steps of `ranks`
 /// ranks with per-rank batch `b` (no shuffling): batch k of rank 0, batch k of rank 1, ...

@@ -1,21 +1,11 @@
 //! Each rank reads its own rows; together they are the file read whole by one process.
 
+mod common;
+
+use common::on_ranks;
 use std::path::Path;
 use steepest::data::{read_file, Dataset, Features, ReadOptions};
-use steepest_distributed::{read_shard, ThreadComm};
-
-fn on_ranks<R: Send>(n: usize, f: impl Fn(&mut ThreadComm) -> R + Sync) -> Vec<R> {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = ThreadComm::group(n)
-            .into_iter()
-            .map(|mut c| {
-                let f = &f;
-                s.spawn(move || f(&mut c))
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    })
-}
+use steepest_distributed::read_shard;
 
 /// Rows as (target text, dense features).
 fn rows(d: &Dataset<f64>) -> Vec<(String, Vec<f64>)> {
