@@ -204,7 +204,9 @@ pub fn read_libsvm_from<T: Scalar>(reader: impl Read, name: &str, task: Option<T
             if k == "qid" {
                 continue;
             }
-            let idx: u64 = k.parse().map_err(|_| {
+            // Digits only (no sign), as the file reader accepts them.
+            let digits = !k.is_empty() && k.len() <= 19 && k.bytes().all(|b| b.is_ascii_digit());
+            let idx: u64 = k.parse().ok().filter(|_| digits).ok_or_else(|| {
                 perr(
                     lineno,
                     col,
@@ -281,14 +283,15 @@ fn assemble<T: Scalar>(
     Dataset::new(Features::Sparse(x), targets, Vec::new())
 }
 
-/// Whitespace-separated tokens with their 1-based columns.
+/// Tokens separated by ASCII whitespace (as the file reader splits them), with their 1-based
+/// columns.
 fn tokens_with_columns(s: &str) -> impl Iterator<Item = (usize, &str)> {
     let mut rest = s;
     let mut offset = 0;
     std::iter::from_fn(move || {
-        let start = rest.find(|c: char| !c.is_whitespace())?;
+        let start = rest.find(|c: char| !c.is_ascii_whitespace())?;
         let tail = &rest[start..];
-        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        let end = tail.find(|c: char| c.is_ascii_whitespace()).unwrap_or(tail.len());
         let tok = &tail[..end];
         let col = offset + start + 1;
         offset += start + end;

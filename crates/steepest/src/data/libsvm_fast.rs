@@ -72,7 +72,9 @@ fn parse_line_fast<T: Scalar>(line: &[u8], p: &mut Piece<T>) -> Option<usize> {
         }
         let mut idx: u64 = 0;
         let d0 = i;
-        while i < n && line[i].is_ascii_digit() {
+        // At most 11 digits are read (more cannot be a u32 index; the careful parser says so),
+        // so the u64 cannot overflow.
+        while i < n && line[i].is_ascii_digit() && i - d0 <= 10 {
             idx = idx * 10 + (line[i] - b'0') as u64;
             i += 1;
         }
