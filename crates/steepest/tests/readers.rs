@@ -268,10 +268,13 @@ fn the_parallel_file_reader_agrees_with_the_stream_reader() {
     let b: Dataset<f64> = read_libsvm_from(text.as_bytes(), &p.display().to_string(), None).unwrap();
     assert_eq!(a, b);
     assert_eq!(a.rows(), 2000 - 333); // less the blank lines
-    // Found by differential fuzzing (fuzz/fuzz_targets/libsvm_file.rs): a 25-digit index
-    // overflowed the one-pass path, and the stream reader took a signed index.
+                                      // Found by differential fuzzing (fuzz/fuzz_targets/libsvm_file.rs): a 25-digit index
+                                      // overflowed the one-pass path, and the stream reader took a signed index.
     for (line, want) in [
-        ("1 1234567890123456789012345:1\n", ":1:3: expected a non-negative integer index"),
+        (
+            "1 1234567890123456789012345:1\n",
+            ":1:3: expected a non-negative integer index",
+        ),
         ("1 +3:1\n", ":1:3: expected a non-negative integer index, found '+3'"),
     ] {
         std::fs::write(&p, line).unwrap();
