@@ -120,14 +120,15 @@ pub fn load_shard<T: Scalar>(cfg: &RunConfig, comm: &mut dyn Communicator) -> Cl
     let task = parse_task(cfg.task.as_deref())?;
     let opts = read_options(cfg.format.as_deref(), cfg.target.as_deref(), task)?;
     let name = cfg.data.as_str();
-    let exists = match is_embedded(name) || Path::new(name).exists() {
+    let embedded = is_embedded(name);
+    let exists = match embedded || Path::new(name).exists() {
         true => Ok(()),
         false => Err(usage(format!(
             "{name}: no such file (embedded datasets: digits, iris, diabetes)"
         ))),
     };
     agree(Some(&mut *comm), exists)?;
-    let shard = if is_embedded(name) {
+    let shard = if embedded {
         let whole = read_named::<T>(name, &opts)?;
         whole.subset(&shard_range(whole.rows(), rank, ranks).collect::<Vec<_>>())?
     } else {

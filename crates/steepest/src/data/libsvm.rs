@@ -15,42 +15,17 @@ use std::path::Path;
 /// Reads a LIBSVM file (see the module docs). `task` as in [`CsvOptions`](super::CsvOptions).
 /// The file is memory-mapped and parsed in parallel, one piece per core.
 pub fn read_libsvm<T: Scalar>(path: impl AsRef<Path>, task: Option<Task>) -> Result<Dataset<T>> {
-    let path = path.as_ref();
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    if len == 0 {
-        return read_libsvm_from(file, &name, task);
-    }
-    // SAFETY: the map is only read, and only while this function runs; a file changed by
-    // another process meanwhile can give wrong numbers but not unsafety in this parser,
-    // which reads bytes and checks every index.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
-    let pieces = super::libsvm_fast::parse_parallel::<T>(&map, &name, rayon::current_num_threads())?;
-    let nnz: usize = pieces.iter().map(|p| p.indices.len()).sum();
-    let rows: usize = pieces.iter().map(|p| p.labels.len()).sum();
-    // The first piece's arrays become the dataset's: growing them moves no data (a large
-    // allocation is remapped), so only the later pieces are copied.
-    let mut pieces = pieces.into_iter();
-    let first = pieces.next().expect("at least one piece");
-    let (mut labels, mut indptr, mut indices, mut values) = (first.labels, first.indptr, first.indices, first.values);
-    labels.reserve(rows - labels.len());
-    indptr.reserve(rows + 1 - indptr.len());
-    indices.reserve(nnz - indices.len());
-    values.reserve(nnz - values.len());
-    let (mut min_index, mut max_index, mut lines) = (first.min_index, first.max_index, first.lines);
-    for p in pieces {
-        let base = indices.len();
-        indptr.extend(p.indptr[1..].iter().map(|&o| o + base));
-        labels.extend(p.labels);
-        indices.extend(p.indices);
-        values.extend(p.values);
-        min_index = min_index.min(p.min_index);
-        max_index = max_index.max(p.max_index);
-        lines += p.lines;
-    }
+    let p = read_libsvm_part::<T>(path, 0, 1)?;
     assemble(
-        labels, indptr, indices, values, min_index, max_index, lines, &name, task,
+        p.labels,
+        p.indptr,
+        p.indices,
+        p.values,
+        p.min_index,
+        p.max_index,
+        p.lines,
+        &p.name,
+        task,
     )
 }
 
@@ -69,6 +44,7 @@ pub struct LibsvmPart<T: Scalar> {
     pub min_index: u64,
     /// The largest index in the part (0 when it has none).
     pub max_index: u64,
+    lines: usize,
     name: String,
 }
 
@@ -80,19 +56,22 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
-    let mut out = LibsvmPart {
+    let empty = || LibsvmPart {
         labels: Vec::new(),
         indptr: vec![0],
         indices: Vec::new(),
         values: Vec::new(),
         min_index: u64::MAX,
         max_index: 0,
+        lines: 0,
         name: name.clone(),
     };
     if len == 0 || part >= parts {
-        return Ok(out);
+        return Ok(empty());
     }
-    // SAFETY: as in `read_libsvm`.
+    // SAFETY: the map is only read, and only while this function runs; a file changed by
+    // another process meanwhile can give wrong numbers but not unsafety in this parser,
+    // which reads bytes and checks every index.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
     let line_start = |at: usize| -> usize {
         if at == 0 {
@@ -116,6 +95,26 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
             },
             e => e,
         })?;
+    // The first piece's arrays become the part's: growing them moves no data (a large
+    // allocation is remapped), so only the later pieces are copied.
+    let nnz: usize = pieces.iter().map(|p| p.indices.len()).sum();
+    let rows: usize = pieces.iter().map(|p| p.labels.len()).sum();
+    let mut pieces = pieces.into_iter();
+    let Some(first) = pieces.next() else { return Ok(empty()) };
+    let mut out = LibsvmPart {
+        labels: first.labels,
+        indptr: first.indptr,
+        indices: first.indices,
+        values: first.values,
+        min_index: first.min_index,
+        max_index: first.max_index,
+        lines: first.lines,
+        name,
+    };
+    out.labels.reserve(rows - out.labels.len());
+    out.indptr.reserve(rows + 1 - out.indptr.len());
+    out.indices.reserve(nnz - out.indices.len());
+    out.values.reserve(nnz - out.values.len());
     for p in pieces {
         let base = out.indices.len();
         out.indptr.extend(p.indptr[1..].iter().map(|&o| o + base));
@@ -124,6 +123,7 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
         out.values.extend(p.values);
         out.min_index = out.min_index.min(p.min_index);
         out.max_index = out.max_index.max(p.max_index);
+        out.lines += p.lines;
     }
     Ok(out)
 }

@@ -1,7 +1,7 @@
 //! Feature scaling, fitted on training rows only and stored with the model.
 
 use super::dataset::Features;
-use crate::collective::Communicator;
+use crate::collective::{Communicator, SingleProcess};
 use crate::error::{Error, Result};
 use crate::tensor::Scalar;
 use serde::{Deserialize, Serialize};
@@ -44,79 +44,23 @@ pub struct Scaler {
 impl Scaler {
     /// Fits `kind` on `x` (the training rows).
     pub fn fit<T: Scalar>(kind: ScalerKind, x: &Features<T>) -> Result<Scaler> {
-        let d = x.cols();
-        let n = x.rows().max(1) as f64;
-        let (mut offset, mut scale) = (vec![0.0; d], vec![1.0; d]);
-        match (kind, x) {
-            (ScalerKind::None, _) => {}
-            (ScalerKind::Standard, Features::Dense(t)) => {
-                for r in 0..t.rows_count() {
-                    t.row(r).iter().zip(&mut offset).for_each(|(v, m)| *m += v.as_f64() / n);
-                }
-                let mut var = vec![0.0; d];
-                for r in 0..t.rows_count() {
-                    t.row(r)
-                        .iter()
-                        .zip(&offset)
-                        .zip(&mut var)
-                        .for_each(|((v, m), s)| *s += (v.as_f64() - m).powi(2) / n);
-                }
-                scale = var.iter().map(|v| if *v > 0.0 { v.sqrt() } else { 1.0 }).collect();
-            }
-            (ScalerKind::Standard, Features::Sparse(s)) => {
-                let (mut sum, mut sq) = (vec![0.0; d], vec![0.0; d]);
-                for r in 0..s.shape().0 {
-                    let (idx, val) = s.row(r);
-                    for (&j, v) in idx.iter().zip(val) {
-                        sum[j as usize] += v.as_f64();
-                        sq[j as usize] += v.as_f64() * v.as_f64();
-                    }
-                }
-                scale = (0..d)
-                    .map(|j| {
-                        let var = sq[j] / n - (sum[j] / n).powi(2);
-                        if var > 0.0 {
-                            var.sqrt()
-                        } else {
-                            1.0
-                        }
-                    })
-                    .collect();
-            }
-            (ScalerKind::MinMax, Features::Dense(t)) => {
-                let (mut lo, mut hi) = (vec![f64::INFINITY; d], vec![f64::NEG_INFINITY; d]);
-                for r in 0..t.rows_count() {
-                    for (j, v) in t.row(r).iter().enumerate() {
-                        lo[j] = lo[j].min(v.as_f64());
-                        hi[j] = hi[j].max(v.as_f64());
-                    }
-                }
-                offset = lo.iter().map(|v| if v.is_finite() { *v } else { 0.0 }).collect();
-                scale = lo
-                    .iter()
-                    .zip(&hi)
-                    .map(|(a, b)| if b > a { b - a } else { 1.0 })
-                    .collect();
-            }
-            (ScalerKind::MinMax, Features::Sparse(_)) => {
-                return Err(Error::invalid(
-                    "min-max scaling",
-                    "would make sparse data dense; use standard or none",
-                ))
-            }
-        }
-        Ok(Scaler { kind, offset, scale })
+        Self::fit_parallel(kind, x, None)
     }
 
     /// [`Scaler::fit`] on the union of every rank's rows `x` (data-parallel training): the
     /// column sums, then the sums of squared deviations (or each rank's extremes) are summed
-    /// over the ranks, so every rank gets the scaling of all the rows. Without `comm`, `fit`.
+    /// over the ranks, so every rank gets the scaling of all the rows. Without `comm`, the rows
+    /// of this process alone ([`Scaler::fit`]).
     pub fn fit_parallel<T: Scalar>(
         kind: ScalerKind,
         x: &Features<T>,
         comm: Option<&mut (dyn Communicator + '_)>,
     ) -> Result<Scaler> {
-        let Some(c) = comm else { return Self::fit(kind, x) };
+        let mut alone = SingleProcess;
+        let c: &mut dyn Communicator = match comm {
+            Some(c) => c,
+            None => &mut alone,
+        };
         let d = x.cols();
         let (mut offset, mut scale) = (vec![0.0; d], vec![1.0; d]);
         let std_of = |var: f64| if var > 0.0 { var.sqrt() } else { 1.0 };
@@ -187,7 +131,12 @@ impl Scaler {
                     .map(|(a, b)| if b > a { b - a } else { 1.0 })
                     .collect();
             }
-            (ScalerKind::MinMax, Features::Sparse(_)) => return Self::fit(kind, x),
+            (ScalerKind::MinMax, Features::Sparse(_)) => {
+                return Err(Error::invalid(
+                    "min-max scaling",
+                    "would make sparse data dense; use standard or none",
+                ))
+            }
         }
         Ok(Scaler { kind, offset, scale })
     }

@@ -99,6 +99,22 @@ impl SgdModel {
         v
     }
 
+    /// Sizes the AdaGrad sums and the lazy average that `cfg` needs on `x`; returns whether the
+    /// pass averages (dense data only).
+    fn size_state<T: Scalar>(&mut self, cfg: &SgdConfig, x: &Features<T>) -> bool {
+        if cfg.adaptive && self.g2.len() != self.w.len() {
+            self.g2 = vec![0.0; self.w.len()];
+        }
+        let dense_avg = cfg.average && matches!(x, Features::Dense(_));
+        if dense_avg && self.avg_u.len() != self.w.len() {
+            // The average starts now: t avg = 0 at this step count.
+            self.fold_scale();
+            self.avg_u = vec![0.0; self.w.len()];
+            self.avg_q = 0.0;
+        }
+        dense_avg
+    }
+
     /// Multiplies the lazy scale into the stored weights, and moves the lazy average's
     /// Q v term into u (so Q restarts at 0 and never grows with 1 / scale).
     fn fold_scale(&mut self) {
@@ -169,16 +185,7 @@ pub fn sgd_pass<T: Scalar>(
         RowTargets::Real(v) => Target::Real(v[r]),
         RowTargets::Class(c) => Target::Class(c[r]),
     };
-    if cfg.adaptive && m.g2.len() != m.w.len() {
-        m.g2 = vec![0.0; m.w.len()];
-    }
-    let dense_avg = cfg.average && matches!(x, Features::Dense(_));
-    if dense_avg && m.avg_u.len() != m.w.len() {
-        // The average starts now: t avg = 0 at this step count.
-        m.fold_scale();
-        m.avg_u = vec![0.0; m.w.len()];
-        m.avg_q = 0.0;
-    }
+    let dense_avg = m.size_state(cfg, x);
     let alpha = cfg.alpha;
     let t0 = if alpha > 0.0 {
         1.0 / ((1.0 / alpha.sqrt()).sqrt() * alpha)
@@ -320,6 +327,8 @@ pub fn sgd_pass_parallel<T: Scalar>(
     if threads == 1 {
         return sgd_pass(m, x, y, order, cfg);
     }
+    // Sized before the copies, so that their state vectors fit `m`.
+    m.size_state(cfg, x);
     let block = order.len().div_ceil(threads);
     let results: Vec<Result<(SgdModel, f64, usize)>> = std::thread::scope(|s| {
         let handles: Vec<_> = order
@@ -351,11 +360,6 @@ pub fn sgd_pass_parallel<T: Scalar>(
         sum.iter_mut().zip(&v).for_each(|(a, b)| *a += k * b);
         loss += k * l;
         steps = steps.max(copy.t);
-        if m.g2.len() != copy.g2.len() || m.avg_u.len() != copy.avg_u.len() {
-            // The pass sized the state arrays; take the copy's shape.
-            m.g2 = vec![0.0; copy.g2.len()];
-            m.avg_u = vec![0.0; copy.avg_u.len()];
-        }
     }
     m.fold_scale();
     m.t = steps;

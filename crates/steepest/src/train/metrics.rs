@@ -11,8 +11,7 @@ fn check_len(a: usize, b: usize) -> Result<()> {
 
 /// Fraction of correct predictions.
 pub fn accuracy(y: &[usize], pred: &[usize]) -> Result<f64> {
-    check_len(pred.len(), y.len())?;
-    Ok(y.iter().zip(pred).filter(|(a, b)| a == b).count() as f64 / y.len() as f64)
+    MetricParts::accuracy(y, pred).map(|p| p.value())
 }
 
 /// `[true class][predicted class]` counts for `k` classes.
