@@ -10,6 +10,7 @@ use crate::nn::ParamStore;
 use crate::nn::{mlp_loss_grad, KernelActivation, KernelTargets, MlpWorkspace};
 use crate::optim::rules::Adam;
 use crate::optim::{LrFinderConfig, LrFinderResult, OptimizerSpec};
+use crate::tensor::elementwise::{for_blocks, sum_of_squares};
 use crate::tensor::{rng, with_serial_matmul, Rng, Scalar, Tensor};
 use crate::train::metrics::MetricParts;
 use crate::train::{loss_grad_replacing, History, Observer, Trainable};
@@ -533,21 +534,34 @@ impl<T: Scalar> MlpNet<T> {
                 let g = grads.get_mut(&format!("{n}.{suffix}")).expect("inserted above");
                 let first = &mut fast[0];
                 std::mem::swap(g, if pick == 0 { &mut first.gw[l] } else { &mut first.gb[l] });
-                if threads > 1 {
-                    let w0 = T::of(weight(0));
-                    g.data_mut().iter_mut().for_each(|v| *v *= w0);
-                    for (i, part) in fast.iter().enumerate().skip(1) {
-                        let src = if pick == 0 { &part.gw[l] } else { &part.gb[l] };
-                        let wi = T::of(weight(i));
-                        g.data_mut().iter_mut().zip(src.data()).for_each(|(v, &s)| *v += wi * s);
+                let others: Vec<(T, &[T])> = fast
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .map(|(i, part)| {
+                        (
+                            T::of(weight(i)),
+                            if pick == 0 {
+                                part.gw[l].data()
+                            } else {
+                                part.gb[l].data()
+                            },
+                        )
+                    })
+                    .collect();
+                let (w0, decay) = (T::of(weight(0)), (pick == 0 && self.alpha > 0.0).then(|| w[l].data()));
+                // One sweep per block: the weighted sum of the shares, plus alpha w.
+                for_blocks([g.data_mut()], |at, [g]| {
+                    if threads > 1 {
+                        g.iter_mut().for_each(|v| *v *= w0);
+                        for &(wi, src) in &others {
+                            g.iter_mut().zip(&src[at..]).for_each(|(v, &s)| *v += wi * s);
+                        }
                     }
-                }
-                if pick == 0 && self.alpha > 0.0 {
-                    g.data_mut()
-                        .iter_mut()
-                        .zip(w[l].data())
-                        .for_each(|(g, &wv)| *g += alpha * wv);
-                }
+                    if let Some(wv) = decay {
+                        g.iter_mut().zip(&wv[at..]).for_each(|(g, &wv)| *g += alpha * wv);
+                    }
+                });
             }
         }
         Ok(Some(loss + self.penalty(params)))
@@ -560,7 +574,7 @@ impl<T: Scalar> MlpNet<T> {
         params
             .iter()
             .filter(|(n, _)| n.ends_with(".weight"))
-            .map(|(_, t)| t.data().iter().map(|v| v.as_f64().powi(2)).sum::<f64>())
+            .map(|(_, t)| sum_of_squares(t.data()))
             .sum::<f64>()
             * self.alpha
             / 2.0

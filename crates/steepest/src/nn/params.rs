@@ -102,24 +102,15 @@ impl<T: Scalar> ParamStore<T> {
         out
     }
 
-    /// Euclidean norm of all elements together (in f64, with eight partial sums per tensor so
-    /// that the additions do not wait on each other; the order is fixed, so it is
-    /// deterministic).
+    /// Euclidean norm of all elements together, in f64, by
+    /// [`sum_of_squares`](crate::tensor::elementwise::sum_of_squares) per tensor (on several
+    /// threads when that pays; the same result on any number).
     pub fn global_norm(&self) -> f64 {
-        let mut total = 0.0;
-        for (_, t) in &self.entries {
-            let d = t.data();
-            let mut acc = [0.0f64; 8];
-            let chunks = d.chunks_exact(8);
-            let rest = chunks.remainder();
-            for c in chunks {
-                for k in 0..8 {
-                    let v = c[k].as_f64();
-                    acc[k] += v * v;
-                }
-            }
-            total += acc.iter().sum::<f64>() + rest.iter().map(|v| v.as_f64() * v.as_f64()).sum::<f64>();
-        }
+        let total: f64 = self
+            .entries
+            .iter()
+            .map(|(_, t)| crate::tensor::elementwise::sum_of_squares(t.data()))
+            .sum();
         total.sqrt()
     }
 

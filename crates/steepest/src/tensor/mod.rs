@@ -16,6 +16,7 @@
 
 mod broadcast;
 mod denormal;
+pub mod elementwise;
 mod matmul;
 mod random;
 pub(crate) mod reduce;

@@ -2,8 +2,9 @@
 
 use super::fit::EpochRecord;
 
-/// Receives training events. Every method has an empty default.
-pub trait Observer {
+/// Receives training events. Every method has an empty default. Observers are `Send`: with
+/// several threads the loop runs on a thread of rayon's pool.
+pub trait Observer: Send {
     /// Training starts: `epochs` epochs of `batches` batches each.
     fn on_start(&mut self, _epochs: usize, _batches: usize) {}
     /// A batch finished with mean loss `loss` over `rows` rows.

@@ -3,6 +3,7 @@
 use super::{check_common, check_range, effective_grad, ensure, lr_and_decay};
 use crate::error::Result;
 use crate::optim::{StepCtx, UpdateRule};
+use crate::tensor::elementwise::for_blocks;
 use crate::tensor::Scalar;
 use serde::{Deserialize, Serialize};
 
@@ -69,7 +70,9 @@ impl Adam {
 
     /// The Adam step on one parameter (shared by AdamW and Muon's fallback).
     pub(crate) fn apply<T: Scalar>(&self, c: &StepCtx, p: &mut [T], g: &[T], s: &mut AdamState<T>) {
-        let n = p.len();
+        // The elements both slices have (the optimizer has checked that the shapes agree).
+        let n = p.len().min(g.len());
+        let p = &mut p[..n];
         ensure(&mut s.exp_avg, n, T::zero());
         ensure(&mut s.exp_avg_sq, n, T::zero());
         if self.amsgrad {
@@ -86,21 +89,35 @@ impl Adam {
         } else {
             (T::of(c.weight_decay), one)
         };
-        for i in 0..n {
-            let g = effective_grad(g[i], p[i], coupled, self.maximize);
-            p[i] *= decay;
-            let m = &mut s.exp_avg[i];
+        let (maximize, amsgrad) = (self.maximize, self.amsgrad);
+        let step = |p: &mut T, g: T, m: &mut T, v: &mut T, vm: Option<&mut T>| {
+            let g = effective_grad(g, *p, coupled, maximize);
+            *p *= decay;
             *m = b1 * *m + (one - b1) * g;
-            let v = &mut s.exp_avg_sq[i];
             *v = b2 * *v + (one - b2) * g * g;
-            let v_used = if self.amsgrad {
-                let vm = &mut s.max_exp_avg_sq[i];
-                *vm = vm.max(*v);
-                *vm
-            } else {
-                *v
+            let v_used = match vm {
+                Some(vm) => {
+                    *vm = vm.max(*v);
+                    *vm
+                }
+                None => *v,
             };
-            p[i] -= lr * (*m / bc1) / ((v_used / bc2).sqrt() + eps);
+            *p -= lr * (*m / bc1) / ((v_used / bc2).sqrt() + eps);
+        };
+        if amsgrad {
+            let slices = [p, &mut s.exp_avg, &mut s.exp_avg_sq, &mut s.max_exp_avg_sq];
+            for_blocks(slices, |at, [p, m, v, vm]| {
+                let it = p.iter_mut().zip(&g[at..]).zip(m.iter_mut().zip(v.iter_mut()));
+                for (((p, &g), (m, v)), vm) in it.zip(vm.iter_mut()) {
+                    step(p, g, m, v, Some(vm));
+                }
+            });
+        } else {
+            for_blocks([p, &mut s.exp_avg, &mut s.exp_avg_sq], |at, [p, m, v]| {
+                for ((p, &g), (m, v)) in p.iter_mut().zip(&g[at..]).zip(m.iter_mut().zip(v.iter_mut())) {
+                    step(p, g, m, v, None);
+                }
+            });
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and coupled weight decay.
 
-use super::{check_common, check_range, effective_grad, lr_and_decay};
+use super::{check_common, check_range, lr_and_decay};
 use crate::error::{Error, Result};
 use crate::optim::{StepCtx, UpdateRule};
+use crate::tensor::elementwise::for_blocks;
 use crate::tensor::Scalar;
 use serde::{Deserialize, Serialize};
 
@@ -84,22 +85,42 @@ impl<T: Scalar> UpdateRule<T> for Sgd {
             T::of(self.momentum),
             T::of(self.dampening),
         );
+        // The elements both slices have (the optimizer has checked that the shapes agree).
+        let n = p.len().min(g.len());
+        let p = &mut p[..n];
+        // The branches as coefficients, so that the loops have none and vectorize:
+        // g' = sign g + wd p; b <- keep b + take g' (keep = 0, take = 1 on the first step);
+        // d = of_b b + of_g g' (Nesterov: mu b + g'; else b); p <- p - lr d.
+        let sign = if self.maximize { -T::one() } else { T::one() };
         if self.momentum == 0.0 {
-            for (p, &g) in p.iter_mut().zip(g) {
-                *p -= lr * effective_grad(g, *p, wd, self.maximize);
-            }
+            for_blocks([p], |at, [p]| {
+                for (p, &g) in p.iter_mut().zip(&g[at..]) {
+                    *p -= lr * (sign * g + wd * *p);
+                }
+            });
             return Ok(());
         }
         let first = s.momentum_buffer.len() != p.len();
         if first {
             s.momentum_buffer = vec![T::zero(); p.len()];
         }
-        for ((p, &g), b) in p.iter_mut().zip(g).zip(s.momentum_buffer.iter_mut()) {
-            let g = effective_grad(g, *p, wd, self.maximize);
-            *b = if first { g } else { mu * *b + (T::one() - damp) * g };
-            let d = if self.nesterov { g + mu * *b } else { *b };
-            *p -= lr * d;
-        }
+        let (keep, take) = if first {
+            (T::zero(), T::one())
+        } else {
+            (mu, T::one() - damp)
+        };
+        let (of_b, of_g) = if self.nesterov {
+            (mu, T::one())
+        } else {
+            (T::one(), T::zero())
+        };
+        for_blocks([p, &mut s.momentum_buffer], |at, [p, b]| {
+            for ((p, &g), b) in p.iter_mut().zip(&g[at..]).zip(b.iter_mut()) {
+                let g = sign * g + wd * *p;
+                *b = keep * *b + take * g;
+                *p -= lr * (of_b * *b + of_g * g);
+            }
+        });
         Ok(())
     }
 }

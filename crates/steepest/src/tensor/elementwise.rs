@@ -1,0 +1,97 @@
+//! Element-wise loops over long slices, split across threads when that pays.
+//!
+//! The split is by fixed blocks of [`BLOCK`] elements, never by the thread count, so a loop
+//! whose blocks are independent (an optimizer step, a weighted sum of gradients) gives the same
+//! bits on any number of threads, and a reduction that sums its blocks' partial results in
+//! block order does too.
+
+use super::{num_threads, Scalar};
+use rayon::prelude::*;
+
+/// Elements per block: 64 KiB of f32, enough work (~2-5 us) to outweigh handing it to another
+/// thread, small enough to stay in the level-2 cache while a loop touches several arrays.
+pub const BLOCK: usize = 1 << 14;
+
+/// Whether a loop over `n` elements is split across threads: more than one thread is set
+/// ([`set_num_threads`](super::set_num_threads)) and there are at least two blocks.
+pub fn split_pays(n: usize) -> bool {
+    num_threads() > 1 && n >= 2 * BLOCK
+}
+
+/// Runs `f(start, blocks)` on the consecutive blocks of `N` slices of one length, the blocks at
+/// the same place together (in parallel when [`split_pays`]); `start` is the blocks' first
+/// index, for reading other slices alongside.
+///
+/// # Panics
+/// When the slices differ in length.
+///
+/// ```
+/// use steepest::tensor::elementwise::for_blocks;
+/// let g = vec![1.0f32; 100_000];
+/// let (mut p, mut b) = (vec![2.0f32; 100_000], vec![0.0f32; 100_000]);
+/// for_blocks([&mut p, &mut b], |start, [p, b]| {
+///     for ((p, b), g) in p.iter_mut().zip(b.iter_mut()).zip(&g[start..]) {
+///         *b = 0.9 * *b + g;
+///         *p -= 0.5 * *b;
+///     }
+/// });
+/// assert!(p.iter().all(|&v| v == 1.5) && b.iter().all(|&v| v == 1.0));
+/// ```
+pub fn for_blocks<T: Send, const N: usize>(slices: [&mut [T]; N], f: impl Fn(usize, [&mut [T]; N]) + Sync + Send) {
+    let n = slices.first().map_or(0, |s| s.len());
+    assert!(
+        slices.iter().all(|s| s.len() == n),
+        "for_blocks: slices of different lengths"
+    );
+    let mut iters = slices.map(|s| s.chunks_mut(BLOCK));
+    let blocks = (0..n.div_ceil(BLOCK)).map(|i| {
+        let b = iters.each_mut().map(|it| it.next().expect("equal lengths"));
+        (i * BLOCK, b)
+    });
+    if split_pays(n) {
+        let blocks: Vec<_> = blocks.collect();
+        blocks.into_par_iter().for_each(|(at, b)| f(at, b));
+    } else {
+        blocks.for_each(|(at, b)| f(at, b));
+    }
+}
+
+/// The sum of `f(block)` over consecutive blocks of `data`, added in block order (so the same on
+/// any number of threads); the blocks run in parallel when [`split_pays`].
+///
+/// ```
+/// use steepest::tensor::elementwise::sum_blocks;
+/// let x: Vec<f64> = (0..100_000).map(f64::from).collect();
+/// let s = sum_blocks(&x, |b| b.iter().sum());
+/// assert_eq!(s, 99_999.0 * 100_000.0 / 2.0);
+/// ```
+pub fn sum_blocks<T: Sync>(data: &[T], f: impl Fn(&[T]) -> f64 + Sync) -> f64 {
+    if split_pays(data.len()) {
+        let parts: Vec<f64> = data.par_chunks(BLOCK).map(&f).collect();
+        parts.iter().sum()
+    } else {
+        data.chunks(BLOCK).map(f).sum()
+    }
+}
+
+/// The sum of the squares of `data`, in f64: each block summed with eight partial sums (so that
+/// the additions do not wait on each other), the block sums added in order by [`sum_blocks`].
+///
+/// ```
+/// use steepest::tensor::elementwise::sum_of_squares;
+/// assert_eq!(sum_of_squares(&[3.0f32, 4.0]), 25.0);
+/// ```
+pub fn sum_of_squares<T: Scalar>(data: &[T]) -> f64 {
+    sum_blocks(data, |d| {
+        let mut acc = [0.0f64; 8];
+        let chunks = d.chunks_exact(8);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for k in 0..8 {
+                let v = c[k].as_f64();
+                acc[k] += v * v;
+            }
+        }
+        acc.iter().sum::<f64>() + rest.iter().map(|v| v.as_f64() * v.as_f64()).sum::<f64>()
+    })
+}

@@ -1,0 +1,128 @@
+//! Element-wise work split into blocks across threads: the optimizer steps, the gradient norm
+//! and a whole MLP fit give the same numbers on one thread and on two, and the steps on
+//! parameters several blocks long still follow their formulas (re-derived here in plain loops).
+//! One test function, because the thread count is a process-wide setting.
+
+use steepest::data::{embedded, BatchSize};
+use steepest::models::MlpParams;
+use steepest::nn::ParamStore;
+use steepest::optim::rules::{Adam, Sgd};
+use steepest::optim::{Optimizer, OptimizerSpec, RuleOptimizer, UpdateRule};
+use steepest::tensor::{elementwise::BLOCK, set_num_threads};
+use steepest::Tensor;
+
+/// Not a multiple of the block, so the last block is short.
+const N: usize = 3 * BLOCK + 123;
+
+fn grad(p: &[f64], t: usize) -> Vec<f64> {
+    p.iter()
+        .enumerate()
+        .map(|(i, v)| (v + 0.001 * i as f64).sin() + 0.1 * t as f64)
+        .collect()
+}
+
+fn store(v: Vec<f64>) -> ParamStore<f64> {
+    let mut s = ParamStore::new();
+    s.insert("w", Tensor::from_vec(v));
+    s
+}
+
+fn run<R: UpdateRule<f64>>(rule: R, threads: usize) -> Vec<f64> {
+    set_num_threads(threads);
+    let mut opt = RuleOptimizer::new(rule).unwrap();
+    let mut p = store((0..N).map(|i| (i as f64 * 0.37).cos()).collect());
+    for t in 1..=4 {
+        let g = grad(p.get("w").unwrap().data(), t);
+        opt.step_with_loss(&mut p, &store(g), None).unwrap();
+    }
+    set_num_threads(1);
+    p.get("w").unwrap().data().to_vec()
+}
+
+fn reference(mut update: impl FnMut(usize, &mut [f64], &[f64])) -> Vec<f64> {
+    let mut p: Vec<f64> = (0..N).map(|i| (i as f64 * 0.37).cos()).collect();
+    for t in 1..=4 {
+        let g = grad(&p, t);
+        update(t, &mut p, &g);
+    }
+    p
+}
+
+fn close(name: &str, got: &[f64], want: &[f64]) {
+    for (i, (a, b)) in got.iter().zip(want).enumerate() {
+        assert!((a - b).abs() <= 1e-12, "{name}: element {i}: {a} vs {b}");
+    }
+}
+
+#[test]
+fn blocks_on_two_threads_give_the_one_thread_numbers() {
+    // SGD, Nesterov momentum and coupled weight decay.
+    let sgd = Sgd {
+        lr: 0.05,
+        momentum: 0.9,
+        weight_decay: 0.01,
+        nesterov: true,
+        ..Sgd::default()
+    };
+    let one = run(sgd.clone(), 1);
+    assert_eq!(one, run(sgd, 2), "sgd: 1 vs 2 threads");
+    let mut b = vec![0.0; N];
+    let want = reference(|t, p, g| {
+        for i in 0..N {
+            let g = g[i] + 0.01 * p[i];
+            b[i] = if t == 1 { g } else { 0.9 * b[i] + g };
+            p[i] -= 0.05 * (g + 0.9 * b[i]);
+        }
+    });
+    close("sgd", &one, &want);
+
+    // Adam with AMSGrad.
+    let adam = Adam {
+        lr: 0.01,
+        amsgrad: true,
+        ..Adam::default()
+    };
+    let one = run(adam.clone(), 1);
+    assert_eq!(one, run(adam, 2), "adam: 1 vs 2 threads");
+    let (mut m, mut v, mut vm) = (vec![0.0; N], vec![0.0; N], vec![0.0f64; N]);
+    let want = reference(|t, p, g| {
+        let (bc1, bc2) = (1.0 - 0.9f64.powi(t as i32), 1.0 - 0.999f64.powi(t as i32));
+        for i in 0..N {
+            m[i] = 0.9 * m[i] + 0.1 * g[i];
+            v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+            vm[i] = vm[i].max(v[i]);
+            p[i] -= 0.01 * (m[i] / bc1) / ((vm[i] / bc2).sqrt() + 1e-8);
+        }
+    });
+    close("adam", &one, &want);
+
+    // The gradient norm: the same bits on 1 and 2 threads, and the plain sum to rounding.
+    let s = store(grad(&vec![0.5; N], 1));
+    let plain = s.get("w").unwrap().data().iter().map(|v| v * v).sum::<f64>().sqrt();
+    set_num_threads(2);
+    let two = s.global_norm();
+    set_num_threads(1);
+    assert_eq!(s.global_norm(), two);
+    assert!((two - plain).abs() <= 1e-12 * plain, "{two} vs {plain}");
+
+    // A whole MLP fit (the loop on rayon's pool, batches split in two shares, the weighted sum
+    // of the shares' gradients in blocks) against one thread, in f64.
+    let data = embedded::by_name::<f64>("digits").unwrap();
+    let mut spec = MlpParams::default().hidden(&[64]);
+    spec.fit.train.epochs = 3;
+    spec.fit.train.batch_size = BatchSize::Rows(256);
+    spec.fit.optimizer = OptimizerSpec::Sgd(Sgd {
+        lr: 0.1,
+        momentum: 0.9,
+        ..Sgd::default()
+    });
+    let spec = spec.check().unwrap();
+    let one = spec.fit(&data).unwrap();
+    set_num_threads(2);
+    let two = spec.fit(&data).unwrap();
+    set_num_threads(1);
+    let (a, b) = (one.net.params.flatten(), two.net.params.flatten());
+    let d = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(d < 1e-9, "max |1 thread - 2 threads| = {d}");
+    assert!(one.history[2].train_loss < 0.5 * one.history[0].train_loss);
+}
