@@ -100,3 +100,62 @@ fn splitting_a_batch_across_threads_gives_the_same_step() {
         .fold(0.0, f64::max);
     assert!(worst < 1e-10, "{worst}");
 }
+
+#[test]
+fn shares_and_gathered_rows_give_the_whole_batch_gradient() {
+    use steepest::nn::mlp_loss_grad_rows;
+    // 200 rows on 3 threads: shares of 67, 67 and 66 rows; weights big enough that dW is split
+    // into blocks of rows.
+    let sizes = [130, 140, 3];
+    let data = Tensor::<f64>::randn(&[260, 130], 0.0, 1.0, &mut rng(5));
+    let order: Vec<usize> = (0..200).map(|i| (i * 37 + 11) % 260).collect();
+    let batch = data.gather_rows(&order).unwrap();
+    let classes: Vec<usize> = (0..200).map(|i| (i * 7) % 3).collect();
+    let w: Vec<Tensor<f64>> = (0..2)
+        .map(|l| Tensor::randn(&[sizes[l], sizes[l + 1]], 0.0, 0.1, &mut rng(30 + l as u64)))
+        .collect();
+    let b: Vec<Tensor<f64>> = (0..2)
+        .map(|l| Tensor::randn(&[sizes[l + 1]], 0.0, 0.1, &mut rng(40 + l as u64)))
+        .collect();
+    let (wr, br): (Vec<&Tensor<f64>>, Vec<&Tensor<f64>>) = (w.iter().collect(), b.iter().collect());
+    let grads = |threads: usize, gather: bool| {
+        set_num_threads(threads);
+        let mut gw: Vec<Tensor<f64>> = w.iter().map(|t| Tensor::zeros(t.shape())).collect();
+        let mut gb: Vec<Tensor<f64>> = b.iter().map(|t| Tensor::zeros(t.shape())).collect();
+        let mut ws = MlpWorkspace::default();
+        let t = KernelTargets::Classes(&classes);
+        let act = KernelActivation::Tanh;
+        let l = if gather {
+            mlp_loss_grad_rows(&wr, &br, act, &data, &order, t, &mut ws, &mut gw, &mut gb).unwrap()
+        } else {
+            mlp_loss_grad(&wr, &br, act, &batch, t, &mut ws, &mut gw, &mut gb).unwrap()
+        };
+        set_num_threads(1);
+        let mut all = vec![l];
+        for t in gw.iter().chain(&gb) {
+            all.extend_from_slice(t.data());
+        }
+        all
+    };
+    let one = grads(1, false);
+    for (threads, gather) in [(1, true), (3, false), (3, true), (2, true)] {
+        let other = grads(threads, gather);
+        let worst = one.iter().zip(&other).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-12, "{threads} threads, gather {gather}: {worst}");
+    }
+    // A row past the end is an error, not a panic.
+    let mut gw: Vec<Tensor<f64>> = w.iter().map(|t| Tensor::zeros(t.shape())).collect();
+    let mut gb: Vec<Tensor<f64>> = b.iter().map(|t| Tensor::zeros(t.shape())).collect();
+    let bad = mlp_loss_grad_rows(
+        &wr,
+        &br,
+        KernelActivation::Relu,
+        &data,
+        &[0, 260],
+        KernelTargets::Classes(&[0, 1]),
+        &mut MlpWorkspace::default(),
+        &mut gw,
+        &mut gb,
+    );
+    assert!(bad.unwrap_err().to_string().contains("row 260"));
+}

@@ -20,7 +20,7 @@ use super::core::RowTargets;
 use super::loss::{LinearLoss, Target};
 use crate::data::Features;
 use crate::error::{Error, Result};
-use crate::tensor::Scalar;
+use crate::tensor::{prefetch, Scalar};
 
 /// Settings of [`sgd_pass`].
 #[derive(Clone, Copy, Debug)]
@@ -372,22 +372,6 @@ const PREFETCH_ROWS: usize = 4;
 
 /// How many rows ahead [`sgd_pass`] prefetches the weights of sparse rows (measured on W3).
 const SPARSE_AHEAD: usize = 4;
-
-/// Hints the CPU to bring `row` into the cache (every 64-byte line of it).
-#[inline]
-fn prefetch<T>(row: &[T]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let bytes = std::mem::size_of_val(row);
-        let p = row.as_ptr() as *const i8;
-        for off in (0..bytes).step_by(64) {
-            // SAFETY: prefetching has no effect on memory; the address is inside `row`.
-            unsafe { std::arch::x86_64::_mm_prefetch(p.add(off), std::arch::x86_64::_MM_HINT_T0) };
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = row;
-}
 
 /// The dense inner loops, compiled twice: for AVX2 with FMA (chosen at run time when the CPU
 /// has them) and for the baseline target.

@@ -7,11 +7,11 @@ use crate::collective::Communicator;
 use crate::data::{Dataset, Features, Scaler, Targets, Task};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
-use crate::nn::{mlp_loss_grad, KernelActivation, KernelTargets, MlpWorkspace};
+use crate::nn::{mlp_loss_grad_rows, KernelActivation, KernelTargets, MlpWorkspace};
 use crate::optim::rules::Adam;
 use crate::optim::{LrFinderConfig, LrFinderResult, OptimizerSpec};
 use crate::tensor::elementwise::{for_blocks, sum_of_squares};
-use crate::tensor::{rng, with_serial_matmul, Rng, Scalar, Tensor};
+use crate::tensor::{rng, Rng, Scalar, Tensor};
 use crate::train::metrics::MetricParts;
 use crate::train::{loss_grad_replacing, History, Observer, Trainable};
 use rand::Rng as _;
@@ -336,60 +336,15 @@ struct Prepared<T: Scalar> {
     target_scale: Option<(f64, f64)>,
 }
 
-/// The fused kernel's buffers for one share of a batch: its rows, workspace, and gradients.
+/// The fused kernel's buffers (the batch, its targets, the workspace and the gradients), kept
+/// across steps.
 #[derive(Clone, Debug, Default)]
-struct FastPart<T> {
-    x: Tensor<T>,
+struct FastBuffers<T> {
     ws: MlpWorkspace<T>,
     gw: Vec<Tensor<T>>,
     gb: Vec<Tensor<T>>,
     labels: Vec<usize>,
     values: Vec<f64>,
-    loss: f64,
-}
-
-/// One [`FastPart`] per thread: a batch is split by rows across threads, each running the
-/// kernel with single-threaded products, and the row-weighted gradients are summed.
-type FastBuffers<T> = Vec<FastPart<T>>;
-
-impl<T: Scalar> FastPart<T> {
-    #[allow(clippy::too_many_arguments)]
-    fn run(
-        &mut self,
-        w: &[&Tensor<T>],
-        b: &[&Tensor<T>],
-        act: KernelActivation,
-        x: &Tensor<T>,
-        data: &Targets,
-        rows: &[usize],
-    ) -> Result<()> {
-        if self.gw.len() != w.len() || self.gw.iter().zip(w).any(|(g, w)| g.shape() != w.shape()) {
-            self.gw = w.iter().map(|t| Tensor::zeros(t.shape())).collect();
-            self.gb = b.iter().map(|t| Tensor::zeros(t.shape())).collect();
-        }
-        let d = x.row_len();
-        if self.x.shape() != [rows.len(), d] {
-            self.x = Tensor::zeros(&[rows.len(), d]);
-        }
-        for (dst, &r) in self.x.data_mut().chunks_mut(d.max(1)).zip(rows) {
-            dst.copy_from_slice(x.row(r));
-        }
-        // The batch's targets, into buffers kept across steps.
-        let targets = match data {
-            Targets::Classes { labels, .. } => {
-                self.labels.clear();
-                self.labels.extend(rows.iter().map(|&r| labels[r]));
-                KernelTargets::Classes(&self.labels)
-            }
-            Targets::Values(v) => {
-                self.values.clear();
-                self.values.extend(rows.iter().map(|&r| v[r]));
-                KernelTargets::Values(&self.values)
-            }
-        };
-        self.loss = mlp_loss_grad(w, b, act, &self.x, targets, &mut self.ws, &mut self.gw, &mut self.gb)?;
-        Ok(())
-    }
 }
 
 /// The network: parameters and how to run them.
@@ -503,66 +458,44 @@ impl<T: Scalar> MlpNet<T> {
             .map(|n| params.require(&format!("{n}.bias")))
             .collect::<Result<_>>()?;
         let mut fast = self.fast.borrow_mut();
-        // Split the rows across threads only when each share keeps the products efficient.
-        let threads = crate::tensor::num_threads().min(rows.len() / 64).max(1);
-        fast.resize_with(threads, FastPart::default);
-        let share = rows.len().div_ceil(threads);
-        let chunks: Vec<&[usize]> = rows.chunks(share).collect();
-        if threads == 1 {
-            fast[0].run(&w, &b, act, x, &data.targets, rows)?;
-        } else {
-            use rayon::prelude::*;
-            fast.par_iter_mut()
-                .zip(chunks.par_iter())
-                .map(|(part, r)| with_serial_matmul(|| part.run(&w, &b, act, x, &data.targets, r)))
-                .collect::<Result<Vec<()>>>()?;
+        let fast = &mut *fast;
+        if fast.gw.len() != w.len() || fast.gw.iter().zip(&w).any(|(g, w)| g.shape() != w.shape()) {
+            fast.gw = w.iter().map(|t| Tensor::zeros(t.shape())).collect();
+            fast.gb = b.iter().map(|t| Tensor::zeros(t.shape())).collect();
         }
+        // The batch's targets, into buffers kept across steps.
+        let targets = match &data.targets {
+            Targets::Classes { labels, .. } => {
+                fast.labels.clear();
+                fast.labels.extend(rows.iter().map(|&r| labels[r]));
+                KernelTargets::Classes(&fast.labels)
+            }
+            Targets::Values(v) => {
+                fast.values.clear();
+                fast.values.extend(rows.iter().map(|&r| v[r]));
+                KernelTargets::Values(&fast.values)
+            }
+        };
+        let loss = mlp_loss_grad_rows(&w, &b, act, x, rows, targets, &mut fast.ws, &mut fast.gw, &mut fast.gb)?;
         // Hand the fresh gradients to the loop's store (in parameter order), taking its previous
-        // tensors back as next step's buffers: no allocation, no copy. Shares beyond the first
-        // are added in, weighted by their rows.
+        // tensors back as next step's buffers: no allocation, no copy.
         for (n, p) in params.iter() {
             if grads.get(n).is_none_or(|g| g.shape() != p.shape()) {
                 grads.insert(n, Tensor::zeros(p.shape()));
             }
         }
-        let total = rows.len() as f64;
-        let weight = |i: usize| chunks.get(i).map_or(0.0, |c| c.len() as f64 / total);
-        let loss: f64 = fast.iter().enumerate().map(|(i, p)| p.loss * weight(i)).sum();
         let alpha = T::of(self.alpha);
         for (l, n) in names.iter().enumerate() {
-            for (suffix, pick) in [("weight", 0), ("bias", 1)] {
-                let g = grads.get_mut(&format!("{n}.{suffix}")).expect("inserted above");
-                let first = &mut fast[0];
-                std::mem::swap(g, if pick == 0 { &mut first.gw[l] } else { &mut first.gb[l] });
-                let others: Vec<(T, &[T])> = fast
-                    .iter()
-                    .enumerate()
-                    .skip(1)
-                    .map(|(i, part)| {
-                        (
-                            T::of(weight(i)),
-                            if pick == 0 {
-                                part.gw[l].data()
-                            } else {
-                                part.gb[l].data()
-                            },
-                        )
-                    })
-                    .collect();
-                let (w0, decay) = (T::of(weight(0)), (pick == 0 && self.alpha > 0.0).then(|| w[l].data()));
-                // One sweep per block: the weighted sum of the shares, plus alpha w.
+            let g = grads.get_mut(&format!("{n}.weight")).expect("inserted above");
+            std::mem::swap(g, &mut fast.gw[l]);
+            if self.alpha > 0.0 {
+                let wv = w[l].data();
                 for_blocks([g.data_mut()], |at, [g]| {
-                    if threads > 1 {
-                        g.iter_mut().for_each(|v| *v *= w0);
-                        for &(wi, src) in &others {
-                            g.iter_mut().zip(&src[at..]).for_each(|(v, &s)| *v += wi * s);
-                        }
-                    }
-                    if let Some(wv) = decay {
-                        g.iter_mut().zip(&wv[at..]).for_each(|(g, &wv)| *g += alpha * wv);
-                    }
+                    g.iter_mut().zip(&wv[at..]).for_each(|(g, &wv)| *g += alpha * wv);
                 });
             }
+            let g = grads.get_mut(&format!("{n}.bias")).expect("inserted above");
+            std::mem::swap(g, &mut fast.gb[l]);
         }
         Ok(Some(loss + self.penalty(params)))
     }

@@ -7,9 +7,17 @@
 //! derivative of the mean loss with respect to the output: dW_l = A_{l-1}^T D_l,
 //! db_l = column sums of D_l, D_{l-1} = (D_l W_l^T) * act'(A_{l-1}), the product and the
 //! activation derivative again fused. Every buffer lives in [`MlpWorkspace`] and is reused.
+//!
+//! With several threads ([`set_num_threads`](crate::tensor::set_num_threads)) the batch is
+//! split by rows into shares of at least 64 rows: each thread runs the forward pass and the
+//! deltas of its share (everything up to here is row by row). The weight gradients
+//! A_{l-1}^T D_l then need every row; they are split by rows of dW instead, each thread
+//! computing a block of rows of dW over the whole batch, so no thread's partial gradient is
+//! ever summed with another's and the result does not depend on the thread count.
 
 use crate::error::{Error, Result};
-use crate::tensor::{matmul_into, Scalar, Tensor};
+use crate::tensor::{matmul_slices, prefetch, split_threads, MatRef, Scalar, Tensor};
+use rayon::prelude::*;
 
 /// Activations whose derivative is a function of the activation's output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,17 +85,37 @@ pub enum KernelTargets<'a> {
     Values(&'a [f64]),
 }
 
-/// Reusable buffers for one batch size.
+/// Reusable buffers: the gathered batch, and each layer's outputs and deltas for all its rows.
 #[derive(Clone, Debug, Default)]
 pub struct MlpWorkspace<T> {
-    acts: Vec<Tensor<T>>,
-    deltas: Vec<Tensor<T>>,
+    x: Vec<T>,
+    acts: Vec<Vec<T>>,
+    deltas: Vec<Vec<T>>,
 }
 
-fn ensure<T: Scalar>(slot: &mut Tensor<T>, shape: [usize; 2]) {
-    if slot.shape() != shape {
-        *slot = Tensor::zeros(&shape);
-    }
+/// Rows per share below which a batch is not split across threads.
+const MIN_SHARE_ROWS: usize = 64;
+/// How many rows ahead the gather of a batch prefetches.
+const GATHER_AHEAD: usize = 2;
+/// Weight matrices with fewer elements get their gradient from one thread.
+const MIN_SPLIT_WEIGHTS: usize = 1 << 14;
+
+/// The rows of the batch a share owns, and its parts of the workspace.
+struct Share<'a, T> {
+    start: usize,
+    rows: usize,
+    x: &'a mut [T],
+    acts: Vec<&'a mut [T]>,
+    deltas: Vec<&'a mut [T]>,
+}
+
+/// Where the batch comes from.
+#[derive(Clone, Copy)]
+enum Input<'a, T> {
+    /// A `[rows, inputs]` batch.
+    Batch(&'a [T]),
+    /// These rows of a `[n, inputs]` matrix, copied into the workspace.
+    Gather(&'a [T], &'a [usize]),
 }
 
 /// Mean loss of the network on batch `x` (`[rows, inputs]`) and, into `gw`/`gb` (shaped as
@@ -104,97 +132,288 @@ pub fn mlp_loss_grad<T: Scalar>(
     gw: &mut [Tensor<T>],
     gb: &mut [Tensor<T>],
 ) -> Result<f64> {
+    let (rows, d) = x.check_matrix("mlp kernel input")?;
+    run(w, b, act, Input::Batch(x.data()), rows, d, targets, ws, gw, gb)
+}
+
+/// [`mlp_loss_grad`] on the batch made of rows `rows` of `x` (copied into the workspace by the
+/// threads that use them); `targets` are the batch's, in the order of `rows`.
+#[allow(clippy::too_many_arguments)]
+pub fn mlp_loss_grad_rows<T: Scalar>(
+    w: &[&Tensor<T>],
+    b: &[&Tensor<T>],
+    act: KernelActivation,
+    x: &Tensor<T>,
+    rows: &[usize],
+    targets: KernelTargets<'_>,
+    ws: &mut MlpWorkspace<T>,
+    gw: &mut [Tensor<T>],
+    gb: &mut [Tensor<T>],
+) -> Result<f64> {
+    let (n, d) = x.check_matrix("mlp kernel input")?;
+    if let Some(&r) = rows.iter().find(|&&r| r >= n) {
+        return Err(Error::invalid(
+            "mlp kernel",
+            format!("row {r} of a batch is not below {n}"),
+        ));
+    }
+    run(
+        w,
+        b,
+        act,
+        Input::Gather(x.data(), rows),
+        rows.len(),
+        d,
+        targets,
+        ws,
+        gw,
+        gb,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run<T: Scalar>(
+    w: &[&Tensor<T>],
+    b: &[&Tensor<T>],
+    act: KernelActivation,
+    input: Input<'_, T>,
+    rows: usize,
+    d: usize,
+    targets: KernelTargets<'_>,
+    ws: &mut MlpWorkspace<T>,
+    gw: &mut [Tensor<T>],
+    gb: &mut [Tensor<T>],
+) -> Result<f64> {
     let layers = w.len();
-    let rows = x.rows_count();
     if layers == 0 || b.len() != layers || gw.len() != layers || gb.len() != layers || rows == 0 {
         return Err(Error::invalid("mlp kernel", "mismatched layer lists or an empty batch"));
     }
-    ws.acts.resize_with(layers, || Tensor::zeros(&[0]));
-    ws.deltas.resize_with(layers, || Tensor::zeros(&[0]));
+    let mut width = d;
+    for l in 0..layers {
+        let (i, o) = w[l].check_matrix("mlp kernel weights")?;
+        if i != width || b[l].len() != o {
+            return Err(Error::shapes("mlp kernel layer", w[l].shape(), &[width, b[l].len()]));
+        }
+        if gw[l].shape() != w[l].shape() || gb[l].len() != o {
+            return Err(Error::shapes("mlp kernel gradient", gw[l].shape(), w[l].shape()));
+        }
+        width = o;
+    }
+    let k = width;
+    match targets {
+        KernelTargets::Classes(y) if y.len() != rows => {
+            return Err(Error::shapes("mlp kernel targets", &[rows], &[y.len()]))
+        }
+        KernelTargets::Values(y) if y.len() != rows * k => {
+            return Err(Error::shapes("mlp kernel targets", &[rows, k], &[y.len()]))
+        }
+        _ => {}
+    }
+    let widths: Vec<usize> = w.iter().map(|t| t.shape()[1]).collect();
+    ws.acts.resize_with(layers, Vec::new);
+    ws.deltas.resize_with(layers, Vec::new);
+    for ((a, dl), &o) in ws.acts.iter_mut().zip(ws.deltas.iter_mut()).zip(&widths) {
+        a.resize(rows * o, T::zero());
+        dl.resize(rows * o, T::zero());
+    }
+    ws.x.resize(
+        if matches!(input, Input::Gather(..)) {
+            rows * d
+        } else {
+            0
+        },
+        T::zero(),
+    );
+
+    // Forward pass and deltas, share by share.
+    let threads = split_threads();
+    let share_rows = rows.div_ceil(threads.min(rows / MIN_SHARE_ROWS).max(1));
+    let shares = rows.div_ceil(share_rows);
+    let mut x_parts = ws.x.chunks_mut((share_rows * d).max(1));
+    let mut act_parts: Vec<_> = ws
+        .acts
+        .iter_mut()
+        .zip(&widths)
+        .map(|(a, &o)| a.chunks_mut((share_rows * o).max(1)))
+        .collect();
+    let mut delta_parts: Vec<_> = ws
+        .deltas
+        .iter_mut()
+        .zip(&widths)
+        .map(|(a, &o)| a.chunks_mut((share_rows * o).max(1)))
+        .collect();
+    let parts: Vec<Share<'_, T>> = (0..shares)
+        .map(|s| Share {
+            start: s * share_rows,
+            rows: share_rows.min(rows - s * share_rows),
+            x: x_parts.next().unwrap_or_default(),
+            acts: act_parts.iter_mut().map(|it| it.next().unwrap_or_default()).collect(),
+            deltas: delta_parts.iter_mut().map(|it| it.next().unwrap_or_default()).collect(),
+        })
+        .collect();
+    let forward = |mut s: Share<'_, T>| share_pass(&mut s, w, b, act, input, d, &targets, rows);
+    let losses: Vec<f64> = if shares > 1 {
+        parts.into_par_iter().map(forward).collect::<Result<_>>()?
+    } else {
+        parts.into_iter().map(forward).collect::<Result<_>>()?
+    };
+    let mut loss: f64 = losses.iter().sum::<f64>() / rows as f64;
+    if matches!(targets, KernelTargets::Values(_)) {
+        loss /= k as f64;
+    }
+
+    // Weight gradients dW_l = A_{l-1}^T D_l over the whole batch, in blocks of rows of dW.
+    let x_all: &[T] = match input {
+        Input::Batch(x) => x,
+        Input::Gather(..) => &ws.x,
+    };
+    let mut tasks = Vec::new();
+    for (l, g) in gw.iter_mut().enumerate() {
+        let (inp, out) = (w[l].shape()[0], widths[l]);
+        let blocks = if inp * out >= MIN_SPLIT_WEIGHTS {
+            threads.min(inp)
+        } else {
+            1
+        };
+        let block_rows = inp.div_ceil(blocks.max(1)).max(1);
+        for (i, part) in g.data_mut().chunks_mut((block_rows * out).max(1)).enumerate() {
+            tasks.push((l, i * block_rows, part));
+        }
+    }
+    let (acts, deltas) = (&ws.acts, &ws.deltas);
+    let weight_grad = |(l, r0, part): (usize, usize, &mut [T])| -> Result<()> {
+        let (inp, out) = (w[l].shape()[0], widths[l]);
+        let a = if l == 0 { x_all } else { &acts[l - 1][..] };
+        // Columns r0.. of the layer's input, all rows, read transposed.
+        let block = MatRef {
+            data: &a[r0..],
+            rows,
+            cols: part.len() / out,
+            row_stride: inp,
+            col_stride: 1,
+        };
+        matmul_slices(part, out, block.t(), MatRef::row_major(&deltas[l], rows, out), false)
+    };
+    if threads > 1 && tasks.len() > 1 {
+        tasks.into_par_iter().map(weight_grad).collect::<Result<()>>()?;
+    } else {
+        tasks.into_iter().try_for_each(weight_grad)?;
+    }
+    // Bias gradients: column sums of the deltas.
+    for (l, g) in gb.iter_mut().enumerate() {
+        let g = g.data_mut();
+        g.iter_mut().for_each(|v| *v = T::zero());
+        for row in deltas[l].chunks(widths[l]) {
+            g.iter_mut().zip(row).for_each(|(g, &d)| *g += d);
+        }
+    }
+    Ok(loss)
+}
+
+/// One share's forward pass, loss (summed over its rows) and deltas (of the mean over all
+/// `total` rows).
+#[allow(clippy::too_many_arguments)]
+fn share_pass<T: Scalar>(
+    s: &mut Share<'_, T>,
+    w: &[&Tensor<T>],
+    b: &[&Tensor<T>],
+    act: KernelActivation,
+    input: Input<'_, T>,
+    d: usize,
+    targets: &KernelTargets<'_>,
+    total: usize,
+) -> Result<f64> {
+    let (n, layers) = (s.rows, w.len());
+    let x: &[T] = match input {
+        Input::Batch(x) => &x[s.start * d..(s.start + n) * d],
+        Input::Gather(data, rows) => {
+            // The rows come in shuffled order, from memory: ask for the rows a few ahead while
+            // copying this one.
+            let mine = &rows[s.start..s.start + n];
+            for (i, (dst, &r)) in s.x.chunks_mut(d.max(1)).zip(mine).enumerate() {
+                if let Some(&ahead) = mine.get(i + GATHER_AHEAD) {
+                    prefetch(&data[ahead * d..(ahead + 1) * d]);
+                }
+                dst.copy_from_slice(&data[r * d..(r + 1) * d]);
+            }
+            s.x
+        }
+    };
     // Forward.
     for l in 0..layers {
-        let out = w[l].shape()[1];
-        ensure(&mut ws.acts[l], [rows, out]);
-        let (before, rest) = ws.acts.split_at_mut(l);
-        let input = if l == 0 { x } else { &before[l - 1] };
-        matmul_into(&mut rest[0], input, false, w[l], false, false)?;
+        let (inp, out) = (w[l].shape()[0], w[l].shape()[1]);
+        let (before, rest) = s.acts.split_at_mut(l);
+        let a_in: &[T] = if l == 0 { x } else { before[l - 1] };
+        let a_out = &mut *rest[0];
+        matmul_slices(
+            a_out,
+            out,
+            MatRef::row_major(a_in, n, inp),
+            MatRef::row_major(w[l].data(), inp, out),
+            false,
+        )?;
         let bias = b[l].data();
-        let last = l + 1 == layers;
-        for row in rest[0].data_mut().chunks_mut(out) {
-            if last {
+        if l + 1 == layers {
+            for row in a_out.chunks_mut(out) {
                 row.iter_mut().zip(bias).for_each(|(v, &c)| *v += c);
-            } else {
+            }
+        } else {
+            for row in a_out.chunks_mut(out) {
                 row.iter_mut().zip(bias).for_each(|(v, &c)| *v = act.apply(*v + c));
             }
         }
     }
     // Loss and its derivative with respect to the output.
     let k = w[layers - 1].shape()[1];
-    ensure(&mut ws.deltas[layers - 1], [rows, k]);
-    let out = &ws.acts[layers - 1];
-    let delta = &mut ws.deltas[layers - 1];
-    let inv = T::of(1.0 / rows as f64);
+    let out = &*s.acts[layers - 1];
+    let delta = &mut *s.deltas[layers - 1];
+    let inv = T::of(1.0 / total as f64);
     let mut loss = 0.0;
-    match targets {
+    match *targets {
         KernelTargets::Classes(y) => {
-            if y.len() != rows {
-                return Err(Error::shapes("mlp kernel targets", &[rows], &[y.len()]));
-            }
-            for ((z, d), &c) in out.data().chunks(k).zip(delta.data_mut().chunks_mut(k)).zip(y) {
+            for ((z, d), &c) in out.chunks(k).zip(delta.chunks_mut(k)).zip(&y[s.start..s.start + n]) {
                 if c >= k {
                     return Err(Error::invalid("mlp kernel", format!("class {c} is not below {k}")));
                 }
                 let m = z.iter().copied().fold(T::neg_infinity(), T::max);
-                let mut s = T::zero();
+                let mut sum = T::zero();
                 for (dv, &zv) in d.iter_mut().zip(z) {
                     *dv = (zv - m).exp();
-                    s += *dv;
+                    sum += *dv;
                 }
-                loss += (s.ln() + m - z[c]).as_f64();
+                loss += (sum.ln() + m - z[c]).as_f64();
                 // Probabilities below 1e-30 become 0: they change nothing, and as subnormal
                 // numbers they would slow every product they enter several-fold.
-                let (is, tiny) = (T::one() / s, T::of(1e-30));
+                let (is, tiny) = (T::one() / sum, T::of(1e-30));
                 d.iter_mut()
                     .for_each(|v| *v = if *v * is < tiny { T::zero() } else { *v * is * inv });
                 d[c] -= inv;
             }
         }
         KernelTargets::Values(y) => {
-            if y.len() != rows * k {
-                return Err(Error::shapes("mlp kernel targets", &[rows, k], &[y.len()]));
-            }
-            let scale = T::of(1.0 / (rows * k) as f64);
-            for ((d, &z), &t) in delta.data_mut().iter_mut().zip(out.data()).zip(y) {
+            let scale = T::of(1.0 / (total * k) as f64);
+            for ((d, &z), &t) in delta.iter_mut().zip(out).zip(&y[s.start * k..(s.start + n) * k]) {
                 let r = z - T::of(t);
                 loss += 0.5 * r.as_f64() * r.as_f64();
                 *d = r * scale;
             }
-            loss /= k as f64;
         }
     }
-    loss /= rows as f64;
-    // Backward.
-    for l in (0..layers).rev() {
-        let input = if l == 0 { x } else { &ws.acts[l - 1] };
-        matmul_into(&mut gw[l], input, true, &ws.deltas[l], false, false)?;
-        let out = w[l].shape()[1];
-        let g = gb[l].data_mut();
-        g.iter_mut().for_each(|v| *v = T::zero());
-        for row in ws.deltas[l].data().chunks(out) {
-            g.iter_mut().zip(row).for_each(|(g, &d)| *g += d);
-        }
-        if l > 0 {
-            let inp = w[l].shape()[0];
-            let (lower, upper) = ws.deltas.split_at_mut(l);
-            ensure(&mut lower[l - 1], [rows, inp]);
-            matmul_into(&mut lower[l - 1], &upper[0], false, w[l], true, false)?;
-            let a = ws.acts[l - 1].data();
-            lower[l - 1]
-                .data_mut()
-                .iter_mut()
-                .zip(a)
-                .for_each(|(d, &av)| *d *= act.grad_from_output(av));
-        }
+    // Deltas of the hidden layers: D_{l-1} = (D_l W_l^T) * act'(A_{l-1}).
+    for l in (1..layers).rev() {
+        let (inp, out) = (w[l].shape()[0], w[l].shape()[1]);
+        let (lower, upper) = s.deltas.split_at_mut(l);
+        let dst = &mut *lower[l - 1];
+        matmul_slices(
+            dst,
+            inp,
+            MatRef::row_major(&*upper[0], n, out),
+            MatRef::row_major(w[l].data(), inp, out).t(),
+            false,
+        )?;
+        dst.iter_mut()
+            .zip(&*s.acts[l - 1])
+            .for_each(|(d, &a)| *d *= act.grad_from_output(a));
     }
     Ok(loss)
 }

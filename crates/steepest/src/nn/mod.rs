@@ -5,5 +5,5 @@
 mod mlp_kernel;
 mod params;
 
-pub use mlp_kernel::{mlp_loss_grad, KernelActivation, KernelTargets, MlpWorkspace};
+pub use mlp_kernel::{mlp_loss_grad, mlp_loss_grad_rows, KernelActivation, KernelTargets, MlpWorkspace};
 pub use params::ParamStore;

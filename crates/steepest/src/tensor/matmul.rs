@@ -119,6 +119,158 @@ pub fn matmul_into<T: Scalar>(
     Ok(())
 }
 
+/// A matrix read from a slice: element `(i, j)` is `data[i * row_stride + j * col_stride]`
+/// (so a transpose or a block of columns is a view, not a copy).
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a, T> {
+    /// The elements.
+    pub data: &'a [T],
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+    /// Distance between consecutive rows.
+    pub row_stride: usize,
+    /// Distance between consecutive columns.
+    pub col_stride: usize,
+}
+
+impl<'a, T> MatRef<'a, T> {
+    /// A row-major `[rows, cols]` matrix.
+    pub fn row_major(data: &'a [T], rows: usize, cols: usize) -> Self {
+        Self {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+
+    /// The transpose (the same elements).
+    pub fn t(self) -> Self {
+        Self {
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
+    }
+
+    fn check(&self, what: &'static str) -> Result<()> {
+        let last = match (self.rows, self.cols) {
+            (0, _) | (_, 0) => return Ok(()),
+            (r, c) => (r - 1)
+                .checked_mul(self.row_stride)
+                .zip((c - 1).checked_mul(self.col_stride))
+                .and_then(|(a, b)| a.checked_add(b)),
+        };
+        match last {
+            Some(i) if i < self.data.len() => Ok(()),
+            _ => Err(Error::invalid(
+                what,
+                format!(
+                    "a [{}, {}] view with strides ({}, {}) reaches past its {} elements",
+                    self.rows,
+                    self.cols,
+                    self.row_stride,
+                    self.col_stride,
+                    self.data.len()
+                ),
+            )),
+        }
+    }
+}
+
+/// `out = a b` (or `out += a b` with `accumulate`) on the calling thread, where `out` is
+/// row-major with rows `out_row_stride` apart (at least `b.cols`): the product for work that is
+/// already split across threads, on blocks of larger matrices.
+///
+/// ```
+/// use steepest::tensor::{matmul_slices, MatRef};
+/// let a = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]; // [2, 3]
+/// let mut out = [0.0f32; 4];
+/// // out = a[:, 1..3]^T a[:, 1..3]: a block of columns, transposed, by strides alone.
+/// let block = MatRef { data: &a[1..], rows: 2, cols: 2, row_stride: 3, col_stride: 1 };
+/// matmul_slices(&mut out, 2, block.t(), block, false).unwrap();
+/// assert_eq!(out, [29.0, 36.0, 36.0, 45.0]);
+/// ```
+pub fn matmul_slices<T: Scalar>(
+    out: &mut [T],
+    out_row_stride: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    accumulate: bool,
+) -> Result<()> {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if b.rows != k {
+        return Err(Error::ShapeMismatch {
+            op: "matmul",
+            lhs: vec![m, k],
+            rhs: vec![b.rows, n],
+        });
+    }
+    a.check("matmul (left)")?;
+    b.check("matmul (right)")?;
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if out_row_stride < n || (m - 1) * out_row_stride + n > out.len() {
+        return Err(Error::invalid(
+            "matmul (output)",
+            format!(
+                "[{m}, {n}] with row stride {out_row_stride} does not fit in {} elements",
+                out.len()
+            ),
+        ));
+    }
+    if k == 0 {
+        if !accumulate {
+            out.chunks_mut(out_row_stride)
+                .take(m)
+                .for_each(|r| r[..n].iter_mut().for_each(|v| *v = T::zero()));
+        }
+        return Ok(());
+    }
+    // SAFETY: every (row, column) the strides reach was checked to lie inside `a`, `b` and
+    // `out`; `out` is exclusively borrowed, so it does not alias the inputs.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            out_row_stride as isize,
+            accumulate,
+            a.data.as_ptr(),
+            a.col_stride as isize,
+            a.row_stride as isize,
+            b.data.as_ptr(),
+            b.col_stride as isize,
+            b.row_stride as isize,
+            T::one(),
+            T::one(),
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+    Ok(())
+}
+
+/// How many threads work at this level may split into: the set count, or 1 inside
+/// [`with_serial_matmul`].
+pub(crate) fn split_threads() -> usize {
+    if SERIAL.with(|s| s.get()) {
+        1
+    } else {
+        num_threads()
+    }
+}
+
 impl<T: Scalar> Tensor<T> {
     /// Matrix product of two 2-D tensors.
     ///

@@ -28,12 +28,30 @@ pub(crate) mod unary;
 
 pub use broadcast::broadcast_shape;
 pub use denormal::{flush_denormals_everywhere, set_flush_denormals};
-pub use matmul::{matmul_into, num_threads, set_num_threads, with_serial_matmul};
+pub(crate) use matmul::split_threads;
+pub use matmul::{matmul_into, matmul_slices, num_threads, set_num_threads, with_serial_matmul, MatRef};
 pub use random::{rng, Rng};
 pub use scalar::Scalar;
 pub use sparse::CsrMatrix;
 
 use crate::error::{Error, Result};
+
+/// Hints the CPU to bring `row` into the cache (every 64-byte line of it); no effect on the
+/// values. For loops that will read rows in an order the hardware prefetcher cannot guess.
+#[inline]
+pub(crate) fn prefetch<T>(row: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let bytes = std::mem::size_of_val(row);
+        let p = row.as_ptr() as *const i8;
+        for off in (0..bytes).step_by(64) {
+            // SAFETY: prefetching has no effect on memory; the address is inside `row`.
+            unsafe { std::arch::x86_64::_mm_prefetch(p.add(off), std::arch::x86_64::_MM_HINT_T0) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
+}
 
 /// A dense tensor: a shape and its elements in contiguous row-major order.
 ///
