@@ -103,14 +103,11 @@ impl<T: Scalar> ParamStore<T> {
     }
 
     /// Euclidean norm of all elements together, in f64, by
-    /// [`sum_of_squares`](crate::tensor::elementwise::sum_of_squares) per tensor (on several
-    /// threads when that pays; the same result on any number).
+    /// [`sum_of_squares_each`](crate::tensor::elementwise::sum_of_squares_each) (every tensor's
+    /// blocks in one sweep, on several threads when that pays; the same result on any number).
     pub fn global_norm(&self) -> f64 {
-        let total: f64 = self
-            .entries
-            .iter()
-            .map(|(_, t)| crate::tensor::elementwise::sum_of_squares(t.data()))
-            .sum();
+        let slices: Vec<&[T]> = self.entries.iter().map(|(_, t)| t.data()).collect();
+        let total: f64 = crate::tensor::elementwise::sum_of_squares_each(&slices).iter().sum();
         total.sqrt()
     }
 

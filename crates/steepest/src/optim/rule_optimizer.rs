@@ -3,7 +3,8 @@
 use super::Optimizer;
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
-use crate::tensor::Scalar;
+use crate::tensor::elementwise::split_pays;
+use crate::tensor::{Scalar, Tensor};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -24,7 +25,7 @@ pub struct StepCtx {
 }
 
 /// One update rule applied to each parameter separately.
-pub trait UpdateRule<T: Scalar>: Clone + Send + Serialize + 'static {
+pub trait UpdateRule<T: Scalar>: Clone + Send + Sync + Serialize + 'static {
     /// This rule's buffers for one parameter (lazily filled on its first step).
     type State: Default + Clone + Send + Serialize + DeserializeOwned;
     /// Short name (`"adam"`).
@@ -161,7 +162,9 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
             f64::NAN
         };
         let base_lr = self.rule.lr();
-        for (name, p) in params.iter_mut() {
+        // Check every pair and create missing records first, so that the updates below can run
+        // side by side (all parameters in one parallel sweep when they are large).
+        for (name, p) in params.iter() {
             let Some(g) = grads.get(name) else { continue };
             if g.shape() != p.shape() {
                 return Err(Error::shapes(
@@ -171,18 +174,28 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
                 ));
             }
             // Look up before inserting: no key allocation on the steps after the first.
-            if !self.records.contains_key(name) {
-                let fresh = Record {
-                    shape: p.shape().to_vec(),
-                    step: 0,
-                    state: R::State::default(),
-                };
-                self.records.insert(name.to_string(), fresh);
+            match self.records.get(name) {
+                Some(rec) if rec.shape != p.shape() => return Err(shape_error(name, &rec.shape, p.shape())),
+                Some(_) => {}
+                None => {
+                    let fresh = Record {
+                        shape: p.shape().to_vec(),
+                        step: 0,
+                        state: R::State::default(),
+                    };
+                    self.records.insert(name.to_string(), fresh);
+                }
             }
-            let rec = self.records.get_mut(name).expect("inserted above");
-            if rec.shape != p.shape() {
-                return Err(shape_error(name, &rec.shape, p.shape()));
-            }
+        }
+        let mut records: Vec<(&String, &mut Record<R::State>)> = self.records.iter_mut().collect();
+        let mut jobs = Vec::new();
+        let mut total = 0;
+        for (name, p) in params.iter_mut() {
+            let Some(g) = grads.get(name) else { continue };
+            let at = records
+                .binary_search_by(|(k, _)| k.as_str().cmp(name))
+                .map_err(|_| Error::invalid("optimizer step", format!("no state for '{name}'")))?;
+            let rec = &mut *records[at].1;
             let group = self.groups.iter().find(|gr| gr.matches(name, p.shape()));
             let ctx = StepCtx {
                 step: rec.step + 1,
@@ -191,11 +204,29 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
                 loss,
                 grad_norm,
             };
-            let shape = p.shape().to_vec();
-            self.rule.update(&ctx, &shape, p.data_mut(), g.data(), &mut rec.state)?;
-            rec.step += 1;
+            total += p.len();
+            jobs.push((ctx, p, g.data(), at));
         }
-        Ok(())
+        // Each record is taken by one job only (the names are distinct).
+        let mut states: Vec<Option<&mut Record<R::State>>> = records.into_iter().map(|(_, r)| Some(r)).collect();
+        let mut work = Vec::with_capacity(jobs.len());
+        for (ctx, p, g, at) in jobs {
+            let rec = states[at].take().expect("one job per parameter");
+            work.push((ctx, p, g, rec));
+        }
+        let rule = &self.rule;
+        let update = |(ctx, p, g, rec): (StepCtx, &mut Tensor<T>, &[T], &mut Record<R::State>)| -> Result<()> {
+            let shape = p.shape().to_vec();
+            rule.update(&ctx, &shape, p.data_mut(), g, &mut rec.state)?;
+            rec.step += 1;
+            Ok(())
+        };
+        if split_pays(total) && work.len() > 1 {
+            use rayon::prelude::*;
+            work.into_par_iter().try_for_each(update)
+        } else {
+            work.into_iter().try_for_each(update)
+        }
     }
 
     fn lr(&self) -> f64 {
