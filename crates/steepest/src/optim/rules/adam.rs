@@ -1,6 +1,6 @@
 //! Adam (and the shared arithmetic of AdamW).
 
-use super::{check_common, check_range, effective_grad, ensure, lr_and_decay};
+use super::{check_common, check_range, ensure, lr_and_decay, multiversion};
 use crate::error::Result;
 use crate::optim::{StepCtx, UpdateRule};
 use crate::tensor::elementwise::for_blocks;
@@ -80,47 +80,93 @@ impl Adam {
         }
         let t = c.step as i32;
         let (b1, b2) = self.betas;
-        let bc1 = T::of(1.0 - b1.powi(t));
-        let bc2 = T::of(1.0 - b2.powi(t));
-        let (lr, eps, one) = (T::of(c.lr), T::of(self.eps), T::one());
-        let (b1, b2) = (T::of(b1), T::of(b2));
-        let (coupled, decay) = if self.decoupled_weight_decay {
-            (T::zero(), one - lr * T::of(c.weight_decay))
-        } else {
-            (T::of(c.weight_decay), one)
+        let one = T::one();
+        let lr = T::of(c.lr);
+        // As PyTorch: step size lr / (1 - b1^t), and sqrt(v) / sqrt(1 - b2^t) (here times its
+        // reciprocal) + eps: one square root and one division per element.
+        let k = AdamCoef {
+            sign: if self.maximize { -one } else { one },
+            coupled: if self.decoupled_weight_decay {
+                T::zero()
+            } else {
+                T::of(c.weight_decay)
+            },
+            decay: if self.decoupled_weight_decay {
+                one - lr * T::of(c.weight_decay)
+            } else {
+                one
+            },
+            b1: T::of(b1),
+            b2: T::of(b2),
+            step_size: T::of(c.lr / (1.0 - b1.powi(t))),
+            inv_sqrt_bc2: T::of(1.0 / (1.0 - b2.powi(t)).sqrt()),
+            eps: T::of(self.eps),
         };
-        let (maximize, amsgrad) = (self.maximize, self.amsgrad);
-        let step = |p: &mut T, g: T, m: &mut T, v: &mut T, vm: Option<&mut T>| {
-            let g = effective_grad(g, *p, coupled, maximize);
-            *p *= decay;
-            *m = b1 * *m + (one - b1) * g;
-            *v = b2 * *v + (one - b2) * g * g;
-            let v_used = match vm {
-                Some(vm) => {
-                    *vm = vm.max(*v);
-                    *vm
-                }
-                None => *v,
-            };
-            *p -= lr * (*m / bc1) / ((v_used / bc2).sqrt() + eps);
-        };
-        if amsgrad {
+        if self.amsgrad {
             let slices = [p, &mut s.exp_avg, &mut s.exp_avg_sq, &mut s.max_exp_avg_sq];
             for_blocks(slices, |at, [p, m, v, vm]| {
-                let it = p.iter_mut().zip(&g[at..]).zip(m.iter_mut().zip(v.iter_mut()));
-                for (((p, &g), (m, v)), vm) in it.zip(vm.iter_mut()) {
-                    step(p, g, m, v, Some(vm));
-                }
+                adam_amsgrad_block(&k, p, &g[at..], m, v, vm)
             });
         } else {
             for_blocks([p, &mut s.exp_avg, &mut s.exp_avg_sq], |at, [p, m, v]| {
-                for ((p, &g), (m, v)) in p.iter_mut().zip(&g[at..]).zip(m.iter_mut().zip(v.iter_mut())) {
-                    step(p, g, m, v, None);
-                }
+                adam_block(&k, p, &g[at..], m, v)
             });
         }
     }
 }
+
+/// The coefficients of one Adam step.
+struct AdamCoef<T> {
+    sign: T,
+    coupled: T,
+    decay: T,
+    b1: T,
+    b2: T,
+    step_size: T,
+    inv_sqrt_bc2: T,
+    eps: T,
+}
+
+/// g' = sign g + coupled p; p <- decay p; m <- b1 m + (1 - b1) g'; v <- b2 v + (1 - b2) g'^2;
+/// p <- p - step_size m / (sqrt(v_used) inv_sqrt_bc2 + eps).
+#[inline(always)]
+fn adam_element<T: Scalar>(k: &AdamCoef<T>, p: &mut T, g: T, m: &mut T, v: &mut T, v_used: impl FnOnce(T) -> T) {
+    let one = T::one();
+    let g = k.sign * g + k.coupled * *p;
+    *p *= k.decay;
+    *m = k.b1 * *m + (one - k.b1) * g;
+    *v = k.b2 * *v + (one - k.b2) * g * g;
+    let u = v_used(*v);
+    *p -= k.step_size * *m / (u.sqrt() * k.inv_sqrt_bc2 + k.eps);
+}
+
+#[inline(always)]
+fn adam_block_generic<T: Scalar>(k: &AdamCoef<T>, p: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
+    for ((p, &g), (m, v)) in p.iter_mut().zip(g).zip(m.iter_mut().zip(v.iter_mut())) {
+        adam_element(k, p, g, m, v, |v| v);
+    }
+}
+
+#[inline(always)]
+fn adam_amsgrad_block_generic<T: Scalar>(
+    k: &AdamCoef<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    vm: &mut [T],
+) {
+    let it = p.iter_mut().zip(g).zip(m.iter_mut().zip(v.iter_mut()));
+    for (((p, &g), (m, v)), vm) in it.zip(vm.iter_mut()) {
+        adam_element(k, p, g, m, v, |v| {
+            *vm = vm.max(v);
+            *vm
+        });
+    }
+}
+
+multiversion!(fn adam_block<T>(k: &AdamCoef<T>, p: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) => adam_block_generic);
+multiversion!(fn adam_amsgrad_block<T>(k: &AdamCoef<T>, p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], vm: &mut [T]) => adam_amsgrad_block_generic);
 
 impl<T: Scalar> UpdateRule<T> for Adam {
     type State = AdamState<T>;

@@ -1,6 +1,6 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and coupled weight decay.
 
-use super::{check_common, check_range, lr_and_decay};
+use super::{check_common, check_range, lr_and_decay, multiversion};
 use crate::error::{Error, Result};
 use crate::optim::{StepCtx, UpdateRule};
 use crate::tensor::elementwise::for_blocks;
@@ -93,11 +93,7 @@ impl<T: Scalar> UpdateRule<T> for Sgd {
         // d = of_b b + of_g g' (Nesterov: mu b + g'; else b); p <- p - lr d.
         let sign = if self.maximize { -T::one() } else { T::one() };
         if self.momentum == 0.0 {
-            for_blocks([p], |at, [p]| {
-                for (p, &g) in p.iter_mut().zip(&g[at..]) {
-                    *p -= lr * (sign * g + wd * *p);
-                }
-            });
+            for_blocks([p], |at, [p]| plain_block(p, &g[at..], lr, sign, wd));
             return Ok(());
         }
         let first = s.momentum_buffer.len() != p.len();
@@ -114,13 +110,31 @@ impl<T: Scalar> UpdateRule<T> for Sgd {
         } else {
             (T::one(), T::zero())
         };
+        let k = [lr, sign, wd, keep, take, of_b, of_g];
         for_blocks([p, &mut s.momentum_buffer], |at, [p, b]| {
-            for ((p, &g), b) in p.iter_mut().zip(&g[at..]).zip(b.iter_mut()) {
-                let g = sign * g + wd * *p;
-                *b = keep * *b + take * g;
-                *p -= lr * (of_b * *b + of_g * g);
-            }
+            momentum_block(p, &g[at..], b, &k)
         });
         Ok(())
     }
 }
+
+#[inline(always)]
+fn plain_block_generic<T: Scalar>(p: &mut [T], g: &[T], lr: T, sign: T, wd: T) {
+    for (p, &g) in p.iter_mut().zip(g) {
+        *p -= lr * (sign * g + wd * *p);
+    }
+}
+
+/// `k` = [lr, sign, wd, keep, take, of_b, of_g] (see [`Sgd::update`]).
+#[inline(always)]
+fn momentum_block_generic<T: Scalar>(p: &mut [T], g: &[T], b: &mut [T], k: &[T; 7]) {
+    let [lr, sign, wd, keep, take, of_b, of_g] = *k;
+    for ((p, &g), b) in p.iter_mut().zip(g).zip(b.iter_mut()) {
+        let g = sign * g + wd * *p;
+        *b = keep * *b + take * g;
+        *p -= lr * (of_b * *b + of_g * g);
+    }
+}
+
+multiversion!(fn plain_block<T>(p: &mut [T], g: &[T], lr: T, sign: T, wd: T) => plain_block_generic);
+multiversion!(fn momentum_block<T>(p: &mut [T], g: &[T], b: &mut [T], k: &[T; 7]) => momentum_block_generic);
