@@ -118,12 +118,18 @@ fn shares_and_gathered_rows_give_the_whole_batch_gradient() {
         .map(|l| Tensor::randn(&[sizes[l + 1]], 0.0, 0.1, &mut rng(40 + l as u64)))
         .collect();
     let (wr, br): (Vec<&Tensor<f64>>, Vec<&Tensor<f64>>) = (w.iter().collect(), b.iter().collect());
-    let grads = |threads: usize, gather: bool| {
+    // Regression targets too: three outputs per row.
+    let values: Vec<f64> = (0..600).map(|i| (i as f64 * 0.13).cos()).collect();
+    let grads = |threads: usize, gather: bool, regression: bool| {
         set_num_threads(threads);
         let mut gw: Vec<Tensor<f64>> = w.iter().map(|t| Tensor::zeros(t.shape())).collect();
         let mut gb: Vec<Tensor<f64>> = b.iter().map(|t| Tensor::zeros(t.shape())).collect();
         let mut ws = MlpWorkspace::default();
-        let t = KernelTargets::Classes(&classes);
+        let t = if regression {
+            KernelTargets::Values(&values)
+        } else {
+            KernelTargets::Classes(&classes)
+        };
         let act = KernelActivation::Tanh;
         let l = if gather {
             mlp_loss_grad_rows(&wr, &br, act, &data, &order, t, &mut ws, &mut gw, &mut gb).unwrap()
@@ -137,11 +143,16 @@ fn shares_and_gathered_rows_give_the_whole_batch_gradient() {
         }
         all
     };
-    let one = grads(1, false);
-    for (threads, gather) in [(1, true), (3, false), (3, true), (2, true)] {
-        let other = grads(threads, gather);
-        let worst = one.iter().zip(&other).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        assert!(worst < 1e-12, "{threads} threads, gather {gather}: {worst}");
+    for regression in [false, true] {
+        let one = grads(1, false, regression);
+        for (threads, gather) in [(1, true), (3, false), (3, true), (2, true)] {
+            let other = grads(threads, gather, regression);
+            let worst = one.iter().zip(&other).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            assert!(
+                worst < 1e-12,
+                "{threads} threads, gather {gather}, regression {regression}: {worst}"
+            );
+        }
     }
     // A row past the end is an error, not a panic.
     let mut gw: Vec<Tensor<f64>> = w.iter().map(|t| Tensor::zeros(t.shape())).collect();
