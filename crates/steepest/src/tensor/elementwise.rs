@@ -110,16 +110,23 @@ pub fn sum_of_squares<T: Scalar>(data: &[T]) -> f64 {
 
 /// [`sum_of_squares`] of each slice, in one parallel sweep.
 pub fn sum_of_squares_each<T: Scalar>(slices: &[&[T]]) -> Vec<f64> {
-    sum_blocks_each(slices, |d| {
-        let mut acc = [0.0f64; 8];
-        let chunks = d.chunks_exact(8);
-        let rest = chunks.remainder();
-        for c in chunks {
-            for k in 0..8 {
-                let v = c[k].as_f64();
-                acc[k] += v * v;
-            }
-        }
-        acc.iter().sum::<f64>() + rest.iter().map(|v| v.as_f64() * v.as_f64()).sum::<f64>()
-    })
+    sum_blocks_each(slices, squares)
 }
+
+/// Eight partial sums (so that the additions do not wait on each other), added in order.
+#[inline(always)]
+fn squares_generic<T: Scalar>(d: &[T]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let chunks = d.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..8 {
+            let v = c[k].as_f64();
+            acc[k] += v * v;
+        }
+    }
+    acc.iter().sum::<f64>() + rest.iter().map(|v| v.as_f64() * v.as_f64()).sum::<f64>()
+}
+
+// `squares_generic` compiled for the widest vectors the CPU has (the same bits on each).
+super::multiversion!(fn squares<T>(d: &[T]) -> f64 => squares_generic);

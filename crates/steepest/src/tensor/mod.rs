@@ -14,6 +14,38 @@
 //! # Ok::<(), steepest::Error>(())
 //! ```
 
+/// Defines `fn $name<T: Scalar>(args)` that runs `$generic(args)` (an `#[inline(always)]`
+/// element-wise loop) compiled for AVX-512F, for AVX2 with FMA, or for the baseline target, as
+/// the running CPU allows, so that the loop vectorizes as wide as the machine does. Rust never
+/// fuses a multiply and an add by itself, so every variant computes the same bits.
+macro_rules! multiversion {
+    (fn $name:ident<T>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $generic:ident) => {
+        fn $name<T: $crate::tensor::Scalar>($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                fn wide<T: $crate::tensor::Scalar>($($arg: $ty),*) $(-> $ret)? {
+                    $generic($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2<T: $crate::tensor::Scalar>($($arg: $ty),*) $(-> $ret)? {
+                    $generic($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has the features the function was compiled for.
+                    return unsafe { wide($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: as above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $generic($($arg),*)
+        }
+    };
+}
+pub(crate) use multiversion;
+
 mod broadcast;
 mod denormal;
 pub mod elementwise;

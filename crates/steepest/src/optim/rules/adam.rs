@@ -1,9 +1,10 @@
 //! Adam (and the shared arithmetic of AdamW).
 
-use super::{check_common, check_range, ensure, lr_and_decay, multiversion};
+use super::{check_common, check_range, ensure, lr_and_decay};
 use crate::error::Result;
 use crate::optim::{StepCtx, UpdateRule};
 use crate::tensor::elementwise::for_blocks;
+use crate::tensor::multiversion;
 use crate::tensor::Scalar;
 use serde::{Deserialize, Serialize};
 

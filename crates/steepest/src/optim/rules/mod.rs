@@ -82,38 +82,6 @@ pub(crate) fn effective_grad<T: Scalar>(g: T, p: T, wd: T, maximize: bool) -> T 
     g + wd * p
 }
 
-/// Defines `fn $name<T: Scalar>(args)` that runs `$generic(args)` (an `#[inline(always)]`
-/// element-wise loop) compiled for AVX-512F, for AVX2 with FMA, or for the baseline target, as
-/// the running CPU allows, so that the loop vectorizes as wide as the machine does. Rust never
-/// fuses a multiply and an add by itself, so every variant computes the same bits.
-macro_rules! multiversion {
-    (fn $name:ident<T>($($arg:ident: $ty:ty),* $(,)?) => $generic:ident) => {
-        fn $name<T: Scalar>($($arg: $ty),*) {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx512f")]
-                fn wide<T: Scalar>($($arg: $ty),*) {
-                    $generic($($arg),*)
-                }
-                #[target_feature(enable = "avx2,fma")]
-                fn avx2<T: Scalar>($($arg: $ty),*) {
-                    $generic($($arg),*)
-                }
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU has the features the function was compiled for.
-                    return unsafe { wide($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                    // SAFETY: as above.
-                    return unsafe { avx2($($arg),*) };
-                }
-            }
-            $generic($($arg),*)
-        }
-    };
-}
-pub(crate) use multiversion;
-
 /// Implements the `lr`/`set_lr`/`weight_decay` trio of [`UpdateRule`](super::UpdateRule).
 macro_rules! lr_and_decay {
     () => {

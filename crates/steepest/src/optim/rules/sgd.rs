@@ -1,9 +1,10 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and coupled weight decay.
 
-use super::{check_common, check_range, lr_and_decay, multiversion};
+use super::{check_common, check_range, lr_and_decay};
 use crate::error::{Error, Result};
 use crate::optim::{StepCtx, UpdateRule};
 use crate::tensor::elementwise::for_blocks;
+use crate::tensor::multiversion;
 use crate::tensor::Scalar;
 use serde::{Deserialize, Serialize};
 
