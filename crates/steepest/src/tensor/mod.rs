@@ -50,6 +50,7 @@ mod broadcast;
 mod denormal;
 pub mod elementwise;
 mod matmul;
+pub mod pool;
 mod random;
 pub(crate) mod reduce;
 mod scalar;

@@ -215,7 +215,11 @@ pub fn fit_parallel<T: Scalar, M: Trainable<T>>(
     // stays on its own thread, from which MPI expects to be called.
     let into_pool = comm.is_none() && crate::tensor::num_threads() > 1 && rayon::current_thread_index().is_none();
     let result = if into_pool {
-        rayon::scope(|_| fit_inner(model, train, val, opt, schedule, cfg, resume, observers, None))
+        rayon::scope(|_| {
+            crate::tensor::pool::with_warm_pool(|| {
+                fit_inner(model, train, val, opt, schedule, cfg, resume, observers, None)
+            })
+        })
     } else {
         fit_inner(model, train, val, opt, schedule, cfg, resume, observers, comm)
     };
