@@ -110,4 +110,27 @@ fn blocks_on_two_threads_give_the_one_thread_numbers() {
     set_num_threads(1);
     assert_eq!(s.global_norm(), two);
     assert!((two - plain).abs() <= 1e-12 * plain, "{two} vs {plain}");
+
+    // The norm the optimizer computes in its update's sweep: global_norm's bits, and the same
+    // step as step_with_loss, on 1 and 2 threads.
+    for threads in [1, 2] {
+        set_num_threads(threads);
+        let rule = Sgd {
+            lr: 0.05,
+            momentum: 0.9,
+            ..Sgd::default()
+        };
+        let (mut a, mut b) = (
+            RuleOptimizer::new(rule.clone()).unwrap(),
+            RuleOptimizer::new(rule).unwrap(),
+        );
+        let (mut pa, mut pb) = (store(vec![0.25; N]), store(vec![0.25; N]));
+        for _ in 0..2 {
+            let norm = a.step_and_norm(&mut pa, &s, None).unwrap();
+            assert_eq!(norm, two, "{threads} threads");
+            b.step_with_loss(&mut pb, &s, None).unwrap();
+        }
+        assert_eq!(pa.flatten(), pb.flatten());
+        set_num_threads(1);
+    }
 }

@@ -66,6 +66,20 @@ pub trait Optimizer<T: Scalar>: Send {
     /// is left alone). `loss` is the current loss, which some rules (the Polyak step size) need.
     fn step_with_loss(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, loss: Option<f64>) -> Result<()>;
 
+    /// [`Optimizer::step_with_loss`], returning the Euclidean norm of all of `grads` as
+    /// [`ParamStore::global_norm`] computes it (the same bits). The default computes the norm
+    /// first and does not step when it is not finite; an optimizer may instead compute it in
+    /// the same sweep as the update (one pass over the gradients fewer) and step regardless, so
+    /// a caller that finds a non-finite norm must restore the parameters and the state (the
+    /// training loop does: it goes back to its last snapshot).
+    fn step_and_norm(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, loss: Option<f64>) -> Result<f64> {
+        let norm = grads.global_norm();
+        if norm.is_finite() {
+            self.step_with_loss(params, grads, loss)?;
+        }
+        Ok(norm)
+    }
+
     /// One update without a loss value.
     fn step(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>) -> Result<()> {
         self.step_with_loss(params, grads, None)

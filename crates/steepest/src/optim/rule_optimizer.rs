@@ -3,7 +3,7 @@
 use super::Optimizer;
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
-use crate::tensor::elementwise::split_pays;
+use crate::tensor::elementwise::{split_pays, sum_of_squares};
 use crate::tensor::{Scalar, Tensor};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -150,12 +150,16 @@ fn shape_error(name: &str, state: &[usize], param: &[usize]) -> Error {
     )
 }
 
-impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
-    fn name(&self) -> &'static str {
-        self.rule.name()
-    }
-
-    fn step_with_loss(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, loss: Option<f64>) -> Result<()> {
+impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
+    /// The update of every parameter that has a gradient, side by side; with `with_norm`, the
+    /// sum of squares of each gradient (in parameter order) too.
+    fn sweep(
+        &mut self,
+        params: &mut ParamStore<T>,
+        grads: &ParamStore<T>,
+        loss: Option<f64>,
+        with_norm: bool,
+    ) -> Result<Vec<f64>> {
         let grad_norm = if self.rule.needs_grad_norm() {
             grads.global_norm()
         } else {
@@ -215,18 +219,45 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
             work.push((ctx, p, g, rec));
         }
         let rule = &self.rule;
-        let update = |(ctx, p, g, rec): (StepCtx, &mut Tensor<T>, &[T], &mut Record<R::State>)| -> Result<()> {
+        let update = |(ctx, p, g, rec): (StepCtx, &mut Tensor<T>, &[T], &mut Record<R::State>)| -> Result<f64> {
+            // The gradient's sum of squares just before the update reads it again.
+            let squares = if with_norm { sum_of_squares(g) } else { 0.0 };
             let shape = p.shape().to_vec();
             rule.update(&ctx, &shape, p.data_mut(), g, &mut rec.state)?;
             rec.step += 1;
-            Ok(())
+            Ok(squares)
         };
         if split_pays(total) && work.len() > 1 {
             use rayon::prelude::*;
-            work.into_par_iter().try_for_each(update)
+            work.into_par_iter().map(update).collect()
         } else {
-            work.into_iter().try_for_each(update)
+            work.into_iter().map(update).collect()
         }
+    }
+}
+
+impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
+    fn name(&self) -> &'static str {
+        self.rule.name()
+    }
+
+    fn step_with_loss(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, loss: Option<f64>) -> Result<()> {
+        self.sweep(params, grads, loss, false).map(|_| ())
+    }
+
+    fn step_and_norm(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, loss: Option<f64>) -> Result<f64> {
+        // In the update's sweep when every gradient has a parameter, in the same order (then the
+        // per-tensor sums add up in global_norm's order); otherwise as the default does.
+        let same_order = grads.len() == params.len() && grads.iter().zip(params.iter()).all(|((a, _), (b, _))| a == b);
+        if self.rule.needs_grad_norm() || !same_order {
+            let norm = grads.global_norm();
+            if norm.is_finite() {
+                self.step_with_loss(params, grads, loss)?;
+            }
+            return Ok(norm);
+        }
+        let sums = self.sweep(params, grads, loss, true)?;
+        Ok(sums.iter().sum::<f64>().sqrt())
     }
 
     fn lr(&self) -> f64 {

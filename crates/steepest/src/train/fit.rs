@@ -458,16 +458,23 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
                             reduce_step(c, &mut grads, loss, rows.len(), &mut flat)?
                         }
                     };
-                    // One pass: the norm is not finite exactly when some gradient is not.
+                    // The norm is not finite exactly when some gradient is not. Without clipping
+                    // it comes from the optimizer's own sweep, which may have stepped already:
+                    // a failure goes back to the snapshot either way.
                     let norm = match cfg.clip_grad_norm {
-                        Some(c) => clip_grad_norm(&mut grads, c),
-                        None => grads.global_norm(),
+                        Some(c) => {
+                            let norm = clip_grad_norm(&mut grads, c);
+                            if loss.is_finite() && norm.is_finite() {
+                                o.step_with_loss(model.params_mut(), &grads, Some(loss))?;
+                            }
+                            norm
+                        }
+                        None => o.step_and_norm(model.params_mut(), &grads, Some(loss))?,
                     };
                     if !loss.is_finite() || !norm.is_finite() {
                         failure = Some(format!("loss {loss}, gradient norm {norm} at step {}", st.step + 1));
                         break;
                     }
-                    o.step_with_loss(model.params_mut(), &grads, Some(loss))?;
                     model.after_step(lr);
                     st.step += 1;
                     st.batch = bi + 1;
