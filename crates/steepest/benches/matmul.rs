@@ -67,6 +67,20 @@ fn fma_peak_gflops() -> Option<(f64, &'static str)> {
     })
 }
 
+/// GFLOP/s of the fastest of five runs of `run`: `iters` rounds of ten FMA chains of `lanes`
+/// f32 lanes each.
+#[cfg(target_arch = "x86_64")]
+fn gflops_of_chains(iters: u64, lanes: u32, run: impl Fn() -> f32) -> f64 {
+    let best = (0..5)
+        .map(|_| {
+            let t0 = Instant::now();
+            run();
+            t0.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min);
+    iters as f64 * 10.0 * f64::from(lanes) * 2.0 / best / 1e9
+}
+
 #[cfg(target_arch = "x86_64")]
 fn fma_peak_avx512() -> Option<f64> {
     if !is_x86_feature_detected!("avx512f") {
@@ -90,15 +104,10 @@ fn fma_peak_avx512() -> Option<f64> {
         _mm512_reduce_add_ps(t)
     }
     let iters = 25_000_000u64;
-    let best = (0..5)
-        .map(|_| {
-            let t0 = Instant::now();
-            // SAFETY: the CPU feature was detected above.
-            black_box(unsafe { run(black_box(iters)) });
-            t0.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min);
-    Some(iters as f64 * 10.0 * 16.0 * 2.0 / best / 1e9)
+    // SAFETY: the CPU feature was detected above.
+    Some(gflops_of_chains(iters, 16, || {
+        black_box(unsafe { run(black_box(iters)) })
+    }))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -126,15 +135,10 @@ fn fma_peak_avx2() -> Option<f64> {
         s.iter().sum()
     }
     let iters = 50_000_000u64;
-    let best = (0..5)
-        .map(|_| {
-            let t0 = Instant::now();
-            // SAFETY: the CPU features were detected above.
-            black_box(unsafe { run(black_box(iters)) });
-            t0.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min);
-    Some(iters as f64 * 10.0 * 8.0 * 2.0 / best / 1e9)
+    // SAFETY: the CPU features were detected above.
+    Some(gflops_of_chains(iters, 8, || {
+        black_box(unsafe { run(black_box(iters)) })
+    }))
 }
 
 #[cfg(not(target_arch = "x86_64"))]

@@ -73,11 +73,7 @@ pub trait Optimizer<T: Scalar>: Send {
     /// a caller that finds a non-finite norm must restore the parameters and the state (the
     /// training loop does: it goes back to its last snapshot).
     fn step_and_norm(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, loss: Option<f64>) -> Result<f64> {
-        let norm = grads.global_norm();
-        if norm.is_finite() {
-            self.step_with_loss(params, grads, loss)?;
-        }
-        Ok(norm)
+        norm_then_step(self, params, grads, loss)
     }
 
     /// One update without a loss value.
@@ -131,4 +127,18 @@ pub trait LineSearchOptimizer<T: Scalar>: Send {
 
     /// Restores a state saved by [`LineSearchOptimizer::state`], checked against `params`.
     fn load_state(&mut self, state: &serde_json::Value, params: &ParamStore<T>) -> Result<()>;
+}
+
+/// [`Optimizer::step_and_norm`] in two passes: the norm, then the step only when it is finite.
+pub(crate) fn norm_then_step<T: Scalar, O: Optimizer<T> + ?Sized>(
+    opt: &mut O,
+    params: &mut ParamStore<T>,
+    grads: &ParamStore<T>,
+    loss: Option<f64>,
+) -> Result<f64> {
+    let norm = grads.global_norm();
+    if norm.is_finite() {
+        opt.step_with_loss(params, grads, loss)?;
+    }
+    Ok(norm)
 }

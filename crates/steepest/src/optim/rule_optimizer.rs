@@ -1,6 +1,6 @@
 //! The generic optimizer: a per-parameter update rule, parameter groups, and state by name.
 
-use super::Optimizer;
+use super::{norm_then_step, Optimizer};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
 use crate::tensor::elementwise::{split_pays, sum_of_squares};
@@ -191,15 +191,17 @@ impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
                 }
             }
         }
-        let mut records: Vec<(&String, &mut Record<R::State>)> = self.records.iter_mut().collect();
-        let mut jobs = Vec::new();
+        // Each parameter takes its own record (the names are distinct).
+        let (names, mut records): (Vec<&String>, Vec<_>) = self.records.iter_mut().map(|(k, r)| (k, Some(r))).unzip();
+        let mut work = Vec::new();
         let mut total = 0;
         for (name, p) in params.iter_mut() {
             let Some(g) = grads.get(name) else { continue };
-            let at = records
-                .binary_search_by(|(k, _)| k.as_str().cmp(name))
-                .map_err(|_| Error::invalid("optimizer step", format!("no state for '{name}'")))?;
-            let rec = &mut *records[at].1;
+            let rec = names
+                .binary_search_by(|k| k.as_str().cmp(name))
+                .ok()
+                .and_then(|at| records[at].take())
+                .ok_or_else(|| Error::invalid("optimizer step", format!("no state for '{name}'")))?;
             let group = self.groups.iter().find(|gr| gr.matches(name, p.shape()));
             let ctx = StepCtx {
                 step: rec.step + 1,
@@ -209,21 +211,14 @@ impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
                 grad_norm,
             };
             total += p.len();
-            jobs.push((ctx, p, g.data(), at));
-        }
-        // Each record is taken by one job only (the names are distinct).
-        let mut states: Vec<Option<&mut Record<R::State>>> = records.into_iter().map(|(_, r)| Some(r)).collect();
-        let mut work = Vec::with_capacity(jobs.len());
-        for (ctx, p, g, at) in jobs {
-            let rec = states[at].take().expect("one job per parameter");
-            work.push((ctx, p, g, rec));
+            work.push((ctx, p, g.data(), rec));
         }
         let rule = &self.rule;
         let update = |(ctx, p, g, rec): (StepCtx, &mut Tensor<T>, &[T], &mut Record<R::State>)| -> Result<f64> {
             // The gradient's sum of squares just before the update reads it again.
             let squares = if with_norm { sum_of_squares(g) } else { 0.0 };
-            let shape = p.shape().to_vec();
-            rule.update(&ctx, &shape, p.data_mut(), g, &mut rec.state)?;
+            let (shape, data) = p.shape_and_data_mut();
+            rule.update(&ctx, shape, data, g, &mut rec.state)?;
             rec.step += 1;
             Ok(squares)
         };
@@ -250,11 +245,7 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
         // per-tensor sums add up in global_norm's order); otherwise as the default does.
         let same_order = grads.len() == params.len() && grads.iter().zip(params.iter()).all(|((a, _), (b, _))| a == b);
         if self.rule.needs_grad_norm() || !same_order {
-            let norm = grads.global_norm();
-            if norm.is_finite() {
-                self.step_with_loss(params, grads, loss)?;
-            }
-            return Ok(norm);
+            return norm_then_step(self, params, grads, loss);
         }
         let sums = self.sweep(params, grads, loss, true)?;
         Ok(sums.iter().sum::<f64>().sqrt())

@@ -56,21 +56,9 @@ pub fn for_blocks<T: Send, const N: usize>(slices: [&mut [T]; N], f: impl Fn(usi
     }
 }
 
-/// The sum of `f(block)` over consecutive blocks of `data`, added in block order (so the same on
-/// any number of threads); the blocks run in parallel when [`split_pays`].
-///
-/// ```
-/// use steepest::tensor::elementwise::sum_blocks;
-/// let x: Vec<f64> = (0..100_000).map(f64::from).collect();
-/// let s = sum_blocks(&x, |b| b.iter().sum());
-/// assert_eq!(s, 99_999.0 * 100_000.0 / 2.0);
-/// ```
-pub fn sum_blocks<T: Sync>(data: &[T], f: impl Fn(&[T]) -> f64 + Sync) -> f64 {
-    sum_blocks_each(&[data], f)[0]
-}
-
-/// [`sum_blocks`] of each slice, all their blocks in one parallel sweep (one hand-off to the
-/// other threads instead of one per slice).
+/// For each slice, the sum of `f(block)` over its consecutive blocks, added in block order (so
+/// the same on any number of threads); the blocks of all slices run in one parallel sweep when
+/// [`split_pays`] for their total length.
 ///
 /// ```
 /// use steepest::tensor::elementwise::sum_blocks_each;
@@ -98,7 +86,7 @@ pub fn sum_blocks_each<T: Sync>(slices: &[&[T]], f: impl Fn(&[T]) -> f64 + Sync)
 }
 
 /// The sum of the squares of `data`, in f64: each block summed with eight partial sums (so that
-/// the additions do not wait on each other), the block sums added in order by [`sum_blocks`].
+/// the additions do not wait on each other), the block sums added in order by [`sum_blocks_each`].
 ///
 /// ```
 /// use steepest::tensor::elementwise::sum_of_squares;

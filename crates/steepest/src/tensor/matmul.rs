@@ -34,16 +34,6 @@ pub fn num_threads() -> usize {
 /// Products with fewer multiply-adds than this run on one thread.
 const PARALLEL_MIN_FLOPS: usize = 1 << 21;
 
-/// `(rows, cols, row stride, col stride)` of a stored `[r, c]` matrix read as itself or its
-/// transpose.
-fn view(r: usize, c: usize, trans: bool) -> (usize, usize, isize, isize) {
-    if trans {
-        (c, r, 1, c as isize)
-    } else {
-        (r, c, c as isize, 1)
-    }
-}
-
 /// `out = op(a) op(b)` (or `out += op(a) op(b)` with `accumulate`), where `op` transposes when its
 /// flag is set. `out` must already have the product's shape.
 ///
@@ -64,59 +54,25 @@ pub fn matmul_into<T: Scalar>(
 ) -> Result<()> {
     let (ar, ac) = a.check_matrix("matmul")?;
     let (br, bc) = b.check_matrix("matmul")?;
-    let (m, k, a_rs, a_cs) = view(ar, ac, trans_a);
-    let (k2, n, b_rs, b_cs) = view(br, bc, trans_b);
-    if k != k2 {
-        return Err(Error::ShapeMismatch {
-            op: "matmul",
-            lhs: vec![m, k],
-            rhs: vec![k2, n],
-        });
-    }
-    if out.shape() != [m, n] {
-        return Err(Error::shapes("matmul (output)", out.shape(), &[m, n]));
-    }
-    if m == 0 || n == 0 {
-        return Ok(());
-    }
-    if k == 0 {
-        if !accumulate {
-            out.data_mut().iter_mut().for_each(|v| *v = T::zero());
+    let view = |data, r, c, trans: bool| {
+        let m = MatRef::row_major(data, r, c);
+        if trans {
+            m.t()
+        } else {
+            m
         }
-        return Ok(());
+    };
+    let (a, b) = (view(a.data(), ar, ac, trans_a), view(b.data(), br, bc, trans_b));
+    if a.cols == b.rows && out.shape() != [a.rows, b.cols] {
+        return Err(Error::shapes("matmul (output)", out.shape(), &[a.rows, b.cols]));
     }
-    let threads = if SERIAL.with(|s| s.get()) { 1 } else { num_threads() };
-    let parallelism = if threads > 1 && m * n * k >= PARALLEL_MIN_FLOPS {
+    let threads = split_threads();
+    let parallelism = if threads > 1 && a.rows * b.cols * a.cols >= PARALLEL_MIN_FLOPS {
         gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
     };
-    // SAFETY: the shapes were checked above, so every (row, column) the strides reach lies
-    // inside `a`, `b` and `out`; `out` is exclusively borrowed and does not alias the inputs.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.data_mut().as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            a.data().as_ptr(),
-            a_cs,
-            a_rs,
-            b.data().as_ptr(),
-            b_cs,
-            b_rs,
-            T::one(),
-            T::one(),
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
-    Ok(())
+    product(out.data_mut(), b.cols, a, b, accumulate, parallelism)
 }
 
 /// A matrix read from a slice: element `(i, j)` is `data[i * row_stride + j * col_stride]`
@@ -203,6 +159,18 @@ pub fn matmul_slices<T: Scalar>(
     b: MatRef<'_, T>,
     accumulate: bool,
 ) -> Result<()> {
+    product(out, out_row_stride, a, b, accumulate, gemm::Parallelism::None)
+}
+
+/// The checked core of both products: `out` row-major with rows `out_row_stride` apart.
+fn product<T: Scalar>(
+    out: &mut [T],
+    out_row_stride: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    accumulate: bool,
+    parallelism: gemm::Parallelism,
+) -> Result<()> {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if b.rows != k {
         return Err(Error::ShapeMismatch {
@@ -255,7 +223,7 @@ pub fn matmul_slices<T: Scalar>(
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            parallelism,
         );
     }
     Ok(())

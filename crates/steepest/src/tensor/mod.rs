@@ -231,6 +231,11 @@ impl<T: Scalar> Tensor<T> {
         &mut self.data
     }
 
+    /// The shape and, mutably, the elements (both at once, without copying the shape).
+    pub(crate) fn shape_and_data_mut(&mut self) -> (&[usize], &mut [T]) {
+        (&self.shape, &mut self.data)
+    }
+
     /// Gives up the storage.
     pub fn into_vec(self) -> Vec<T> {
         self.data
