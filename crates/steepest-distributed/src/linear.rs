@@ -19,9 +19,9 @@ use steepest::{Error, Result};
 /// (`seed`, rank, pass). Returns each pass's mean training loss over all ranks' rows. Every rank
 /// ends with the same model.
 #[allow(clippy::too_many_arguments)]
-pub fn sgd_passes_averaged<T: Scalar>(
+pub fn sgd_passes_averaged<T: Scalar, W: Scalar>(
     comm: &mut dyn Communicator,
-    model: &mut SgdModel,
+    model: &mut SgdModel<W>,
     x: &Features<T>,
     y: RowTargets<'_>,
     rows: &[usize],

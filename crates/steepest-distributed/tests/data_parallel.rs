@@ -211,7 +211,7 @@ fn parameter_averaging_is_the_row_weighted_mean_of_the_shard_models() {
     let y = RowTargets::Class(&labels);
     let averaged = on_ranks(2, |c| {
         let rows: Vec<usize> = shard_range(data.rows(), c.rank(), c.size()).collect();
-        let mut m = SgdModel::new(data.cols());
+        let mut m = SgdModel::<f64>::new(data.cols());
         let losses = sgd_passes_averaged(c, &mut m, &data.features, y, &rows, &cfg, 1, None).unwrap();
         (m.finish(false), losses[0])
     });
@@ -220,7 +220,7 @@ fn parameter_averaging_is_the_row_weighted_mean_of_the_shard_models() {
     let mut want_loss = 0.0;
     for r in 0..2 {
         let rows: Vec<usize> = shard_range(data.rows(), r, 2).collect();
-        let mut m = SgdModel::new(data.cols());
+        let mut m = SgdModel::<f64>::new(data.cols());
         let loss = sgd_pass(&mut m, &data.features, y, &rows, &cfg).unwrap();
         let (w, b) = m.finish(false);
         let k = rows.len() as f64 / data.rows() as f64;
@@ -235,7 +235,7 @@ fn parameter_averaging_is_the_row_weighted_mean_of_the_shard_models() {
     // More passes keep improving the shared model on this separable-ish data.
     let acc = on_ranks(2, |c| {
         let rows: Vec<usize> = shard_range(data.rows(), c.rank(), c.size()).collect();
-        let mut m = SgdModel::new(data.cols());
+        let mut m = SgdModel::<f64>::new(data.cols());
         sgd_passes_averaged(c, &mut m, &data.features, y, &rows, &cfg, 5, Some(1)).unwrap()
     });
     assert!(acc[0][4] < acc[0][0], "{:?}", acc[0]);

@@ -1,6 +1,6 @@
 //! The linear fast path against a plain per-example SGD loop written out here (explicit weights,
 //! explicit L2 shrink, explicit running average): lazy scaling, lazy averaging and the AVX2
-//! kernels must not change the numbers.
+//! kernels must not change the numbers; f32 weights stay within single precision of them.
 
 use steepest::data::Features;
 use steepest::linear::{sgd_pass, LinearLoss, RowTargets, SgdConfig, SgdModel};
@@ -83,12 +83,22 @@ fn data(n: usize, d: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<usize>) {
 }
 
 fn close(a: &[f64], b: &[f64], what: &str) {
+    close_to(a, b, what, 1e-9);
+}
+
+fn close_to(a: &[f64], b: &[f64], what: &str, tol: f64) {
     let scale = b.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
     let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
-    assert!(worst <= 1e-9 * scale, "{what}: off by {worst:e} (scale {scale})");
+    assert!(worst <= tol * scale, "{what}: off by {worst:e} (scale {scale})");
 }
 
 fn run(cfg: &SgdConfig, sparse: bool) {
+    run_in::<f64>(cfg, sparse, 1e-9);
+}
+
+/// Two passes with weights stored as `W`, against the f64 reference to `tol` (relative to the
+/// largest weight).
+fn run_in<W: steepest::tensor::Scalar>(cfg: &SgdConfig, sparse: bool, tol: f64) {
     let (rows, y) = data(300, 17, 5);
     let (n, d) = (rows.len(), rows[0].len());
     let dense = Tensor::new(rows.concat(), &[n, d]).unwrap();
@@ -98,19 +108,36 @@ fn run(cfg: &SgdConfig, sparse: bool) {
         Features::Dense(dense)
     };
     let order: Vec<usize> = (0..n).collect();
-    let mut m = SgdModel::new(d);
+    let mut m = SgdModel::<W>::new(d);
     for _ in 0..2 {
         sgd_pass(&mut m, &x, RowTargets::Class(&y), &order, cfg).unwrap();
     }
     let want = reference(&rows, &y, cfg, 2, sparse);
-    let what = format!("{cfg:?} sparse={sparse}");
+    let what = format!("{cfg:?} sparse={sparse} weights {}", W::DTYPE);
     let (w, b) = m.finish(false);
-    close(&w, &want.w, &format!("weights of {what}"));
-    close(&[b], &[want.b], &format!("intercept of {what}"));
+    close_to(&w, &want.w, &format!("weights of {what}"), tol);
+    close_to(&[b], &[want.b], &format!("intercept of {what}"), tol);
     if cfg.average && !sparse {
         let (a, ab) = m.finish(true);
-        close(&a, &want.avg, &format!("averaged weights of {what}"));
-        close(&[ab], &[want.avg_b], &format!("averaged intercept of {what}"));
+        close_to(&a, &want.avg, &format!("averaged weights of {what}"), tol);
+        close_to(&[ab], &[want.avg_b], &format!("averaged intercept of {what}"), tol);
+    }
+}
+
+#[test]
+fn f32_weights_follow_the_f64_loop_to_single_precision() {
+    // 600 steps of rounding to 24 bits: within 1e-4 of the largest weight, and far from the
+    // 1e-9 that the f64 weights keep (so the test sees a wrong storage type).
+    for (adaptive, eta, average) in [(false, None, true), (false, Some(0.2), false), (true, Some(0.3), false)] {
+        let cfg = SgdConfig {
+            loss: LinearLoss::Log,
+            alpha: 1e-2,
+            adaptive,
+            eta,
+            average,
+        };
+        run_in::<f32>(&cfg, false, 1e-4);
+        run_in::<f32>(&cfg, true, 1e-4);
     }
 }
 
@@ -163,7 +190,7 @@ fn state_vectors_round_trip() {
         average: true,
     };
     let order: Vec<usize> = (0..50).collect();
-    let mut m = SgdModel::new(6);
+    let mut m = SgdModel::<f64>::new(6);
     sgd_pass(&mut m, &x, RowTargets::Class(&y), &order, &cfg).unwrap();
     let (w, avg) = (m.finish(false), m.finish(true));
     let v = m.state_vector();
@@ -187,12 +214,12 @@ fn the_parallel_pass_is_the_row_weighted_mean_of_the_blocks_passes() {
             average: true,
         };
         let order: Vec<usize> = (0..301).collect();
-        let mut m = SgdModel::new(8);
+        let mut m = SgdModel::<f64>::new(8);
         steepest::linear::sgd_pass_parallel(&mut m, &x, RowTargets::Class(&y), &order, &cfg, 3).unwrap();
         // The oracle: three models, one per block of 101, 101 and 99 rows, averaged by hand.
         let (mut w, mut a) = (vec![0.0; 9], vec![0.0; 9]);
         for block in order.chunks(101) {
-            let mut b = SgdModel::new(8);
+            let mut b = SgdModel::<f64>::new(8);
             sgd_pass(&mut b, &x, RowTargets::Class(&y), block, &cfg).unwrap();
             let k = block.len() as f64 / 301.0;
             let ((bw, bb), (aw, ab)) = (b.finish(false), b.finish(true));
@@ -204,7 +231,7 @@ fn the_parallel_pass_is_the_row_weighted_mean_of_the_blocks_passes() {
         close(&[ma, vec![mab]].concat(), &a, "mixed averages");
         assert_eq!(m.steps(), 101);
         // One thread is the sequential pass.
-        let (mut one, mut seq) = (SgdModel::new(8), SgdModel::new(8));
+        let (mut one, mut seq) = (SgdModel::<f64>::new(8), SgdModel::<f64>::new(8));
         steepest::linear::sgd_pass_parallel(&mut one, &x, RowTargets::Class(&y), &order, &cfg, 1).unwrap();
         sgd_pass(&mut seq, &x, RowTargets::Class(&y), &order, &cfg).unwrap();
         assert_eq!(one.finish(true), seq.finish(true));

@@ -38,28 +38,37 @@ pub struct SgdConfig {
     pub average: bool,
 }
 
-/// Weights and the state the fast path carries between passes.
+/// Weights and the state the fast path carries between passes, stored as `W` (`f64` by
+/// default; `f32` halves the memory the steps touch, which is what bounds a pass over sparse
+/// rows with many features, as Vowpal Wabbit's 32-bit weights do). Scalars (decision value,
+/// loss derivative, step size, intercept, lazy scale) are always `f64`.
 #[derive(Clone, Debug)]
-pub struct SgdModel {
-    /// Weights (in true scale once [`SgdModel::finish`] ran).
-    pub w: Vec<f64>,
+pub struct SgdModel<W: Scalar = f64> {
+    /// Weights, multiplied by the lazy scale (see [`SgdModel::finish`] for the true ones).
+    pub w: Vec<W>,
     /// Intercept.
     pub b: f64,
     scale: f64,
-    g2: Vec<f64>,
+    g2: Vec<W>,
     g2b: f64,
     t: u64,
     /// Lazy average: t avg = avg_u + avg_q w (see the module docs).
-    avg_u: Vec<f64>,
+    avg_u: Vec<W>,
     avg_q: f64,
     avg_b: f64,
 }
 
-impl SgdModel {
+impl<W: Scalar> SgdModel<W> {
     /// Zero weights for `d` features.
+    ///
+    /// ```
+    /// use steepest::linear::SgdModel;
+    /// let m: SgdModel<f32> = SgdModel::new(3);
+    /// assert_eq!(m.w, vec![0.0f32; 3]);
+    /// ```
     pub fn new(d: usize) -> Self {
         Self {
-            w: vec![0.0; d],
+            w: vec![W::zero(); d],
             b: 0.0,
             scale: 1.0,
             g2: Vec::new(),
@@ -90,9 +99,9 @@ impl SgdModel {
         self.fold_scale();
         let avg = self.average();
         let mut v = Vec::with_capacity(self.w.len() + 1 + self.g2.len() + 1 + avg.len() + 1);
-        v.extend(&self.w);
+        v.extend(self.w.iter().map(|w| w.as_f64()));
         v.push(self.b);
-        v.extend(&self.g2);
+        v.extend(self.g2.iter().map(|g| g.as_f64()));
         v.push(self.g2b);
         v.extend(&avg);
         v.push(self.avg_b);
@@ -103,13 +112,13 @@ impl SgdModel {
     /// pass averages (dense data only).
     fn size_state<T: Scalar>(&mut self, cfg: &SgdConfig, x: &Features<T>) -> bool {
         if cfg.adaptive && self.g2.len() != self.w.len() {
-            self.g2 = vec![0.0; self.w.len()];
+            self.g2 = vec![W::zero(); self.w.len()];
         }
         let dense_avg = cfg.average && matches!(x, Features::Dense(_));
         if dense_avg && self.avg_u.len() != self.w.len() {
             // The average starts now: t avg = 0 at this step count.
             self.fold_scale();
-            self.avg_u = vec![0.0; self.w.len()];
+            self.avg_u = vec![W::zero(); self.w.len()];
             self.avg_q = 0.0;
         }
         dense_avg
@@ -120,9 +129,12 @@ impl SgdModel {
     fn fold_scale(&mut self) {
         if self.scale != 1.0 {
             let (s, q) = (self.scale, self.avg_q);
-            self.avg_u.iter_mut().zip(&self.w).for_each(|(u, v)| *u += q * v);
+            self.avg_u
+                .iter_mut()
+                .zip(&self.w)
+                .for_each(|(u, v)| *u = W::of(u.as_f64() + q * v.as_f64()));
             self.avg_q = 0.0;
-            self.w.iter_mut().for_each(|v| *v *= s);
+            self.w.iter_mut().for_each(|v| *v = W::of(v.as_f64() * s));
             self.scale = 1.0;
         }
     }
@@ -131,7 +143,11 @@ impl SgdModel {
     fn average(&self) -> Vec<f64> {
         let k = 1.0 / self.t.max(1) as f64;
         let q = self.avg_q;
-        self.avg_u.iter().zip(&self.w).map(|(u, v)| (u + q * v) * k).collect()
+        self.avg_u
+            .iter()
+            .zip(&self.w)
+            .map(|(u, v)| (u.as_f64() + q * v.as_f64()) * k)
+            .collect()
     }
 
     /// Loads a vector laid out as [`SgdModel::state_vector`] gives.
@@ -144,14 +160,17 @@ impl SgdModel {
             ));
         }
         self.scale = 1.0;
-        self.w.copy_from_slice(&v[..d]);
+        self.w.iter_mut().zip(&v[..d]).for_each(|(w, &x)| *w = W::of(x));
         self.b = v[d];
-        self.g2.copy_from_slice(&v[d + 1..d + 1 + g]);
+        self.g2
+            .iter_mut()
+            .zip(&v[d + 1..d + 1 + g])
+            .for_each(|(w, &x)| *w = W::of(x));
         self.g2b = v[d + 1 + g];
         // u = t avg - Q v, so that the lazy average is the one given.
         let t = self.t as f64;
         for (j, a) in v[d + 2 + g..d + 2 + g + a].iter().enumerate() {
-            self.avg_u[j] = t * a - self.avg_q * self.w[j];
+            self.avg_u[j] = W::of(t * a - self.avg_q * self.w[j].as_f64());
         }
         self.avg_b = v[d + 2 + g + a];
         Ok(())
@@ -162,14 +181,14 @@ impl SgdModel {
         if average && !self.avg_u.is_empty() {
             (self.average(), self.avg_b)
         } else {
-            (self.w.iter().map(|v| v * self.scale).collect(), self.b)
+            (self.w.iter().map(|v| v.as_f64() * self.scale).collect(), self.b)
         }
     }
 }
 
 /// One pass of per-example SGD over `order` (row indices) of `x`.
-pub fn sgd_pass<T: Scalar>(
-    m: &mut SgdModel,
+pub fn sgd_pass<T: Scalar, W: Scalar>(
+    m: &mut SgdModel<W>,
     x: &Features<T>,
     y: RowTargets<'_>,
     order: &[usize],
@@ -229,7 +248,7 @@ pub fn sgd_pass<T: Scalar>(
                 let (idx, val) = s.row(r);
                 idx.iter()
                     .zip(val)
-                    .map(|(&j, v)| v.as_f64() * m.w[j as usize])
+                    .map(|(&j, v)| v.as_f64() * m.w[j as usize].as_f64())
                     .sum::<f64>()
                     * m.scale
                     + m.b
@@ -242,12 +261,13 @@ pub fn sgd_pass<T: Scalar>(
             // AdaGrad per feature; the L2 term enters the gradient of the touched features.
             // A change Delta of v adds Q Delta to the lazy average's u.
             let q = m.avg_q;
-            let step = |j: usize, xv: f64, w: &mut [f64], g2: &mut [f64]| -> f64 {
-                let g = d * xv + alpha * w[j];
+            let step = |j: usize, xv: f64, w: &mut [W], g2: &mut [W]| -> f64 {
+                let g = d * xv + alpha * w[j].as_f64();
                 if g != 0.0 {
-                    g2[j] += g * g;
-                    let delta = eta0 * g / g2[j].sqrt();
-                    w[j] -= delta;
+                    let g2j = g2[j].as_f64() + g * g;
+                    g2[j] = W::of(g2j);
+                    let delta = eta0 * g / g2j.sqrt();
+                    w[j] = W::of(w[j].as_f64() - delta);
                     delta
                 } else {
                     0.0
@@ -258,7 +278,7 @@ pub fn sgd_pass<T: Scalar>(
                     for (j, v) in t.row(r).iter().enumerate() {
                         let delta = step(j, v.as_f64(), &mut m.w, &mut m.g2);
                         if dense_avg {
-                            m.avg_u[j] += q * delta;
+                            m.avg_u[j] = W::of(m.avg_u[j].as_f64() + q * delta);
                         }
                     }
                 }
@@ -293,9 +313,10 @@ pub fn sgd_pass<T: Scalar>(
                     Features::Dense(t) => dense::axpy(-c, t.row(r), &mut m.w),
                     Features::Sparse(s) => {
                         let (idx, val) = s.row(r);
-                        idx.iter()
-                            .zip(val)
-                            .for_each(|(&j, v)| m.w[j as usize] -= c * v.as_f64());
+                        idx.iter().zip(val).for_each(|(&j, v)| {
+                            let w = &mut m.w[j as usize];
+                            *w = W::of(w.as_f64() - c * v.as_f64());
+                        });
                     }
                 }
                 m.b -= eta * d;
@@ -315,8 +336,8 @@ pub fn sgd_pass<T: Scalar>(
 /// and averaged weights; iterative parameter mixing, McDonald, Hall and Mann 2010). The result
 /// depends on `threads` but not on timing: it is deterministic. With one thread it is
 /// [`sgd_pass`]. Returns the mean loss over the rows.
-pub fn sgd_pass_parallel<T: Scalar>(
-    m: &mut SgdModel,
+pub fn sgd_pass_parallel<T: Scalar, W: Scalar>(
+    m: &mut SgdModel<W>,
     x: &Features<T>,
     y: RowTargets<'_>,
     order: &[usize],
@@ -330,7 +351,7 @@ pub fn sgd_pass_parallel<T: Scalar>(
     // Sized before the copies, so that their state vectors fit `m`.
     m.size_state(cfg, x);
     let block = order.len().div_ceil(threads);
-    let results: Vec<Result<(SgdModel, f64, usize)>> = std::thread::scope(|s| {
+    let results: Vec<Result<(SgdModel<W>, f64, usize)>> = std::thread::scope(|s| {
         let handles: Vec<_> = order
             .chunks(block)
             .map(|rows| {
@@ -373,8 +394,8 @@ const PREFETCH_ROWS: usize = 4;
 /// How many rows ahead [`sgd_pass`] prefetches the weights of sparse rows (measured on W3).
 const SPARSE_AHEAD: usize = 4;
 
-/// The dense inner loops, compiled twice: for AVX2 with FMA (chosen at run time when the CPU
-/// has them) and for the baseline target.
+/// The dense inner loops (arithmetic in f64), compiled for AVX2 with FMA and
+/// for the baseline target, chosen at run time.
 mod dense {
     use crate::tensor::Scalar;
 
@@ -382,33 +403,33 @@ mod dense {
         ($($attr:meta)?) => {
             $(#[$attr])?
             #[inline]
-            pub(super) unsafe fn dot_k<T: Scalar>(x: &[T], w: &[f64]) -> f64 {
-                // 16 partial sums: four 4-wide FMA chains, so the FMA latency overlaps.
+            pub(super) unsafe fn dot_k<T: Scalar, W: Scalar>(x: &[T], w: &[W]) -> f64 {
+                // 16 partial sums in f64: independent FMA chains, so their latency overlaps.
                 let mut acc = [0.0f64; 16];
                 let n = x.len() / 16 * 16;
                 for (xc, wc) in x[..n].chunks_exact(16).zip(w[..n].chunks_exact(16)) {
                     for k in 0..16 {
-                        acc[k] = xc[k].as_f64().mul_add(wc[k], acc[k]);
+                        acc[k] = xc[k].as_f64().mul_add(wc[k].as_f64(), acc[k]);
                     }
                 }
                 let mut s = acc.iter().sum::<f64>();
                 for i in n..x.len() {
-                    s += x[i].as_f64() * w[i];
+                    s += x[i].as_f64() * w[i].as_f64();
                 }
                 s
             }
             $(#[$attr])?
             #[inline]
-            pub(super) unsafe fn axpy_k<T: Scalar>(c: f64, x: &[T], w: &mut [f64]) {
-                w.iter_mut().zip(x).for_each(|(w, v)| *w = v.as_f64().mul_add(c, *w));
+            pub(super) unsafe fn axpy_k<T: Scalar, W: Scalar>(c: f64, x: &[T], w: &mut [W]) {
+                w.iter_mut().zip(x).for_each(|(w, v)| *w = W::of(v.as_f64().mul_add(c, w.as_f64())));
             }
             $(#[$attr])?
             #[inline]
-            pub(super) unsafe fn axpy2_k<T: Scalar>(c: f64, x: &[T], w: &mut [f64], c2: f64, u: &mut [f64]) {
+            pub(super) unsafe fn axpy2_k<T: Scalar, W: Scalar>(c: f64, x: &[T], w: &mut [W], c2: f64, u: &mut [W]) {
                 for ((w, u), v) in w.iter_mut().zip(u.iter_mut()).zip(x) {
                     let v = v.as_f64();
-                    *w = v.mul_add(c, *w);
-                    *u = v.mul_add(c2, *u);
+                    *w = W::of(v.mul_add(c, w.as_f64()));
+                    *u = W::of(v.mul_add(c2, u.as_f64()));
                 }
             }
         };
@@ -423,49 +444,47 @@ mod dense {
         kernels!();
     }
 
-    fn has_avx2() -> bool {
+    /// 1: AVX2 with FMA, 0: not. (An AVX-512 version measured slower on W2's 100-wide rows.)
+    fn level() -> u8 {
         #[cfg(target_arch = "x86_64")]
         {
-            std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+            u8::from(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"))
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            false
+            0
         }
     }
 
-    /// x . w.
-    pub(super) fn dot<T: Scalar>(x: &[T], w: &[f64]) -> f64 {
-        // SAFETY: the AVX2 version runs only where the CPU has AVX2 and FMA.
+    /// x . w (in f64).
+    pub(super) fn dot<T: Scalar, W: Scalar>(x: &[T], w: &[W]) -> f64 {
+        // SAFETY: each version runs only where the CPU has the features it was compiled for.
         unsafe {
-            if has_avx2() {
-                avx2::dot_k(x, w)
-            } else {
-                base::dot_k(x, w)
+            match level() {
+                1 => avx2::dot_k(x, w),
+                _ => base::dot_k(x, w),
             }
         }
     }
 
     /// w <- w + c x.
-    pub(super) fn axpy<T: Scalar>(c: f64, x: &[T], w: &mut [f64]) {
+    pub(super) fn axpy<T: Scalar, W: Scalar>(c: f64, x: &[T], w: &mut [W]) {
         // SAFETY: as in `dot`.
         unsafe {
-            if has_avx2() {
-                avx2::axpy_k(c, x, w)
-            } else {
-                base::axpy_k(c, x, w)
+            match level() {
+                1 => avx2::axpy_k(c, x, w),
+                _ => base::axpy_k(c, x, w),
             }
         }
     }
 
     /// w <- w + c x and u <- u + c2 x.
-    pub(super) fn axpy2<T: Scalar>(c: f64, x: &[T], w: &mut [f64], c2: f64, u: &mut [f64]) {
+    pub(super) fn axpy2<T: Scalar, W: Scalar>(c: f64, x: &[T], w: &mut [W], c2: f64, u: &mut [W]) {
         // SAFETY: as in `dot`.
         unsafe {
-            if has_avx2() {
-                avx2::axpy2_k(c, x, w, c2, u)
-            } else {
-                base::axpy2_k(c, x, w, c2, u)
+            match level() {
+                1 => avx2::axpy2_k(c, x, w, c2, u),
+                _ => base::axpy2_k(c, x, w, c2, u),
             }
         }
     }
