@@ -11,13 +11,15 @@
 //! With several threads ([`set_num_threads`](crate::tensor::set_num_threads)) the batch is
 //! split by rows into shares of at least 64 rows: each thread runs the forward pass and the
 //! deltas of its share (everything up to here is row by row). The weight gradients
-//! A_{l-1}^T D_l then need every row; they are split by rows of dW instead, each thread
-//! computing a block of rows of dW over the whole batch, so no thread's partial gradient is
-//! ever summed with another's and the result does not depend on the thread count.
+//! A_{l-1}^T D_l then need every row; they are split by rows of dW instead, the rows of all
+//! layers cut into one share of equal work per thread, each computed over the whole batch, so
+//! no thread's partial gradient is ever summed with another's and the result does not depend
+//! on the thread count. Both parts run through [`run_parts`], whose caller spins briefly for
+//! the other share instead of sleeping.
 
 use crate::error::{Error, Result};
+use crate::tensor::pool::run_parts;
 use crate::tensor::{matmul_slices, prefetch, split_threads, MatRef, Scalar, Tensor};
-use rayon::prelude::*;
 
 /// Activations whose derivative is a function of the activation's output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +99,7 @@ pub struct MlpWorkspace<T> {
 const MIN_SHARE_ROWS: usize = 64;
 /// How many rows ahead the gather of a batch prefetches.
 const GATHER_AHEAD: usize = 2;
-/// Weight matrices with fewer elements get their gradient from one thread.
+/// Networks with fewer weights get their weight gradients from one thread.
 const MIN_SPLIT_WEIGHTS: usize = 1 << 14;
 
 /// The rows of the batch a share owns, and its parts of the workspace.
@@ -252,11 +254,7 @@ fn run<T: Scalar>(
         })
         .collect();
     let forward = |mut s: Share<'_, T>| share_pass(&mut s, w, b, act, input, d, &targets, rows);
-    let losses: Vec<f64> = if shares > 1 {
-        parts.into_par_iter().map(forward).collect::<Result<_>>()?
-    } else {
-        parts.into_iter().map(forward).collect::<Result<_>>()?
-    };
+    let losses: Vec<f64> = run_parts(parts, forward).into_iter().collect::<Result<_>>()?;
     let mut loss: f64 = losses.iter().sum::<f64>() / rows as f64;
     if matches!(targets, KernelTargets::Values(_)) {
         loss /= k as f64;
@@ -267,22 +265,13 @@ fn run<T: Scalar>(
         Input::Batch(x) => x,
         Input::Gather(..) => &ws.x,
     };
-    let mut tasks = Vec::new();
-    for (l, g) in gw.iter_mut().enumerate() {
-        let (inp, out) = (w[l].shape()[0], widths[l]);
-        let blocks = if inp * out >= MIN_SPLIT_WEIGHTS {
-            threads.min(inp)
-        } else {
-            1
-        };
-        let block_rows = inp.div_ceil(blocks.max(1)).max(1);
-        for (i, part) in g.data_mut().chunks_mut((block_rows * out).max(1)).enumerate() {
-            tasks.push((l, i * block_rows, part));
-        }
-    }
+    let shapes: Vec<(usize, usize)> = (0..layers).map(|l| (w[l].shape()[0], widths[l])).collect();
+    let total: usize = shapes.iter().map(|(i, o)| i * o).sum();
+    let parts = if total >= MIN_SPLIT_WEIGHTS { threads } else { 1 };
+    let pieces = weight_grad_pieces(gw, &shapes, parts);
     let (acts, deltas) = (&ws.acts, &ws.deltas);
     let weight_grad = |(l, r0, part): (usize, usize, &mut [T])| -> Result<()> {
-        let (inp, out) = (w[l].shape()[0], widths[l]);
+        let (inp, out) = shapes[l];
         let a = if l == 0 { x_all } else { &acts[l - 1][..] };
         // Columns r0.. of the layer's input, all rows, read transposed.
         let block = MatRef {
@@ -294,11 +283,8 @@ fn run<T: Scalar>(
         };
         matmul_slices(part, out, block.t(), MatRef::row_major(&deltas[l], rows, out), false)
     };
-    if threads > 1 && tasks.len() > 1 {
-        tasks.into_par_iter().map(weight_grad).collect::<Result<()>>()?;
-    } else {
-        tasks.into_iter().try_for_each(weight_grad)?;
-    }
+    let run_share = |share: Vec<(usize, usize, &mut [T])>| share.into_iter().try_for_each(weight_grad);
+    run_parts(pieces, run_share).into_iter().collect::<Result<()>>()?;
     // Bias gradients: column sums of the deltas.
     for (l, g) in gb.iter_mut().enumerate() {
         let g = g.data_mut();
@@ -308,6 +294,48 @@ fn run<T: Scalar>(
         }
     }
     Ok(loss)
+}
+
+/// The rows of every layer's weight gradient `gw` (`shapes[l]` = (inputs, outputs)) cut into
+/// `parts` shares of equal work: the rows of all layers laid end to end, each row weighing its
+/// width (the product's cost per row), cut at the `parts` equal points. A share is a list of
+/// (layer, first row, that block of rows of dW). Equal shares keep a thread from waiting for
+/// the other's last block, which work stealing over per-layer blocks did (the small layers'
+/// blocks were taken first and the second big block late).
+#[allow(clippy::type_complexity)]
+fn weight_grad_pieces<'g, T: Scalar>(
+    gw: &'g mut [Tensor<T>],
+    shapes: &[(usize, usize)],
+    parts: usize,
+) -> Vec<Vec<(usize, usize, &'g mut [T])>> {
+    let parts = parts.max(1);
+    let total: usize = shapes.iter().map(|(i, o)| i * o).sum();
+    let mut shares: Vec<Vec<(usize, usize, &'g mut [T])>> = (0..parts).map(|_| Vec::new()).collect();
+    let mut offset = 0;
+    for (l, (g, &(inp, out))) in gw.iter_mut().zip(shapes).enumerate() {
+        let mut rest: &'g mut [T] = g.data_mut();
+        let mut first = 0;
+        for (t, share) in shares.iter_mut().enumerate() {
+            // Share t ends at work (t + 1) total / parts: the rows of this layer before it.
+            let end = if t + 1 == parts {
+                inp
+            } else {
+                ((t + 1) * total / parts)
+                    .saturating_sub(offset)
+                    .div_ceil(out.max(1))
+                    .min(inp)
+            };
+            if end > first {
+                let (head, tail) = std::mem::take(&mut rest).split_at_mut((end - first) * out);
+                share.push((l, first, head));
+                rest = tail;
+                first = end;
+            }
+        }
+        offset += inp * out;
+    }
+    shares.retain(|s| !s.is_empty());
+    shares
 }
 
 /// One share's forward pass, loss (summed over its rows) and deltas (of the mean over all
@@ -416,4 +444,36 @@ fn share_pass<T: Scalar>(
             .for_each(|(d, &a)| *d *= act.grad_from_output(a));
     }
     Ok(loss)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every row of every layer lands in exactly one share, in order, and the shares' work
+    /// (rows times width) differs by no more than one row of the widest layer.
+    #[test]
+    fn weight_gradient_shares_cover_every_row_once_with_equal_work() {
+        let shapes = [(784, 256), (256, 128), (128, 10)];
+        for parts in 1..=5 {
+            let mut gw: Vec<Tensor<f32>> = shapes.iter().map(|&(i, o)| Tensor::zeros(&[i, o])).collect();
+            let shares = weight_grad_pieces(&mut gw, &shapes, parts);
+            assert_eq!(shares.len(), parts);
+            let mut next = [0usize; 3];
+            let mut work = Vec::new();
+            for share in &shares {
+                let mut w = 0;
+                for (l, r0, block) in share {
+                    assert_eq!(*r0, next[*l], "layer {l} continues where it stopped");
+                    let rows = block.len() / shapes[*l].1;
+                    next[*l] += rows;
+                    w += rows * shapes[*l].1;
+                }
+                work.push(w);
+            }
+            assert_eq!(next, [784, 256, 128]);
+            let (lo, hi) = (work.iter().min().unwrap(), work.iter().max().unwrap());
+            assert!(hi - lo <= 256, "{parts} shares: work {work:?}");
+        }
+    }
 }
