@@ -232,7 +232,11 @@ fn linear_pass(
 ) -> steepest::Result<serde_json::Value> {
     match arg(args, "--weights", weights).as_str() {
         "f32" => linear_pass_in::<f32>(name, train, test, cfg),
-        _ => linear_pass_in::<f64>(name, train, test, cfg),
+        "f64" => linear_pass_in::<f64>(name, train, test, cfg),
+        other => Err(steepest::Error::invalid(
+            "bench",
+            format!("--weights {other}: expected f32 or f64"),
+        )),
     }
 }
 

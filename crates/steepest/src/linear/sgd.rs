@@ -444,15 +444,16 @@ mod dense {
         kernels!();
     }
 
-    /// 1: AVX2 with FMA, 0: not. (An AVX-512 version measured slower on W2's 100-wide rows.)
-    fn level() -> u8 {
+    /// Whether the CPU has AVX2 and FMA. (An AVX-512 version measured slower on W2's 100-wide
+    /// rows.)
+    fn has_avx2() -> bool {
         #[cfg(target_arch = "x86_64")]
         {
-            u8::from(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"))
+            std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            0
+            false
         }
     }
 
@@ -460,9 +461,10 @@ mod dense {
     pub(super) fn dot<T: Scalar, W: Scalar>(x: &[T], w: &[W]) -> f64 {
         // SAFETY: each version runs only where the CPU has the features it was compiled for.
         unsafe {
-            match level() {
-                1 => avx2::dot_k(x, w),
-                _ => base::dot_k(x, w),
+            if has_avx2() {
+                avx2::dot_k(x, w)
+            } else {
+                base::dot_k(x, w)
             }
         }
     }
@@ -471,9 +473,10 @@ mod dense {
     pub(super) fn axpy<T: Scalar, W: Scalar>(c: f64, x: &[T], w: &mut [W]) {
         // SAFETY: as in `dot`.
         unsafe {
-            match level() {
-                1 => avx2::axpy_k(c, x, w),
-                _ => base::axpy_k(c, x, w),
+            if has_avx2() {
+                avx2::axpy_k(c, x, w)
+            } else {
+                base::axpy_k(c, x, w)
             }
         }
     }
@@ -482,9 +485,10 @@ mod dense {
     pub(super) fn axpy2<T: Scalar, W: Scalar>(c: f64, x: &[T], w: &mut [W], c2: f64, u: &mut [W]) {
         // SAFETY: as in `dot`.
         unsafe {
-            match level() {
-                1 => avx2::axpy2_k(c, x, w, c2, u),
-                _ => base::axpy2_k(c, x, w, c2, u),
+            if has_avx2() {
+                avx2::axpy2_k(c, x, w, c2, u)
+            } else {
+                base::axpy2_k(c, x, w, c2, u)
             }
         }
     }

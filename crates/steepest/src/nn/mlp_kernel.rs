@@ -266,9 +266,7 @@ fn run<T: Scalar>(
         Input::Gather(..) => &ws.x,
     };
     let shapes: Vec<(usize, usize)> = (0..layers).map(|l| (w[l].shape()[0], widths[l])).collect();
-    let total: usize = shapes.iter().map(|(i, o)| i * o).sum();
-    let parts = if total >= MIN_SPLIT_WEIGHTS { threads } else { 1 };
-    let pieces = weight_grad_pieces(gw, &shapes, parts);
+    let pieces = weight_grad_pieces(gw, &shapes, threads);
     let (acts, deltas) = (&ws.acts, &ws.deltas);
     let weight_grad = |(l, r0, part): (usize, usize, &mut [T])| -> Result<()> {
         let (inp, out) = shapes[l];
@@ -297,7 +295,8 @@ fn run<T: Scalar>(
 }
 
 /// The rows of every layer's weight gradient `gw` (`shapes[l]` = (inputs, outputs)) cut into
-/// `parts` shares of equal work: the rows of all layers laid end to end, each row weighing its
+/// `parts` shares (one when the network has fewer than [`MIN_SPLIT_WEIGHTS`] weights) of equal
+/// work: the rows of all layers laid end to end, each row weighing its
 /// width (the product's cost per row), cut at the `parts` equal points. A share is a list of
 /// (layer, first row, that block of rows of dW). Equal shares keep a thread from waiting for
 /// the other's last block, which work stealing over per-layer blocks did (the small layers'
@@ -308,8 +307,8 @@ fn weight_grad_pieces<'g, T: Scalar>(
     shapes: &[(usize, usize)],
     parts: usize,
 ) -> Vec<Vec<(usize, usize, &'g mut [T])>> {
-    let parts = parts.max(1);
     let total: usize = shapes.iter().map(|(i, o)| i * o).sum();
+    let parts = if total >= MIN_SPLIT_WEIGHTS { parts.max(1) } else { 1 };
     let mut shares: Vec<Vec<(usize, usize, &'g mut [T])>> = (0..parts).map(|_| Vec::new()).collect();
     let mut offset = 0;
     for (l, (g, &(inp, out))) in gw.iter_mut().zip(shapes).enumerate() {

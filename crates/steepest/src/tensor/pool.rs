@@ -20,6 +20,23 @@ pub const SPIN_IDLE: Duration = Duration::from_micros(500);
 /// A helper's nap once it has been idle for [`SPIN_IDLE`].
 pub const NAP: Duration = Duration::from_micros(200);
 
+/// Rounds of looking for work without finding any, and since when.
+#[derive(Default)]
+struct IdleClock {
+    rounds: u32,
+    since: Option<Instant>,
+}
+
+impl IdleClock {
+    /// Counts one idle round; whether the rounds since the first have lasted [`SPIN_IDLE`]. The
+    /// clock is read once per 64 rounds (reading it is not free either).
+    fn spun_out(&mut self) -> bool {
+        let since = *self.since.get_or_insert_with(Instant::now);
+        self.rounds = self.rounds.wrapping_add(1);
+        self.rounds.is_multiple_of(64) && since.elapsed() >= SPIN_IDLE
+    }
+}
+
 /// Runs `f`, with helpers on the other threads of rayon's pool (up to the set thread count)
 /// running the pool's work as soon as it appears. Called on a thread of the pool (inside
 /// `rayon::scope` or a pool's `install`); elsewhere, or with one thread, it just runs `f`.
@@ -51,18 +68,13 @@ pub fn with_warm_pool<R>(f: impl FnOnce() -> R) -> R {
         if ctx.index() == me || started.fetch_add(1, Ordering::Relaxed) >= helpers {
             return;
         }
-        // The clock is read once per 64 idle rounds (reading it is not free either).
-        let (mut idle_rounds, mut idle_since) = (0u32, Instant::now());
+        let mut idle = IdleClock::default();
         while flag.load(Ordering::Relaxed) {
             if let Some(rayon::Yield::Executed) = rayon::yield_now() {
-                idle_rounds = 0;
+                idle = IdleClock::default();
                 continue;
             }
-            if idle_rounds == 0 {
-                idle_since = Instant::now();
-            }
-            idle_rounds = idle_rounds.wrapping_add(1);
-            if idle_rounds % 64 == 0 && idle_since.elapsed() >= SPIN_IDLE {
+            if idle.spun_out() {
                 std::thread::sleep(NAP);
             } else {
                 std::hint::spin_loop();
@@ -115,7 +127,7 @@ pub fn run_parts<P: Send, R: Send>(parts: Vec<P>, f: impl Fn(P) -> R + Sync) -> 
             let r = f(p);
             *slots[0].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
         }
-        let (start, mut rounds) = (Instant::now(), 0u32);
+        let mut idle = IdleClock::default();
         while done.load(Ordering::Acquire) < n - 1 {
             match rayon::yield_now() {
                 Some(rayon::Yield::Executed) => continue,
@@ -123,8 +135,7 @@ pub fn run_parts<P: Send, R: Send>(parts: Vec<P>, f: impl Fn(P) -> R + Sync) -> 
                 // Not a thread of the pool: the scope's own wait is all there is.
                 None => break,
             }
-            rounds = rounds.wrapping_add(1);
-            if rounds % 64 == 0 && start.elapsed() >= SPIN_IDLE {
+            if idle.spun_out() {
                 break;
             }
             std::hint::spin_loop();
