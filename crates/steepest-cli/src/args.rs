@@ -58,10 +58,14 @@ pub struct DataArgs {
 /// The model and its hyper-parameters.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ModelArgs {
-    /// linear, ridge, lasso, elastic-net, logistic, softmax, svm, rbf-svm, perceptron or mlp
-    /// [default: mlp].
+    /// linear, ridge, lasso, elastic-net, logistic, softmax, svm, rbf-svm, perceptron, mlp, or
+    /// cnn (PyTorch's MNIST example network, for images) [default: mlp].
     #[arg(long, value_name = "MODEL")]
     pub model: Option<String>,
+    /// A network defined in a TOML file, one [[layer]] table per layer (type plus PyTorch's
+    /// argument names; see docs/architecture.md).
+    #[arg(long, value_name = "FILE")]
+    pub arch: Option<std::path::PathBuf>,
     /// Hidden layer sizes of the MLP, e.g. 128,64 [default: 100].
     #[arg(long, value_name = "SIZES", value_delimiter = ',')]
     pub hidden: Option<Vec<usize>>,

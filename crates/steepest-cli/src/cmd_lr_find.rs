@@ -15,7 +15,7 @@ use steepest::tensor::Scalar;
 pub fn run(a: LrFindArgs) -> CliResult<()> {
     let mut cfg = RunConfig::default();
     cfg.apply_data(&a.data);
-    cfg.apply_model(&a.model);
+    cfg.apply_model(&a.model)?;
     cfg.apply_optim(&a.optim)?;
     crate::set_threads(cfg.threads);
     let stem = Path::new(&cfg.data)
@@ -44,6 +44,8 @@ fn typed<T: Scalar>(a: &LrFindArgs, cfg: &RunConfig, out: &Path) -> CliResult<()
     };
     let res = if cfg.model == "mlp" {
         cfg.mlp_params()?.check()?.lr_find(&train, &fc)?
+    } else if cfg.model == "cnn" || cfg.model == "net" {
+        cfg.net_params()?.check()?.lr_find(&train, &fc)?
     } else {
         cfg.linear_params(Some(train.cols()))?.check()?.lr_find(&train, &fc)?
     };

@@ -59,7 +59,7 @@ fn settings(args: &TrainArgs) -> CliResult<(RunConfig, std::path::PathBuf, bool)
                 None => RunConfig::default(),
             };
             cfg.apply_data(&args.data);
-            cfg.apply_model(&args.model);
+            cfg.apply_model(&args.model)?;
             cfg.apply_optim(&args.optim)?;
             cfg.apply_train(args);
             let stem = Path::new(&cfg.data)
@@ -79,6 +79,7 @@ fn settings(args: &TrainArgs) -> CliResult<(RunConfig, std::path::PathBuf, bool)
 enum Spec {
     Linear(steepest::models::ValidLinearParams),
     Mlp(steepest::models::ValidMlpParams),
+    Net(steepest::models::ValidNetParams),
 }
 
 fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliResult<Spec> {
@@ -87,6 +88,10 @@ fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliRe
         let mut p = cfg.mlp_params()?;
         p.fit.train.checkpoint_dir = dir;
         Spec::Mlp(p.check()?)
+    } else if cfg.model == "cnn" || cfg.model == "net" {
+        let mut p = cfg.net_params()?;
+        p.fit.train.checkpoint_dir = dir;
+        Spec::Net(p.check()?)
     } else {
         let mut p = cfg.linear_params(Some(train.cols()))?;
         p.fit.train.checkpoint_dir = dir;
@@ -146,6 +151,9 @@ fn train_typed<T: Scalar>(
         Spec::Mlp(p) => p
             .fit_parallel(&train, checkpoint, &mut observers, comm)
             .map(FittedModel::Mlp),
+        Spec::Net(p) => p
+            .fit_parallel(&train, checkpoint, &mut observers, comm)
+            .map(FittedModel::Net),
     };
     let model = fitted.map_err(|e| {
         // Divergence is decided on reduced numbers, so every rank sees it at the same step.

@@ -4,10 +4,11 @@
 use crate::args::{DataArgs, ModelArgs, OptimArgs, TrainArgs};
 use crate::error::{usage, CliResult};
 use serde::{Deserialize, Serialize};
+use steepest::nn::arch::LayerSpec;
 use std::path::Path;
 use steepest::data::{BatchSize, ScalerKind};
 use steepest::linear::{LinearLoss, Penalty};
-use steepest::models::{Activation, ClassWeight, FitOptions, Init, LinearKind, LinearParams, MlpParams, Multiclass};
+use steepest::models::{NetParams, Activation, ClassWeight, FitOptions, Init, LinearKind, LinearParams, MlpParams, Multiclass};
 use steepest::optim::{OptimizerSpec, ScheduleSpec};
 use steepest::train::{EarlyStopping, SchedulePer, TrainConfig};
 
@@ -29,6 +30,10 @@ pub struct RunConfig {
     pub task: Option<String>,
     /// Model name.
     pub model: String,
+    /// The layers of a network from `--arch` (model `net`), copied from the file so that the
+    /// run folder holds everything needed to resume.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch: Option<ArchFile>,
     /// MLP hidden sizes.
     pub hidden: Vec<usize>,
     /// MLP activation.
@@ -95,6 +100,7 @@ impl Default for RunConfig {
             target: None,
             task: None,
             model: "mlp".into(),
+            arch: None,
             hidden: vec![100],
             activation: "relu".into(),
             dropout: 0.0,
@@ -127,7 +133,7 @@ impl Default for RunConfig {
 }
 
 /// The model names the CLI knows.
-pub const MODELS: [&str; 10] = [
+pub const MODELS: [&str; 12] = [
     "linear",
     "ridge",
     "lasso",
@@ -138,7 +144,41 @@ pub const MODELS: [&str; 10] = [
     "rbf-svm",
     "perceptron",
     "mlp",
+    "cnn",
+    "net",
 ];
+
+/// An architecture file: `[[layer]]` tables in order, with an optional `name` for the network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchFile {
+    /// A name for the network (default: the file's stem).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The layers.
+    pub layer: Vec<LayerSpec>,
+}
+
+impl ArchFile {
+    /// Reads and checks the syntax of an architecture file (shapes are checked against the data).
+    pub fn from_file(path: &Path) -> CliResult<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| usage(format!("--arch {}: {e}", path.display())))?;
+        let mut a: ArchFile = toml::from_str(&text).map_err(|e| {
+            usage(format!(
+                "--arch {}: {}",
+                path.display(),
+                e.to_string().trim().replace('\n', " ")
+            ))
+        })?;
+        if a.layer.is_empty() {
+            return Err(usage(format!("--arch {}: no [[layer]] tables", path.display())));
+        }
+        if a.name.is_none() {
+            a.name = path.file_stem().and_then(|s| s.to_str()).map(String::from);
+        }
+        Ok(a)
+    }
+}
 
 fn parse_kv(s: &str, flag: &str) -> CliResult<(String, serde_json::Value)> {
     let (k, v) = s
@@ -183,8 +223,15 @@ impl RunConfig {
     }
 
     /// Applies model flags.
-    pub fn apply_model(&mut self, a: &ModelArgs) {
+    pub fn apply_model(&mut self, a: &ModelArgs) -> CliResult<()> {
         let m = a.clone();
+        if let Some(path) = &m.arch {
+            if m.model.as_deref().is_some_and(|x| x != "net") {
+                return Err(usage("--arch defines the network: leave out --model (or say --model net)"));
+            }
+            self.arch = Some(ArchFile::from_file(path)?);
+            self.model = "net".into();
+        }
         if let Some(v) = m.model {
             self.model = v;
         }
@@ -233,6 +280,7 @@ impl RunConfig {
         if let Some(v) = m.scaler {
             self.scaler = v;
         }
+        Ok(())
     }
 
     /// Applies optimizer and schedule flags. The optimizer spec is resolved against the model's
@@ -351,6 +399,7 @@ impl RunConfig {
     pub fn default_optimizer(&self) -> CliResult<OptimizerSpec> {
         Ok(match self.model.as_str() {
             "mlp" => MlpParams::default().fit.optimizer,
+            "cnn" | "net" => NetParams::cnn().fit.optimizer,
             _ => self.linear_params(None)?.fit.optimizer,
         })
     }
@@ -539,6 +588,20 @@ impl RunConfig {
         if self.loss.is_some() {
             return Err(usage("--loss: the MLP picks its loss from the task"));
         }
+        let default_opt = p.fit.optimizer.clone();
+        p.fit = self.fit_options(default_opt)?;
+        Ok(p)
+    }
+
+    /// The parameters of a network built from layers: the `cnn` preset or the `--arch` file.
+    pub fn net_params(&self) -> CliResult<NetParams> {
+        let mut p = match (self.model.as_str(), &self.arch) {
+            ("cnn", _) => NetParams::cnn(),
+            ("net", Some(a)) => NetParams::from_layers(a.name.as_deref().unwrap_or("net"), a.layer.clone()),
+            ("net", None) => return Err(usage("--model net needs --arch FILE")),
+            (m, _) => return Err(usage(format!("--model {m} is not a network of layers"))),
+        };
+        p.init_seed = self.seed;
         let default_opt = p.fit.optimizer.clone();
         p.fit = self.fit_options(default_opt)?;
         Ok(p)

@@ -42,6 +42,11 @@ fn is_embedded(name: &str) -> bool {
 
 /// An embedded dataset (when `name` is one and no file of that name exists) or a file.
 pub fn read_named<T: Scalar>(name: &str, opts: &ReadOptions) -> CliResult<Dataset<T>> {
+    if Path::new(name).is_dir() {
+        // A folder of IDX pairs: its test split when it has one (what eval and predict want).
+        let (train, test) = steepest::data::read_idx_dir::<T>(name)?;
+        return Ok(test.unwrap_or(train));
+    }
     let is_embedded = is_embedded(name);
     let mut d = if is_embedded {
         embedded::by_name::<T>(name)?
@@ -73,7 +78,10 @@ pub fn read_named<T: Scalar>(name: &str, opts: &ReadOptions) -> CliResult<Datase
 pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<(Dataset<T>, Dataset<T>, Option<String>)> {
     let task = parse_task(cfg.task.as_deref())?;
     let opts = read_options(cfg.format.as_deref(), cfg.target.as_deref(), task)?;
-    let data = read_named::<T>(&cfg.data, &opts)?;
+    let (data, dir_test) = match Path::new(&cfg.data).is_dir() {
+        true => steepest::data::read_idx_dir::<T>(&cfg.data)?,
+        false => (read_named::<T>(&cfg.data, &opts)?, None),
+    };
     if data.rows() < 2 {
         return Err(usage(format!(
             "{}: needs at least 2 rows, found {}",
@@ -90,6 +98,9 @@ pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<(Dataset<T>, Dat
                 data.cols()
             )));
         }
+        return Ok((data, test, None));
+    }
+    if let Some(test) = dir_test {
         return Ok((data, test, None));
     }
     if cfg.test_split == 0.0 {

@@ -27,5 +27,6 @@ mod tape;
 mod var;
 
 pub use gradcheck::{check_gradients, GradCheck};
+pub use ops::CustomOp;
 pub use tape::{Gradients, Tape};
 pub use var::Var;

@@ -47,6 +47,10 @@ pub struct Dataset<T = f32> {
     /// One name per feature column, or empty for the default names `f0, f1, ...` (large sparse
     /// data sets keep it empty rather than hold millions of names).
     pub feature_names: Vec<String>,
+    /// The shape of one example when it is more than a row of features (images: `[channels,
+    /// height, width]`); each row holds the example's elements in row-major order. Empty: a
+    /// plain row of `cols` features.
+    pub example_shape: Vec<usize>,
 }
 
 impl<T: Scalar> Features<T> {
@@ -186,7 +190,28 @@ impl<T: Scalar> Dataset<T> {
             features,
             targets,
             feature_names,
+            example_shape: Vec::new(),
         })
+    }
+
+    /// The same data with examples of `shape` (whose elements must number the columns).
+    pub fn with_example_shape(mut self, shape: &[usize]) -> Result<Self> {
+        if shape.iter().product::<usize>() != self.cols() || shape.is_empty() {
+            return Err(Error::invalid(
+                "dataset",
+                format!("examples of shape {shape:?} do not fit rows of {} columns", self.cols()),
+            ));
+        }
+        self.example_shape = shape.to_vec();
+        Ok(self)
+    }
+
+    /// The shape of one example: [`Dataset::example_shape`], or `[cols]` when that is empty.
+    pub fn shape_of_example(&self) -> Vec<usize> {
+        match self.example_shape.is_empty() {
+            true => vec![self.cols()],
+            false => self.example_shape.clone(),
+        }
     }
 
     /// A dense dataset with default names `x0, x1, ...`.
@@ -221,6 +246,7 @@ impl<T: Scalar> Dataset<T> {
             features: self.features.gather(idx)?,
             targets: self.targets.gather(idx),
             feature_names: self.feature_names.clone(),
+            example_shape: self.example_shape.clone(),
         })
     }
 
@@ -238,6 +264,7 @@ impl<T: Scalar> Dataset<T> {
             features: self.features.cast()?,
             targets: self.targets.clone(),
             feature_names: self.feature_names.clone(),
+            example_shape: self.example_shape.clone(),
         })
     }
 

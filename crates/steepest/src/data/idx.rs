@@ -130,8 +130,66 @@ pub fn read_idx<T: Scalar>(images: impl AsRef<Path>, labels: Option<&Path>) -> R
             format!("{} labels for {rows} images", y.len()),
         ));
     }
+    let x_shape = x.shape().to_vec();
     let x = x.reshape(&[rows, x.len() / rows.max(1)])?;
     let targets = super::csv_reader::numeric_targets(y.data().to_vec(), Some(super::Task::Classify));
     let names = (0..x.row_len()).map(|i| format!("pixel{i}")).collect();
-    Dataset::new(Features::Dense(x), targets, names)
+    let example: Vec<usize> = dims_after_first(&x_shape);
+    Dataset::new(Features::Dense(x), targets, names)?.with_example_shape(&example)
+}
+
+/// The shape of one example of an IDX array: `[1, h, w]` for images `[n, h, w]` (one channel),
+/// the trailing dimensions otherwise.
+fn dims_after_first(shape: &[usize]) -> Vec<usize> {
+    match shape.len() {
+        3 => vec![1, shape[1], shape[2]],
+        1 => vec![1],
+        _ => shape[1..].to_vec(),
+    }
+}
+
+/// The IDX images file of split `prefixes` (MNIST names: `train-images-idx3-ubyte`,
+/// `t10k-images-idx3-ubyte` or `test-...`, gzipped or not) in `dir`, if there is one.
+fn find_images(dir: &Path, prefixes: &[&str]) -> Option<PathBuf> {
+    prefixes.iter().find_map(|p| {
+        ["", ".gz"]
+            .iter()
+            .map(|ext| dir.join(format!("{p}-images-idx3-ubyte{ext}")))
+            .find(|f| f.is_file())
+    })
+}
+
+/// Reads a folder holding an IDX pair per split, named as MNIST's files (`train-images-idx3-ubyte`
+/// with `train-labels-idx1-ubyte`; the test split `t10k-...` or `test-...`; each gzipped or
+/// not): the training set and, when present, the test set, as images of shape `[1, h, w]`.
+///
+/// ```no_run
+/// let (train, test) = steepest::data::read_idx_dir::<f32>("data/mnist")?;
+/// assert_eq!(train.example_shape, [1, 28, 28]);
+/// # Ok::<(), steepest::Error>(())
+/// ```
+pub fn read_idx_dir<T: Scalar>(dir: impl AsRef<Path>) -> Result<(Dataset<T>, Option<Dataset<T>>)> {
+    let dir = dir.as_ref();
+    let train = find_images(dir, &["train"]).ok_or_else(|| {
+        Error::format(
+            dir.display().to_string(),
+            "no train-images-idx3-ubyte[.gz] in this folder (expected an IDX pair per split, named as MNIST's files)",
+        )
+    })?;
+    let train = read_idx::<T>(&train, None)?;
+    let test = find_images(dir, &["t10k", "test"])
+        .map(|f| read_idx::<T>(&f, None))
+        .transpose()?;
+    if let Some(t) = &test {
+        if t.example_shape != train.example_shape {
+            return Err(Error::format(
+                dir.display().to_string(),
+                format!(
+                    "test images have shape {:?}, training images {:?}",
+                    t.example_shape, train.example_shape
+                ),
+            ));
+        }
+    }
+    Ok((train, test))
 }

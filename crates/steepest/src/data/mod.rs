@@ -25,7 +25,7 @@ mod split;
 pub use batch::{BatchSize, Batches};
 pub use csv_reader::{read_csv, read_csv_from, CsvOptions, Missing};
 pub use dataset::{Dataset, Features, Targets, Task};
-pub use idx::{read_idx, read_idx_tensor};
+pub use idx::{read_idx, read_idx_dir, read_idx_tensor};
 pub use libsvm::{read_libsvm, read_libsvm_from, read_libsvm_part, LibsvmPart};
 pub use poly::PolynomialFeatures;
 pub use read::{read_file, Format, ReadOptions};

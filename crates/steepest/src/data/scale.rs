@@ -18,6 +18,11 @@ pub enum ScalerKind {
     Standard,
     /// x' = (x - min) / (max - min) (a constant column keeps scale 1). Dense data only.
     MinMax,
+    /// x' = (x - mean_c) / std_c, one mean and standard deviation per channel (the first axis of
+    /// an example), over every element of that channel in the training rows, as torchvision's
+    /// `Normalize` with statistics of the data. Examples with no channel axis are one channel.
+    /// Dense data only; fitted by [`Scaler::fit_channels`].
+    Channel,
 }
 
 /// A fitted scaling: x' = (x - offset) / scale, per column.
@@ -131,6 +136,7 @@ impl Scaler {
                     .map(|(a, b)| if b > a { b - a } else { 1.0 })
                     .collect();
             }
+            (ScalerKind::Channel, _) => return Self::fit_channels(x, 1, Some(c)),
             (ScalerKind::MinMax, Features::Sparse(_)) => {
                 return Err(Error::invalid(
                     "min-max scaling",
@@ -139,6 +145,69 @@ impl Scaler {
             }
         }
         Ok(Scaler { kind, offset, scale })
+    }
+
+    /// Per-channel standardization ([`ScalerKind::Channel`]) of rows that hold `channels`
+    /// equal blocks of columns (an image `[C, H, W]` flattened), summed over every rank's rows
+    /// with `comm`; the result holds one offset and scale per column.
+    ///
+    /// ```
+    /// use steepest::data::{Features, Scaler};
+    /// use steepest::Tensor;
+    /// // Two examples of two channels of two pixels.
+    /// let x = Features::Dense(Tensor::new(vec![0.0f32, 2.0, 10.0, 10.0, 2.0, 4.0, 30.0, 30.0], &[2, 4])?);
+    /// let s = Scaler::fit_channels(&x, 2, None)?;
+    /// assert_eq!(s.offset, [2.0, 2.0, 20.0, 20.0]);
+    /// assert_eq!(s.scale, [2.0f64.sqrt(), 2.0f64.sqrt(), 10.0, 10.0]);
+    /// # Ok::<(), steepest::Error>(())
+    /// ```
+    pub fn fit_channels<T: Scalar>(
+        x: &Features<T>,
+        channels: usize,
+        comm: Option<&mut (dyn Communicator + '_)>,
+    ) -> Result<Scaler> {
+        let Features::Dense(t) = x else {
+            return Err(Error::invalid("per-channel scaling", "needs dense features"));
+        };
+        let d = t.row_len();
+        if channels == 0 || d % channels != 0 {
+            return Err(Error::invalid(
+                "per-channel scaling",
+                format!("{d} columns do not split into {channels} channels"),
+            ));
+        }
+        let mut alone = SingleProcess;
+        let c: &mut dyn Communicator = match comm {
+            Some(c) => c,
+            None => &mut alone,
+        };
+        let per = d / channels;
+        let mut sum = vec![0.0; channels + 1];
+        for r in 0..t.rows_count() {
+            for (ch, block) in t.row(r).chunks(per.max(1)).enumerate() {
+                sum[ch] += block.iter().map(|v| v.as_f64()).sum::<f64>();
+            }
+        }
+        sum[channels] = (t.rows_count() * per) as f64;
+        c.allreduce_sum_f64(&mut sum)?;
+        let n = sum[channels].max(1.0);
+        let mean: Vec<f64> = sum[..channels].iter().map(|s| s / n).collect();
+        let mut sq = vec![0.0; channels];
+        for r in 0..t.rows_count() {
+            for (ch, block) in t.row(r).chunks(per.max(1)).enumerate() {
+                sq[ch] += block.iter().map(|v| (v.as_f64() - mean[ch]).powi(2)).sum::<f64>();
+            }
+        }
+        c.allreduce_sum_f64(&mut sq)?;
+        let std: Vec<f64> = sq
+            .iter()
+            .map(|s| if s / n > 0.0 { (s / n).sqrt() } else { 1.0 })
+            .collect();
+        Ok(Scaler {
+            kind: ScalerKind::Channel,
+            offset: (0..d).map(|j| mean[j / per.max(1)]).collect(),
+            scale: (0..d).map(|j| std[j / per.max(1)]).collect(),
+        })
     }
 
     /// Applies the scaling to `x` (which must have as many columns as the fit).

@@ -5,6 +5,7 @@
 
 use super::linear::{FittedLinear, LinearKind, LinearParams};
 use super::mlp::{FittedMlp, MlpParams};
+use super::net::{FittedNet, NetParams, Network};
 use super::predict::{FittedModel, Predictor};
 use super::rff::RandomFourierFeatures;
 use crate::data::{PolynomialFeatures, Scaler, Task};
@@ -45,6 +46,12 @@ struct Metadata {
     scaler: Scaler,
     #[serde(default)]
     target_scale: Option<(f64, f64)>,
+    /// The shape of one input example (networks built from layers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    example_shape: Vec<usize>,
+    /// Per layer: name, type, output shape, parameter count (networks built from layers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    layers: Vec<crate::nn::arch::LayerSummary>,
     weights: WeightsInfo,
     training: serde_json::Value,
 }
@@ -71,6 +78,9 @@ pub fn save_model<T: Scalar>(model: &FittedModel<T>, dir: &Path) -> Result<()> {
         .iter()
         .map(|(n, t)| (n.to_string(), t.clone()))
         .collect();
+    if let FittedModel::Net(m) = model {
+        tensors.extend(m.net.buffers.iter().map(|(n, t)| (n.to_string(), t.clone())));
+    }
     if let FittedModel::Linear(FittedLinear { rff: Some(r), .. }) = model {
         tensors.push(("rff.weight".into(), r.weight.clone()));
         tensors.push(("rff.offset".into(), r.offset.clone()));
@@ -95,6 +105,11 @@ pub fn save_model<T: Scalar>(model: &FittedModel<T>, dir: &Path) -> Result<()> {
     let (hyper, scaler, target_scale) = match model {
         FittedModel::Linear(m) => (serde_json::to_value(&m.params), m.scaler.clone(), None),
         FittedModel::Mlp(m) => (serde_json::to_value(&m.params), m.scaler.clone(), m.target_scale),
+        FittedModel::Net(m) => (serde_json::to_value(&m.params), m.scaler.clone(), m.target_scale),
+    };
+    let (example_shape, layers) = match model {
+        FittedModel::Net(m) => (m.net.input_shape().to_vec(), m.net.summary().to_vec()),
+        _ => (Vec::new(), Vec::new()),
     };
     let task = if model.is_classifier() {
         Task::Classify
@@ -114,6 +129,8 @@ pub fn save_model<T: Scalar>(model: &FittedModel<T>, dir: &Path) -> Result<()> {
         class_names: model.class_names().to_vec(),
         scaler,
         target_scale,
+        example_shape,
+        layers,
         weights: WeightsInfo {
             file: WEIGHTS.into(),
             bytes: bytes.len() as u64,
@@ -222,7 +239,39 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
             .cloned()
             .ok_or_else(|| bad(&wpath, format!("missing tensor '{n}'")))
     };
-    let model = if meta.kind == "mlp" {
+    let model = if meta.kind == "cnn" || meta.kind == "net" {
+        let params: NetParams = serde_json::from_value(meta.hyperparameters)
+            .map_err(|e| bad(&meta_path, format!("bad hyper-parameters: {e}")))?;
+        if meta.example_shape.iter().product::<usize>() != n_features || meta.example_shape.is_empty() {
+            return Err(bad(
+                &meta_path,
+                format!(
+                    "example shape {:?} does not hold {n_features} features",
+                    meta.example_shape
+                ),
+            ));
+        }
+        let outputs = match meta.task {
+            Task::Classify => meta.class_names.len(),
+            Task::Regress => 1,
+        };
+        let net = Network::build(&params.layers, &meta.example_shape, outputs, meta.task, Some(store), 0)
+            .map_err(|e| bad(&wpath, format!("the weights do not fit the architecture: {e}")))?;
+        if meta.scaler.scale.len() != n_features {
+            return Err(bad(&meta_path, "the scaler does not match the number of features"));
+        }
+        FittedModel::Net(FittedNet {
+            params,
+            net,
+            scaler: meta.scaler,
+            target_scale: meta.target_scale,
+            n_inputs: n_features,
+            feature_names: meta.feature_names,
+            class_names: meta.class_names,
+            history: serde_json::from_value(meta.training.get("history").cloned().unwrap_or_default())
+                .unwrap_or_default(),
+        })
+    } else if meta.kind == "mlp" {
         let params: MlpParams = serde_json::from_value(meta.hyperparameters)
             .map_err(|e| bad(&meta_path, format!("bad hyper-parameters: {e}")))?;
         let mut weights = ParamStore::new();

@@ -398,12 +398,14 @@ impl ValidLinearParams {
             features: finish(x_train)?,
             targets: train.targets.clone(),
             feature_names: vec![],
+            example_shape: vec![],
         };
         let val_t = match &val {
             Some(v) => Some(Dataset {
                 features: finish(expand(&v.features)?)?,
                 targets: v.targets.clone(),
                 feature_names: vec![],
+                example_shape: vec![],
             }),
             None => None,
         };

@@ -245,6 +245,7 @@ impl ValidMlpParams {
                 features: scaler.transform(&d.features)?,
                 targets,
                 feature_names: vec![],
+                example_shape: vec![],
             })
         };
         let train_t = prep(&train)?;

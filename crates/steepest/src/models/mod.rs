@@ -8,6 +8,8 @@
 //!   one-vs-rest or Crammer-Singer), RBF-kernel SVM through random Fourier features, and the
 //!   perceptron; polynomial features for any of them.
 //! * [`MlpParams`]: a multi-layer perceptron for classification or regression.
+//! * [`NetParams`]: any network built from layers ([`nn::arch`](crate::nn::arch)), such as the
+//!   convolutional network of PyTorch's MNIST example ([`NetParams::cnn`]).
 //!
 //! Every model trains with any optimizer and schedule ([`FitOptions`]) through
 //! [`train::fit`](crate::train::fit).
@@ -26,6 +28,7 @@
 pub mod io;
 mod linear;
 mod mlp;
+mod net;
 mod options;
 mod predict;
 mod rff;
@@ -33,6 +36,7 @@ mod rff;
 pub use io::{load_model, save_model, FORMAT_VERSION};
 pub use linear::{ClassWeight, FittedLinear, LinearKind, LinearParams, Multiclass, ValidLinearParams};
 pub use mlp::{Activation, FittedMlp, Init, MlpNet, MlpParams, ValidMlpParams};
+pub use net::{FittedNet, NetParams, Network, ValidNetParams};
 pub use options::FitOptions;
 pub use predict::{FittedModel, Predictions, Predictor};
 pub use rff::RandomFourierFeatures;

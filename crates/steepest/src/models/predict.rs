@@ -2,6 +2,7 @@
 
 use super::linear::{classes_from_decision, FittedLinear};
 use super::mlp::FittedMlp;
+use super::net::FittedNet;
 use crate::data::{Dataset, Features, Targets};
 use crate::error::{Error, Result};
 use crate::tensor::{Scalar, Tensor};
@@ -24,6 +25,8 @@ pub enum FittedModel<T: Scalar> {
     Linear(FittedLinear<T>),
     /// A multi-layer perceptron.
     Mlp(FittedMlp<T>),
+    /// A network built from layers.
+    Net(FittedNet<T>),
 }
 
 /// The prediction interface; `predict`, `score` and `evaluate` come with it.
@@ -160,11 +163,27 @@ impl<T: Scalar> Predictor<T> for FittedMlp<T> {
     }
 }
 
+impl<T: Scalar> Predictor<T> for FittedNet<T> {
+    fn decision_function(&self, x: &Features<T>) -> Result<Tensor<T>> {
+        FittedNet::decision_function(self, x)
+    }
+    fn predict_proba(&self, x: &Features<T>) -> Result<Option<Tensor<T>>> {
+        FittedNet::predict_proba(self, x)
+    }
+    fn is_classifier(&self) -> bool {
+        FittedNet::is_classifier(self)
+    }
+    fn class_names(&self) -> &[String] {
+        &self.class_names
+    }
+}
+
 impl<T: Scalar> FittedModel<T> {
     fn inner(&self) -> &dyn Predictor<T> {
         match self {
             FittedModel::Linear(m) => m,
             FittedModel::Mlp(m) => m,
+            FittedModel::Net(m) => m,
         }
     }
 
@@ -173,6 +192,8 @@ impl<T: Scalar> FittedModel<T> {
         match self {
             FittedModel::Linear(m) => m.params.kind.name(),
             FittedModel::Mlp(_) => "mlp",
+            FittedModel::Net(m) if m.params.arch_name == "cnn" => "cnn",
+            FittedModel::Net(_) => "net",
         }
     }
 
@@ -181,6 +202,7 @@ impl<T: Scalar> FittedModel<T> {
         match self {
             FittedModel::Linear(m) => m.n_inputs,
             FittedModel::Mlp(m) => m.n_inputs,
+            FittedModel::Net(m) => m.n_inputs,
         }
     }
 
@@ -189,6 +211,7 @@ impl<T: Scalar> FittedModel<T> {
         match self {
             FittedModel::Linear(m) => &m.input_names,
             FittedModel::Mlp(m) => &m.feature_names,
+            FittedModel::Net(m) => &m.feature_names,
         }
     }
 
@@ -197,6 +220,7 @@ impl<T: Scalar> FittedModel<T> {
         match self {
             FittedModel::Linear(m) => &m.history,
             FittedModel::Mlp(m) => &m.history,
+            FittedModel::Net(m) => &m.history,
         }
     }
 
@@ -205,6 +229,7 @@ impl<T: Scalar> FittedModel<T> {
         match self {
             FittedModel::Linear(m) => &m.weights,
             FittedModel::Mlp(m) => &m.net.params,
+            FittedModel::Net(m) => &m.net.params,
         }
     }
 

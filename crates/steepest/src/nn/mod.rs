@@ -1,9 +1,18 @@
 //! Neural-network building blocks: the named parameter store that optimizers and models share
-//! (parameters are addressed by name, such as `"hidden.0.weight"`, never by position), and the
-//! fused MLP kernel.
+//! (parameters are addressed by name, such as `"conv1.weight"`, never by position), the
+//! [`Module`] trait with its forward context [`Cx`], the [`VarBuilder`] that names and
+//! initializes parameters, the layers, architectures as data ([`arch`]), and the fused MLP
+//! kernel (an optimization the MLP picks when it applies).
 
+pub mod arch;
+mod builder;
+pub mod layers;
 mod mlp_kernel;
+mod module;
 mod params;
 
+pub use builder::{torch_uniform, VarBuilder};
+pub use layers::*;
 pub use mlp_kernel::{mlp_loss_grad, mlp_loss_grad_rows, KernelActivation, KernelTargets, MlpWorkspace};
+pub use module::{Cx, Mode, Module};
 pub use params::ParamStore;

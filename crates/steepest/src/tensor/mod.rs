@@ -47,10 +47,12 @@ macro_rules! multiversion {
 pub(crate) use multiversion;
 
 mod broadcast;
+mod conv;
 mod denormal;
 pub mod elementwise;
 mod matmul;
 pub mod pool;
+mod pool2d;
 mod random;
 pub(crate) mod reduce;
 mod scalar;
@@ -60,6 +62,11 @@ mod sparse;
 pub(crate) mod unary;
 
 pub use broadcast::broadcast_shape;
+pub use conv::{channel_sum, conv2d, conv2d_backward, conv_out_len, Conv2dGeometry};
+pub use pool2d::{
+    adaptive_avg_pool2d, adaptive_avg_pool2d_backward, avg_pool2d, avg_pool2d_backward, max_pool2d,
+    max_pool2d_backward, Pool2dGeometry,
+};
 pub use denormal::{flush_denormals_everywhere, set_flush_denormals};
 pub(crate) use matmul::split_threads;
 pub use matmul::{matmul_into, matmul_slices, num_threads, set_num_threads, with_serial_matmul, MatRef};

@@ -3,6 +3,8 @@
 //! one `match` that sends a node's gradient to its family's rule.
 
 mod binary;
+mod conv;
+mod custom;
 mod loss;
 mod matmul;
 mod reduce;
@@ -15,6 +17,9 @@ use crate::error::Result;
 use crate::tensor::{Scalar, Tensor};
 
 pub(crate) use binary::BinaryOp;
+pub(crate) use conv::ConvOp;
+pub use custom::CustomOp;
+pub(crate) use custom::CustomNode;
 pub(crate) use loss::LossOp;
 pub(crate) use matmul::MatmulOp;
 pub(crate) use reduce::ReduceOp;
@@ -32,6 +37,8 @@ pub(crate) enum Op<T> {
     Matmul(MatmulOp<T>),
     Softmax(SoftmaxOp),
     Loss(LossOp<T>),
+    Conv(ConvOp),
+    Custom(CustomNode<T>),
 }
 
 /// What a backward rule sees: every node (for its inputs' values), its own output and the
@@ -69,6 +76,8 @@ impl<T: Scalar> Op<T> {
             Op::Matmul(op) => op.backward(&c),
             Op::Softmax(op) => op.backward(&c),
             Op::Loss(op) => op.backward(&c),
+            Op::Conv(op) => op.backward(&c),
+            Op::Custom(op) => op.backward(&c),
         }
     }
 }

@@ -1,0 +1,449 @@
+//! Networks built from layers ([`nn::arch`](crate::nn::arch)): any architecture, trained by the
+//! one loop. `NetParams::cnn()` is PyTorch's `examples/mnist` network; `NetParams::from_layers`
+//! takes any list of layers (what `steepest train --arch net.toml` reads).
+
+use super::linear::classes_from_decision;
+use super::options::{lr_find, run_fit, FitOptions};
+use crate::autograd::Tape;
+use crate::collective::Communicator;
+use crate::data::{Dataset, Features, Scaler, ScalerKind, Targets, Task};
+use crate::error::{Error, Result};
+use crate::nn::arch::{build, mnist_cnn, LayerSpec, LayerSummary};
+use crate::nn::{Cx, Mode, Module, ParamStore, Sequential, VarBuilder};
+use crate::optim::rules::Adam;
+use crate::optim::{LrFinderConfig, LrFinderResult, OptimizerSpec};
+use crate::tensor::{Rng, Scalar, Tensor};
+use crate::train::metrics::MetricParts;
+use crate::train::{History, Observer, Trainable};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Rows per forward pass when evaluating or predicting (bounds the memory of large inputs).
+const EVAL_ROWS: usize = 256;
+
+/// The hyper-parameters of a network built from layers (builder). Defaults: Adam with lr 1e-3,
+/// batches of 32, 50 epochs, per-channel standardization for examples with a shape (images),
+/// per-feature standardization otherwise, PyTorch's initialization of each layer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NetParams {
+    /// A name for the architecture (`cnn`, or the file it came from).
+    pub arch_name: String,
+    /// The layers, in order.
+    pub layers: Vec<LayerSpec>,
+    /// Seed of the initialization.
+    pub init_seed: u64,
+    /// Training options.
+    pub fit: FitOptions,
+}
+
+impl NetParams {
+    /// A network of `layers` called `name`.
+    pub fn from_layers(name: &str, layers: Vec<LayerSpec>) -> Self {
+        let fit = FitOptions {
+            optimizer: OptimizerSpec::Adam(Adam {
+                lr: 1e-3,
+                ..Adam::default()
+            }),
+            ..FitOptions::default()
+        };
+        Self {
+            arch_name: name.into(),
+            layers,
+            init_seed: 0,
+            fit,
+        }
+    }
+
+    /// PyTorch's `examples/mnist` network (see [`mnist_cnn`]).
+    pub fn cnn() -> Self {
+        Self::from_layers("cnn", mnist_cnn())
+    }
+
+    /// Validates the settings (the layers are checked against the data when fitting).
+    pub fn check(self) -> Result<ValidNetParams> {
+        self.fit.validate()?;
+        if self.layers.is_empty() {
+            return Err(Error::invalid("network", "the architecture has no layers"));
+        }
+        Ok(ValidNetParams(self))
+    }
+}
+
+/// Checked [`NetParams`], ready to fit.
+#[derive(Clone, Debug)]
+pub struct ValidNetParams(NetParams);
+
+/// The network being trained: its layers, parameters, buffers and task.
+#[derive(Clone)]
+pub struct Network<T: Scalar> {
+    /// The parameters by name (`conv1.weight` `[out, in, kh, kw]`, `fc1.weight` `[out, in]`).
+    pub params: ParamStore<T>,
+    /// Saved but not trained (running statistics).
+    pub buffers: ParamStore<T>,
+    net: Arc<Sequential<T>>,
+    input: Vec<usize>,
+    outputs: usize,
+    task: Task,
+    summary: Vec<LayerSummary>,
+}
+
+impl<T: Scalar> std::fmt::Debug for Network<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Network")
+            .field("input", &self.input)
+            .field("outputs", &self.outputs)
+            .field("layers", &self.summary)
+            .finish()
+    }
+}
+
+impl<T: Scalar> Network<T> {
+    /// Builds `layers` for examples of shape `input` with `outputs` outputs: over `params` when
+    /// given (loaded weights: every tensor must be one the architecture declares, of its shape),
+    /// initialized from `seed` otherwise.
+    pub fn build(
+        layers: &[LayerSpec],
+        input: &[usize],
+        outputs: usize,
+        task: Task,
+        params: Option<ParamStore<T>>,
+        seed: u64,
+    ) -> Result<Self> {
+        let loaded = params.is_some();
+        let mut store = params.unwrap_or_default();
+        let before: Vec<String> = store.names().map(String::from).collect();
+        let (built, buffers) = {
+            let vb = VarBuilder::new(&mut store, seed);
+            let b = build(layers, &vb, input, outputs)?;
+            (b, vb.buffers())
+        };
+        if loaded && store.len() != before.len() {
+            let missing: Vec<&str> = store.names().filter(|n| !before.iter().any(|b| b == n)).collect();
+            return Err(Error::invalid(
+                "model weights",
+                format!("the architecture needs tensors the weights lack: {}", missing.join(", ")),
+            ));
+        }
+        let mut summary = built.summary;
+        for s in &mut summary {
+            let prefix = format!("{}.", s.name);
+            s.params = store
+                .iter()
+                .filter(|(n, _)| n.starts_with(&prefix))
+                .map(|(_, t)| t.len())
+                .sum();
+        }
+        let declared: usize = summary.iter().map(|s| s.params).sum();
+        if declared != store.num_elements() {
+            let extra: Vec<&str> = store
+                .names()
+                .filter(|n| !summary.iter().any(|s| n.starts_with(&format!("{}.", s.name))))
+                .collect();
+            return Err(Error::invalid(
+                "model weights",
+                format!("tensors the architecture does not declare: {}", extra.join(", ")),
+            ));
+        }
+        Ok(Self {
+            params: store,
+            buffers,
+            net: Arc::new(built.net),
+            input: input.to_vec(),
+            outputs,
+            task,
+            summary,
+        })
+    }
+
+    /// One line per layer: name, type, output shape, parameter count.
+    pub fn summary(&self) -> &[LayerSummary] {
+        &self.summary
+    }
+
+    /// The shape of one input example.
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input
+    }
+
+    /// The rows `rows` of `x` as a batch `[rows, ...input]`.
+    fn batch(&self, x: &Features<T>, rows: &[usize]) -> Result<Tensor<T>> {
+        let t = x.dense("network")?;
+        let per: usize = self.input.iter().product();
+        if t.row_len() != per {
+            return Err(Error::invalid(
+                "network",
+                format!("the network takes examples of {per} values, the data has {}", t.row_len()),
+            ));
+        }
+        let whole = rows.len() == t.rows_count() && rows.iter().enumerate().all(|(i, &r)| i == r);
+        let b = if whole { t.clone() } else { t.gather_rows(rows)? };
+        let mut shape = vec![rows.len()];
+        shape.extend(&self.input);
+        b.reshape(&shape)
+    }
+
+    fn loss_on<'t>(
+        &self,
+        out: crate::autograd::Var<'t, T>,
+        targets: &Targets,
+        rows: &[usize],
+    ) -> Result<crate::autograd::Var<'t, T>> {
+        match targets {
+            Targets::Classes { labels, .. } => {
+                let y: Vec<usize> = rows.iter().map(|&r| labels[r]).collect();
+                out.cross_entropy(&y, None)
+            }
+            Targets::Values(v) => {
+                let y: Vec<T> = rows.iter().map(|&r| T::of(v[r])).collect();
+                let t = out.tape().constant(Tensor::new(y, &[rows.len(), 1])?);
+                Ok(out.mse(t)?.mul_scalar(T::of(0.5)))
+            }
+        }
+    }
+
+    /// Outputs for every row of `x` in evaluation mode, `EVAL_ROWS` at a time.
+    pub fn outputs(&self, x: &Features<T>) -> Result<Tensor<T>> {
+        let n = x.rows();
+        let mut data = Vec::with_capacity(n * self.outputs);
+        let idx: Vec<usize> = (0..n).collect();
+        for chunk in idx.chunks(EVAL_ROWS) {
+            let tape = Tape::inference();
+            let mut cx = Cx::new(&tape, &self.params, &self.buffers, Mode::Eval);
+            let out = self.net.forward(&mut cx, tape.constant(self.batch(x, chunk)?))?;
+            data.extend_from_slice(out.value().data());
+        }
+        Tensor::new(data, &[n, self.outputs])
+    }
+}
+
+impl<T: Scalar> Trainable<T> for Network<T> {
+    fn params(&self) -> &ParamStore<T> {
+        &self.params
+    }
+    fn params_mut(&mut self) -> &mut ParamStore<T> {
+        &mut self.params
+    }
+    fn loss_grad_at(
+        &self,
+        params: &ParamStore<T>,
+        data: &Dataset<T>,
+        rows: &[usize],
+        rng: &mut Rng,
+    ) -> Result<(f64, ParamStore<T>)> {
+        let tape = Tape::new();
+        let mut cx = Cx::new(&tape, params, &self.buffers, Mode::Train).with_randomness(rng, rows);
+        let x = tape.constant(self.batch(&data.features, rows)?);
+        let out = self.net.forward(&mut cx, x)?;
+        let loss = self.loss_on(out, &data.targets, rows)?;
+        let value = loss.item()?.as_f64();
+        let mut grads = tape.backward(loss)?;
+        let mut g = ParamStore::new();
+        for (name, p) in params.iter() {
+            let v = cx.var(name)?;
+            g.insert(name, grads.take(v).unwrap_or_else(|| Tensor::zeros(p.shape())));
+        }
+        Ok((value, g))
+    }
+    fn eval_loss(&self, data: &Dataset<T>) -> Result<f64> {
+        let n = data.rows();
+        let idx: Vec<usize> = (0..n).collect();
+        let mut sum = 0.0;
+        for chunk in idx.chunks(EVAL_ROWS) {
+            let tape = Tape::inference();
+            let mut cx = Cx::new(&tape, &self.params, &self.buffers, Mode::Eval);
+            let out = self.net.forward(&mut cx, tape.constant(self.batch(&data.features, chunk)?))?;
+            sum += self.loss_on(out, &data.targets, chunk)?.item()?.as_f64() * chunk.len() as f64;
+        }
+        Ok(sum / n.max(1) as f64)
+    }
+    fn eval_metric(&self, data: &Dataset<T>) -> Result<Option<MetricParts>> {
+        let z = self.outputs(&data.features)?;
+        Ok(Some(match &data.targets {
+            Targets::Classes { labels, .. } => MetricParts::accuracy(labels, &classes_from_decision(&z))?,
+            Targets::Values(v) => MetricParts::r2(v, &z.data().iter().map(|x| x.as_f64()).collect::<Vec<_>>())?,
+        }))
+    }
+}
+
+/// What fitting prepares: the network, the scaled training and validation data, the scaling.
+struct Prepared<T: Scalar> {
+    net: Network<T>,
+    train_t: Dataset<T>,
+    val_t: Option<Dataset<T>>,
+    scaler: Scaler,
+    target_scale: Option<(f64, f64)>,
+}
+
+impl ValidNetParams {
+    /// The parameters.
+    pub fn params(&self) -> &NetParams {
+        &self.0
+    }
+
+    /// Fits on `data`.
+    pub fn fit<T: Scalar>(&self, data: &Dataset<T>) -> Result<FittedNet<T>> {
+        self.fit_parallel(data, None, &mut [], None)
+    }
+
+    /// The scaling this network fits: per channel for examples with a shape (unless the
+    /// options say none), else the options' kind.
+    fn scaler_kind<T: Scalar>(&self, data: &Dataset<T>) -> ScalerKind {
+        match (self.0.fit.scaler, data.example_shape.len() > 1) {
+            (ScalerKind::None, _) => ScalerKind::None,
+            (ScalerKind::Standard, true) => ScalerKind::Channel,
+            (k, _) => k,
+        }
+    }
+
+    fn prepare<T: Scalar>(&self, data: &Dataset<T>, mut comm: Option<&mut (dyn Communicator + '_)>) -> Result<Prepared<T>> {
+        let p = &self.0;
+        data.check_finite("training data")?;
+        let task = data.targets.task();
+        let outputs = match task {
+            Task::Classify if data.n_classes() < 2 => {
+                return Err(Error::invalid(
+                    "network",
+                    format!("classification needs at least 2 classes, found {}", data.n_classes()),
+                ))
+            }
+            Task::Classify => data.n_classes(),
+            Task::Regress => 1,
+        };
+        let input = data.shape_of_example();
+        let net = Network::build(&p.layers, &input, outputs, task, None, p.init_seed)?;
+        let (train, val) = p.fit.split_validation(data)?;
+        let scaler = match self.scaler_kind(data) {
+            ScalerKind::Channel => Scaler::fit_channels(&train.features, input[0], comm.as_deref_mut())?,
+            k => Scaler::fit_parallel(k, &train.features, comm.as_deref_mut())?,
+        };
+        let target_scale = match &train.targets {
+            Targets::Values(v) => {
+                let mut sum = [v.iter().sum::<f64>(), v.len() as f64];
+                if let Some(c) = comm.as_deref_mut() {
+                    c.allreduce_sum_f64(&mut sum)?;
+                }
+                let n = sum[1].max(1.0);
+                let m = sum[0] / n;
+                let mut sq = [v.iter().map(|x| (x - m).powi(2)).sum::<f64>()];
+                if let Some(c) = comm {
+                    c.allreduce_sum_f64(&mut sq)?;
+                }
+                let s = (sq[0] / n).sqrt();
+                Some((m, if s > 0.0 { s } else { 1.0 }))
+            }
+            Targets::Classes { .. } => None,
+        };
+        let prep = |d: &Dataset<T>| -> Result<Dataset<T>> {
+            let targets = match (&d.targets, target_scale) {
+                (Targets::Values(v), Some((m, s))) => Targets::Values(v.iter().map(|x| (x - m) / s).collect()),
+                (t, _) => t.clone(),
+            };
+            Ok(Dataset {
+                features: scaler.transform(&d.features)?,
+                targets,
+                feature_names: vec![],
+                example_shape: d.example_shape.clone(),
+            })
+        };
+        let train_t = prep(&train)?;
+        let val_t = val.as_ref().map(prep).transpose()?;
+        Ok(Prepared {
+            net,
+            train_t,
+            val_t,
+            scaler,
+            target_scale,
+        })
+    }
+
+    /// The learning-rate range test for this network on `data`.
+    pub fn lr_find<T: Scalar>(&self, data: &Dataset<T>, cfg: &LrFinderConfig) -> Result<LrFinderResult> {
+        let mut prep = self.prepare(data, None)?;
+        lr_find(&mut prep.net, &prep.train_t, &self.0.fit, cfg)
+    }
+
+    /// Fits on `data` (this rank's shard with `comm`), resuming from `resume` if given,
+    /// reporting to `observers`.
+    pub fn fit_parallel<T: Scalar>(
+        &self,
+        data: &Dataset<T>,
+        resume: Option<crate::train::Checkpoint<T>>,
+        observers: &mut [&mut dyn Observer],
+        mut comm: Option<&mut (dyn Communicator + '_)>,
+    ) -> Result<FittedNet<T>> {
+        let Prepared {
+            mut net,
+            train_t,
+            val_t,
+            scaler,
+            target_scale,
+        } = self.prepare(data, comm.as_deref_mut())?;
+        let history = run_fit(&mut net, &train_t, val_t.as_ref(), &self.0.fit, resume, observers, comm)?;
+        Ok(FittedNet {
+            params: self.0.clone(),
+            net,
+            scaler,
+            target_scale,
+            n_inputs: data.cols(),
+            feature_names: data.feature_names.clone(),
+            class_names: data.targets.class_names().to_vec(),
+            history,
+        })
+    }
+}
+
+/// A fitted network.
+#[derive(Clone, Debug)]
+pub struct FittedNet<T: Scalar> {
+    /// The hyper-parameters it was fitted with.
+    pub params: NetParams,
+    /// The network.
+    pub net: Network<T>,
+    /// The scaling fitted on the training rows.
+    pub scaler: Scaler,
+    /// (mean, std) of the regression target (the network predicts standardized values).
+    pub target_scale: Option<(f64, f64)>,
+    /// Number of input columns (elements of one example).
+    pub n_inputs: usize,
+    /// Names of the input columns (empty: the defaults).
+    pub feature_names: Vec<String>,
+    /// Class names (classifiers).
+    pub class_names: Vec<String>,
+    /// Training history.
+    pub history: History,
+}
+
+impl<T: Scalar> FittedNet<T> {
+    /// Whether the network predicts classes.
+    pub fn is_classifier(&self) -> bool {
+        self.net.task == Task::Classify
+    }
+
+    /// Raw outputs: logits for a classifier, values (in target units) for a regressor.
+    pub fn decision_function(&self, x: &Features<T>) -> Result<Tensor<T>> {
+        if x.cols() != self.n_inputs {
+            return Err(Error::invalid(
+                "predict",
+                format!(
+                    "the model takes examples of {} values (shape {:?}), the data has {}",
+                    self.n_inputs,
+                    self.net.input,
+                    x.cols()
+                ),
+            ));
+        }
+        let z = self.net.outputs(&self.scaler.transform(x)?)?;
+        Ok(match self.target_scale {
+            Some((m, s)) => z.map(|v| T::of(v.as_f64() * s + m)),
+            None => z,
+        })
+    }
+
+    /// Class probabilities (softmax of the logits) for a classifier.
+    pub fn predict_proba(&self, x: &Features<T>) -> Result<Option<Tensor<T>>> {
+        if !self.is_classifier() {
+            return Ok(None);
+        }
+        Ok(Some(self.decision_function(x)?.softmax(1)?))
+    }
+}

@@ -1,0 +1,544 @@
+//! Architectures as data: a list of layers (type plus PyTorch's argument names), checked and
+//! built into a [`Sequential`] with the input sizes inferred from the data. This is what
+//! `model.json` stores and what an `--arch` TOML file holds (`docs/architecture.md`).
+
+use super::layers::{
+    Activation, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, Dropout, Flatten, Linear, MaxPool1d,
+    MaxPool2d, Sequential,
+};
+use super::{Module, VarBuilder};
+use crate::error::{Error, Result};
+use crate::tensor::{conv_out_len, Conv2dGeometry, Pool2dGeometry, Scalar};
+use serde::{Deserialize, Serialize};
+
+/// A size given as one number (both axes) or as `[height, width]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Size2 {
+    /// The same along both axes.
+    One(usize),
+    /// Height and width.
+    Two([usize; 2]),
+}
+
+impl Size2 {
+    /// As `[height, width]`.
+    pub fn pair(self) -> [usize; 2] {
+        match self {
+            Size2::One(v) => [v, v],
+            Size2::Two(p) => p,
+        }
+    }
+}
+
+fn one() -> usize {
+    1
+}
+fn zero2() -> Size2 {
+    Size2::One(0)
+}
+fn one2() -> Size2 {
+    Size2::One(1)
+}
+fn yes() -> bool {
+    true
+}
+fn half() -> f64 {
+    0.5
+}
+fn slope() -> f64 {
+    0.01
+}
+
+/// One layer of an architecture: the type (PyTorch's class name) and its arguments under
+/// PyTorch's names. `in_features` / `in_channels` may be left out (inferred from the previous
+/// layer), and so may the last layer's `out_features` (the number of classes, or 1 for
+/// regression). `name` names the layer's parameters (`name.weight`); it defaults to the layer's
+/// position, as in `nn.Sequential`.
+#[allow(missing_docs)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum LayerSpec {
+    Linear {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        in_features: Option<usize>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        out_features: Option<usize>,
+        #[serde(default = "yes")]
+        bias: bool,
+    },
+    Conv2d {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        in_channels: Option<usize>,
+        out_channels: usize,
+        kernel_size: Size2,
+        #[serde(default = "one2")]
+        stride: Size2,
+        #[serde(default = "zero2")]
+        padding: Size2,
+        #[serde(default = "one2")]
+        dilation: Size2,
+        #[serde(default = "one")]
+        groups: usize,
+        #[serde(default = "yes")]
+        bias: bool,
+    },
+    Conv1d {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        in_channels: Option<usize>,
+        out_channels: usize,
+        kernel_size: usize,
+        #[serde(default = "one")]
+        stride: usize,
+        #[serde(default)]
+        padding: usize,
+        #[serde(default = "one")]
+        dilation: usize,
+        #[serde(default = "one")]
+        groups: usize,
+        #[serde(default = "yes")]
+        bias: bool,
+    },
+    MaxPool2d {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        kernel_size: Size2,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stride: Option<Size2>,
+        #[serde(default = "zero2")]
+        padding: Size2,
+    },
+    AvgPool2d {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        kernel_size: Size2,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stride: Option<Size2>,
+        #[serde(default = "zero2")]
+        padding: Size2,
+    },
+    MaxPool1d {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        kernel_size: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stride: Option<usize>,
+        #[serde(default)]
+        padding: usize,
+    },
+    AvgPool1d {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        kernel_size: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stride: Option<usize>,
+        #[serde(default)]
+        padding: usize,
+    },
+    AdaptiveAvgPool2d {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        output_size: Size2,
+    },
+    Flatten {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    Dropout {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default = "half")]
+        p: f64,
+    },
+    #[serde(rename = "ReLU", alias = "Relu")]
+    Relu {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    #[serde(rename = "LeakyReLU", alias = "LeakyRelu")]
+    LeakyRelu {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default = "slope")]
+        negative_slope: f64,
+    },
+    #[serde(rename = "GELU", alias = "Gelu")]
+    Gelu {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    #[serde(rename = "SiLU", alias = "Silu")]
+    Silu {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    Tanh {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    Sigmoid {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    Softplus {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+}
+
+impl LayerSpec {
+    /// The type name (PyTorch's class name).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LayerSpec::Linear { .. } => "Linear",
+            LayerSpec::Conv2d { .. } => "Conv2d",
+            LayerSpec::Conv1d { .. } => "Conv1d",
+            LayerSpec::MaxPool2d { .. } => "MaxPool2d",
+            LayerSpec::AvgPool2d { .. } => "AvgPool2d",
+            LayerSpec::MaxPool1d { .. } => "MaxPool1d",
+            LayerSpec::AvgPool1d { .. } => "AvgPool1d",
+            LayerSpec::AdaptiveAvgPool2d { .. } => "AdaptiveAvgPool2d",
+            LayerSpec::Flatten { .. } => "Flatten",
+            LayerSpec::Dropout { .. } => "Dropout",
+            LayerSpec::Relu { .. } => "ReLU",
+            LayerSpec::LeakyRelu { .. } => "LeakyReLU",
+            LayerSpec::Gelu { .. } => "GELU",
+            LayerSpec::Silu { .. } => "SiLU",
+            LayerSpec::Tanh { .. } => "Tanh",
+            LayerSpec::Sigmoid { .. } => "Sigmoid",
+            LayerSpec::Softplus { .. } => "Softplus",
+        }
+    }
+
+    /// The name given in the architecture, if any.
+    pub fn given_name(&self) -> Option<&str> {
+        match self {
+            LayerSpec::Linear { name, .. }
+            | LayerSpec::Conv2d { name, .. }
+            | LayerSpec::Conv1d { name, .. }
+            | LayerSpec::MaxPool2d { name, .. }
+            | LayerSpec::AvgPool2d { name, .. }
+            | LayerSpec::MaxPool1d { name, .. }
+            | LayerSpec::AvgPool1d { name, .. }
+            | LayerSpec::AdaptiveAvgPool2d { name, .. }
+            | LayerSpec::Flatten { name }
+            | LayerSpec::Dropout { name, .. }
+            | LayerSpec::Relu { name }
+            | LayerSpec::LeakyRelu { name, .. }
+            | LayerSpec::Gelu { name }
+            | LayerSpec::Silu { name }
+            | LayerSpec::Tanh { name }
+            | LayerSpec::Sigmoid { name }
+            | LayerSpec::Softplus { name } => name.as_deref(),
+        }
+    }
+}
+
+/// One built layer: its name, type, output shape (per example) and parameter count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerSummary {
+    /// Name (prefix of its parameters).
+    pub name: String,
+    /// Type.
+    pub kind: String,
+    /// Output shape of one example.
+    pub output: Vec<usize>,
+    /// Number of trainable values.
+    pub params: usize,
+}
+
+/// A network built from an architecture.
+pub struct BuiltNet<T: Scalar> {
+    /// The layers.
+    pub net: Sequential<T>,
+    /// One line per layer.
+    pub summary: Vec<LayerSummary>,
+}
+
+/// PyTorch's `examples/mnist` network: conv 32 3x3, ReLU, conv 64 3x3, ReLU, max-pool 2,
+/// dropout 0.25, flatten, linear 128 (sized from the input), ReLU, dropout 0.5, linear to the
+/// classes; parameters `conv1.*`, `conv2.*`, `fc1.*`, `fc2.*` as that example's state dict.
+pub fn mnist_cnn() -> Vec<LayerSpec> {
+    let conv = |name: &str, out: usize| LayerSpec::Conv2d {
+        name: Some(name.into()),
+        in_channels: None,
+        out_channels: out,
+        kernel_size: Size2::One(3),
+        stride: Size2::One(1),
+        padding: Size2::One(0),
+        dilation: Size2::One(1),
+        groups: 1,
+        bias: true,
+    };
+    let relu = || LayerSpec::Relu { name: None };
+    let linear = |name: &str, out: Option<usize>| LayerSpec::Linear {
+        name: Some(name.into()),
+        in_features: None,
+        out_features: out,
+        bias: true,
+    };
+    vec![
+        conv("conv1", 32),
+        relu(),
+        conv("conv2", 64),
+        relu(),
+        LayerSpec::MaxPool2d {
+            name: None,
+            kernel_size: Size2::One(2),
+            stride: None,
+            padding: Size2::One(0),
+        },
+        LayerSpec::Dropout { name: None, p: 0.25 },
+        LayerSpec::Flatten { name: None },
+        linear("fc1", Some(128)),
+        relu(),
+        LayerSpec::Dropout { name: None, p: 0.5 },
+        linear("fc2", None),
+    ]
+}
+
+fn shape_err(i: usize, spec: &LayerSpec, name: &str, msg: String) -> Error {
+    Error::invalid(
+        "architecture",
+        format!("layer {i} ({} '{name}'): {msg}", spec.kind()),
+    )
+}
+
+/// Builds `layers` for examples of shape `input` (no batch axis) with `outputs` outputs,
+/// declaring parameters under `vb`; checks every layer's input against the previous layer's
+/// output, naming both on a mismatch.
+pub fn build<T: Scalar>(
+    layers: &[LayerSpec],
+    vb: &VarBuilder<'_, T>,
+    input: &[usize],
+    outputs: usize,
+) -> Result<BuiltNet<T>> {
+    if layers.is_empty() {
+        return Err(Error::invalid("architecture", "no layers"));
+    }
+    let mut net = Sequential::new();
+    let mut summary: Vec<LayerSummary> = Vec::new();
+    let mut shape = input.to_vec();
+    let mut names = std::collections::HashSet::new();
+    for (i, spec) in layers.iter().enumerate() {
+        let name = spec.given_name().map_or_else(|| i.to_string(), str::to_string);
+        if name.is_empty() || name.contains(char::is_whitespace) || !names.insert(name.clone()) {
+            return Err(shape_err(i, spec, &name, "layer names must be unique, non-empty, without spaces".into()));
+        }
+        let prev = match i {
+            0 => "the input".to_string(),
+            _ => format!("layer {} ({} '{}')", i - 1, summary[i - 1].kind, summary[i - 1].name),
+        };
+        let err = |msg: String| shape_err(i, spec, &name, msg);
+        let needs = |want: usize, what: &str| -> Result<()> {
+            if shape.len() != want {
+                return Err(err(format!("expects {what} per example, but {prev} gives {shape:?}")));
+            }
+            Ok(())
+        };
+        let lvb = vb.pp(&name);
+        let last = i + 1 == layers.len();
+        let (module, out): (Box<dyn Module<T>>, Vec<usize>) = match spec {
+            LayerSpec::Linear {
+                in_features,
+                out_features,
+                bias,
+                ..
+            } => {
+                let Some(&have) = shape.last() else {
+                    return Err(err(format!("{prev} gives a scalar")));
+                };
+                if let Some(want) = *in_features {
+                    if want != have {
+                        return Err(err(format!(
+                            "in_features = {want}, but {prev} gives {shape:?} ({have} features)"
+                        )));
+                    }
+                }
+                let out = match (out_features, last) {
+                    (Some(o), _) => *o,
+                    (None, true) => outputs,
+                    (None, false) => return Err(err("missing field `out_features`".into())),
+                };
+                let mut s = shape.clone();
+                *s.last_mut().expect("non-empty") = out;
+                (Box::new(Linear::new(&lvb, have, out, *bias).map_err(|e| err(e.to_string()))?), s)
+            }
+            LayerSpec::Conv2d {
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride,
+                padding,
+                dilation,
+                groups,
+                bias,
+                ..
+            } => {
+                needs(3, "[channels, height, width]")?;
+                if let Some(c) = *in_channels {
+                    if c != shape[0] {
+                        return Err(err(format!("in_channels = {c}, but {prev} gives {shape:?}")));
+                    }
+                }
+                let geo = Conv2dGeometry {
+                    stride: stride.pair(),
+                    padding: padding.pair(),
+                    dilation: dilation.pair(),
+                    groups: *groups,
+                };
+                let k = kernel_size.pair();
+                let m = Conv2d::new(&lvb, shape[0], *out_channels, k, geo, *bias).map_err(|e| err(e.to_string()))?;
+                let oh = conv_out_len(shape[1], k[0], geo.stride[0], geo.padding[0], geo.dilation[0], "Conv2d")
+                    .map_err(|e| err(format!("{e} ({prev} gives {shape:?})")))?;
+                let ow = conv_out_len(shape[2], k[1], geo.stride[1], geo.padding[1], geo.dilation[1], "Conv2d")
+                    .map_err(|e| err(format!("{e} ({prev} gives {shape:?})")))?;
+                (Box::new(m), vec![*out_channels, oh, ow])
+            }
+            LayerSpec::Conv1d {
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride,
+                padding,
+                dilation,
+                groups,
+                bias,
+                ..
+            } => {
+                needs(2, "[channels, length]")?;
+                if let Some(c) = *in_channels {
+                    if c != shape[0] {
+                        return Err(err(format!("in_channels = {c}, but {prev} gives {shape:?}")));
+                    }
+                }
+                let m = Conv1d::new(
+                    &lvb,
+                    shape[0],
+                    *out_channels,
+                    *kernel_size,
+                    *stride,
+                    *padding,
+                    *dilation,
+                    *groups,
+                    *bias,
+                )
+                .map_err(|e| err(e.to_string()))?;
+                let l = conv_out_len(shape[1], *kernel_size, *stride, *padding, *dilation, "Conv1d")
+                    .map_err(|e| err(format!("{e} ({prev} gives {shape:?})")))?;
+                (Box::new(m), vec![*out_channels, l])
+            }
+            LayerSpec::MaxPool2d {
+                kernel_size,
+                stride,
+                padding,
+                ..
+            }
+            | LayerSpec::AvgPool2d {
+                kernel_size,
+                stride,
+                padding,
+                ..
+            } => {
+                needs(3, "[channels, height, width]")?;
+                let k = kernel_size.pair();
+                let geo = Pool2dGeometry {
+                    kernel: k,
+                    stride: stride.map_or(k, Size2::pair),
+                    padding: padding.pair(),
+                };
+                let out = pool_out(&geo, &shape).map_err(|e| err(format!("{e} ({prev} gives {shape:?})")))?;
+                let m: Box<dyn Module<T>> = match spec {
+                    LayerSpec::MaxPool2d { .. } => Box::new(MaxPool2d(geo)),
+                    _ => Box::new(AvgPool2d(geo)),
+                };
+                (m, vec![shape[0], out[0], out[1]])
+            }
+            LayerSpec::MaxPool1d {
+                kernel_size,
+                stride,
+                padding,
+                ..
+            }
+            | LayerSpec::AvgPool1d {
+                kernel_size,
+                stride,
+                padding,
+                ..
+            } => {
+                needs(2, "[channels, length]")?;
+                let geo = Pool2dGeometry {
+                    kernel: [1, *kernel_size],
+                    stride: [1, stride.unwrap_or(*kernel_size)],
+                    padding: [0, *padding],
+                };
+                let out = pool_out(&geo, &[shape[0], 1, shape[1]])
+                    .map_err(|e| err(format!("{e} ({prev} gives {shape:?})")))?;
+                let m: Box<dyn Module<T>> = match spec {
+                    LayerSpec::MaxPool1d { .. } => Box::new(MaxPool1d(geo)),
+                    _ => Box::new(AvgPool1d(geo)),
+                };
+                (m, vec![shape[0], out[1]])
+            }
+            LayerSpec::AdaptiveAvgPool2d { output_size, .. } => {
+                needs(3, "[channels, height, width]")?;
+                let o = output_size.pair();
+                if o.contains(&0) {
+                    return Err(err("output_size must be at least 1".into()));
+                }
+                (Box::new(AdaptiveAvgPool2d(o)), vec![shape[0], o[0], o[1]])
+            }
+            LayerSpec::Flatten { .. } => (Box::new(Flatten), vec![shape.iter().product()]),
+            LayerSpec::Dropout { p, .. } => (
+                Box::new(Dropout::new(*p).map_err(|e| err(e.to_string()))?),
+                shape.clone(),
+            ),
+            LayerSpec::Relu { .. } => (Box::new(Activation::Relu), shape.clone()),
+            LayerSpec::LeakyRelu { negative_slope, .. } => {
+                (Box::new(Activation::LeakyRelu(*negative_slope)), shape.clone())
+            }
+            LayerSpec::Gelu { .. } => (Box::new(Activation::Gelu), shape.clone()),
+            LayerSpec::Silu { .. } => (Box::new(Activation::Silu), shape.clone()),
+            LayerSpec::Tanh { .. } => (Box::new(Activation::Tanh), shape.clone()),
+            LayerSpec::Sigmoid { .. } => (Box::new(Activation::Sigmoid), shape.clone()),
+            LayerSpec::Softplus { .. } => (Box::new(Activation::Softplus), shape.clone()),
+        };
+        net.push_boxed(module);
+        summary.push(LayerSummary {
+            name: name.clone(),
+            kind: spec.kind().into(),
+            output: out.clone(),
+            params: 0,
+        });
+        shape = out;
+    }
+    if shape != [outputs] {
+        let l = summary.last().expect("non-empty");
+        return Err(Error::invalid(
+            "architecture",
+            format!(
+                "the last layer ({} '{}') gives {shape:?} per example, the data needs [{outputs}] (one output per class, or 1 for regression)",
+                l.kind, l.name
+            ),
+        ));
+    }
+    Ok(BuiltNet { net, summary })
+}
+
+fn pool_out(geo: &Pool2dGeometry, shape: &[usize]) -> Result<[usize; 2]> {
+    for a in 0..2 {
+        if geo.padding[a] * 2 > geo.kernel[a] {
+            return Err(Error::invalid("pooling", "padding must be at most half the kernel size"));
+        }
+    }
+    Ok([
+        conv_out_len(shape[1], geo.kernel[0], geo.stride[0], geo.padding[0], 1, "pooling")?,
+        conv_out_len(shape[2], geo.kernel[1], geo.stride[1], geo.padding[1], 1, "pooling")?,
+    ])
+}

@@ -1,0 +1,16 @@
+//! Layers, one family per file. Each holds the full names of its parameters and its settings;
+//! defaults and initialization follow PyTorch's layer of the same name.
+
+mod activation;
+mod conv;
+mod dropout;
+mod linear;
+mod pool;
+mod sequential;
+
+pub use activation::Activation;
+pub use conv::{Conv1d, Conv2d};
+pub use dropout::Dropout;
+pub use linear::Linear;
+pub use pool::{AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
+pub use sequential::Sequential;
