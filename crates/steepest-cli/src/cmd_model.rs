@@ -82,7 +82,7 @@ fn read_for_prediction<T: Scalar>(a: &PredictArgs, n: usize, task: Task) -> CliR
         .map(Format::parse)
         .transpose()?
         .or_else(|| Format::from_path(Path::new(&a.data)));
-    if format == Some(Format::Csv) || format.is_none() && Path::new(&a.data).exists() {
+    if format == Some(Format::Csv) || format.is_none() && Path::new(&a.data).is_file() {
         // A CSV may hold just the features, or the features and a target column.
         let bare = CsvOptions {
             no_target: true,
@@ -186,6 +186,10 @@ fn inspect_typed<T: Scalar>(a: &InspectArgs) -> CliResult<()> {
             "final_val_metric": last.and_then(|r| r.val_metric.clone()),
         },
     });
+    if let FittedModel::Net(m) = &model {
+        out["input_shape"] = json!(m.net.input_shape());
+        out["layers"] = json!(m.net.summary());
+    }
     let mut table: Vec<(String, Vec<f64>)> = Vec::new();
     let mut intercepts = Vec::new();
     if let FittedModel::Linear(m) = &model {
@@ -237,6 +241,19 @@ fn inspect_typed<T: Scalar>(a: &InspectArgs) -> CliResult<()> {
         println!("classes    {}", model.class_names().join(", "));
     }
     println!("parameters {count}");
+    if let FittedModel::Net(m) = &model {
+        println!("layers (output shape of one example; input {:?}):", m.net.input_shape());
+        println!("  {:<12} {:<18} {:<18} {:>10}", "name", "type", "output", "parameters");
+        for l in m.net.summary() {
+            println!(
+                "  {:<12} {:<18} {:<18} {:>10}",
+                l.name,
+                l.kind,
+                format!("{:?}", l.output),
+                l.params
+            );
+        }
+    }
     for (n, t) in model.weights().iter() {
         println!("  {n:<24} {:?}", t.shape());
     }

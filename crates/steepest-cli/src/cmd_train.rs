@@ -91,7 +91,9 @@ fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliRe
     } else if cfg.model == "cnn" || cfg.model == "net" {
         let mut p = cfg.net_params()?;
         p.fit.train.checkpoint_dir = dir;
-        Spec::Net(p.check()?)
+        let p = p.check()?;
+        p.check_data(train)?;
+        Spec::Net(p)
     } else {
         let mut p = cfg.linear_params(Some(train.cols()))?;
         p.fit.train.checkpoint_dir = dir;

@@ -4,11 +4,13 @@
 use crate::args::{DataArgs, ModelArgs, OptimArgs, TrainArgs};
 use crate::error::{usage, CliResult};
 use serde::{Deserialize, Serialize};
-use steepest::nn::arch::LayerSpec;
 use std::path::Path;
 use steepest::data::{BatchSize, ScalerKind};
 use steepest::linear::{LinearLoss, Penalty};
-use steepest::models::{NetParams, Activation, ClassWeight, FitOptions, Init, LinearKind, LinearParams, MlpParams, Multiclass};
+use steepest::models::{
+    Activation, ClassWeight, FitOptions, Init, LinearKind, LinearParams, MlpParams, Multiclass, NetParams,
+};
+use steepest::nn::arch::LayerSpec;
 use steepest::optim::{OptimizerSpec, ScheduleSpec};
 use steepest::train::{EarlyStopping, SchedulePer, TrainConfig};
 
@@ -164,11 +166,13 @@ impl ArchFile {
     pub fn from_file(path: &Path) -> CliResult<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| usage(format!("--arch {}: {e}", path.display())))?;
         let mut a: ArchFile = toml::from_str(&text).map_err(|e| {
-            usage(format!(
-                "--arch {}: {}",
-                path.display(),
-                e.to_string().trim().replace('\n', " ")
-            ))
+            let at = e.span().map_or(String::new(), |s| {
+                let before = &text[..s.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!(":{line}:{col}")
+            });
+            usage(format!("--arch {}{at}: {}", path.display(), e.message().trim()))
         })?;
         if a.layer.is_empty() {
             return Err(usage(format!("--arch {}: no [[layer]] tables", path.display())));
@@ -227,7 +231,9 @@ impl RunConfig {
         let m = a.clone();
         if let Some(path) = &m.arch {
             if m.model.as_deref().is_some_and(|x| x != "net") {
-                return Err(usage("--arch defines the network: leave out --model (or say --model net)"));
+                return Err(usage(
+                    "--arch defines the network: leave out --model (or say --model net)",
+                ));
             }
             self.arch = Some(ArchFile::from_file(path)?);
             self.model = "net".into();

@@ -121,7 +121,10 @@ impl<T: Scalar> Network<T> {
             let missing: Vec<&str> = store.names().filter(|n| !before.iter().any(|b| b == n)).collect();
             return Err(Error::invalid(
                 "model weights",
-                format!("the architecture needs tensors the weights lack: {}", missing.join(", ")),
+                format!(
+                    "the architecture needs tensors the weights lack: {}",
+                    missing.join(", ")
+                ),
             ));
         }
         let mut summary = built.summary;
@@ -172,7 +175,10 @@ impl<T: Scalar> Network<T> {
         if t.row_len() != per {
             return Err(Error::invalid(
                 "network",
-                format!("the network takes examples of {per} values, the data has {}", t.row_len()),
+                format!(
+                    "the network takes examples of {per} values, the data has {}",
+                    t.row_len()
+                ),
             ));
         }
         let whole = rows.len() == t.rows_count() && rows.iter().enumerate().all(|(i, &r)| i == r);
@@ -251,7 +257,9 @@ impl<T: Scalar> Trainable<T> for Network<T> {
         for chunk in idx.chunks(EVAL_ROWS) {
             let tape = Tape::inference();
             let mut cx = Cx::new(&tape, &self.params, &self.buffers, Mode::Eval);
-            let out = self.net.forward(&mut cx, tape.constant(self.batch(&data.features, chunk)?))?;
+            let out = self
+                .net
+                .forward(&mut cx, tape.constant(self.batch(&data.features, chunk)?))?;
             sum += self.loss_on(out, &data.targets, chunk)?.item()?.as_f64() * chunk.len() as f64;
         }
         Ok(sum / n.max(1) as f64)
@@ -280,6 +288,24 @@ impl ValidNetParams {
         &self.0
     }
 
+    /// Checks that the architecture fits `data` (input shape, number of outputs) without
+    /// training: the shape errors of fitting, early.
+    pub fn check_data<T: Scalar>(&self, data: &Dataset<T>) -> Result<()> {
+        let outputs = match data.targets.task() {
+            Task::Classify => data.n_classes().max(2),
+            Task::Regress => 1,
+        };
+        Network::<T>::build(
+            &self.0.layers,
+            &data.shape_of_example(),
+            outputs,
+            data.targets.task(),
+            None,
+            0,
+        )
+        .map(|_| ())
+    }
+
     /// Fits on `data`.
     pub fn fit<T: Scalar>(&self, data: &Dataset<T>) -> Result<FittedNet<T>> {
         self.fit_parallel(data, None, &mut [], None)
@@ -295,7 +321,11 @@ impl ValidNetParams {
         }
     }
 
-    fn prepare<T: Scalar>(&self, data: &Dataset<T>, mut comm: Option<&mut (dyn Communicator + '_)>) -> Result<Prepared<T>> {
+    fn prepare<T: Scalar>(
+        &self,
+        data: &Dataset<T>,
+        mut comm: Option<&mut (dyn Communicator + '_)>,
+    ) -> Result<Prepared<T>> {
         let p = &self.0;
         data.check_finite("training data")?;
         let task = data.targets.task();

@@ -304,10 +304,7 @@ pub fn mnist_cnn() -> Vec<LayerSpec> {
 }
 
 fn shape_err(i: usize, spec: &LayerSpec, name: &str, msg: String) -> Error {
-    Error::invalid(
-        "architecture",
-        format!("layer {i} ({} '{name}'): {msg}", spec.kind()),
-    )
+    Error::invalid("architecture", format!("layer {i} ({} '{name}'): {msg}", spec.kind()))
 }
 
 /// Builds `layers` for examples of shape `input` (no batch axis) with `outputs` outputs,
@@ -329,7 +326,12 @@ pub fn build<T: Scalar>(
     for (i, spec) in layers.iter().enumerate() {
         let name = spec.given_name().map_or_else(|| i.to_string(), str::to_string);
         if name.is_empty() || name.contains(char::is_whitespace) || !names.insert(name.clone()) {
-            return Err(shape_err(i, spec, &name, "layer names must be unique, non-empty, without spaces".into()));
+            return Err(shape_err(
+                i,
+                spec,
+                &name,
+                "layer names must be unique, non-empty, without spaces".into(),
+            ));
         }
         let prev = match i {
             0 => "the input".to_string(),
@@ -368,7 +370,10 @@ pub fn build<T: Scalar>(
                 };
                 let mut s = shape.clone();
                 *s.last_mut().expect("non-empty") = out;
-                (Box::new(Linear::new(&lvb, have, out, *bias).map_err(|e| err(e.to_string()))?), s)
+                (
+                    Box::new(Linear::new(&lvb, have, out, *bias).map_err(|e| err(e.to_string()))?),
+                    s,
+                )
             }
             LayerSpec::Conv2d {
                 in_channels,
@@ -534,7 +539,10 @@ pub fn build<T: Scalar>(
 fn pool_out(geo: &Pool2dGeometry, shape: &[usize]) -> Result<[usize; 2]> {
     for a in 0..2 {
         if geo.padding[a] * 2 > geo.kernel[a] {
-            return Err(Error::invalid("pooling", "padding must be at most half the kernel size"));
+            return Err(Error::invalid(
+                "pooling",
+                "padding must be at most half the kernel size",
+            ));
         }
     }
     Ok([

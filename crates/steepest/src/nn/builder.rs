@@ -67,7 +67,12 @@ impl<'a, T: Scalar> VarBuilder<'a, T> {
 
     /// The trainable parameter `name` of `shape`: created by `init` (shape, generator) when
     /// the store lacks it, checked against `shape` when it has it. Returns the full name.
-    pub fn param(&self, name: &str, shape: &[usize], init: impl FnOnce(&[usize], &mut Rng) -> Tensor<T>) -> Result<String> {
+    pub fn param(
+        &self,
+        name: &str,
+        shape: &[usize],
+        init: impl FnOnce(&[usize], &mut Rng) -> Tensor<T>,
+    ) -> Result<String> {
         let full = self.name(name);
         let mut inner = self.inner.borrow_mut();
         let inner = &mut *inner;

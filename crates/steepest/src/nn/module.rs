@@ -99,9 +99,7 @@ impl<'t, T: Scalar> Cx<'t, T> {
     /// this pass (the `k`-th call gets stream `k`).
     pub fn example_rng(&self, i: usize) -> Rng {
         let row = self.rows.get(i).copied().unwrap_or(i) as u64;
-        rng(self.seed
-            ^ (row + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            ^ self.calls.wrapping_mul(0xD1B5_4A32_D192_ED03))
+        rng(self.seed ^ (row + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ self.calls.wrapping_mul(0xD1B5_4A32_D192_ED03))
     }
 
     /// Marks the start of another stochastic layer (its examples get fresh streams).

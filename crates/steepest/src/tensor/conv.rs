@@ -45,7 +45,10 @@ impl Default for Conv2dGeometry {
 /// when the kernel does not fit.
 pub fn conv_out_len(len: usize, k: usize, stride: usize, pad: usize, dil: usize, what: &'static str) -> Result<usize> {
     if k == 0 || stride == 0 || dil == 0 {
-        return Err(Error::invalid(what, "kernel size, stride and dilation must be at least 1"));
+        return Err(Error::invalid(
+            what,
+            "kernel size, stride and dilation must be at least 1",
+        ));
     }
     let span = dil * (k - 1) + 1;
     let padded = len + 2 * pad;
@@ -231,7 +234,12 @@ const CHUNK: usize = 4;
 /// assert_eq!(y.data(), &[12.0, 16.0, 24.0, 28.0]);
 /// # Ok::<(), steepest::Error>(())
 /// ```
-pub fn conv2d<T: Scalar>(x: &Tensor<T>, w: &Tensor<T>, b: Option<&Tensor<T>>, geo: &Conv2dGeometry) -> Result<Tensor<T>> {
+pub fn conv2d<T: Scalar>(
+    x: &Tensor<T>,
+    w: &Tensor<T>,
+    b: Option<&Tensor<T>>,
+    geo: &Conv2dGeometry,
+) -> Result<Tensor<T>> {
     let d = Dims::new(x.shape(), w.shape(), geo)?;
     if let Some(b) = b {
         if b.shape() != [d.o] {
@@ -250,7 +258,11 @@ pub fn conv2d<T: Scalar>(x: &Tensor<T>, w: &Tensor<T>, b: Option<&Tensor<T>>, ge
     let items: Vec<&mut [T]> = y.data_mut().chunks_mut((d.o * plane).max(1)).collect();
     for_each_indexed(items, |n, out| {
         let img = &xs[n * img_len..(n + 1) * img_len];
-        let mut col = if pointwise { Vec::new() } else { vec![T::zero(); k * plane] };
+        let mut col = if pointwise {
+            Vec::new()
+        } else {
+            vec![T::zero(); k * plane]
+        };
         for gi in 0..d.g {
             let c0 = gi * d.c / d.g;
             let colm = if pointwise {
@@ -288,7 +300,11 @@ pub fn conv2d_backward<T: Scalar>(
     if gy.shape() != [d.n, d.o, d.oh, d.ow] {
         return Err(Error::invalid(
             "conv2d backward",
-            format!("gradient has shape {:?}, expected {:?}", gy.shape(), [d.n, d.o, d.oh, d.ow]),
+            format!(
+                "gradient has shape {:?}, expected {:?}",
+                gy.shape(),
+                [d.n, d.o, d.oh, d.ow]
+            ),
         ));
     }
     let (plane, k, og) = (d.plane(), d.k(), d.o / d.g);
@@ -363,7 +379,10 @@ pub fn conv2d_backward<T: Scalar>(
 pub fn channel_sum<T: Scalar>(gy: &Tensor<T>) -> Result<Tensor<T>> {
     let s = gy.shape();
     if s.len() < 2 {
-        return Err(Error::invalid("channel_sum", format!("expected [N, C, ...], got {s:?}")));
+        return Err(Error::invalid(
+            "channel_sum",
+            format!("expected [N, C, ...], got {s:?}"),
+        ));
     }
     let (n, c) = (s[0], s[1]);
     let inner: usize = s[2..].iter().product();

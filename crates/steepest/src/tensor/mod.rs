@@ -63,13 +63,13 @@ pub(crate) mod unary;
 
 pub use broadcast::broadcast_shape;
 pub use conv::{channel_sum, conv2d, conv2d_backward, conv_out_len, Conv2dGeometry};
+pub use denormal::{flush_denormals_everywhere, set_flush_denormals};
+pub(crate) use matmul::split_threads;
+pub use matmul::{matmul_into, matmul_slices, num_threads, set_num_threads, with_serial_matmul, MatRef};
 pub use pool2d::{
     adaptive_avg_pool2d, adaptive_avg_pool2d_backward, avg_pool2d, avg_pool2d_backward, max_pool2d,
     max_pool2d_backward, Pool2dGeometry,
 };
-pub use denormal::{flush_denormals_everywhere, set_flush_denormals};
-pub(crate) use matmul::split_threads;
-pub use matmul::{matmul_into, matmul_slices, num_threads, set_num_threads, with_serial_matmul, MatRef};
 pub use random::{rng, Rng};
 pub use scalar::Scalar;
 pub use sparse::CsrMatrix;

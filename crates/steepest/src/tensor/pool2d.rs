@@ -74,7 +74,12 @@ pub fn max_pool2d<T: Scalar>(x: &Tensor<T>, geo: &Pool2dGeometry) -> Result<(Ten
     let mut y = Tensor::zeros(&[n, c, oh, ow]);
     let mut at = vec![0u32; n * c * oh * ow];
     let xs = x.data();
-    for (p, (out, idx)) in y.data_mut().chunks_mut((oh * ow).max(1)).zip(at.chunks_mut((oh * ow).max(1))).enumerate() {
+    for (p, (out, idx)) in y
+        .data_mut()
+        .chunks_mut((oh * ow).max(1))
+        .zip(at.chunks_mut((oh * ow).max(1)))
+        .enumerate()
+    {
         let img = &xs[p * h * w..(p + 1) * h * w];
         for i in 0..oh {
             let rows = geo.window(0, i, h);
@@ -160,7 +165,9 @@ pub fn avg_pool2d_backward<T: Scalar>(x_shape: &[usize], gy: &Tensor<T>, geo: &P
                 let gv = g[i * ow + j] * inv;
                 let cols = geo.window(1, j, w);
                 for r in geo.window(0, i, h) {
-                    d[r * w + cols.start..r * w + cols.end].iter_mut().for_each(|v| *v += gv);
+                    d[r * w + cols.start..r * w + cols.end]
+                        .iter_mut()
+                        .for_each(|v| *v += gv);
                 }
             }
         }
@@ -225,7 +232,9 @@ pub fn adaptive_avg_pool2d_backward<T: Scalar>(x_shape: &[usize], gy: &Tensor<T>
                 let cols = adaptive_window(j, w, ow);
                 let gv = g[i * ow + j] / T::of((rows.len() * cols.len()).max(1) as f64);
                 for r in rows.clone() {
-                    d[r * w + cols.start..r * w + cols.end].iter_mut().for_each(|v| *v += gv);
+                    d[r * w + cols.start..r * w + cols.end]
+                        .iter_mut()
+                        .for_each(|v| *v += gv);
                 }
             }
         }

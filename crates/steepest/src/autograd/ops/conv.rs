@@ -54,7 +54,10 @@ impl<'t, T: Scalar> Var<'t, T> {
     /// Average pooling of `self [N, C, H, W]` (see [`tensor::avg_pool2d`]).
     pub fn avg_pool2d(self, geo: &Pool2dGeometry) -> Result<Self> {
         let v = self.tape().with_value(self.id(), |x| tensor::avg_pool2d(x, geo))?;
-        let op = ConvOp::AvgPool2d { x: self.id(), geo: *geo };
+        let op = ConvOp::AvgPool2d {
+            x: self.id(),
+            geo: *geo,
+        };
         Ok(self.tape().push(v, Op::Conv(op), &[self.id()]))
     }
 

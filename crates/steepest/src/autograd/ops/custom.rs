@@ -53,11 +53,21 @@ impl<'t, T: Scalar> Var<'t, T> {
             .first()
             .ok_or_else(|| Error::invalid("custom op", format!("{}: needs at least one input", op.name())))?;
         if inputs.iter().any(|v| !std::ptr::eq(v.tape(), first.tape())) {
-            return Err(Error::invalid("custom op", format!("{}: inputs on different tapes", op.name())));
+            return Err(Error::invalid(
+                "custom op",
+                format!("{}: inputs on different tapes", op.name()),
+            ));
         }
         let ids: Vec<usize> = inputs.iter().map(|v| v.id()).collect();
         let v = first.tape().with_many(&ids, |vals| op.forward(vals))?;
-        Ok(first.tape().push(v, Op::Custom(CustomNode { op, inputs: ids.clone() }), &ids))
+        Ok(first.tape().push(
+            v,
+            Op::Custom(CustomNode {
+                op,
+                inputs: ids.clone(),
+            }),
+            &ids,
+        ))
     }
 }
 

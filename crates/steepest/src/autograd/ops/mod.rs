@@ -18,8 +18,8 @@ use crate::tensor::{Scalar, Tensor};
 
 pub(crate) use binary::BinaryOp;
 pub(crate) use conv::ConvOp;
-pub use custom::CustomOp;
 pub(crate) use custom::CustomNode;
+pub use custom::CustomOp;
 pub(crate) use loss::LossOp;
 pub(crate) use matmul::MatmulOp;
 pub(crate) use reduce::ReduceOp;

@@ -49,7 +49,10 @@ fn check(inputs: usize, outputs: usize, kernel: &[usize], geo: &Conv2dGeometry, 
         ));
     }
     if kernel.contains(&0) || geo.stride.contains(&0) || geo.dilation.contains(&0) {
-        return Err(Error::invalid(what, "kernel_size, stride and dilation must be at least 1"));
+        return Err(Error::invalid(
+            what,
+            "kernel_size, stride and dilation must be at least 1",
+        ));
     }
     Ok(())
 }

@@ -20,7 +20,10 @@ impl Linear {
     /// Declares `weight` (and `bias` when `bias`) under `vb`.
     pub fn new<T: Scalar>(vb: &VarBuilder<'_, T>, inputs: usize, outputs: usize, bias: bool) -> Result<Self> {
         if inputs == 0 || outputs == 0 {
-            return Err(Error::invalid("Linear", "in_features and out_features must be at least 1"));
+            return Err(Error::invalid(
+                "Linear",
+                "in_features and out_features must be at least 1",
+            ));
         }
         let weight = vb.param("weight", &[outputs, inputs], torch_uniform(inputs))?;
         let bias = bias
@@ -56,7 +59,11 @@ impl<T: Scalar> Module<T> for Linear {
         }
         let lead: Vec<usize> = shape[..shape.len() - 1].to_vec();
         let rows: usize = lead.iter().product();
-        let x2 = if shape.len() == 2 { x } else { x.reshape(&[rows, self.inputs])? };
+        let x2 = if shape.len() == 2 {
+            x
+        } else {
+            x.reshape(&[rows, self.inputs])?
+        };
         let mut y = x2.matmul_t(cx.var(&self.weight)?, false, true)?;
         if let Some(b) = &self.bias {
             y = y.add(cx.var(b)?)?;

@@ -8,7 +8,10 @@ use crate::tensor::{Pool2dGeometry, Scalar};
 fn four_d<T: Scalar>(x: &Var<'_, T>, what: &'static str) -> Result<()> {
     match x.shape().len() {
         4 => Ok(()),
-        _ => Err(Error::invalid(what, format!("expects [N, C, H, W], got {:?}", x.shape()))),
+        _ => Err(Error::invalid(
+            what,
+            format!("expects [N, C, H, W], got {:?}", x.shape()),
+        )),
     }
 }
 
