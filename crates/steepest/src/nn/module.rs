@@ -59,6 +59,20 @@ impl<'t, T: Scalar> Cx<'t, T> {
         }
     }
 
+    /// A context over variables already on `tape`, by name (for gradient checks and for code
+    /// that binds its own parameters).
+    pub fn from_vars(tape: &'t Tape<T>, vars: impl IntoIterator<Item = (String, Var<'t, T>)>, mode: Mode) -> Self {
+        Self {
+            tape,
+            vars: vars.into_iter().collect(),
+            mode,
+            seed: 0,
+            rows: Vec::new(),
+            calls: 0,
+            updates: Vec::new(),
+        }
+    }
+
     /// Sets the randomness of this step: a seed drawn from `r`, and the dataset rows of the
     /// batch's examples (in batch order).
     pub fn with_randomness(mut self, r: &mut Rng, rows: &[usize]) -> Self {

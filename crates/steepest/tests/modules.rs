@@ -1,0 +1,236 @@
+//! Layers and networks built from modules: gradients against finite differences in f64,
+//! initialization against PyTorch's bounds, architecture errors, dropout that does not depend on
+//! how a batch is split, and a network trained, saved and loaded.
+
+use steepest::autograd::{check_gradients, Tape, Var};
+use steepest::data::{generate, Dataset, Features, Targets};
+use steepest::models::{load_model, save_model, FittedModel, NetParams, Network, Predictor};
+use steepest::nn::arch::{build, LayerSpec, Size2};
+use steepest::nn::{Cx, Mode, Module, ParamStore, VarBuilder};
+use steepest::tensor::{rng, Tensor};
+
+fn randn(shape: &[usize], seed: u64) -> Tensor<f64> {
+    Tensor::randn(shape, 0.0, 1.0, &mut rng(seed))
+}
+
+fn layers(toml_like: &str) -> Vec<LayerSpec> {
+    serde_json::from_str(toml_like).unwrap()
+}
+
+/// Checks the gradient of sum(net(x) * R) with respect to every parameter and the input.
+fn gradcheck_net(spec: &[LayerSpec], input: &[usize], outputs: usize, batch: usize) {
+    let mut store = ParamStore::<f64>::new();
+    let net = {
+        let vb = VarBuilder::new(&mut store, 7);
+        build(spec, &vb, input, outputs).unwrap().net
+    };
+    let names: Vec<String> = store.names().map(String::from).collect();
+    let mut inputs: Vec<Tensor<f64>> = store.iter().map(|(_, t)| t.clone()).collect();
+    let mut xs = vec![batch];
+    xs.extend(input);
+    inputs.push(randn(&xs, 3));
+    let r = randn(&[batch, outputs], 4);
+    let report = check_gradients(
+        |t, v: &[Var<'_, f64>]| {
+            // Bind the checked variables themselves, by name, so finite differences reach them.
+            let mut cx = steepest_cx(t, &names, v);
+            let y = net.forward(&mut cx, *v.last().unwrap())?;
+            Ok(y.mul(t.constant(r.clone()))?.sum_all())
+        },
+        &inputs,
+        1e-5,
+    )
+    .unwrap();
+    assert!(report.max_rel_error < 1e-6, "{report:?}");
+}
+
+/// A context whose parameters are the given tape variables (so finite differences reach them).
+fn steepest_cx<'t>(t: &'t Tape<f64>, names: &[String], v: &[Var<'t, f64>]) -> Cx<'t, f64> {
+    Cx::from_vars(t, names.iter().cloned().zip(v.iter().copied()), Mode::Eval)
+}
+
+#[test]
+fn linear_conv_and_pool_layers_have_exact_gradients() {
+    let cnn = layers(
+        r#"[
+        {"type": "Conv2d", "out_channels": 3, "kernel_size": 3, "padding": 1},
+        {"type": "Tanh"},
+        {"type": "Conv2d", "out_channels": 4, "kernel_size": [2, 3], "stride": [1, 2], "groups": 1},
+        {"type": "AvgPool2d", "kernel_size": 2},
+        {"type": "SiLU"},
+        {"type": "Flatten"},
+        {"type": "Linear", "out_features": 5},
+        {"type": "GELU"},
+        {"type": "Linear"}
+    ]"#,
+    );
+    gradcheck_net(&cnn, &[2, 6, 7], 3, 2);
+    let seq = layers(
+        r#"[
+        {"type": "Conv1d", "out_channels": 4, "kernel_size": 3, "padding": 1, "dilation": 1},
+        {"type": "Softplus"},
+        {"type": "Conv1d", "out_channels": 4, "kernel_size": 2, "stride": 2, "groups": 2},
+        {"type": "Sigmoid"},
+        {"type": "AvgPool1d", "kernel_size": 2},
+        {"type": "Flatten"},
+        {"type": "LeakyReLU", "negative_slope": 0.1},
+        {"type": "Linear"}
+    ]"#,
+    );
+    gradcheck_net(&seq, &[2, 9], 2, 3);
+    let pooled = layers(
+        r#"[
+        {"type": "Conv2d", "out_channels": 2, "kernel_size": 3},
+        {"type": "AdaptiveAvgPool2d", "output_size": [2, 3]},
+        {"type": "Flatten"},
+        {"type": "Linear"}
+    ]"#,
+    );
+    gradcheck_net(&pooled, &[1, 7, 8], 2, 2);
+}
+
+#[test]
+fn initialization_follows_pytorch_bounds() {
+    let mut store = ParamStore::<f64>::new();
+    {
+        let vb = VarBuilder::new(&mut store, 0);
+        build(&steepest::nn::arch::mnist_cnn(), &vb, &[1, 28, 28], 10).unwrap();
+    }
+    // kaiming_uniform_(a=sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in)); the bias likewise.
+    for (name, fan_in) in [("conv1", 9.0), ("conv2", 288.0), ("fc1", 9216.0), ("fc2", 128.0)] {
+        for part in ["weight", "bias"] {
+            let t = store.get(&format!("{name}.{part}")).unwrap();
+            let bound = 1.0 / f64::sqrt(fan_in);
+            let max = t.data().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            assert!(max <= bound, "{name}.{part}: {max} > {bound}");
+            if t.len() > 1000 {
+                assert!(max > 0.99 * bound, "{name}.{part} fills its range: {max} vs {bound}");
+                let var = t.data().iter().map(|v| v * v).sum::<f64>() / t.len() as f64;
+                assert!((var / (bound * bound / 3.0) - 1.0).abs() < 0.05, "{name}.{part} variance");
+            }
+        }
+    }
+    assert_eq!(store.get("conv2.weight").unwrap().shape(), &[64, 32, 3, 3]);
+    assert_eq!(store.get("fc1.weight").unwrap().shape(), &[128, 9216]);
+}
+
+#[test]
+fn architecture_errors_name_the_layers_and_shapes() {
+    let try_build = |spec: &[LayerSpec], input: &[usize]| {
+        let mut store = ParamStore::<f32>::new();
+        let vb = VarBuilder::new(&mut store, 0);
+        build(spec, &vb, input, 3).err().map(|e| e.to_string())
+    };
+    let bad = layers(
+        r#"[{"type": "Conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "Flatten"},
+            {"type": "Linear", "in_features": 100, "out_features": 3}]"#,
+    );
+    let e = try_build(&bad, &[1, 8, 8]).unwrap();
+    assert!(e.contains("layer 2 (Linear") && e.contains("in_features = 100") && e.contains("[144]"), "{e}");
+    let e = try_build(&layers(r#"[{"type": "Linear", "out_features": 3}]"#), &[1, 8, 8]).unwrap();
+    assert!(e.contains("[1, 8, 3]") && e.contains("needs [3]"), "{e}");
+    let big = layers(r#"[{"type": "Conv2d", "out_channels": 4, "kernel_size": 9}]"#);
+    assert!(try_build(&big, &[1, 8, 8]).is_some());
+    let e = serde_json::from_str::<Vec<LayerSpec>>(r#"[{"type": "Conv2d", "kernel_size": 3}]"#)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("out_channels"), "{e}");
+    assert!(serde_json::from_str::<Vec<LayerSpec>>(r#"[{"type": "Conv9d"}]"#).is_err());
+    assert_eq!(
+        serde_json::from_str::<Vec<LayerSpec>>(r#"[{"type": "MaxPool2d", "kernel_size": [2, 3]}]"#).unwrap()[0],
+        LayerSpec::MaxPool2d {
+            name: None,
+            kernel_size: Size2::Two([2, 3]),
+            stride: None,
+            padding: Size2::One(0)
+        }
+    );
+}
+
+#[test]
+fn dropout_masks_do_not_depend_on_how_the_batch_is_split() {
+    let spec = layers(r#"[{"type": "Dropout", "p": 0.5}, {"type": "Linear"}]"#);
+    let mut store = ParamStore::<f64>::new();
+    let net = {
+        let vb = VarBuilder::new(&mut store, 1);
+        build(&spec, &vb, &[40], 2).unwrap().net
+    };
+    let x = randn(&[6, 40], 2);
+    let run = |rows: &[usize]| {
+        let t = Tape::new();
+        let mut r = rng(5);
+        let mut cx = Cx::new(&t, &store, &ParamStore::new(), Mode::Train).with_randomness(&mut r, rows);
+        net.forward(&mut cx, t.constant(x.gather_rows(rows).unwrap())).unwrap().value()
+    };
+    let whole = run(&[0, 1, 2, 3, 4, 5]);
+    let first = run(&[0, 1, 2]);
+    let second = run(&[3, 4, 5]);
+    assert_eq!(&whole.data()[..6], first.data());
+    assert_eq!(&whole.data()[6..], second.data());
+    // Masks differ between examples, and training differs from evaluation.
+    assert_ne!(whole.row(0), whole.row(1));
+    let t = Tape::new();
+    let mut cx = Cx::new(&t, &store, &ParamStore::new(), Mode::Eval);
+    let eval = net.forward(&mut cx, t.constant(x.clone())).unwrap().value();
+    assert_ne!(eval, whole);
+}
+
+fn images() -> (Dataset<f32>, Dataset<f32>) {
+    // Blobs laid out as 1x4x4 "images": 4 classes.
+    let d = generate::blobs::<f32>(400, 4, 16, 1.5, 0).unwrap();
+    let d = d.with_example_shape(&[1, 4, 4]).unwrap();
+    let train = d.subset(&(0..300).collect::<Vec<_>>()).unwrap();
+    let test = d.subset(&(300..400).collect::<Vec<_>>()).unwrap();
+    (train, test)
+}
+
+#[test]
+fn a_small_cnn_learns_saves_and_loads() {
+    let (train, test) = images();
+    let spec = layers(
+        r#"[{"type": "Conv2d", "name": "conv", "out_channels": 8, "kernel_size": 3, "padding": 1},
+            {"type": "ReLU"}, {"type": "MaxPool2d", "kernel_size": 2}, {"type": "Flatten"},
+            {"type": "Linear", "name": "head"}]"#,
+    );
+    let mut p = NetParams::from_layers("tiny", spec);
+    p.fit.train.epochs = 15;
+    let model = p.check().unwrap().fit(&train).unwrap();
+    let acc = model.score(&test).unwrap();
+    assert!(acc > 0.9, "accuracy {acc}");
+    let dir = tempfile::tempdir().unwrap();
+    let m = FittedModel::Net(model);
+    save_model(&m, dir.path()).unwrap();
+    let back: FittedModel<f32> = load_model(dir.path()).unwrap();
+    assert_eq!(back.decision_function(&test.features).unwrap(), m.decision_function(&test.features).unwrap());
+    assert_eq!(back.weights().get("conv.weight").unwrap().shape(), &[8, 1, 3, 3]);
+    // Weights that do not fit the architecture are refused, not a panic.
+    let mut other = back.weights().clone();
+    other.insert("conv.weight", Tensor::zeros(&[8, 1, 2, 2]));
+    let e = Network::<f32>::build(
+        &NetParams::cnn().layers,
+        &[1, 4, 4],
+        4,
+        steepest::data::Task::Classify,
+        Some(other),
+        0,
+    );
+    assert!(e.is_err());
+}
+
+#[test]
+fn examples_of_any_shape_flow_through_datasets() {
+    let d = Dataset::<f32>::new(
+        Features::Dense(Tensor::zeros(&[3, 12])),
+        Targets::Values(vec![0.0; 3]),
+        vec![],
+    )
+    .unwrap();
+    assert_eq!(d.shape_of_example(), [12]);
+    let d = d.with_example_shape(&[3, 2, 2]).unwrap();
+    assert_eq!(d.subset(&[2, 0]).unwrap().example_shape, [3, 2, 2]);
+    assert!(Dataset::<f32>::new(Features::Dense(Tensor::zeros(&[3, 12])), Targets::Values(vec![0.0; 3]), vec![])
+        .unwrap()
+        .with_example_shape(&[5, 2])
+        .is_err());
+}
