@@ -106,7 +106,10 @@ fn initialization_follows_pytorch_bounds() {
             if t.len() > 1000 {
                 assert!(max > 0.99 * bound, "{name}.{part} fills its range: {max} vs {bound}");
                 let var = t.data().iter().map(|v| v * v).sum::<f64>() / t.len() as f64;
-                assert!((var / (bound * bound / 3.0) - 1.0).abs() < 0.05, "{name}.{part} variance");
+                assert!(
+                    (var / (bound * bound / 3.0) - 1.0).abs() < 0.05,
+                    "{name}.{part} variance"
+                );
             }
         }
     }
@@ -126,7 +129,10 @@ fn architecture_errors_name_the_layers_and_shapes() {
             {"type": "Linear", "in_features": 100, "out_features": 3}]"#,
     );
     let e = try_build(&bad, &[1, 8, 8]).unwrap();
-    assert!(e.contains("layer 2 (Linear") && e.contains("in_features = 100") && e.contains("[144]"), "{e}");
+    assert!(
+        e.contains("layer 2 (Linear") && e.contains("in_features = 100") && e.contains("[144]"),
+        "{e}"
+    );
     let e = try_build(&layers(r#"[{"type": "Linear", "out_features": 3}]"#), &[1, 8, 8]).unwrap();
     assert!(e.contains("[1, 8, 3]") && e.contains("needs [3]"), "{e}");
     let big = layers(r#"[{"type": "Conv2d", "out_channels": 4, "kernel_size": 9}]"#);
@@ -161,7 +167,9 @@ fn dropout_masks_do_not_depend_on_how_the_batch_is_split() {
         let t = Tape::new();
         let mut r = rng(5);
         let mut cx = Cx::new(&t, &store, &ParamStore::new(), Mode::Train).with_randomness(&mut r, rows);
-        net.forward(&mut cx, t.constant(x.gather_rows(rows).unwrap())).unwrap().value()
+        net.forward(&mut cx, t.constant(x.gather_rows(rows).unwrap()))
+            .unwrap()
+            .value()
     };
     let whole = run(&[0, 1, 2, 3, 4, 5]);
     let first = run(&[0, 1, 2]);
@@ -202,7 +210,10 @@ fn a_small_cnn_learns_saves_and_loads() {
     let m = FittedModel::Net(model);
     save_model(&m, dir.path()).unwrap();
     let back: FittedModel<f32> = load_model(dir.path()).unwrap();
-    assert_eq!(back.decision_function(&test.features).unwrap(), m.decision_function(&test.features).unwrap());
+    assert_eq!(
+        back.decision_function(&test.features).unwrap(),
+        m.decision_function(&test.features).unwrap()
+    );
     assert_eq!(back.weights().get("conv.weight").unwrap().shape(), &[8, 1, 3, 3]);
     // Weights that do not fit the architecture are refused, not a panic.
     let mut other = back.weights().clone();
@@ -229,8 +240,50 @@ fn examples_of_any_shape_flow_through_datasets() {
     assert_eq!(d.shape_of_example(), [12]);
     let d = d.with_example_shape(&[3, 2, 2]).unwrap();
     assert_eq!(d.subset(&[2, 0]).unwrap().example_shape, [3, 2, 2]);
-    assert!(Dataset::<f32>::new(Features::Dense(Tensor::zeros(&[3, 12])), Targets::Values(vec![0.0; 3]), vec![])
-        .unwrap()
-        .with_example_shape(&[5, 2])
-        .is_err());
+    assert!(Dataset::<f32>::new(
+        Features::Dense(Tensor::zeros(&[3, 12])),
+        Targets::Values(vec![0.0; 3]),
+        vec![]
+    )
+    .unwrap()
+    .with_example_shape(&[5, 2])
+    .is_err());
+}
+
+#[test]
+fn a_network_with_batch_norm_resumes_bit_identically_and_saves_its_buffers() {
+    use steepest::train::Checkpoint;
+    let (train, test) = images();
+    let spec = layers(
+        r#"[{"type": "Conv2d", "name": "conv", "out_channels": 4, "kernel_size": 3, "padding": 1},
+            {"type": "BatchNorm2d", "name": "bn"}, {"type": "ReLU"}, {"type": "Flatten"},
+            {"type": "Dropout", "p": 0.2}, {"type": "Linear", "name": "head", "out_features": 8},
+            {"type": "LayerNorm", "name": "ln"}, {"type": "Linear", "name": "out"}]"#,
+    );
+    let params = |epochs: usize, dir: Option<std::path::PathBuf>| {
+        let mut p = NetParams::from_layers("bn", spec.clone());
+        p.fit.train.epochs = epochs;
+        p.fit.train.checkpoint_dir = dir;
+        p.fit.train.checkpoint_every_epochs = Some(1);
+        p.check().unwrap()
+    };
+    let full = params(4, None).fit(&train).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    params(2, Some(dir.path().to_path_buf())).fit(&train).unwrap();
+    let ck = Checkpoint::<f32>::load(dir.path()).unwrap();
+    assert_eq!(ck.buffers.len(), 2, "running statistics are checkpointed");
+    let resumed = params(4, None).fit_parallel(&train, Some(ck), &mut [], None).unwrap();
+    assert_eq!(full.net.params, resumed.net.params);
+    assert_eq!(full.net.buffers, resumed.net.buffers);
+    let rm = full.net.buffers.get("bn.running_mean").unwrap();
+    assert!(rm.data().iter().any(|&v| v != 0.0), "running mean moved");
+    assert!(full.score(&test).unwrap() > 0.85);
+    let d = tempfile::tempdir().unwrap();
+    let m = FittedModel::Net(full);
+    save_model(&m, d.path()).unwrap();
+    let back: FittedModel<f32> = load_model(d.path()).unwrap();
+    assert_eq!(
+        back.decision_function(&test.features).unwrap(),
+        m.decision_function(&test.features).unwrap()
+    );
 }

@@ -81,10 +81,29 @@ pub struct Network<T: Scalar> {
     /// Saved but not trained (running statistics).
     pub buffers: ParamStore<T>,
     net: Arc<Sequential<T>>,
+    pending: Pending<T>,
     input: Vec<usize>,
     outputs: usize,
     task: Task,
     summary: Vec<LayerSummary>,
+}
+
+/// Buffer values computed in the last training pass, written after its optimizer step.
+struct Pending<T>(std::sync::Mutex<Vec<(String, Tensor<T>)>>);
+
+impl<T> Clone for Pending<T> {
+    fn clone(&self) -> Self {
+        Self(std::sync::Mutex::new(Vec::new()))
+    }
+}
+
+impl<T> Pending<T> {
+    fn put(&self, v: Vec<(String, Tensor<T>)>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = v;
+    }
+    fn take(&self) -> Vec<(String, Tensor<T>)> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
 }
 
 impl<T: Scalar> std::fmt::Debug for Network<T> {
@@ -112,11 +131,36 @@ impl<T: Scalar> Network<T> {
         let loaded = params.is_some();
         let mut store = params.unwrap_or_default();
         let before: Vec<String> = store.names().map(String::from).collect();
-        let (built, buffers) = {
+        let (built, mut buffers) = {
             let vb = VarBuilder::new(&mut store, seed);
             let b = build(layers, &vb, input, outputs)?;
             (b, vb.buffers())
         };
+        if loaded {
+            // The loaded tensors hold the buffers too: take them out of the parameters.
+            let mut params = ParamStore::new();
+            for (n, t) in store.iter() {
+                match buffers.get_mut(n) {
+                    Some(b) if b.shape() == t.shape() => *b = t.clone(),
+                    Some(b) => {
+                        return Err(Error::invalid(
+                            "model weights",
+                            format!(
+                                "buffer '{n}' has shape {:?}, the architecture needs {:?}",
+                                t.shape(),
+                                b.shape()
+                            ),
+                        ))
+                    }
+                    None => params.insert(n, t.clone()),
+                }
+            }
+            if let Some((n, _)) = buffers.iter().find(|(n, _)| !before.iter().any(|b| b == n)) {
+                return Err(Error::invalid("model weights", format!("missing buffer '{n}'")));
+            }
+            store = params;
+        }
+        let before: Vec<String> = before.into_iter().filter(|n| buffers.get(n).is_none()).collect();
         if loaded && store.len() != before.len() {
             let missing: Vec<&str> = store.names().filter(|n| !before.iter().any(|b| b == n)).collect();
             return Err(Error::invalid(
@@ -151,6 +195,7 @@ impl<T: Scalar> Network<T> {
             params: store,
             buffers,
             net: Arc::new(built.net),
+            pending: Pending(std::sync::Mutex::new(Vec::new())),
             input: input.to_vec(),
             outputs,
             task,
@@ -243,12 +288,26 @@ impl<T: Scalar> Trainable<T> for Network<T> {
         let loss = self.loss_on(out, &data.targets, rows)?;
         let value = loss.item()?.as_f64();
         let mut grads = tape.backward(loss)?;
+        self.pending.put(cx.take_buffer_updates());
         let mut g = ParamStore::new();
         for (name, p) in params.iter() {
             let v = cx.var(name)?;
             g.insert(name, grads.take(v).unwrap_or_else(|| Tensor::zeros(p.shape())));
         }
         Ok((value, g))
+    }
+    fn after_step(&mut self, _lr: f64) {
+        for (n, t) in self.pending.take() {
+            if let Some(b) = self.buffers.get_mut(&n) {
+                *b = t;
+            }
+        }
+    }
+    fn buffers(&self) -> Option<&ParamStore<T>> {
+        Some(&self.buffers)
+    }
+    fn set_buffers(&mut self, buffers: ParamStore<T>) {
+        self.buffers = buffers;
     }
     fn eval_loss(&self, data: &Dataset<T>) -> Result<f64> {
         let n = data.rows();

@@ -3,8 +3,8 @@
 //! `model.json` stores and what an `--arch` TOML file holds (`docs/architecture.md`).
 
 use super::layers::{
-    Activation, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, Dropout, Flatten, Linear, MaxPool1d,
-    MaxPool2d, Sequential,
+    Activation, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, BatchNorm, Conv1d, Conv2d, Dropout, Flatten, GroupNorm,
+    LayerNorm, Linear, MaxPool1d, MaxPool2d, Sequential,
 };
 use super::{Module, VarBuilder};
 use crate::error::{Error, Result};
@@ -48,6 +48,12 @@ fn half() -> f64 {
 }
 fn slope() -> f64 {
     0.01
+}
+fn eps() -> f64 {
+    1e-5
+}
+fn momentum() -> f64 {
+    0.1
 }
 
 /// One layer of an architecture: the type (PyTorch's class name) and its arguments under
@@ -150,6 +156,52 @@ pub enum LayerSpec {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
     },
+    BatchNorm1d {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        num_features: Option<usize>,
+        #[serde(default = "eps")]
+        eps: f64,
+        #[serde(default = "momentum")]
+        momentum: f64,
+        #[serde(default = "yes")]
+        affine: bool,
+    },
+    BatchNorm2d {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        num_features: Option<usize>,
+        #[serde(default = "eps")]
+        eps: f64,
+        #[serde(default = "momentum")]
+        momentum: f64,
+        #[serde(default = "yes")]
+        affine: bool,
+    },
+    LayerNorm {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// Default: the last dimension of the input.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        normalized_shape: Option<Vec<usize>>,
+        #[serde(default = "eps")]
+        eps: f64,
+        #[serde(default = "yes")]
+        elementwise_affine: bool,
+    },
+    GroupNorm {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        num_groups: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        num_channels: Option<usize>,
+        #[serde(default = "eps")]
+        eps: f64,
+        #[serde(default = "yes")]
+        affine: bool,
+    },
     Dropout {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
@@ -205,6 +257,10 @@ impl LayerSpec {
             LayerSpec::AvgPool1d { .. } => "AvgPool1d",
             LayerSpec::AdaptiveAvgPool2d { .. } => "AdaptiveAvgPool2d",
             LayerSpec::Flatten { .. } => "Flatten",
+            LayerSpec::BatchNorm1d { .. } => "BatchNorm1d",
+            LayerSpec::BatchNorm2d { .. } => "BatchNorm2d",
+            LayerSpec::LayerNorm { .. } => "LayerNorm",
+            LayerSpec::GroupNorm { .. } => "GroupNorm",
             LayerSpec::Dropout { .. } => "Dropout",
             LayerSpec::Relu { .. } => "ReLU",
             LayerSpec::LeakyRelu { .. } => "LeakyReLU",
@@ -228,6 +284,10 @@ impl LayerSpec {
             | LayerSpec::AvgPool1d { name, .. }
             | LayerSpec::AdaptiveAvgPool2d { name, .. }
             | LayerSpec::Flatten { name }
+            | LayerSpec::BatchNorm1d { name, .. }
+            | LayerSpec::BatchNorm2d { name, .. }
+            | LayerSpec::LayerNorm { name, .. }
+            | LayerSpec::GroupNorm { name, .. }
             | LayerSpec::Dropout { name, .. }
             | LayerSpec::Relu { name }
             | LayerSpec::LeakyRelu { name, .. }
@@ -500,6 +560,81 @@ pub fn build<T: Scalar>(
                 (Box::new(AdaptiveAvgPool2d(o)), vec![shape[0], o[0], o[1]])
             }
             LayerSpec::Flatten { .. } => (Box::new(Flatten), vec![shape.iter().product()]),
+            LayerSpec::BatchNorm1d {
+                num_features,
+                eps,
+                momentum,
+                affine,
+                ..
+            }
+            | LayerSpec::BatchNorm2d {
+                num_features,
+                eps,
+                momentum,
+                affine,
+                ..
+            } => {
+                let two = matches!(spec, LayerSpec::BatchNorm2d { .. });
+                let c = match (two, shape.len()) {
+                    (true, 3) | (false, 1) | (false, 2) => shape[0],
+                    (true, _) => {
+                        return Err(err(format!(
+                            "expects [channels, height, width] per example, but {prev} gives {shape:?}"
+                        )))
+                    }
+                    (false, _) => {
+                        return Err(err(format!(
+                            "expects [features] or [channels, length] per example, but {prev} gives {shape:?}"
+                        )))
+                    }
+                };
+                if let Some(f) = *num_features {
+                    if f != c {
+                        return Err(err(format!("num_features = {f}, but {prev} gives {shape:?}")));
+                    }
+                }
+                let dims: &'static [usize] = if two { &[4] } else { &[2, 3] };
+                let m = BatchNorm::new(&lvb, c, *eps, *momentum, *affine, dims).map_err(|e| err(e.to_string()))?;
+                (Box::new(m), shape.clone())
+            }
+            LayerSpec::LayerNorm {
+                normalized_shape,
+                eps,
+                elementwise_affine,
+                ..
+            } => {
+                let ns = match normalized_shape {
+                    Some(ns) => ns.clone(),
+                    None => vec![*shape.last().ok_or_else(|| err(format!("{prev} gives a scalar")))?],
+                };
+                if ns.len() > shape.len() || shape[shape.len() - ns.len()..] != ns[..] {
+                    return Err(err(format!(
+                        "normalized_shape {ns:?} is not the end of {shape:?} from {prev}"
+                    )));
+                }
+                let m = LayerNorm::new(&lvb, &ns, *eps, *elementwise_affine).map_err(|e| err(e.to_string()))?;
+                (Box::new(m), shape.clone())
+            }
+            LayerSpec::GroupNorm {
+                num_groups,
+                num_channels,
+                eps,
+                affine,
+                ..
+            } => {
+                if shape.len() < 2 {
+                    return Err(err(format!(
+                        "expects [channels, ...] per example, but {prev} gives {shape:?}"
+                    )));
+                }
+                if let Some(c) = *num_channels {
+                    if c != shape[0] {
+                        return Err(err(format!("num_channels = {c}, but {prev} gives {shape:?}")));
+                    }
+                }
+                let m = GroupNorm::new(&lvb, *num_groups, shape[0], *eps, *affine).map_err(|e| err(e.to_string()))?;
+                (Box::new(m), shape.clone())
+            }
             LayerSpec::Dropout { p, .. } => (
                 Box::new(Dropout::new(*p).map_err(|e| err(e.to_string()))?),
                 shape.clone(),

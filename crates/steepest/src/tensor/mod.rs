@@ -51,6 +51,7 @@ mod conv;
 mod denormal;
 pub mod elementwise;
 mod matmul;
+mod norm;
 pub mod pool;
 mod pool2d;
 mod random;
@@ -66,6 +67,7 @@ pub use conv::{channel_sum, conv2d, conv2d_backward, conv_out_len, Conv2dGeometr
 pub use denormal::{flush_denormals_everywhere, set_flush_denormals};
 pub(crate) use matmul::split_threads;
 pub use matmul::{matmul_into, matmul_slices, num_threads, set_num_threads, with_serial_matmul, MatRef};
+pub use norm::{normalize, normalize_backward, NormKind, NormLayout, NormStats};
 pub use pool2d::{
     adaptive_avg_pool2d, adaptive_avg_pool2d_backward, avg_pool2d, avg_pool2d_backward, max_pool2d,
     max_pool2d_backward, Pool2dGeometry,

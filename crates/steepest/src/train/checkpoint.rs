@@ -23,6 +23,9 @@ pub struct Checkpoint<T: Scalar> {
     pub sums: (f64, usize, f64, usize),
     /// Model parameters.
     pub params: ParamStore<T>,
+    /// Model buffers (running statistics), saved but not trained.
+    #[serde(default)]
+    pub buffers: ParamStore<T>,
     /// Optimizer state.
     pub optimizer: serde_json::Value,
     /// Schedule state.

@@ -51,8 +51,16 @@ pub trait Trainable<T: Scalar>: Send {
     /// The validation metric (accuracy, R^2; higher is better) as sums over the rows of `data`,
     /// so that shards of data-parallel training add up.
     fn eval_metric(&self, data: &Dataset<T>) -> Result<Option<MetricParts>>;
-    /// Runs after every optimizer step with its learning rate (the proximal L1 step).
+    /// Runs after every optimizer step with its learning rate (the proximal L1 step, the
+    /// running statistics of batch norm).
     fn after_step(&mut self, _lr: f64) {}
+    /// Tensors saved with the model but not trained (running statistics); they travel in
+    /// checkpoints and roll back with the parameters.
+    fn buffers(&self) -> Option<&ParamStore<T>> {
+        None
+    }
+    /// Replaces the buffers (from a checkpoint or a snapshot).
+    fn set_buffers(&mut self, _buffers: ParamStore<T>) {}
 }
 
 /// [`Trainable::loss_grad`] with its gradient moved into `grads` (the default of
@@ -354,6 +362,7 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
         |model: &M, optimizer: serde_json::Value, schedule: &Option<&mut (dyn Schedule + '_)>, st: &Checkpoint<T>| {
             Checkpoint {
                 params: model.params().clone(),
+                buffers: model.buffers().cloned().unwrap_or_default(),
                 optimizer,
                 schedule: schedule.as_ref().map(|s| s.state()),
                 ..st.clone()
@@ -363,6 +372,10 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
         Some(mut ck) => {
             ck.params.check_matches(model.params(), "checkpoint")?;
             *model.params_mut() = ck.params.clone();
+            if let Some(b) = model.buffers() {
+                b.check_matches(&ck.buffers, "checkpoint buffers")?;
+                model.set_buffers(ck.buffers.clone());
+            }
             opt.load_state(&ck.optimizer, model.params())?;
             if let (Some(s), Some(v)) = (schedule.as_deref_mut(), &ck.schedule) {
                 s.load_state(v)?;
@@ -381,6 +394,7 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
             step: 0,
             sums: (0.0, 0, 0.0, 0),
             params: ParamStore::new(),
+            buffers: ParamStore::new(),
             optimizer: serde_json::Value::Null,
             schedule: None,
             rng: rng(cfg.seed ^ 0x5EED),
@@ -515,6 +529,9 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
             }
             let (retries, scale) = (st.retries, st.lr_scale * 0.5);
             *model.params_mut() = snapshot.params.clone();
+            if model.buffers().is_some() {
+                model.set_buffers(snapshot.buffers.clone());
+            }
             opt.load_state(&snapshot.optimizer, model.params())?;
             if let (Some(s), Some(v)) = (schedule.as_deref_mut(), &snapshot.schedule) {
                 s.load_state(v)?;

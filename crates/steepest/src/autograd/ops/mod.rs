@@ -7,6 +7,7 @@ mod conv;
 mod custom;
 mod loss;
 mod matmul;
+mod norm;
 mod reduce;
 mod shape;
 mod softmax;
@@ -22,6 +23,7 @@ pub(crate) use custom::CustomNode;
 pub use custom::CustomOp;
 pub(crate) use loss::LossOp;
 pub(crate) use matmul::MatmulOp;
+pub(crate) use norm::NormOp;
 pub(crate) use reduce::ReduceOp;
 pub(crate) use shape::ShapeOp;
 pub(crate) use softmax::SoftmaxOp;
@@ -38,6 +40,7 @@ pub(crate) enum Op<T> {
     Softmax(SoftmaxOp),
     Loss(LossOp<T>),
     Conv(ConvOp),
+    Norm(NormOp<T>),
     Custom(CustomNode<T>),
 }
 
@@ -77,6 +80,7 @@ impl<T: Scalar> Op<T> {
             Op::Softmax(op) => op.backward(&c),
             Op::Loss(op) => op.backward(&c),
             Op::Conv(op) => op.backward(&c),
+            Op::Norm(op) => op.backward(&c),
             Op::Custom(op) => op.backward(&c),
         }
     }

@@ -5,6 +5,7 @@ mod activation;
 mod conv;
 mod dropout;
 mod linear;
+mod norm;
 mod pool;
 mod sequential;
 
@@ -12,5 +13,6 @@ pub use activation::Activation;
 pub use conv::{Conv1d, Conv2d};
 pub use dropout::Dropout;
 pub use linear::Linear;
+pub use norm::{BatchNorm, GroupNorm, LayerNorm};
 pub use pool::{AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Flatten, MaxPool1d, MaxPool2d};
 pub use sequential::Sequential;
