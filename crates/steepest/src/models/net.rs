@@ -373,6 +373,9 @@ impl ValidNetParams {
     /// The scaling this network fits: per channel for examples with a shape (unless the
     /// options say none), else the options' kind.
     fn scaler_kind<T: Scalar>(&self, data: &Dataset<T>) -> ScalerKind {
+        if matches!(self.0.layers.first(), Some(LayerSpec::Embedding { .. })) {
+            return ScalerKind::None; // token indices
+        }
         match (self.0.fit.scaler, data.example_shape.len() > 1) {
             (ScalerKind::None, _) => ScalerKind::None,
             (ScalerKind::Standard, true) => ScalerKind::Channel,

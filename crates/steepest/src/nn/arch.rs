@@ -3,8 +3,9 @@
 //! `model.json` stores and what an `--arch` TOML file holds (`docs/architecture.md`).
 
 use super::layers::{
-    Activation, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, BatchNorm, Conv1d, Conv2d, Dropout, Flatten, GroupNorm,
-    LayerNorm, Linear, MaxPool1d, MaxPool2d, Sequential,
+    Activation, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, BatchNorm, Conv1d, Conv2d, Dropout, Embedding, Flatten,
+    GroupNorm, LayerNorm, Linear, MaxPool1d, MaxPool2d, MultiheadAttention, Sequential, TransformerConfig,
+    TransformerEncoderLayer,
 };
 use super::{Module, VarBuilder};
 use crate::error::{Error, Result};
@@ -48,6 +49,15 @@ fn half() -> f64 {
 }
 fn slope() -> f64 {
     0.01
+}
+fn ff() -> usize {
+    2048
+}
+fn tenth() -> f64 {
+    0.1
+}
+fn relu() -> String {
+    "relu".into()
 }
 fn eps() -> f64 {
     1e-5
@@ -156,6 +166,40 @@ pub enum LayerSpec {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
     },
+    Embedding {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        num_embeddings: usize,
+        embedding_dim: usize,
+    },
+    MultiheadAttention {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        embed_dim: Option<usize>,
+        num_heads: usize,
+        #[serde(default)]
+        dropout: f64,
+        #[serde(default)]
+        causal: bool,
+    },
+    TransformerEncoderLayer {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        d_model: Option<usize>,
+        nhead: usize,
+        #[serde(default = "ff")]
+        dim_feedforward: usize,
+        #[serde(default = "tenth")]
+        dropout: f64,
+        #[serde(default = "relu")]
+        activation: String,
+        #[serde(default)]
+        norm_first: bool,
+        #[serde(default)]
+        causal: bool,
+    },
     BatchNorm1d {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
@@ -257,6 +301,9 @@ impl LayerSpec {
             LayerSpec::AvgPool1d { .. } => "AvgPool1d",
             LayerSpec::AdaptiveAvgPool2d { .. } => "AdaptiveAvgPool2d",
             LayerSpec::Flatten { .. } => "Flatten",
+            LayerSpec::Embedding { .. } => "Embedding",
+            LayerSpec::MultiheadAttention { .. } => "MultiheadAttention",
+            LayerSpec::TransformerEncoderLayer { .. } => "TransformerEncoderLayer",
             LayerSpec::BatchNorm1d { .. } => "BatchNorm1d",
             LayerSpec::BatchNorm2d { .. } => "BatchNorm2d",
             LayerSpec::LayerNorm { .. } => "LayerNorm",
@@ -284,6 +331,9 @@ impl LayerSpec {
             | LayerSpec::AvgPool1d { name, .. }
             | LayerSpec::AdaptiveAvgPool2d { name, .. }
             | LayerSpec::Flatten { name }
+            | LayerSpec::Embedding { name, .. }
+            | LayerSpec::MultiheadAttention { name, .. }
+            | LayerSpec::TransformerEncoderLayer { name, .. }
             | LayerSpec::BatchNorm1d { name, .. }
             | LayerSpec::BatchNorm2d { name, .. }
             | LayerSpec::LayerNorm { name, .. }
@@ -560,6 +610,68 @@ pub fn build<T: Scalar>(
                 (Box::new(AdaptiveAvgPool2d(o)), vec![shape[0], o[0], o[1]])
             }
             LayerSpec::Flatten { .. } => (Box::new(Flatten), vec![shape.iter().product()]),
+            LayerSpec::Embedding {
+                num_embeddings,
+                embedding_dim,
+                ..
+            } => {
+                let m = Embedding::new(&lvb, *num_embeddings, *embedding_dim).map_err(|e| err(e.to_string()))?;
+                let mut s = shape.clone();
+                s.push(*embedding_dim);
+                (Box::new(m), s)
+            }
+            LayerSpec::MultiheadAttention {
+                embed_dim,
+                num_heads,
+                dropout,
+                causal,
+                ..
+            } => {
+                needs(2, "[length, embed_dim]")?;
+                if embed_dim.is_some_and(|e| e != shape[1]) {
+                    return Err(err(format!(
+                        "embed_dim = {}, but {prev} gives {shape:?}",
+                        embed_dim.unwrap_or(0)
+                    )));
+                }
+                let m = MultiheadAttention::new(&lvb, shape[1], *num_heads, *dropout, *causal)
+                    .map_err(|e| err(e.to_string()))?;
+                (Box::new(m), shape.clone())
+            }
+            LayerSpec::TransformerEncoderLayer {
+                d_model,
+                nhead,
+                dim_feedforward,
+                dropout,
+                activation,
+                norm_first,
+                causal,
+                ..
+            } => {
+                needs(2, "[length, d_model]")?;
+                if d_model.is_some_and(|e| e != shape[1]) {
+                    return Err(err(format!(
+                        "d_model = {}, but {prev} gives {shape:?}",
+                        d_model.unwrap_or(0)
+                    )));
+                }
+                let act = match activation.as_str() {
+                    "relu" => Activation::Relu,
+                    "gelu" => Activation::Gelu,
+                    a => return Err(err(format!("activation '{a}': expected relu or gelu"))),
+                };
+                let cfg = TransformerConfig {
+                    d_model: shape[1],
+                    nhead: *nhead,
+                    dim_feedforward: *dim_feedforward,
+                    dropout: *dropout,
+                    activation: act,
+                    norm_first: *norm_first,
+                    causal: *causal,
+                };
+                let m = TransformerEncoderLayer::new(&lvb, cfg).map_err(|e| err(e.to_string()))?;
+                (Box::new(m), shape.clone())
+            }
             LayerSpec::BatchNorm1d {
                 num_features,
                 eps,

@@ -7,12 +7,14 @@
 pub mod arch;
 mod builder;
 pub mod layers;
+mod loss;
 mod mlp_kernel;
 mod module;
 mod params;
 
 pub use builder::{torch_uniform, VarBuilder};
 pub use layers::*;
+pub use loss::{cross_entropy, huber, kl_diag_gaussians};
 pub use mlp_kernel::{mlp_loss_grad, mlp_loss_grad_rows, KernelActivation, KernelTargets, MlpWorkspace};
 pub use module::{Cx, Mode, Module};
 pub use params::ParamStore;

@@ -50,6 +50,7 @@ mod broadcast;
 mod conv;
 mod denormal;
 pub mod elementwise;
+mod layout;
 mod matmul;
 mod norm;
 pub mod pool;

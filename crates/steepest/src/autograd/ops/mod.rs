@@ -5,6 +5,7 @@
 mod binary;
 mod conv;
 mod custom;
+mod layout;
 mod loss;
 mod matmul;
 mod norm;
@@ -21,6 +22,7 @@ pub(crate) use binary::BinaryOp;
 pub(crate) use conv::ConvOp;
 pub(crate) use custom::CustomNode;
 pub use custom::CustomOp;
+pub(crate) use layout::LayoutOp;
 pub(crate) use loss::LossOp;
 pub(crate) use matmul::MatmulOp;
 pub(crate) use norm::NormOp;
@@ -40,6 +42,7 @@ pub(crate) enum Op<T> {
     Softmax(SoftmaxOp),
     Loss(LossOp<T>),
     Conv(ConvOp),
+    Layout(LayoutOp),
     Norm(NormOp<T>),
     Custom(CustomNode<T>),
 }
@@ -80,6 +83,7 @@ impl<T: Scalar> Op<T> {
             Op::Softmax(op) => op.backward(&c),
             Op::Loss(op) => op.backward(&c),
             Op::Conv(op) => op.backward(&c),
+            Op::Layout(op) => op.backward(&c),
             Op::Norm(op) => op.backward(&c),
             Op::Custom(op) => op.backward(&c),
         }
