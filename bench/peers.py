@@ -241,6 +241,103 @@ def w4_torch():
     emit({"workload": "W4", "seconds": float("nan"), "epochs": 0, "accuracy": acc})
 
 
+def read_idx_gz(path):
+    import gzip
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        _, _, code, nd = struct.unpack(">BBBB", f.read(4))
+        dims = struct.unpack(">" + "I" * nd, f.read(4 * nd))
+        return np.frombuffer(f.read(), dtype=np.uint8).reshape(dims)
+
+
+def w5_torch(epochs):
+    """PyTorch's examples/mnist network and recipe on DATA_DIR (an IDX folder), as Steepest's W5."""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 32, 3, 1)
+            self.conv2 = nn.Conv2d(32, 64, 3, 1)
+            self.dropout1 = nn.Dropout(0.25)
+            self.dropout2 = nn.Dropout(0.5)
+            self.fc1 = nn.Linear(9216, 128)
+            self.fc2 = nn.Linear(128, 10)
+
+        def forward(self, x):
+            x = F.relu(self.conv1(x))
+            x = F.relu(self.conv2(x))
+            x = self.dropout1(F.max_pool2d(x, 2))
+            x = self.dropout2(F.relu(self.fc1(torch.flatten(x, 1))))
+            return self.fc2(x)
+
+    def load(part):
+        x = read_idx_gz(os.path.join(data, f"{part}-images-idx3-ubyte.gz"))
+        y = read_idx_gz(os.path.join(data, f"{part}-labels-idx1-ubyte.gz"))
+        x = (torch.tensor(x, dtype=torch.float32) / 255 - 0.1307) / 0.3081
+        return x.unsqueeze(1), torch.tensor(y, dtype=torch.int64)
+
+    x, y = load("train")
+    xt, yt = load("test")
+    model = Net()
+    o = torch.optim.Adadelta(model.parameters(), lr=1.0)
+    sched = torch.optim.lr_scheduler.StepLR(o, step_size=1, gamma=0.7)
+    times = []
+    for e in range(epochs):
+        model.train()
+        perm = torch.randperm(len(x))
+        t0 = time.perf_counter()
+        for i in range(0, len(x), 64):
+            idx = perm[i:i + 64]
+            o.zero_grad()
+            F.cross_entropy(model(x[idx]), y[idx]).backward()
+            o.step()
+        times.append(time.perf_counter() - t0)
+        sched.step()
+    model.eval()
+    with torch.no_grad():
+        acc = float((model(xt).argmax(1) == yt).float().mean())
+    t = sorted(times[1:])
+    emit({"workload": f"W5 cnn {threads}t", "seconds": t[len(t) // 2], "times": times[1:], "accuracy": acc})
+
+
+def w6_torch(epochs):
+    """Per-step overhead: a 64-64 ReLU MLP on digits, batch 32, SGD, eager PyTorch."""
+    import torch
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    x, y = load_digits(return_X_y=True)
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.2, stratify=y, random_state=0)
+    s = StandardScaler().fit(xtr)
+    xtr = torch.tensor(s.transform(xtr), dtype=torch.float32)
+    xte = torch.tensor(s.transform(xte), dtype=torch.float32)
+    ytr = torch.tensor(ytr)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    o = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    times = []
+    for e in range(epochs):
+        perm = torch.randperm(len(xtr))
+        t0 = time.perf_counter()
+        for i in range(0, len(xtr), 32):
+            idx = perm[i:i + 32]
+            o.zero_grad()
+            torch.nn.functional.cross_entropy(model(xtr[idx]), ytr[idx]).backward()
+            o.step()
+        times.append(time.perf_counter() - t0)
+    with torch.no_grad():
+        acc = float((model(xte).argmax(1).numpy() == yte).mean())
+    t = sorted(times[1:])
+    steps = (len(xtr) + 31) // 32
+    emit({"workload": "W6 small-net steps", "seconds": t[len(t) // 2], "steps_per_second": steps / t[len(t) // 2], "times": times[1:], "accuracy": acc})
+
+
 epochs = int(opt("--epochs", "3"))
 optimizer = opt("--optimizer", "sgd")
 {
@@ -251,4 +348,6 @@ optimizer = opt("--optimizer", "sgd")
     ("vw", "w3-file"): w3_vw,
     ("sklearn", "w4"): w4_sklearn,
     ("torch", "w4"): w4_torch,
+    ("torch", "w5"): lambda: w5_torch(epochs),
+    ("torch", "w6"): lambda: w6_torch(epochs),
 }[(tool, workload)]()

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use steepest::data::{read_idx, read_libsvm, BatchSize, Dataset, Features, ScalerKind, Task};
 use steepest::linear::{sgd_pass_parallel, LinearLoss, RowTargets, SgdConfig, SgdModel};
-use steepest::models::{MlpParams, Predictor};
+use steepest::models::{MlpParams, NetParams, Predictor};
 use steepest::optim::rules::{Adam, Sgd};
-use steepest::optim::OptimizerSpec;
+use steepest::optim::{OptimizerSpec, ScheduleSpec};
 use steepest::tensor::set_num_threads;
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
@@ -172,10 +172,59 @@ fn run(args: &[String]) -> steepest::Result<serde_json::Value> {
             let (epochs, secs, acc) = reached.unwrap_or((0, f64::NAN, f64::NAN));
             json!({ "workload": "W4", "seconds": secs, "epochs": epochs, "accuracy": acc, "search_seconds": t0.elapsed().as_secs_f64() })
         }
+        "w5" => {
+            // PyTorch's examples/mnist network and recipe (Adadelta lr 1.0, StepLR gamma 0.7,
+            // batch 64) on the 6,000 training images of DATA_DIR (an IDX folder).
+            let epochs: usize = arg(args, "--epochs", "3").parse().unwrap_or(3);
+            let (train, test) = steepest::data::read_idx_dir::<f32>(&dir)?;
+            let test = test.ok_or_else(|| steepest::Error::invalid("bench", "W5 needs the test images"))?;
+            let mut p = NetParams::cnn();
+            p.fit.optimizer = OptimizerSpec::from_name("adadelta")?;
+            if let OptimizerSpec::Adadelta(a) = &mut p.fit.optimizer {
+                a.lr = 1.0;
+            }
+            p.fit.schedule = Some(ScheduleSpec::Step {
+                step_size: 1,
+                gamma: 0.7,
+            });
+            p.fit.train.epochs = epochs;
+            p.fit.train.batch_size = BatchSize::Rows(64);
+            p.fit.train.checkpoint_every_epochs = None;
+            let m = p.check()?.fit(&train)?;
+            let mut times: Vec<f64> = m.history.iter().skip(1).map(|r| r.seconds).collect();
+            json!({ "workload": format!("W5 cnn {threads}t"), "seconds": median(&mut times), "times": times, "accuracy": m.score(&test)? })
+        }
+        "w6" => {
+            // Per-step overhead of the generic (tape) path: a 64-64 ReLU MLP on digits, batch
+            // 32, SGD, built from layers (no fused kernel); seconds per epoch of 45 steps.
+            let epochs: usize = arg(args, "--epochs", "21").parse().unwrap_or(21);
+            let data = steepest::data::embedded::digits::<f32>()?;
+            let s = steepest::data::split(&data.targets, 0.0, 0.2, 0)?;
+            let (train, test) = (data.subset(&s.train)?, data.subset(&s.test)?);
+            let layers: Vec<steepest::nn::arch::LayerSpec> = serde_json::from_str(
+                r#"[{"type": "Linear", "out_features": 64}, {"type": "ReLU"},
+                    {"type": "Linear", "out_features": 64}, {"type": "ReLU"}, {"type": "Linear"}]"#,
+            )
+            .map_err(|e| steepest::Error::invalid("bench", e.to_string()))?;
+            let mut p = NetParams::from_layers("mlp64", layers);
+            p.fit.optimizer = OptimizerSpec::Sgd(Sgd {
+                lr: 0.01,
+                momentum: 0.9,
+                ..Sgd::default()
+            });
+            p.fit.train.epochs = epochs;
+            p.fit.train.batch_size = BatchSize::Rows(32);
+            p.fit.train.checkpoint_every_epochs = None;
+            let m = p.check()?.fit(&train)?;
+            let mut times: Vec<f64> = m.history.iter().skip(1).map(|r| r.seconds).collect();
+            let steps = train.rows().div_ceil(32) as f64;
+            let sec = median(&mut times);
+            json!({ "workload": "W6 small-net steps", "seconds": sec, "steps_per_second": steps / sec, "times": times, "accuracy": m.score(&test)? })
+        }
         _ => {
             return Err(steepest::Error::invalid(
                 "bench",
-                format!("unknown workload '{workload}' (w1, w2, w3, w3-file, w4)"),
+                format!("unknown workload '{workload}' (w1, w2, w3, w3-file, w4, w5, w6)"),
             ))
         }
     })

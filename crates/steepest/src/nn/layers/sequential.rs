@@ -11,7 +11,7 @@ use crate::tensor::Scalar;
 /// use steepest::nn::{Activation, Linear, ParamStore, Sequential, VarBuilder};
 /// let mut store = ParamStore::<f32>::new();
 /// let vb = VarBuilder::new(&mut store, 0);
-/// let net = Sequential::new()
+/// let net = Sequential::<f32>::new()
 ///     .push(Linear::new(&vb.pp("0"), 4, 8, true)?)
 ///     .push(Activation::Relu)
 ///     .push(Linear::new(&vb.pp("2"), 8, 3, true)?);
