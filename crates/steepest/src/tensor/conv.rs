@@ -193,8 +193,15 @@ fn col2im<T: Scalar>(col: &[T], d: &Dims, geo: &Conv2dGeometry, c0: usize, dx: &
                     let r = &src[i * ow..(i + 1) * ow];
                     let dst = &mut img[ih as usize * d.w..(ih as usize + 1) * d.w];
                     let start = j_lo * sw + off - pw;
-                    for (k, &v) in r[j_lo..j_hi].iter().enumerate() {
-                        dst[start + k * sw] += v;
+                    if sw == 1 {
+                        dst[start..start + (j_hi - j_lo)]
+                            .iter_mut()
+                            .zip(&r[j_lo..j_hi])
+                            .for_each(|(a, &v)| *a += v);
+                    } else {
+                        for (k, &v) in r[j_lo..j_hi].iter().enumerate() {
+                            dst[start + k * sw] += v;
+                        }
                     }
                 }
                 row += 1;
@@ -255,30 +262,35 @@ pub fn conv2d<T: Scalar>(
     let ws = w.data();
     let img_len = d.c * d.h * d.w;
     let pointwise = is_pointwise(&d, geo);
-    let items: Vec<&mut [T]> = y.data_mut().chunks_mut((d.o * plane).max(1)).collect();
-    for_each_indexed(items, |n, out| {
-        let img = &xs[n * img_len..(n + 1) * img_len];
+    let per = (d.o * plane).max(1);
+    let items: Vec<&mut [T]> = y.data_mut().chunks_mut(CHUNK * per).collect();
+    for_each_indexed(items, |ci, outs| {
+        // One patch matrix per chunk of images, reused.
         let mut col = if pointwise {
             Vec::new()
         } else {
             vec![T::zero(); k * plane]
         };
-        for gi in 0..d.g {
-            let c0 = gi * d.c / d.g;
-            let colm = if pointwise {
-                MatRef::row_major(&img[c0 * plane..(c0 + d.c / d.g) * plane], k, plane)
-            } else {
-                im2col(img, &d, geo, c0, &mut col);
-                MatRef::row_major(&col, k, plane)
-            };
-            let wg = MatRef::row_major(&ws[gi * og * k..(gi + 1) * og * k], og, k);
-            matmul_slices(&mut out[gi * og * plane..(gi + 1) * og * plane], plane, wg, colm, false)
-                .expect("shapes checked");
-        }
-        if let Some(b) = b {
-            for (o, row) in out.chunks_mut(plane.max(1)).enumerate() {
-                let bo = b.data()[o];
-                row.iter_mut().for_each(|v| *v += bo);
+        for (local, out) in outs.chunks_mut(per).enumerate() {
+            let n = ci * CHUNK + local;
+            let img = &xs[n * img_len..(n + 1) * img_len];
+            for gi in 0..d.g {
+                let c0 = gi * d.c / d.g;
+                let colm = if pointwise {
+                    MatRef::row_major(&img[c0 * plane..(c0 + d.c / d.g) * plane], k, plane)
+                } else {
+                    im2col(img, &d, geo, c0, &mut col);
+                    MatRef::row_major(&col, k, plane)
+                };
+                let wg = MatRef::row_major(&ws[gi * og * k..(gi + 1) * og * k], og, k);
+                matmul_slices(&mut out[gi * og * plane..(gi + 1) * og * plane], plane, wg, colm, false)
+                    .expect("shapes checked");
+            }
+            if let Some(b) = b {
+                for (o, row) in out.chunks_mut(plane.max(1)).enumerate() {
+                    let bo = b.data()[o];
+                    row.iter_mut().for_each(|v| *v += bo);
+                }
             }
         }
     });

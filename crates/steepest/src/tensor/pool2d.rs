@@ -74,27 +74,36 @@ pub fn max_pool2d<T: Scalar>(x: &Tensor<T>, geo: &Pool2dGeometry) -> Result<(Ten
     let mut y = Tensor::zeros(&[n, c, oh, ow]);
     let mut at = vec![0u32; n * c * oh * ow];
     let xs = x.data();
-    for (p, (out, idx)) in y
-        .data_mut()
-        .chunks_mut((oh * ow).max(1))
-        .zip(at.chunks_mut((oh * ow).max(1)))
-        .enumerate()
-    {
+    let rows: Vec<std::ops::Range<usize>> = (0..oh).map(|i| geo.window(0, i, h)).collect();
+    let cols: Vec<std::ops::Range<usize>> = (0..ow).map(|j| geo.window(1, j, w)).collect();
+    let plane = |p: usize, out: &mut [T], idx: &mut [u32]| {
         let img = &xs[p * h * w..(p + 1) * h * w];
-        for i in 0..oh {
-            let rows = geo.window(0, i, h);
-            for j in 0..ow {
-                let cols = geo.window(1, j, w);
+        let pairs = geo.kernel == [2, 2] && geo.stride == [2, 2] && geo.padding == [0, 0];
+        for (i, rr) in rows.iter().enumerate() {
+            if pairs {
+                // The common 2x2 window with stride 2, without branches: the first maximum of
+                // (a, b, c, d) in reading order.
+                let (x0, x1) = (&img[2 * i * w..2 * i * w + w], &img[(2 * i + 1) * w..(2 * i + 2) * w]);
+                let (o, at) = (&mut out[i * ow..(i + 1) * ow], &mut idx[i * ow..(i + 1) * ow]);
+                for j in 0..ow {
+                    let (a, b, c, d) = (x0[2 * j], x0[2 * j + 1], x1[2 * j], x1[2 * j + 1]);
+                    let (m1, i1) = if b > a { (b, 1) } else { (a, 0) };
+                    let (m2, i2) = if d > c { (d, w + 1) } else { (c, w) };
+                    let (m, k) = if m2 > m1 { (m2, i2) } else { (m1, i1) };
+                    o[j] = m;
+                    at[j] = (2 * i * w + 2 * j + k) as u32;
+                }
+                continue;
+            }
+            for (j, cc) in cols.iter().enumerate() {
                 let mut best = T::neg_infinity();
-                let mut best_at = rows.start * w + cols.start;
-                for r in rows.clone() {
-                    for (q, &v) in img[r * w + cols.start..r * w + cols.end].iter().enumerate() {
-                        if v > best || v.is_nan() {
+                let mut best_at = rr.start * w + cc.start;
+                for r in rr.clone() {
+                    let base = r * w + cc.start;
+                    for (q, &v) in img[base..r * w + cc.end].iter().enumerate() {
+                        if v > best {
                             best = v;
-                            best_at = r * w + cols.start + q;
-                            if v.is_nan() {
-                                break;
-                            }
+                            best_at = base + q;
                         }
                     }
                 }
@@ -102,6 +111,29 @@ pub fn max_pool2d<T: Scalar>(x: &Tensor<T>, geo: &Pool2dGeometry) -> Result<(Ten
                 idx[i * ow + j] = best_at as u32;
             }
         }
+        // A NaN propagates, as in PyTorch: the first one in its window (rare: checked after).
+        if img.iter().any(|v| v.is_nan()) {
+            for (i, rr) in rows.iter().enumerate() {
+                for (j, cc) in cols.iter().enumerate() {
+                    let first = rr
+                        .clone()
+                        .flat_map(|r| cc.clone().map(move |q| r * w + q))
+                        .find(|&k| img[k].is_nan());
+                    if let Some(k) = first {
+                        out[i * ow + j] = img[k];
+                        idx[i * ow + j] = k as u32;
+                    }
+                }
+            }
+        }
+    };
+    let per = (oh * ow).max(1);
+    let items: Vec<(&mut [T], &mut [u32])> = y.data_mut().chunks_mut(per).zip(at.chunks_mut(per)).collect();
+    if super::split_threads() > 1 && items.len() > 1 && xs.len() >= 1 << 15 {
+        use rayon::prelude::*;
+        items.into_par_iter().enumerate().for_each(|(p, (o, i))| plane(p, o, i));
+    } else {
+        items.into_iter().enumerate().for_each(|(p, (o, i))| plane(p, o, i));
     }
     Ok((y, at))
 }

@@ -70,7 +70,13 @@ impl<T: Scalar> BinaryOp<T> {
         let mut out = Vec::with_capacity(2);
         let mut give = |id: usize, make: &dyn Fn() -> Result<Tensor<T>>| -> Result<()> {
             if c.needs(id) {
-                out.push((id, make()?.sum_to_shape(c.x(id).shape())?));
+                let t = make()?;
+                // Summed over broadcast axes only when it was broadcast (no second copy).
+                let t = match t.shape() == c.x(id).shape() {
+                    true => t,
+                    false => t.sum_to_shape(c.x(id).shape())?,
+                };
+                out.push((id, t));
             }
             Ok(())
         };

@@ -113,34 +113,35 @@ impl<T: Scalar> UnaryOp<T> {
         let (x, y) = (c.x(self.x), c.out);
         let zero = T::zero();
         let one = T::one();
-        // dy/dx as a function of (x, y).
-        let d = |f: &dyn Fn(T, T) -> T| -> Tensor<T> {
+        // dy/dx as a function of (x, y), monomorphized per op so the loop vectorizes.
+        fn d<T: Scalar>(x: &Tensor<T>, y: &Tensor<T>, g: &Tensor<T>, f: impl Fn(T, T) -> T) -> Tensor<T> {
             let data = x
                 .data()
                 .iter()
                 .zip(y.data())
-                .zip(c.g.data())
+                .zip(g.data())
                 .map(|((&x, &y), &g)| g * f(x, y))
                 .collect();
             Tensor::from_parts(x.shape().to_vec(), data)
-        };
+        }
+        let g = c.g;
         let grad = match self.kind {
             Kind::Neg => c.g.neg(),
             Kind::AddScalar => c.g.clone(),
             Kind::MulScalar(k) => c.g.mul_scalar(k),
-            Kind::Square => d(&|x, _| x + x),
-            Kind::Exp => d(&|_, y| y),
-            Kind::Ln => d(&|x, _| one / x),
-            Kind::Sqrt => d(&|_, y| T::of(0.5) / y),
-            Kind::Abs => d(&|x, _| x.signum() * if x == zero { zero } else { one }),
-            Kind::Powf(p) => d(&|x, _| p * x.powf(p - one)),
-            Kind::Tanh => d(&|_, y| one - y * y),
-            Kind::Sigmoid => d(&|_, y| y * (one - y)),
-            Kind::Relu => d(&|x, _| if x > zero { one } else { zero }),
-            Kind::LeakyRelu(s) => d(&|x, _| if x > zero { one } else { s }),
-            Kind::Gelu => d(&|x, _| gelu_grad(x)),
-            Kind::Softplus => d(&|x, _| sigmoid(x)),
-            Kind::Clamp(lo, hi) => d(&|x, _| if x >= lo && x <= hi { one } else { zero }),
+            Kind::Square => d(x, y, g, |x, _| x + x),
+            Kind::Exp => d(x, y, g, |_, y| y),
+            Kind::Ln => d(x, y, g, |x, _| one / x),
+            Kind::Sqrt => d(x, y, g, |_, y| T::of(0.5) / y),
+            Kind::Abs => d(x, y, g, |x, _| x.signum() * if x == zero { zero } else { one }),
+            Kind::Powf(p) => d(x, y, g, |x, _| p * x.powf(p - one)),
+            Kind::Tanh => d(x, y, g, |_, y| one - y * y),
+            Kind::Sigmoid => d(x, y, g, |_, y| y * (one - y)),
+            Kind::Relu => d(x, y, g, |x, _| if x > zero { one } else { zero }),
+            Kind::LeakyRelu(s) => d(x, y, g, |x, _| if x > zero { one } else { s }),
+            Kind::Gelu => d(x, y, g, |x, _| gelu_grad(x)),
+            Kind::Softplus => d(x, y, g, |x, _| sigmoid(x)),
+            Kind::Clamp(lo, hi) => d(x, y, g, |x, _| if x >= lo && x <= hi { one } else { zero }),
         };
         Ok(vec![(self.x, grad)])
     }

@@ -35,10 +35,20 @@ impl<T: Scalar> Module<T> for Dropout {
         let per: usize = shape.iter().skip(1).product();
         let keep = 1.0 - self.p;
         let scale = T::of(1.0 / keep);
+        // An element is kept when a uniform 32-bit draw falls below keep * 2^32 (two draws per
+        // 64-bit output of the generator).
+        let threshold = (keep * 4_294_967_296.0) as u64;
         let mut mask = Vec::with_capacity(n * per);
         for i in 0..n {
             let mut r = cx.example_rng(i);
-            mask.extend((0..per).map(|_| if r.random::<f64>() < keep { scale } else { T::zero() }));
+            let mut k = 0;
+            while k < per {
+                let bits = r.random::<u64>();
+                for half in [bits & 0xFFFF_FFFF, bits >> 32].into_iter().take(per - k) {
+                    mask.push(if half < threshold { scale } else { T::zero() });
+                }
+                k += 2;
+            }
         }
         x.mul(cx.tape().constant(Tensor::new(mask, &shape)?))
     }
