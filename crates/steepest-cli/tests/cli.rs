@@ -108,7 +108,7 @@ fn default_train_reaches_097_on_digits_and_writes_the_run_folder() {
     let a = steepest().args(["inspect", "--json"]).arg(&out).assert().success();
     let i = json_of(&a.get_output().stdout);
     assert_eq!(i["parameter_count"], 64 * 100 + 100 + 100 * 10 + 10);
-    assert_eq!(i["parameters"]["hidden.0.weight"], serde_json::json!([64, 100]));
+    assert_eq!(i["parameters"]["hidden.0.weight"], serde_json::json!([100, 64]));
 }
 
 #[test]

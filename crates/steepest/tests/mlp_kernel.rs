@@ -1,5 +1,5 @@
-//! The fused MLP kernel against central finite differences (f64), and the thread-split batch
-//! against the single-threaded one.
+//! The fused MLP kernel against central finite differences (f64) and against the same network
+//! built from layers on the tape, and the thread-split batch against the single-threaded one.
 
 use steepest::data::{embedded, BatchSize};
 use steepest::models::MlpParams;
@@ -40,7 +40,7 @@ fn fused_gradients_match_finite_differences() {
     ] {
         for targets in [KernelTargets::Classes(&classes), KernelTargets::Values(&values)] {
             let mut w: Vec<Tensor<f64>> = (0..3)
-                .map(|l| Tensor::randn(&[sizes[l], sizes[l + 1]], 0.0, 0.6, &mut rng(10 + l as u64)))
+                .map(|l| Tensor::randn(&[sizes[l + 1], sizes[l]], 0.0, 0.6, &mut rng(10 + l as u64)))
                 .collect();
             let mut b: Vec<Tensor<f64>> = (0..3)
                 .map(|l| Tensor::randn(&[sizes[l + 1]], 0.0, 0.3, &mut rng(20 + l as u64)))
@@ -112,7 +112,7 @@ fn shares_and_gathered_rows_give_the_whole_batch_gradient() {
     let batch = data.gather_rows(&order).unwrap();
     let classes: Vec<usize> = (0..200).map(|i| (i * 7) % 3).collect();
     let w: Vec<Tensor<f64>> = (0..2)
-        .map(|l| Tensor::randn(&[sizes[l], sizes[l + 1]], 0.0, 0.1, &mut rng(30 + l as u64)))
+        .map(|l| Tensor::randn(&[sizes[l + 1], sizes[l]], 0.0, 0.1, &mut rng(30 + l as u64)))
         .collect();
     let b: Vec<Tensor<f64>> = (0..2)
         .map(|l| Tensor::randn(&[sizes[l + 1]], 0.0, 0.1, &mut rng(40 + l as u64)))
@@ -169,4 +169,70 @@ fn shares_and_gathered_rows_give_the_whole_batch_gradient() {
         &mut gb,
     );
     assert!(bad.unwrap_err().to_string().contains("row 260"));
+}
+
+#[test]
+fn the_fused_kernel_computes_what_its_layers_compute() {
+    use steepest::autograd::Tape;
+    use steepest::nn::{Activation, Cx, Linear, Mode, Module, ParamStore, Sequential, VarBuilder};
+    let sizes = [6, 9, 5, 4];
+    let x = Tensor::<f64>::randn(&[7, 6], 0.0, 1.0, &mut rng(3));
+    let classes = [0usize, 3, 1, 2, 2, 0, 1];
+    let values: Vec<f64> = (0..28).map(|i| (i as f64 * 0.61).cos()).collect();
+    for (act, layer_act) in [
+        (KernelActivation::Relu, Activation::Relu),
+        (KernelActivation::Tanh, Activation::Tanh),
+        (KernelActivation::Sigmoid, Activation::Sigmoid),
+        (KernelActivation::LeakyRelu, Activation::LeakyRelu(0.01)),
+    ] {
+        let mut store = ParamStore::<f64>::new();
+        let net = {
+            let vb = VarBuilder::new(&mut store, 9);
+            let mut net = Sequential::new();
+            for l in 0..3 {
+                net = net.push(Linear::new(&vb.pp(l), sizes[l], sizes[l + 1], true).unwrap());
+                if l < 2 {
+                    net = net.push(layer_act);
+                }
+            }
+            net
+        };
+        let w: Vec<Tensor<f64>> = (0..3)
+            .map(|l| store.get(&format!("{l}.weight")).unwrap().clone())
+            .collect();
+        let b: Vec<Tensor<f64>> = (0..3)
+            .map(|l| store.get(&format!("{l}.bias")).unwrap().clone())
+            .collect();
+        for classify in [true, false] {
+            let targets = if classify {
+                KernelTargets::Classes(&classes)
+            } else {
+                KernelTargets::Values(&values)
+            };
+            let (loss, gw, gb) = loss_and_grads(&w, &b, act, &x, &targets);
+            let tape = Tape::new();
+            let mut cx = Cx::new(&tape, &store, &ParamStore::new(), Mode::Train);
+            let out = net.forward(&mut cx, tape.constant(x.clone())).unwrap();
+            let l = if classify {
+                out.cross_entropy(&classes, None).unwrap()
+            } else {
+                let t = tape.constant(Tensor::new(values.clone(), &[7, 4]).unwrap());
+                out.mse(t).unwrap().mul_scalar(0.5)
+            };
+            assert!((l.item().unwrap() - loss).abs() < 1e-12, "{act:?} loss");
+            let g = tape.backward(l).unwrap();
+            for i in 0..3 {
+                let tw = g.wrt(cx.var(&format!("{i}.weight")).unwrap()).unwrap();
+                let tb = g.wrt(cx.var(&format!("{i}.bias")).unwrap()).unwrap();
+                for (a, e) in gw[i]
+                    .data()
+                    .iter()
+                    .zip(tw.data())
+                    .chain(gb[i].data().iter().zip(tb.data()))
+                {
+                    assert!((a - e).abs() < 1e-12, "{act:?} layer {i}: {a} vs {e}");
+                }
+            }
+        }
+    }
 }

@@ -148,7 +148,7 @@ fn model_files_round_trip_and_reject_damage() {
     std::fs::write(&w, &good).unwrap();
     let j = dir.path().join("model.json");
     let text = std::fs::read_to_string(&j).unwrap();
-    std::fs::write(&j, text.replace("\"format_version\": 1", "\"format_version\": 99")).unwrap();
+    std::fs::write(&j, text.replace("\"format_version\": 2", "\"format_version\": 99")).unwrap();
     assert!(load_model::<f32>(dir.path())
         .unwrap_err()
         .to_string()

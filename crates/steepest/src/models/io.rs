@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The version of the model-file layout this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version of the model-file layout this build writes. It reads this one and version 1
+/// (whose MLP weights were `[in, out]`; they are transposed on loading).
+pub const FORMAT_VERSION: u32 = 2;
 const WEIGHTS: &str = "model.safetensors";
 const META: &str = "model.json";
 
@@ -166,10 +167,13 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
             format!("format '{}' is not a steepest model", meta.format),
         ));
     }
-    if meta.format_version != FORMAT_VERSION {
+    if !(1..=FORMAT_VERSION).contains(&meta.format_version) {
         return Err(bad(
             &meta_path,
-            format!("format version {} is not {FORMAT_VERSION}", meta.format_version),
+            format!(
+                "format version {} is not one this build reads (1 to {FORMAT_VERSION}); it was written by another version of steepest",
+                meta.format_version
+            ),
         ));
     }
     let wpath = dir.join(&meta.weights.file);
@@ -287,11 +291,17 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
             } else {
                 1
             });
-            if w.shape() != [prev, out] || b.shape() != [out] {
+            // Format 1 stored an MLP's weights as [in, out]; from format 2 they are [out, in],
+            // PyTorch's layout.
+            let w = match meta.format_version {
+                1 if w.shape() == [prev, out] => w.transpose()?,
+                _ => w,
+            };
+            if w.shape() != [out, prev] || b.shape() != [out] {
                 return Err(bad(
                     &wpath,
                     format!(
-                        "layer '{l}' has shapes {:?} and {:?}, expected [{prev}, {out}] and [{out}]",
+                        "layer '{l}' has shapes {:?} and {:?}, expected [{out}, {prev}] and [{out}]",
                         w.shape(),
                         b.shape()
                     ),
@@ -301,16 +311,19 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
             weights.insert(format!("{l}.bias"), b);
             prev = out;
         }
-        FittedModel::Mlp(FittedMlp::from_parts(
-            params,
-            weights,
-            meta.task,
-            meta.scaler,
-            meta.target_scale,
-            n_features,
-            meta.feature_names,
-            meta.class_names,
-        ))
+        FittedModel::Mlp(
+            FittedMlp::from_parts(
+                params,
+                weights,
+                meta.task,
+                meta.scaler,
+                meta.target_scale,
+                n_features,
+                meta.feature_names,
+                meta.class_names,
+            )
+            .map_err(|e| bad(&wpath, e.to_string()))?,
+        )
     } else {
         let params: LinearParams = serde_json::from_value(meta.hyperparameters)
             .map_err(|e| bad(&meta_path, format!("bad hyper-parameters: {e}")))?;

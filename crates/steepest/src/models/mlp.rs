@@ -1,4 +1,8 @@
-//! The multi-layer perceptron, trained through the autodiff tape.
+//! The multi-layer perceptron: a [`Sequential`] of `Linear` layers (PyTorch's layout, `[out,
+//! in]`, named `hidden.0`, ..., `output`), activations and dropout, trained through the tape or,
+//! when the network matches it (dense rows, no dropout, an activation whose derivative follows
+//! from its output), through the fused kernel [`mlp_loss_grad_rows`], which computes the same
+//! loss and gradients (a test holds them equal).
 
 use super::linear::classes_from_decision;
 use super::options::{lr_find, run_fit, FitOptions};
@@ -6,15 +10,14 @@ use crate::autograd::{Tape, Var};
 use crate::collective::Communicator;
 use crate::data::{Dataset, Features, Scaler, Targets, Task};
 use crate::error::{Error, Result};
-use crate::nn::ParamStore;
 use crate::nn::{mlp_loss_grad_rows, KernelActivation, KernelTargets, MlpWorkspace};
+use crate::nn::{Cx, Dropout, Linear, Mode, Module, ParamStore, Sequential, VarBuilder};
 use crate::optim::rules::Adam;
 use crate::optim::{LrFinderConfig, LrFinderResult, OptimizerSpec};
 use crate::tensor::elementwise::{for_blocks, sum_of_squares};
 use crate::tensor::{rng, Rng, Scalar, Tensor};
 use crate::train::metrics::MetricParts;
 use crate::train::{loss_grad_replacing, History, Observer, Trainable};
-use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -38,14 +41,15 @@ pub enum Activation {
 }
 
 impl Activation {
-    fn apply<'t, T: Scalar>(self, v: Var<'t, T>) -> Var<'t, T> {
+    /// The layer that computes it (activations are defined once, in [`crate::nn`]).
+    pub fn layer(self) -> crate::nn::Activation {
         match self {
-            Activation::Relu => v.relu(),
-            Activation::Tanh => v.tanh(),
-            Activation::Sigmoid => v.sigmoid(),
-            Activation::Gelu => v.gelu(),
-            Activation::LeakyRelu => v.leaky_relu(T::of(0.01)),
-            Activation::Identity => v,
+            Activation::Relu => crate::nn::Activation::Relu,
+            Activation::Tanh => crate::nn::Activation::Tanh,
+            Activation::Sigmoid => crate::nn::Activation::Sigmoid,
+            Activation::Gelu => crate::nn::Activation::Gelu,
+            Activation::LeakyRelu => crate::nn::Activation::LeakyRelu(0.01),
+            Activation::Identity => crate::nn::Activation::Identity,
         }
     }
 
@@ -87,7 +91,13 @@ pub enum Init {
 }
 
 impl Init {
+    /// A weight `[fan_out, fan_in]` (PyTorch's layout).
     fn draw<T: Scalar>(self, fan_in: usize, fan_out: usize, r: &mut Rng) -> Tensor<T> {
+        self.draw_in_out(fan_in, fan_out, r).transpose().expect("a matrix")
+    }
+
+    /// The values drawn as `[fan_in, fan_out]` (the order of the generator's draws).
+    fn draw_in_out<T: Scalar>(self, fan_in: usize, fan_out: usize, r: &mut Rng) -> Tensor<T> {
         let shape = [fan_in, fan_out];
         match self {
             Init::He => Tensor::randn(&shape, 0.0, (2.0 / fan_in as f64).sqrt(), r),
@@ -259,15 +269,7 @@ impl ValidMlpParams {
             params.insert(format!("{name}.weight"), p.init.draw(sizes[i], sizes[i + 1], &mut r));
             params.insert(format!("{name}.bias"), Tensor::zeros(&[sizes[i + 1]]));
         }
-        let net = MlpNet {
-            params,
-            fast: RefCell::default(),
-            hidden: p.hidden.len(),
-            activation: p.activation,
-            dropout: p.dropout,
-            alpha: p.alpha,
-            task,
-        };
+        let net = MlpNet::new(params, p.hidden.len(), p.activation, p.dropout, p.alpha, task)?;
         Ok(Prepared {
             net,
             train_t,
@@ -348,11 +350,14 @@ struct FastBuffers<T> {
     values: Vec<f64>,
 }
 
-/// The network: parameters and how to run them.
-#[derive(Clone, Debug)]
+/// The network: parameters, the layers that run them, and the fused kernel's buffers.
+#[derive(Clone)]
 pub struct MlpNet<T: Scalar> {
-    /// `hidden.{i}.weight` `[in, out]`, `hidden.{i}.bias`, `output.weight`, `output.bias`.
+    /// `hidden.{i}.weight` `[out, in]` (PyTorch's layout), `hidden.{i}.bias`, `output.weight`,
+    /// `output.bias`.
     pub params: ParamStore<T>,
+    /// `Linear`, activation (and `Dropout`) layers, ..., `Linear`.
+    layers: Arc<Sequential<T>>,
     /// Buffers of the fused kernel (batch rows and the workspace), reused across steps.
     fast: RefCell<FastBuffers<T>>,
     hidden: usize,
@@ -362,54 +367,98 @@ pub struct MlpNet<T: Scalar> {
     task: Task,
 }
 
+impl<T: Scalar> std::fmt::Debug for MlpNet<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MlpNet")
+            .field("hidden", &self.hidden)
+            .field("activation", &self.activation)
+            .field("dropout", &self.dropout)
+            .finish()
+    }
+}
+
+/// The layers of an MLP over `params` (which fix the sizes): `Linear` `hidden.0`, activation,
+/// dropout (when `dropout > 0`), ..., `Linear` `output`.
+fn build_layers<T: Scalar>(
+    params: &ParamStore<T>,
+    hidden: usize,
+    act: Activation,
+    dropout: f64,
+) -> Result<Sequential<T>> {
+    let mut store = params.clone();
+    let vb = VarBuilder::new(&mut store, 0);
+    let mut net = Sequential::new();
+    for (i, name) in layer_names(hidden).iter().enumerate() {
+        let w = params.require(&format!("{name}.weight"))?;
+        let (out, inp) = w.check_matrix("mlp weight")?;
+        net = net.push(Linear::new(&vb.pp(name), inp, out, true)?);
+        if i < hidden {
+            net = net.push(act.layer());
+            if dropout > 0.0 {
+                net = net.push(Dropout::new(dropout)?);
+            }
+        }
+    }
+    Ok(net)
+}
+
 impl<T: Scalar> MlpNet<T> {
-    /// Output (logits or standardized values) for `rows` of `x` on `tape`, with dropout when
-    /// `rng` is given.
+    /// The network over `params` (named as [`MlpNet::params`] says).
+    fn new(
+        params: ParamStore<T>,
+        hidden: usize,
+        activation: Activation,
+        dropout: f64,
+        alpha: f64,
+        task: Task,
+    ) -> Result<Self> {
+        let layers = Arc::new(build_layers(&params, hidden, activation, dropout)?);
+        Ok(Self {
+            params,
+            layers,
+            fast: RefCell::default(),
+            hidden,
+            activation,
+            dropout,
+            alpha,
+            task,
+        })
+    }
+
+    /// Output (logits or standardized values) for `rows` of `x` on `tape`, through the layers
+    /// over `params` bound in a context (returned, for the gradients by name); training mode
+    /// (dropout) when `rng` is given.
     fn forward<'t>(
         &self,
         tape: &'t Tape<T>,
-        vars: &[Var<'t, T>],
+        params: &ParamStore<T>,
         x: &Features<T>,
         rows: &[usize],
-        mut rng: Option<&mut Rng>,
-    ) -> Result<Var<'t, T>> {
-        let mut h = match x {
+        rng: Option<&mut Rng>,
+    ) -> Result<(Var<'t, T>, Cx<'t, T>)> {
+        let none = ParamStore::new();
+        let mut cx = match rng {
+            Some(r) => Cx::new(tape, params, &none, Mode::Train).with_randomness(r, rows),
+            None => Cx::new(tape, params, &none, Mode::Eval),
+        };
+        let out = match x {
             Features::Dense(t) => {
                 let xb = if rows.len() == t.rows_count() && rows.iter().enumerate().all(|(i, &r)| i == r) {
                     t.clone()
                 } else {
                     t.gather_rows(rows)?
                 };
-                tape.constant(xb).matmul(vars[0])?
+                self.layers.forward(&mut cx, tape.constant(xb))?
             }
-            Features::Sparse(s) => vars[0].sparse_lmul(&Arc::new(s.gather_rows(rows)?))?,
-        }
-        .add(vars[1])?;
-        for layer in 0..=self.hidden {
-            if layer > 0 {
-                h = h.matmul(vars[2 * layer])?.add(vars[2 * layer + 1])?;
+            Features::Sparse(s) => {
+                // The first layer on sparse rows: A W^T + b, then the other layers.
+                let w = cx.var("hidden.0.weight").or_else(|_| cx.var("output.weight"))?;
+                let b = cx.var("hidden.0.bias").or_else(|_| cx.var("output.bias"))?;
+                let h = w.transpose()?.sparse_lmul(&Arc::new(s.gather_rows(rows)?))?.add(b)?;
+                self.layers.forward_from(&mut cx, h, 1)?
             }
-            if layer == self.hidden {
-                break;
-            }
-            h = self.activation.apply(h);
-            if let Some(r) = rng.as_deref_mut().filter(|_| self.dropout > 0.0) {
-                let keep = 1.0 - self.dropout;
-                let shape = h.shape();
-                let n: usize = shape.iter().product();
-                let mask: Vec<T> = (0..n)
-                    .map(|_| {
-                        if r.random::<f64>() < keep {
-                            T::of(1.0 / keep)
-                        } else {
-                            T::zero()
-                        }
-                    })
-                    .collect();
-                h = h.mul(tape.constant(Tensor::new(mask, &shape)?))?;
-            }
-        }
-        Ok(h)
+        };
+        Ok((out, cx))
     }
 
     fn loss_on<'t>(&self, out: Var<'t, T>, data: &Dataset<T>, rows: &[usize]) -> Result<Var<'t, T>> {
@@ -517,9 +566,8 @@ impl<T: Scalar> MlpNet<T> {
     /// Outputs for every row, in evaluation mode.
     fn outputs(&self, x: &Features<T>) -> Result<Tensor<T>> {
         let tape = Tape::inference();
-        let vars: Vec<Var<'_, T>> = self.params.iter().map(|(_, t)| tape.param(t.clone())).collect();
         let all: Vec<usize> = (0..x.rows()).collect();
-        Ok(self.forward(&tape, &vars, x, &all, None)?.value())
+        Ok(self.forward(&tape, &self.params, x, &all, None)?.0.value())
     }
 }
 
@@ -542,15 +590,14 @@ impl<T: Scalar> Trainable<T> for MlpNet<T> {
             return Ok((loss, grads));
         }
         let tape = Tape::new();
-        let vars: Vec<Var<'_, T>> = params.iter().map(|(_, t)| tape.param(t.clone())).collect();
-        let out = self.forward(&tape, &vars, &data.features, rows, Some(rng))?;
+        let (out, cx) = self.forward(&tape, params, &data.features, rows, Some(rng))?;
         let loss = self.loss_on(out, data, rows)?;
         let value = loss.item()?.as_f64() + self.penalty(params);
         let mut grads = tape.backward(loss)?;
         let mut out = ParamStore::new();
         let alpha = T::of(self.alpha);
-        for ((name, p), v) in params.iter().zip(&vars) {
-            let mut g = grads.take(*v).unwrap_or_else(|| Tensor::zeros(p.shape()));
+        for (name, p) in params.iter() {
+            let mut g = grads.take(cx.var(name)?).unwrap_or_else(|| Tensor::zeros(p.shape()));
             if name.ends_with(".weight") && self.alpha > 0.0 {
                 g.data_mut()
                     .iter_mut()
@@ -575,9 +622,8 @@ impl<T: Scalar> Trainable<T> for MlpNet<T> {
     }
     fn eval_loss(&self, data: &Dataset<T>) -> Result<f64> {
         let tape = Tape::inference();
-        let vars: Vec<Var<'_, T>> = self.params.iter().map(|(_, t)| tape.param(t.clone())).collect();
         let all: Vec<usize> = (0..data.rows()).collect();
-        let out = self.forward(&tape, &vars, &data.features, &all, None)?;
+        let out = self.forward(&tape, &self.params, &data.features, &all, None)?.0;
         Ok(self.loss_on(out, data, &all)?.item()?.as_f64() + self.penalty(&self.params))
     }
     fn eval_metric(&self, data: &Dataset<T>) -> Result<Option<MetricParts>> {
@@ -611,7 +657,8 @@ pub struct FittedMlp<T: Scalar> {
 }
 
 impl<T: Scalar> FittedMlp<T> {
-    /// Rebuilds a fitted network from its parts (used when loading a model file).
+    /// Rebuilds a fitted network from its parts (used when loading a model file); the weights
+    /// must hold every layer's `weight [out, in]` and `bias`.
     #[allow(clippy::too_many_arguments)]
     pub fn from_parts(
         params: MlpParams,
@@ -622,17 +669,16 @@ impl<T: Scalar> FittedMlp<T> {
         n_inputs: usize,
         feature_names: Vec<String>,
         class_names: Vec<String>,
-    ) -> Self {
-        let net = MlpNet {
-            params: weights,
-            fast: RefCell::default(),
-            hidden: params.hidden.len(),
-            activation: params.activation,
-            dropout: params.dropout,
-            alpha: params.alpha,
+    ) -> Result<Self> {
+        let net = MlpNet::new(
+            weights,
+            params.hidden.len(),
+            params.activation,
+            params.dropout,
+            params.alpha,
             task,
-        };
-        Self {
+        )?;
+        Ok(Self {
             params,
             net,
             scaler,
@@ -641,7 +687,7 @@ impl<T: Scalar> FittedMlp<T> {
             feature_names,
             class_names,
             history: vec![],
-        }
+        })
     }
 
     /// Whether the network predicts classes.

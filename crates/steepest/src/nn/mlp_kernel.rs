@@ -2,16 +2,18 @@
 //! fast path the MLP model uses when no layer needs the general tape (no dropout, an
 //! activation whose derivative follows from its output).
 //!
-//! Per hidden layer: A_l = act(A_{l-1} W_l + b_l), the bias and activation applied in the same
-//! sweep over the product; the output layer adds its bias only. Backward, with D_L the
-//! derivative of the mean loss with respect to the output: dW_l = A_{l-1}^T D_l,
-//! db_l = column sums of D_l, D_{l-1} = (D_l W_l^T) * act'(A_{l-1}), the product and the
-//! activation derivative again fused. Every buffer lives in [`MlpWorkspace`] and is reused.
+//! Weights are in PyTorch's layout, `W_l [out, in]`. Per hidden layer:
+//! A_l = act(A_{l-1} W_l^T + b_l), the bias and activation applied in the same sweep over the
+//! product; the output layer adds its bias only. Backward, with D_L the derivative of the mean
+//! loss with respect to the output: dW_l = D_l^T A_{l-1}, db_l = column sums of D_l,
+//! D_{l-1} = (D_l W_l) * act'(A_{l-1}), the product and the activation derivative again fused.
+//! It computes what the layers `Linear`, activation, ..., `Linear` compute on the tape (a test
+//! holds them equal). Every buffer lives in [`MlpWorkspace`] and is reused.
 //!
 //! With several threads ([`set_num_threads`](crate::tensor::set_num_threads)) the batch is
 //! split by rows into shares of at least 64 rows: each thread runs the forward pass and the
 //! deltas of its share (everything up to here is row by row). The weight gradients
-//! A_{l-1}^T D_l then need every row; they are split by rows of dW instead, the rows of all
+//! D_l^T A_{l-1} then need every row; they are split by rows of dW instead, the rows of all
 //! layers cut into one share of equal work per thread, each computed over the whole batch, so
 //! no thread's partial gradient is ever summed with another's and the result does not depend
 //! on the thread count. Both parts run through [`run_parts`], whose caller spins briefly for
@@ -19,7 +21,7 @@
 
 use crate::error::{Error, Result};
 use crate::tensor::pool::run_parts;
-use crate::tensor::{matmul_slices, prefetch, split_threads, MatRef, Scalar, Tensor};
+use crate::tensor::{matmul_slices, matmul_slices_transposed_out, prefetch, split_threads, MatRef, Scalar, Tensor};
 
 /// Activations whose derivative is a function of the activation's output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,7 +123,7 @@ enum Input<'a, T> {
 }
 
 /// Mean loss of the network on batch `x` (`[rows, inputs]`) and, into `gw`/`gb` (shaped as
-/// `w`/`b`), its gradient. `w[l]` is `[in, out]`, `b[l]` is `[out]`; the activation applies to
+/// `w`/`b`), its gradient. `w[l]` is `[out, in]` (PyTorch's layout), `b[l]` is `[out]`; the activation applies to
 /// every layer but the last.
 #[allow(clippy::too_many_arguments)]
 pub fn mlp_loss_grad<T: Scalar>(
@@ -192,9 +194,9 @@ fn run<T: Scalar>(
     }
     let mut width = d;
     for l in 0..layers {
-        let (i, o) = w[l].check_matrix("mlp kernel weights")?;
+        let (o, i) = w[l].check_matrix("mlp kernel weights")?;
         if i != width || b[l].len() != o {
-            return Err(Error::shapes("mlp kernel layer", w[l].shape(), &[width, b[l].len()]));
+            return Err(Error::shapes("mlp kernel layer", w[l].shape(), &[b[l].len(), width]));
         }
         if gw[l].shape() != w[l].shape() || gb[l].len() != o {
             return Err(Error::shapes("mlp kernel gradient", gw[l].shape(), w[l].shape()));
@@ -211,7 +213,7 @@ fn run<T: Scalar>(
         }
         _ => {}
     }
-    let widths: Vec<usize> = w.iter().map(|t| t.shape()[1]).collect();
+    let widths: Vec<usize> = w.iter().map(|t| t.shape()[0]).collect();
     ws.acts.resize_with(layers, Vec::new);
     ws.deltas.resize_with(layers, Vec::new);
     for ((a, dl), &o) in ws.acts.iter_mut().zip(ws.deltas.iter_mut()).zip(&widths) {
@@ -260,26 +262,28 @@ fn run<T: Scalar>(
         loss /= k as f64;
     }
 
-    // Weight gradients dW_l = A_{l-1}^T D_l over the whole batch, in blocks of rows of dW.
+    // Weight gradients dW_l = D_l^T A_{l-1} over the whole batch, in blocks of rows of dW (the
+    // layer's output units).
     let x_all: &[T] = match input {
         Input::Batch(x) => x,
         Input::Gather(..) => &ws.x,
     };
-    let shapes: Vec<(usize, usize)> = (0..layers).map(|l| (w[l].shape()[0], widths[l])).collect();
+    let shapes: Vec<(usize, usize)> = (0..layers).map(|l| (widths[l], w[l].shape()[1])).collect();
     let pieces = weight_grad_pieces(gw, &shapes, threads);
     let (acts, deltas) = (&ws.acts, &ws.deltas);
     let weight_grad = |(l, r0, part): (usize, usize, &mut [T])| -> Result<()> {
-        let (inp, out) = shapes[l];
+        let (out, inp) = shapes[l];
         let a = if l == 0 { x_all } else { &acts[l - 1][..] };
-        // Columns r0.. of the layer's input, all rows, read transposed.
+        // Columns r0.. of the layer's deltas (its output units), all rows, read transposed.
         let block = MatRef {
-            data: &a[r0..],
+            data: &deltas[l][r0..],
             rows,
-            cols: part.len() / out,
-            row_stride: inp,
+            cols: part.len() / inp,
+            row_stride: out,
             col_stride: 1,
         };
-        matmul_slices(part, out, block.t(), MatRef::row_major(&deltas[l], rows, out), false)
+        // dW_block^T = A^T D_block, written transposed into the block of rows of dW.
+        matmul_slices_transposed_out(part, MatRef::row_major(a, rows, inp).t(), block)
     };
     let run_share = |share: Vec<(usize, usize, &mut [T])>| share.into_iter().try_for_each(weight_grad);
     run_parts(pieces, run_share).into_iter().collect::<Result<()>>()?;
@@ -294,7 +298,7 @@ fn run<T: Scalar>(
     Ok(loss)
 }
 
-/// The rows of every layer's weight gradient `gw` (`shapes[l]` = (inputs, outputs)) cut into
+/// The rows of every layer's weight gradient `gw` (`shapes[l]` = (rows, row length)) cut into
 /// `parts` shares (one when the network has fewer than [`MIN_SPLIT_WEIGHTS`] weights) of equal
 /// work: the rows of all layers laid end to end, each row weighing its
 /// width (the product's cost per row), cut at the `parts` equal points. A share is a list of
@@ -368,16 +372,15 @@ fn share_pass<T: Scalar>(
     };
     // Forward.
     for l in 0..layers {
-        let (inp, out) = (w[l].shape()[0], w[l].shape()[1]);
+        let (out, inp) = (w[l].shape()[0], w[l].shape()[1]);
         let (before, rest) = s.acts.split_at_mut(l);
         let a_in: &[T] = if l == 0 { x } else { before[l - 1] };
         let a_out = &mut *rest[0];
-        matmul_slices(
+        // A_out^T = W A_in^T: W is the left operand as stored (row-major), written transposed.
+        matmul_slices_transposed_out(
             a_out,
-            out,
-            MatRef::row_major(a_in, n, inp),
-            MatRef::row_major(w[l].data(), inp, out),
-            false,
+            MatRef::row_major(w[l].data(), out, inp),
+            MatRef::row_major(a_in, n, inp).t(),
         )?;
         let bias = b[l].data();
         if l + 1 == layers {
@@ -391,7 +394,7 @@ fn share_pass<T: Scalar>(
         }
     }
     // Loss and its derivative with respect to the output.
-    let k = w[layers - 1].shape()[1];
+    let k = w[layers - 1].shape()[0];
     let out = &*s.acts[layers - 1];
     let delta = &mut *s.deltas[layers - 1];
     let inv = T::of(1.0 / total as f64);
@@ -426,16 +429,16 @@ fn share_pass<T: Scalar>(
             }
         }
     }
-    // Deltas of the hidden layers: D_{l-1} = (D_l W_l^T) * act'(A_{l-1}).
+    // Deltas of the hidden layers: D_{l-1} = (D_l W_l) * act'(A_{l-1}).
     for l in (1..layers).rev() {
-        let (inp, out) = (w[l].shape()[0], w[l].shape()[1]);
+        let (out, inp) = (w[l].shape()[0], w[l].shape()[1]);
         let (lower, upper) = s.deltas.split_at_mut(l);
         let dst = &mut *lower[l - 1];
         matmul_slices(
             dst,
             inp,
             MatRef::row_major(&*upper[0], n, out),
-            MatRef::row_major(w[l].data(), inp, out).t(),
+            MatRef::row_major(w[l].data(), out, inp),
             false,
         )?;
         dst.iter_mut()

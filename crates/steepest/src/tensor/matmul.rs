@@ -162,6 +162,61 @@ pub fn matmul_slices<T: Scalar>(
     product(out, out_row_stride, a, b, accumulate, gemm::Parallelism::None)
 }
 
+/// `out = (a b)^T` on the calling thread: the product `[m, n]` written transposed, `out`
+/// row-major `[n, m]`. The same numbers as `b^T a^T`, with `a` and `b` packed as given (for a
+/// product whose natural left operand is the small one).
+pub fn matmul_slices_transposed_out<T: Scalar>(out: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) -> Result<()> {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if b.rows != k {
+        return Err(Error::ShapeMismatch {
+            op: "matmul",
+            lhs: vec![m, k],
+            rhs: vec![b.rows, n],
+        });
+    }
+    a.check("matmul (left)")?;
+    b.check("matmul (right)")?;
+    if out.len() < m * n {
+        return Err(Error::invalid(
+            "matmul (output)",
+            format!("[{n}, {m}] does not fit in {} elements", out.len()),
+        ));
+    }
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if k == 0 {
+        out[..m * n].iter_mut().for_each(|v| *v = T::zero());
+        return Ok(());
+    }
+    // SAFETY: every index the strides reach was checked to lie inside `a`, `b` and `out`
+    // (element (i, j) of the product goes to out[j * m + i]); `out` is exclusively borrowed.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            m as isize,
+            1,
+            false,
+            a.data.as_ptr(),
+            a.col_stride as isize,
+            a.row_stride as isize,
+            b.data.as_ptr(),
+            b.col_stride as isize,
+            b.row_stride as isize,
+            T::one(),
+            T::one(),
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+    Ok(())
+}
+
 /// The checked core of both products: `out` row-major with rows `out_row_stride` apart.
 fn product<T: Scalar>(
     out: &mut [T],

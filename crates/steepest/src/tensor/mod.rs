@@ -67,7 +67,9 @@ pub use broadcast::broadcast_shape;
 pub use conv::{channel_sum, conv2d, conv2d_backward, conv_out_len, Conv2dGeometry};
 pub use denormal::{flush_denormals_everywhere, set_flush_denormals};
 pub(crate) use matmul::split_threads;
-pub use matmul::{matmul_into, matmul_slices, num_threads, set_num_threads, with_serial_matmul, MatRef};
+pub use matmul::{
+    matmul_into, matmul_slices, matmul_slices_transposed_out, num_threads, set_num_threads, with_serial_matmul, MatRef,
+};
 pub use norm::{normalize, normalize_backward, NormKind, NormLayout, NormStats};
 pub use pool2d::{
     adaptive_avg_pool2d, adaptive_avg_pool2d_backward, avg_pool2d, avg_pool2d_backward, max_pool2d,

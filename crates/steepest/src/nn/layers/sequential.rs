@@ -56,6 +56,14 @@ impl<T: Scalar> Sequential<T> {
         self.layers.is_empty()
     }
 
+    /// The output of layers `from..` applied to `x` (the input of layer `from`).
+    pub fn forward_from<'t>(&self, cx: &mut Cx<'t, T>, mut x: Var<'t, T>, from: usize) -> Result<Var<'t, T>> {
+        for l in self.layers.iter().skip(from) {
+            x = l.forward(cx, x)?;
+        }
+        Ok(x)
+    }
+
     /// The output of the first `n` layers.
     pub fn forward_first<'t>(&self, cx: &mut Cx<'t, T>, mut x: Var<'t, T>, n: usize) -> Result<Var<'t, T>> {
         for l in self.layers.iter().take(n) {
