@@ -578,3 +578,128 @@ fn libsvm_training_evaluates_and_predicts() {
             .success();
     }
 }
+
+/// Writes an IDX pair `<part>-images-idx3-ubyte` / `<part>-labels-idx1-ubyte` of `n` 12x12
+/// images: class k has a bright 4x4 square at its own corner, plus seeded noise.
+fn write_idx_pair(dir: &Path, part: &str, n: usize, seed: u64) {
+    let mut img = vec![0u8, 0, 8, 3];
+    img.extend((n as u32).to_be_bytes());
+    img.extend(12u32.to_be_bytes());
+    img.extend(12u32.to_be_bytes());
+    let mut lab = vec![0u8, 0, 8, 1];
+    lab.extend((n as u32).to_be_bytes());
+    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    for i in 0..n {
+        let k = i % 4;
+        let (r0, c0) = [(0, 0), (0, 8), (8, 0), (8, 8)][k];
+        for r in 0..12 {
+            for c in 0..12 {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let noise = (s >> 59) as u8 * 8;
+                let on = (r0..r0 + 4).contains(&r) && (c0..c0 + 4).contains(&c);
+                img.push(if on { 200 + noise / 8 } else { noise });
+            }
+        }
+        lab.push(k as u8);
+    }
+    std::fs::write(dir.join(format!("{part}-images-idx3-ubyte")), img).unwrap();
+    std::fs::write(dir.join(format!("{part}-labels-idx1-ubyte")), lab).unwrap();
+}
+
+#[test]
+fn a_cnn_trains_on_an_idx_folder_and_an_architecture_file_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("images");
+    std::fs::create_dir(&data).unwrap();
+    write_idx_pair(&data, "train", 160, 1);
+    write_idx_pair(&data, "t10k", 40, 2);
+    let out = dir.path().join("cnn");
+    let a = steepest()
+        .args([
+            "train",
+            "--json",
+            "--quiet",
+            "--model",
+            "cnn",
+            "--epochs",
+            "3",
+            "--batch-size",
+            "16",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let j = json_of(&a.get_output().stdout);
+    assert_eq!(j["model"], "cnn");
+    assert_eq!(j["test_rows"], 40, "the folder's test split is the test data");
+    assert!(j["metrics"]["accuracy"].as_f64().unwrap() >= 0.9, "{j}");
+    // inspect: the per-layer table, PyTorch's layouts.
+    let a = steepest().args(["inspect", "--json"]).arg(&out).assert().success();
+    let i = json_of(&a.get_output().stdout);
+    assert_eq!(i["input_shape"], serde_json::json!([1, 12, 12]));
+    assert_eq!(i["parameters"]["conv1.weight"], serde_json::json!([32, 1, 3, 3]));
+    assert_eq!(i["parameters"]["fc1.weight"], serde_json::json!([128, 1024]));
+    let layers = i["layers"].as_array().unwrap();
+    assert_eq!(layers[0]["output"], serde_json::json!([32, 10, 10]));
+    // eval on the folder scores its test split.
+    steepest()
+        .args(["eval", "--json", "--model"])
+        .arg(&out)
+        .arg("--data")
+        .arg(&data)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"rows\":40"));
+    // An architecture file: a wrong in_features names both layers; an unknown type names the
+    // line; nothing is written for either.
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "[[layer]]\ntype = \"Conv2d\"\nout_channels = 4\nkernel_size = 3\n\n[[layer]]\ntype = \"Flatten\"\n\n[[layer]]\ntype = \"Linear\"\nin_features = 99\n",
+    );
+    let run = dir.path().join("bad-run");
+    steepest()
+        .args(["train", "--arch", &bad, "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&run)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "layer 2 (Linear '2'): in_features = 99, but layer 1 (Flatten '1') gives [400]",
+        ));
+    assert!(!run.exists());
+    let unknown = write(dir.path(), "unknown.toml", "[[layer]]\ntype = \"Conv3d\"\n");
+    steepest()
+        .args(["train", "--arch", &unknown, "--data"])
+        .arg(&data)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown.toml:2:8: unknown variant `Conv3d`"));
+    // The same network through --arch trains to the same weights as --model cnn.
+    let arch = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/arch/mnist-cnn.toml");
+    let out2 = dir.path().join("arch");
+    steepest()
+        .args([
+            "train",
+            "--quiet",
+            "--epochs",
+            "3",
+            "--batch-size",
+            "16",
+            "--arch",
+            arch,
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out2)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "in_features = 9216, but layer 6 (Flatten '6') gives [1024]",
+        ));
+}
