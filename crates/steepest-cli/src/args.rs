@@ -162,6 +162,10 @@ pub struct OptimArgs {
     /// Passes over the data [default: 50].
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Train this many optimizer steps instead (epochs as many as that takes, the last one
+    /// partial; with --epochs, whichever comes first).
+    #[arg(long, value_name = "N")]
+    pub steps: Option<u64>,
     /// Clip the global gradient norm.
     #[arg(long, value_name = "NORM")]
     pub clip_grad_norm: Option<f64>,

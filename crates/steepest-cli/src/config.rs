@@ -86,6 +86,9 @@ pub struct RunConfig {
     pub threads: usize,
     /// Gradient clipping.
     pub clip_grad_norm: Option<f64>,
+    /// Optimizer steps to train (none: `epochs` decides).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<u64>,
     /// Checkpoint period in epochs (0: none).
     pub checkpoint_every: usize,
     /// f32 or f64.
@@ -123,6 +126,7 @@ impl Default for RunConfig {
             schedule_per: "epoch".into(),
             batch_size: "32".into(),
             epochs: 50,
+            steps: None,
             early_stopping: 0,
             validation: None,
             seed: 0,
@@ -298,6 +302,12 @@ impl RunConfig {
         if let Some(v) = &a.batch_size {
             self.batch_size = v.clone();
         }
+        if let Some(v) = a.steps {
+            self.steps = Some(v);
+            if a.epochs.is_none() {
+                self.epochs = usize::MAX / 2;
+            }
+        }
         if let Some(v) = a.epochs {
             self.epochs = v;
         }
@@ -372,7 +382,15 @@ impl RunConfig {
     /// A schedule by name, its lengths derived from the run (t_max = epochs, ...), with
     /// KEY=VALUE overrides.
     fn schedule_spec(&self, name: &str, opts: &[String]) -> CliResult<ScheduleSpec> {
-        let e = self.epochs.max(1) as u64;
+        let e = match (self.steps, self.schedule_per.as_str()) {
+            (Some(s), "step") => s,
+            (Some(_), _) if self.epochs >= usize::MAX / 2 => {
+                return Err(usage(
+                    "--steps with --schedule: add --schedule-per step (the schedule then spans the steps) or give --epochs",
+                ))
+            }
+            _ => self.epochs.max(1) as u64,
+        };
         let defaults = match name {
             "step" => serde_json::json!({ "step_size": (e / 3).max(1) }),
             "multi-step" => serde_json::json!({ "milestones": [e / 2, e * 3 / 4] }),
@@ -436,6 +454,9 @@ impl RunConfig {
         if !(0.0..1.0).contains(&validation) {
             return Err(usage(format!("--validation: {validation} must be in [0, 1)")));
         }
+        if self.steps == Some(0) {
+            return Err(usage("--steps: must be at least 1"));
+        }
         if self.epochs == 0 {
             return Err(usage("--epochs: must be at least 1"));
         }
@@ -458,6 +479,7 @@ impl RunConfig {
                 checkpoint_every_epochs: (self.checkpoint_every > 0).then_some(self.checkpoint_every),
                 checkpoint_every_steps: None,
                 max_divergence_retries: 3,
+                max_steps: self.steps,
             },
             scaler,
             validation_fraction: validation,

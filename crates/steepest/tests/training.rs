@@ -196,3 +196,26 @@ fn metrics_match_hand_computed_values() {
     assert_eq!(metrics::mae(&t, &q).unwrap(), 0.5);
     assert!((metrics::r2(&t, &q).unwrap() - (1.0 - 1.25 / 2.0)).abs() < 1e-15);
 }
+
+#[test]
+fn a_step_budget_stops_mid_epoch_where_the_same_steps_of_an_epoch_run_would_be() {
+    let (train, _) = digits();
+    // 1293 training rows (10 % validation) in batches of 64: 21 steps per epoch.
+    let steps_per_epoch = 21;
+    let by_epochs = mlp_params(3).check().unwrap().fit(&train).unwrap();
+    let mut p = mlp_params(1000);
+    p.fit.train.max_steps = Some(3 * steps_per_epoch);
+    let by_steps = p.check().unwrap().fit(&train).unwrap();
+    assert_eq!(by_steps.history.len(), 3);
+    assert_eq!(by_epochs.net.params, by_steps.net.params, "3 epochs of steps = 3 epochs");
+    // A budget that ends mid-epoch: the last record covers the 5 steps taken.
+    let mut p = mlp_params(1000);
+    p.fit.train.max_steps = Some(2 * steps_per_epoch + 5);
+    let partial = p.check().unwrap().fit(&train).unwrap();
+    assert_eq!(partial.history.len(), 3);
+    assert_ne!(partial.net.params, by_epochs.net.params);
+    // Whichever limit comes first.
+    let mut p = mlp_params(2);
+    p.fit.train.max_steps = Some(1000);
+    assert_eq!(p.check().unwrap().fit(&train).unwrap().history.len(), 2);
+}

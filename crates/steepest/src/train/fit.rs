@@ -124,6 +124,11 @@ pub struct TrainConfig {
     pub checkpoint_every_steps: Option<u64>,
     /// Divergence recoveries before giving up.
     pub max_divergence_retries: usize,
+    /// Stop after this many optimizer steps (counted over the whole run, resumes included),
+    /// mid-epoch if need be; the last epoch's record covers the steps it took. `None`: train
+    /// for `epochs`.
+    #[serde(default)]
+    pub max_steps: Option<u64>,
 }
 
 impl Default for TrainConfig {
@@ -140,6 +145,7 @@ impl Default for TrainConfig {
             checkpoint_every_epochs: None,
             checkpoint_every_steps: None,
             max_divergence_retries: 3,
+            max_steps: None,
         }
     }
 }
@@ -409,13 +415,21 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
     };
     let mut snapshot = capture(model, opt.state()?, &schedule, &st);
     let n_batches = global_batches(comm.as_deref_mut(), Batches::new(n, cfg.batch_size, false, 0, 0).len())?;
+    // With a step budget, the epochs it takes (the last one possibly partial).
+    let planned = match cfg.max_steps {
+        Some(m) => cfg.epochs.min(
+            st.epoch + (m.saturating_sub(st.step) as usize + st.batch).div_ceil(n_batches.max(1)),
+        ),
+        None => cfg.epochs,
+    };
     for o in observers.iter_mut() {
-        o.on_start(cfg.epochs, n_batches);
+        o.on_start(planned, n_batches);
     }
     let mut flat: Vec<T> = Vec::new();
     let mut epoch_start = Instant::now();
     let mut stopped_early = false;
-    'epochs: while st.epoch < cfg.epochs {
+    let steps_done = |st: &Checkpoint<T>| cfg.max_steps.is_some_and(|m| st.step >= m);
+    'epochs: while st.epoch < cfg.epochs && !steps_done(&st) {
         let shard_seed = cfg.seed ^ (rank as u64).wrapping_mul(0xA24B_AED4_963E_E407);
         let batches = Batches::new(n, cfg.batch_size, cfg.shuffle, shard_seed, st.epoch as u64);
         let lr_now = |schedule: &Option<&mut (dyn Schedule + '_)>, st: &Checkpoint<T>| {
@@ -458,6 +472,9 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
                 let mut grads = ParamStore::new();
                 let mine: Vec<&[usize]> = batches.iter().collect();
                 for bi in st.batch..n_batches {
+                    if steps_done(&st) {
+                        break; // the epoch ends here: its record covers the steps taken
+                    }
                     let rows = mine.get(bi).copied().unwrap_or(&[]);
                     let lr = lr_now(&schedule, &st);
                     o.set_lr(lr);
