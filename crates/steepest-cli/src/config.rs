@@ -384,11 +384,9 @@ impl RunConfig {
     fn schedule_spec(&self, name: &str, opts: &[String]) -> CliResult<ScheduleSpec> {
         let e = match (self.steps, self.schedule_per.as_str()) {
             (Some(s), "step") => s,
-            (Some(_), _) if self.epochs >= usize::MAX / 2 => {
-                return Err(usage(
-                    "--steps with --schedule: add --schedule-per step (the schedule then spans the steps) or give --epochs",
-                ))
-            }
+            (Some(_), _) if self.epochs >= usize::MAX / 2 => return Err(usage(
+                "--steps with --schedule: add --schedule-per step (the schedule then spans the steps) or give --epochs",
+            )),
             _ => self.epochs.max(1) as u64,
         };
         let defaults = match name {

@@ -287,3 +287,67 @@ fn a_network_with_batch_norm_resumes_bit_identically_and_saves_its_buffers() {
         m.decision_function(&test.features).unwrap()
     );
 }
+
+#[test]
+fn augmentations_move_pixels_as_defined_and_repeat_exactly() {
+    use rand::Rng as _;
+    use steepest::data::{Augment, BatchTransform};
+    let img = Tensor::<f64>::new((0..2 * 2 * 3 * 4).map(|v| v as f64 + 1.0).collect(), &[2, 2, 3, 4]).unwrap();
+    let mut shifted = img.clone();
+    BatchTransform::<f64>::apply(&Augment::RandomShift { pixels: 2 }, &mut shifted, &mut |i| {
+        rng(40 + i as u64)
+    })
+    .unwrap();
+    for i in 0..2 {
+        let mut r = rng(40 + i as u64);
+        let (dy, dx): (i64, i64) = (r.random_range(-2..=2), r.random_range(-2..=2));
+        for c in 0..2 {
+            for y in 0..3i64 {
+                for x in 0..4i64 {
+                    let (sy, sx) = (y - dy, x - dx);
+                    let want = if (0..3).contains(&sy) && (0..4).contains(&sx) {
+                        img.data()[((i * 2 + c) * 3 + sy as usize) * 4 + sx as usize]
+                    } else {
+                        0.0
+                    };
+                    assert_eq!(shifted.data()[((i * 2 + c) * 3 + y as usize) * 4 + x as usize], want);
+                }
+            }
+        }
+    }
+    let mut flipped = img.clone();
+    BatchTransform::<f64>::apply(
+        &Augment::HorizontalFlip { p: 1.0 },
+        &mut flipped,
+        &mut |i| rng(i as u64),
+    )
+    .unwrap();
+    assert_eq!(&flipped.data()[..4], &[4.0, 3.0, 2.0, 1.0]);
+    let mut kept = img.clone();
+    BatchTransform::<f64>::apply(&Augment::HorizontalFlip { p: 0.0 }, &mut kept, &mut |i| rng(i as u64)).unwrap();
+    assert_eq!(kept, img);
+    // Training with augmentation repeats exactly, and flat data is refused.
+    let (train, test) = images();
+    let spec = layers(
+        r#"[{"type": "Conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "ReLU"}, {"type": "Flatten"}, {"type": "Linear"}]"#,
+    );
+    let fit = |augment: Vec<Augment>| {
+        let mut p = NetParams::from_layers("aug", spec.clone());
+        p.augment = augment;
+        p.fit.train.epochs = 3;
+        p.check().unwrap().fit(&train).unwrap()
+    };
+    let on = || vec![Augment::RandomShift { pixels: 1 }, Augment::HorizontalFlip { p: 0.5 }];
+    let (a, b, plain) = (fit(on()), fit(on()), fit(vec![]));
+    assert_eq!(a.net.params, b.net.params);
+    assert_ne!(a.net.params, plain.net.params);
+    // Evaluation never augments: predictions are a function of the parameters alone.
+    assert_eq!(
+        a.decision_function(&test.features).unwrap(),
+        b.decision_function(&test.features).unwrap()
+    );
+    let flat = generate::blobs::<f32>(40, 2, 4, 1.0, 0).unwrap();
+    let mut p = NetParams::from_layers("aug", layers(r#"[{"type": "Linear"}]"#));
+    p.augment = vec![Augment::HorizontalFlip { p: 0.5 }];
+    assert!(p.check().unwrap().fit(&flat).is_err());
+}

@@ -207,7 +207,10 @@ fn a_step_budget_stops_mid_epoch_where_the_same_steps_of_an_epoch_run_would_be()
     p.fit.train.max_steps = Some(3 * steps_per_epoch);
     let by_steps = p.check().unwrap().fit(&train).unwrap();
     assert_eq!(by_steps.history.len(), 3);
-    assert_eq!(by_epochs.net.params, by_steps.net.params, "3 epochs of steps = 3 epochs");
+    assert_eq!(
+        by_epochs.net.params, by_steps.net.params,
+        "3 epochs of steps = 3 epochs"
+    );
     // A budget that ends mid-epoch: the last record covers the 5 steps taken.
     let mut p = mlp_params(1000);
     p.fit.train.max_steps = Some(2 * steps_per_epoch + 5);

@@ -9,6 +9,7 @@
 //! * [`embedded`]: digits, iris and diabetes compiled into the library; [`generate`]: linear data,
 //!   blobs, two moons, circles and spirals.
 
+mod augment;
 mod batch;
 mod csv_reader;
 mod dataset;
@@ -22,6 +23,7 @@ mod read;
 mod scale;
 mod split;
 
+pub use augment::{Augment, BatchTransform};
 pub use batch::{BatchSize, Batches};
 pub use csv_reader::{read_csv, read_csv_from, CsvOptions, Missing};
 pub use dataset::{Dataset, Features, Targets, Task};

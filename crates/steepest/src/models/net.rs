@@ -6,7 +6,7 @@ use super::linear::classes_from_decision;
 use super::options::{lr_find, run_fit, FitOptions};
 use crate::autograd::Tape;
 use crate::collective::Communicator;
-use crate::data::{Dataset, Features, Scaler, ScalerKind, Targets, Task};
+use crate::data::{Augment, BatchTransform, Dataset, Features, Scaler, ScalerKind, Targets, Task};
 use crate::error::{Error, Result};
 use crate::nn::arch::{build, mnist_cnn, LayerSpec, LayerSummary};
 use crate::nn::{Cx, Mode, Module, ParamStore, Sequential, VarBuilder};
@@ -32,6 +32,9 @@ pub struct NetParams {
     pub layers: Vec<LayerSpec>,
     /// Seed of the initialization.
     pub init_seed: u64,
+    /// Augmentations of each training batch, in order (none by default).
+    #[serde(default)]
+    pub augment: Vec<Augment>,
     /// Training options.
     pub fit: FitOptions,
 }
@@ -50,6 +53,7 @@ impl NetParams {
             arch_name: name.into(),
             layers,
             init_seed: 0,
+            augment: Vec::new(),
             fit,
         }
     }
@@ -81,6 +85,7 @@ pub struct Network<T: Scalar> {
     /// Saved but not trained (running statistics).
     pub buffers: ParamStore<T>,
     net: Arc<Sequential<T>>,
+    augment: Vec<Augment>,
     pending: Pending<T>,
     input: Vec<usize>,
     outputs: usize,
@@ -195,6 +200,7 @@ impl<T: Scalar> Network<T> {
             params: store,
             buffers,
             net: Arc::new(built.net),
+            augment: Vec::new(),
             pending: Pending(std::sync::Mutex::new(Vec::new())),
             input: input.to_vec(),
             outputs,
@@ -283,7 +289,12 @@ impl<T: Scalar> Trainable<T> for Network<T> {
     ) -> Result<(f64, ParamStore<T>)> {
         let tape = Tape::new();
         let mut cx = Cx::new(&tape, params, &self.buffers, Mode::Train).with_randomness(rng, rows);
-        let x = tape.constant(self.batch(&data.features, rows)?);
+        let mut batch = self.batch(&data.features, rows)?;
+        for a in &self.augment {
+            cx.next_stream();
+            BatchTransform::<T>::apply(a, &mut batch, &mut |i| cx.example_rng(i))?;
+        }
+        let x = tape.constant(batch);
         let out = self.net.forward(&mut cx, x)?;
         let loss = self.loss_on(out, &data.targets, rows)?;
         let value = loss.item()?.as_f64();
@@ -402,7 +413,14 @@ impl ValidNetParams {
             Task::Regress => 1,
         };
         let input = data.shape_of_example();
-        let net = Network::build(&p.layers, &input, outputs, task, None, p.init_seed)?;
+        let mut net = Network::build(&p.layers, &input, outputs, task, None, p.init_seed)?;
+        if !p.augment.is_empty() && input.len() != 3 {
+            return Err(Error::invalid(
+                "augment",
+                format!("augmentation needs images [C, H, W]; the examples have shape {input:?}"),
+            ));
+        }
+        net.augment = p.augment.clone();
         let (train, val) = p.fit.split_validation(data)?;
         let scaler = match self.scaler_kind(data) {
             ScalerKind::Channel => Scaler::fit_channels(&train.features, input[0], comm.as_deref_mut())?,

@@ -417,9 +417,9 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
     let n_batches = global_batches(comm.as_deref_mut(), Batches::new(n, cfg.batch_size, false, 0, 0).len())?;
     // With a step budget, the epochs it takes (the last one possibly partial).
     let planned = match cfg.max_steps {
-        Some(m) => cfg.epochs.min(
-            st.epoch + (m.saturating_sub(st.step) as usize + st.batch).div_ceil(n_batches.max(1)),
-        ),
+        Some(m) => cfg
+            .epochs
+            .min(st.epoch + (m.saturating_sub(st.step) as usize + st.batch).div_ceil(n_batches.max(1))),
         None => cfg.epochs,
     };
     for o in observers.iter_mut() {
