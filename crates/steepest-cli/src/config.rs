@@ -86,6 +86,9 @@ pub struct RunConfig {
     pub threads: usize,
     /// Gradient clipping.
     pub clip_grad_norm: Option<f64>,
+    /// The divergence guard's factor over the first loss (0: off; none: the default 1e4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub divergence_factor: Option<f64>,
     /// Optimizer steps to train (none: `epochs` decides).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<u64>,
@@ -127,6 +130,7 @@ impl Default for RunConfig {
             batch_size: "32".into(),
             epochs: 50,
             steps: None,
+            divergence_factor: None,
             early_stopping: 0,
             validation: None,
             seed: 0,
@@ -296,6 +300,25 @@ impl RunConfig {
     /// Applies optimizer and schedule flags. The optimizer spec is resolved against the model's
     /// default when no `--optimizer` is given.
     pub fn apply_optim(&mut self, a: &OptimArgs) -> CliResult<()> {
+        for (flag, v) in [
+            ("--lr", a.lr),
+            ("--momentum", a.momentum),
+            ("--weight-decay", a.weight_decay),
+        ] {
+            if v.is_some_and(|v| !v.is_finite()) {
+                return Err(usage(format!(
+                    "{flag}: {} is not a finite number",
+                    v.unwrap_or(f64::NAN)
+                )));
+            }
+        }
+        if let Some(c) = a.clip_grad_norm {
+            if !(c > 0.0 && c.is_finite()) {
+                return Err(usage(format!(
+                    "--clip-grad-norm: {c} is not a positive finite norm (0 would stop training, a negative norm would step uphill)"
+                )));
+            }
+        }
         if let Some(name) = &a.optimizer {
             self.optimizer = Some(OptimizerSpec::from_name(name).map_err(|e| usage(format!("--optimizer: {e}")))?);
         }
@@ -376,6 +399,9 @@ impl RunConfig {
         }
         if let Some(v) = a.checkpoint_every {
             self.checkpoint_every = v;
+        }
+        if a.divergence_factor.is_some() {
+            self.divergence_factor = a.divergence_factor;
         }
     }
 
@@ -478,6 +504,16 @@ impl RunConfig {
                 checkpoint_every_steps: None,
                 max_divergence_retries: 3,
                 max_steps: self.steps,
+                divergence_factor: match self.divergence_factor {
+                    None => steepest::train::TrainConfig::default().divergence_factor,
+                    Some(f) if f == 0.0 => None,
+                    Some(f) if f > 1.0 && f.is_finite() => Some(f),
+                    Some(f) => {
+                        return Err(usage(format!(
+                            "--divergence-factor: {f} must be above 1 (or 0 to turn the test off)"
+                        )))
+                    }
+                },
             },
             scaler,
             validation_fraction: validation,

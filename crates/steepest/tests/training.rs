@@ -222,3 +222,47 @@ fn a_step_budget_stops_mid_epoch_where_the_same_steps_of_an_epoch_run_would_be()
     p.fit.train.max_steps = Some(1000);
     assert_eq!(p.check().unwrap().fit(&train).unwrap().history.len(), 2);
 }
+
+#[test]
+fn a_loss_that_explodes_while_finite_is_divergence() {
+    // Full-batch GD on diabetes at lr 1e6 in f64: the loss grows by many orders of magnitude
+    // per step without ever overflowing.
+    let data = embedded::diabetes::<f64>().unwrap();
+    let mut p = LinearParams::linear_regression();
+    p.fit.optimizer = OptimizerSpec::Sgd(Sgd::plain(1e6));
+    p.fit.train.batch_size = BatchSize::Full;
+    p.fit.train.epochs = 5;
+    let e = p.clone().check().unwrap().fit(&data).unwrap_err();
+    assert!(matches!(e, steepest::Error::Diverged(_)), "{e}");
+    assert!(e.to_string().contains("times the first loss"), "{e}");
+    // Off, the same run ends "successfully" with a useless model: what the guard prevents.
+    p.fit.train.divergence_factor = None;
+    let m = p.clone().check().unwrap().fit(&data).unwrap();
+    assert!(m.score(&data).unwrap() < -1e10);
+    // With recoveries enough, the halved rate trains to a sensible model.
+    p.fit.train.divergence_factor = Some(1e4);
+    p.fit.train.max_divergence_retries = 30;
+    p.fit.train.epochs = 200;
+    let m = p.check().unwrap().fit(&data).unwrap();
+    assert!(m.score(&data).unwrap() > 0.4, "{}", m.score(&data).unwrap());
+}
+
+#[test]
+fn meaningless_settings_are_refused() {
+    let (train, _) = digits();
+    let mut p = mlp_params(1);
+    p.fit.train.clip_grad_norm = Some(-1.0);
+    assert!(p
+        .clone()
+        .check()
+        .unwrap()
+        .fit(&train)
+        .unwrap_err()
+        .to_string()
+        .contains("not a positive finite norm"));
+    p.fit.train.clip_grad_norm = Some(0.0);
+    assert!(p.clone().check().unwrap().fit(&train).is_err());
+    p.fit.train.clip_grad_norm = None;
+    p.fit.optimizer = OptimizerSpec::Sgd(Sgd::plain(0.0));
+    assert!(p.check().unwrap_err().to_string().contains("lr = 0"));
+}

@@ -129,6 +129,16 @@ pub struct TrainConfig {
     /// for `epochs`.
     #[serde(default)]
     pub max_steps: Option<u64>,
+    /// The divergence guard's test for a loss that explodes while staying finite: a step whose
+    /// loss exceeds this factor times the run's first loss counts as diverged (rolled back, the
+    /// rate halved). `None` turns the test off (training whose loss is not meant to fall, such
+    /// as adversarial games); non-finite values are caught either way. Default 1e4.
+    #[serde(default = "default_explosion")]
+    pub divergence_factor: Option<f64>,
+}
+
+fn default_explosion() -> Option<f64> {
+    Some(1e4)
 }
 
 impl Default for TrainConfig {
@@ -146,6 +156,7 @@ impl Default for TrainConfig {
             checkpoint_every_steps: None,
             max_divergence_retries: 3,
             max_steps: None,
+            divergence_factor: default_explosion(),
         }
     }
 }
@@ -174,6 +185,15 @@ pub type History = Vec<EpochRecord>;
 
 fn diverged<T: Scalar>(loss: f64, grads: Option<&ParamStore<T>>, params: &ParamStore<T>) -> bool {
     !loss.is_finite() || grads.is_some_and(|g| !g.all_finite()) || !params.all_finite()
+}
+
+/// The divergence guard's test for a finite loss: `Some(reason)` when `loss` exceeds `factor`
+/// times the run's first loss (which the first call records).
+fn exploded(loss: f64, start: &mut Option<f64>, factor: Option<f64>) -> Option<String> {
+    let first = *start.get_or_insert(loss);
+    let f = factor?;
+    (loss > f * first.abs().max(f64::MIN_POSITIVE))
+        .then(|| format!("loss {loss:.3e} is more than {f:.0e} times the first loss {first:.3e}"))
 }
 
 /// Trains `model` on `train` (see the module docs); returns the history. With `resume`, the run
@@ -220,6 +240,14 @@ pub fn fit_parallel<T: Scalar, M: Trainable<T>>(
 ) -> Result<History> {
     if train.rows() == 0 && comm.is_none() {
         return Err(Error::invalid("train", "no training rows"));
+    }
+    if let Some(c) = cfg.clip_grad_norm {
+        if !(c > 0.0 && c.is_finite()) {
+            return Err(Error::invalid(
+                "clip_grad_norm",
+                format!("{c} is not a positive finite norm (0 would stop training, a negative norm would step uphill)"),
+            ));
+        }
     }
     let was_flushing = crate::tensor::flush_denormals_everywhere(true);
     // With several threads, the loop itself runs on a thread of rayon's pool: its parallel
@@ -411,9 +439,13 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
             bad_epochs: 0,
             best_params: None,
             ranks,
+            start_loss: None,
         },
     };
     let mut snapshot = capture(model, opt.state()?, &schedule, &st);
+    // The snapshot before the current one: a failure on the first step after a snapshot means
+    // the snapshot's own parameters are bad (their loss exploded), so the guard goes further back.
+    let mut previous: Option<Checkpoint<T>> = None;
     let n_batches = global_batches(comm.as_deref_mut(), Batches::new(n, cfg.batch_size, false, 0, 0).len())?;
     // With a step budget, the epochs it takes (the last one possibly partial).
     let planned = match cfg.max_steps {
@@ -456,7 +488,10 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
                     let mut params = model.params().clone();
                     let outcome = ls.step(&mut params, &mut f);
                     match outcome {
-                        Ok(loss) if !diverged(loss, None, &params) => {
+                        Ok(loss)
+                            if !diverged(loss, None, &params)
+                                && exploded(loss, &mut st.start_loss, cfg.divergence_factor).is_none() =>
+                        {
                             *model.params_mut() = params;
                             st.sums = (loss * n as f64, n, 0.0, 1);
                             st.step += 1;
@@ -506,6 +541,10 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
                         failure = Some(format!("loss {loss}, gradient norm {norm} at step {}", st.step + 1));
                         break;
                     }
+                    if let Some(why) = exploded(loss, &mut st.start_loss, cfg.divergence_factor) {
+                        failure = Some(format!("{why} at step {}", st.step + 1));
+                        break;
+                    }
                     model.after_step(lr);
                     st.step += 1;
                     st.batch = bi + 1;
@@ -523,7 +562,10 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
                     }
                     if let (Some(every), Some(dir)) = (cfg.checkpoint_every_steps, &cfg.checkpoint_dir) {
                         if every > 0 && st.step.is_multiple_of(every) {
-                            snapshot = capture(model, o.state()?, &schedule, &st);
+                            previous = Some(std::mem::replace(
+                                &mut snapshot,
+                                capture(model, o.state()?, &schedule, &st),
+                            ));
                             if writer {
                                 snapshot.save(dir)?;
                             }
@@ -545,6 +587,11 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
                 )));
             }
             let (retries, scale) = (st.retries, st.lr_scale * 0.5);
+            if st.step == snapshot.step {
+                if let Some(p) = previous.take() {
+                    snapshot = p;
+                }
+            }
             *model.params_mut() = snapshot.params.clone();
             if model.buffers().is_some() {
                 model.set_buffers(snapshot.buffers.clone());
@@ -623,7 +670,10 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
         st.sums = (0.0, 0, 0.0, 0);
         if let (Some(every), Some(dir)) = (cfg.checkpoint_every_epochs, &cfg.checkpoint_dir) {
             if every > 0 && st.epoch.is_multiple_of(every) {
-                snapshot = capture(model, opt.state()?, &schedule, &st);
+                previous = Some(std::mem::replace(
+                    &mut snapshot,
+                    capture(model, opt.state()?, &schedule, &st),
+                ));
                 if writer {
                     snapshot.save(dir)?;
                 }

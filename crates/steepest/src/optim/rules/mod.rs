@@ -42,16 +42,24 @@ pub(crate) fn check_range(op: &'static str, what: &str, v: f64, lo: f64, hi: f64
         Ok(())
     } else {
         let close = if hi_inclusive { ']' } else { ')' };
-        Err(Error::invalid(
-            op,
-            format!("{what} = {v} is outside [{lo}, {hi}{close}"),
-        ))
+        let msg = if hi == f64::MAX || hi == f64::INFINITY {
+            format!("{what} = {v} must be a finite number >= {lo}")
+        } else {
+            format!("{what} = {v} is outside [{lo}, {hi}{close}")
+        };
+        Err(Error::invalid(op, msg))
     }
 }
 
 /// Checks the hyper-parameters every rule has: `lr >= 0`, `weight_decay >= 0`, `eps >= 0`.
 pub(crate) fn check_common(op: &'static str, lr: f64, weight_decay: f64, eps: f64) -> Result<()> {
     check_range(op, "lr", lr, 0.0, f64::MAX, true)?;
+    if lr == 0.0 {
+        return Err(Error::invalid(
+            op,
+            "lr = 0 would train nothing: give a positive learning rate",
+        ));
+    }
     check_range(op, "weight_decay", weight_decay, 0.0, f64::MAX, true)?;
     check_range(op, "eps", eps, 0.0, f64::MAX, true)
 }
