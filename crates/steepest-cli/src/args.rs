@@ -202,9 +202,9 @@ pub struct TrainArgs {
     /// Checkpoint every this many epochs (0: never) [default: 1].
     #[arg(long, value_name = "N")]
     pub checkpoint_every: Option<usize>,
-    /// The divergence guard treats a loss above F times the first loss as divergence (roll
-    /// back, halve the rate); 0 turns that test off (non-finite losses are always caught)
-    /// [default: 1e4].
+    /// The divergence guard treats a loss above F times the first epoch's mean loss as
+    /// divergence (roll back, halve the rate); 0 turns that test off (non-finite losses are
+    /// always caught) [default: 1e4].
     #[arg(long, value_name = "F")]
     pub divergence_factor: Option<f64>,
     /// Run folder [default: runs/<model>-<data>-<n>].

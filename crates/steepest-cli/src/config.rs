@@ -86,7 +86,7 @@ pub struct RunConfig {
     pub threads: usize,
     /// Gradient clipping.
     pub clip_grad_norm: Option<f64>,
-    /// The divergence guard's factor over the first loss (0: off; none: the default 1e4).
+    /// The divergence guard's factor over the first epoch's mean loss (0: off; none: 1e4).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub divergence_factor: Option<f64>,
     /// Optimizer steps to train (none: `epochs` decides).
@@ -506,7 +506,7 @@ impl RunConfig {
                 max_steps: self.steps,
                 divergence_factor: match self.divergence_factor {
                     None => steepest::train::TrainConfig::default().divergence_factor,
-                    Some(f) if f == 0.0 => None,
+                    Some(0.0) => None,
                     Some(f) if f > 1.0 && f.is_finite() => Some(f),
                     Some(f) => {
                         return Err(usage(format!(

@@ -234,7 +234,7 @@ fn a_loss_that_explodes_while_finite_is_divergence() {
     p.fit.train.epochs = 5;
     let e = p.clone().check().unwrap().fit(&data).unwrap_err();
     assert!(matches!(e, steepest::Error::Diverged(_)), "{e}");
-    assert!(e.to_string().contains("times the first loss"), "{e}");
+    assert!(e.to_string().contains("times the first epoch's mean loss"), "{e}");
     // Off, the same run ends "successfully" with a useless model: what the guard prevents.
     p.fit.train.divergence_factor = None;
     let m = p.clone().check().unwrap().fit(&data).unwrap();
@@ -265,4 +265,89 @@ fn meaningless_settings_are_refused() {
     p.fit.train.clip_grad_norm = None;
     p.fit.optimizer = OptimizerSpec::Sgd(Sgd::plain(0.0));
     assert!(p.check().unwrap_err().to_string().contains("lr = 0"));
+}
+
+/// a minimizes (a - 1)^2 / 2 + (a - b)^2 / 2, b minimizes b^2 / 2 + (b - a)^2 / 2 (times `scale`).
+struct Pair(Vec<steepest::nn::ParamStore<f64>>, f64);
+
+impl steepest::train::Game<f64> for Pair {
+    fn players(&self) -> usize {
+        2
+    }
+    fn name(&self, p: usize) -> String {
+        ["a", "b"][p].into()
+    }
+    fn params(&self, p: usize) -> &steepest::nn::ParamStore<f64> {
+        &self.0[p]
+    }
+    fn params_mut(&mut self, p: usize) -> &mut steepest::nn::ParamStore<f64> {
+        &mut self.0[p]
+    }
+    fn loss_grad(
+        &self,
+        p: usize,
+        _: &Dataset<f64>,
+        _: &[usize],
+        _: &mut steepest::tensor::Rng,
+    ) -> steepest::Result<(f64, steepest::nn::ParamStore<f64>)> {
+        let (a, b) = (self.0[0].require("v")?.item()?, self.0[1].require("v")?.item()?);
+        let (loss, g) = match p {
+            0 => (0.5 * (a - 1.0).powi(2) + 0.5 * (a - b).powi(2), 2.0 * a - b - 1.0),
+            _ => (0.5 * b * b + 0.5 * (b - a).powi(2), 2.0 * b - a),
+        };
+        let mut gs = steepest::nn::ParamStore::new();
+        gs.insert("v", steepest::Tensor::scalar(g * self.1));
+        Ok((loss * self.1, gs))
+    }
+}
+
+#[test]
+fn players_take_alternating_steps_each_with_its_own_optimizer() {
+    use steepest::optim::{Optimizer, RuleOptimizer};
+    use steepest::train::{fit_game, Player, TrainConfig};
+    let one = |v: f64| {
+        let mut s = steepest::nn::ParamStore::new();
+        s.insert("v", steepest::Tensor::scalar(v));
+        s
+    };
+    let data = Dataset::<f64>::new(
+        steepest::data::Features::Dense(steepest::Tensor::zeros(&[1, 1])),
+        steepest::data::Targets::Values(vec![0.0]),
+        vec![],
+    )
+    .unwrap();
+    let sgd = |lr: f64| -> Box<dyn Optimizer<f64>> { Box::new(RuleOptimizer::new(Sgd::plain(lr)).unwrap()) };
+    // One turn, hand-computed: a takes 2 steps at lr 0.2 (0 -> 0.2 -> 0.32), then b, seeing
+    // a's new value, one step at lr 0.5: b = 0 - 0.5 (2 * 0 - 0.32) = 0.16.
+    let mut game = Pair(vec![one(0.0), one(0.0)], 1.0);
+    let mut players = [
+        Player {
+            optimizer: sgd(0.2),
+            schedule: None,
+            steps_per_batch: 2,
+        },
+        Player {
+            optimizer: sgd(0.5),
+            schedule: None,
+            steps_per_batch: 1,
+        },
+    ];
+    let cfg = TrainConfig {
+        epochs: 5,
+        max_steps: Some(1),
+        ..TrainConfig::default()
+    };
+    let h = fit_game(&mut game, &data, &mut players, &cfg).unwrap();
+    assert_eq!(h.len(), 1);
+    let (a, b) = (
+        game.0[0].require("v").unwrap().item().unwrap(),
+        game.0[1].require("v").unwrap().item().unwrap(),
+    );
+    assert!((a - 0.32).abs() < 1e-15 && (b - 0.16).abs() < 1e-15, "{a} {b}");
+    // A player whose steps blow up is named.
+    let mut game = Pair(vec![one(0.0), one(0.0)], 1e300);
+    let e = fit_game(&mut game, &data, &mut players, &TrainConfig::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("player 'a'") || e.contains("player 'b'"), "{e}");
 }

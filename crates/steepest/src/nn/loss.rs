@@ -50,7 +50,7 @@ pub fn cross_entropy<'t, T: Scalar>(z: Var<'t, T>, y: &[usize], w: Option<&[T]>,
 /// `|d| < delta`, `delta (|d| - delta / 2)` elsewhere, `d = pred - target`; computed as
 /// `0.5 q^2 + delta (|d| - q)` with `q = min(|d|, delta)`.
 pub fn huber<'t, T: Scalar>(pred: Var<'t, T>, target: Var<'t, T>, delta: f64) -> Result<Var<'t, T>> {
-    if !(delta > 0.0) {
+    if delta.is_nan() || delta <= 0.0 {
         return Err(Error::invalid("huber", format!("delta {delta} must be positive")));
     }
     let a = pred.sub(target)?.abs();

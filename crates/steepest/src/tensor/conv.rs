@@ -85,7 +85,7 @@ impl Dims {
             ));
         }
         let g = geo.groups;
-        if g == 0 || x[1] % g != 0 || w[0] % g != 0 || w[1] * g != x[1] {
+        if g == 0 || !x[1].is_multiple_of(g) || !w[0].is_multiple_of(g) || w[1] * g != x[1] {
             return Err(Error::invalid(
                 "conv2d",
                 format!(
@@ -297,6 +297,9 @@ pub fn conv2d<T: Scalar>(
     Ok(y)
 }
 
+/// The gradients of a convolution's input and weight, each when asked for.
+pub type InputWeightGrads<T> = (Option<Tensor<T>>, Option<Tensor<T>>);
+
 /// Gradients of [`conv2d`] with respect to its input and its weight (each only when asked for),
 /// given the gradient `gy [N, O, OH, OW]` of its output. The bias gradient is `gy` summed over
 /// `N`, `OH` and `OW`.
@@ -307,7 +310,7 @@ pub fn conv2d_backward<T: Scalar>(
     geo: &Conv2dGeometry,
     need_x: bool,
     need_w: bool,
-) -> Result<(Option<Tensor<T>>, Option<Tensor<T>>)> {
+) -> Result<InputWeightGrads<T>> {
     let d = Dims::new(x.shape(), w.shape(), geo)?;
     if gy.shape() != [d.n, d.o, d.oh, d.ow] {
         return Err(Error::invalid(

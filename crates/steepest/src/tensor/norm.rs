@@ -46,7 +46,7 @@ impl NormLayout {
         let total: usize = shape.iter().product();
         match kind {
             NormKind::Layer { d } => {
-                if d == 0 || total % d != 0 || shape.is_empty() {
+                if d == 0 || !total.is_multiple_of(d) || shape.is_empty() {
                     return Err(Error::invalid(
                         "layer_norm",
                         format!("{shape:?} does not end in a block of {d} elements"),
@@ -64,7 +64,7 @@ impl NormLayout {
                     return Err(Error::invalid("norm", format!("expects [N, C, ...], got {shape:?}")));
                 }
                 if let NormKind::Group { groups } = kind {
-                    if groups == 0 || shape[1] % groups != 0 {
+                    if groups == 0 || !shape[1].is_multiple_of(groups) {
                         return Err(Error::invalid(
                             "group_norm",
                             format!("{} channels do not split into {groups} groups", shape[1]),

@@ -47,9 +47,6 @@ pub struct Checkpoint<T: Scalar> {
     /// Ranks of the data-parallel run that wrote it (1 for one process).
     #[serde(default = "one")]
     pub ranks: usize,
-    /// The run's first loss, the divergence guard's reference.
-    #[serde(default)]
-    pub start_loss: Option<f64>,
 }
 
 fn one() -> usize {

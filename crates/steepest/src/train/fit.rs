@@ -129,9 +129,9 @@ pub struct TrainConfig {
     /// for `epochs`.
     #[serde(default)]
     pub max_steps: Option<u64>,
-    /// The divergence guard's test for a loss that explodes while staying finite: a step whose
-    /// loss exceeds this factor times the run's first loss counts as diverged (rolled back, the
-    /// rate halved). `None` turns the test off (training whose loss is not meant to fall, such
+    /// The divergence guard's test for a loss that explodes while staying finite: from the
+    /// second epoch on, a step whose loss exceeds this factor times the first epoch's mean loss
+    /// counts as diverged (rolled back, the rate halved). `None` turns the test off (training whose loss is not meant to fall, such
     /// as adversarial games); non-finite values are caught either way. Default 1e4.
     #[serde(default = "default_explosion")]
     pub divergence_factor: Option<f64>,
@@ -188,12 +188,13 @@ fn diverged<T: Scalar>(loss: f64, grads: Option<&ParamStore<T>>, params: &ParamS
 }
 
 /// The divergence guard's test for a finite loss: `Some(reason)` when `loss` exceeds `factor`
-/// times the run's first loss (which the first call records).
-fn exploded(loss: f64, start: &mut Option<f64>, factor: Option<f64>) -> Option<String> {
-    let first = *start.get_or_insert(loss);
+/// times the first epoch's mean training loss (from the second epoch on; a first epoch whose
+/// mean is 0, a perfect start, gives no reference).
+fn exploded(loss: f64, history: &History, factor: Option<f64>) -> Option<String> {
     let f = factor?;
-    (loss > f * first.abs().max(f64::MIN_POSITIVE))
-        .then(|| format!("loss {loss:.3e} is more than {f:.0e} times the first loss {first:.3e}"))
+    let first = history.first()?.train_loss;
+    (first > 0.0 && loss > f * first)
+        .then(|| format!("loss {loss:.3e} is more than {f:.0e} times the first epoch's mean loss {first:.3e}"))
 }
 
 /// Trains `model` on `train` (see the module docs); returns the history. With `resume`, the run
@@ -439,7 +440,6 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
             bad_epochs: 0,
             best_params: None,
             ranks,
-            start_loss: None,
         },
     };
     let mut snapshot = capture(model, opt.state()?, &schedule, &st);
@@ -490,7 +490,7 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
                     match outcome {
                         Ok(loss)
                             if !diverged(loss, None, &params)
-                                && exploded(loss, &mut st.start_loss, cfg.divergence_factor).is_none() =>
+                                && exploded(loss, &st.history, cfg.divergence_factor).is_none() =>
                         {
                             *model.params_mut() = params;
                             st.sums = (loss * n as f64, n, 0.0, 1);
@@ -541,7 +541,7 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
                         failure = Some(format!("loss {loss}, gradient norm {norm} at step {}", st.step + 1));
                         break;
                     }
-                    if let Some(why) = exploded(loss, &mut st.start_loss, cfg.divergence_factor) {
+                    if let Some(why) = exploded(loss, &st.history, cfg.divergence_factor) {
                         failure = Some(format!("{why} at step {}", st.step + 1));
                         break;
                     }

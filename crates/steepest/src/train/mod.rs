@@ -13,6 +13,7 @@
 
 mod checkpoint;
 mod fit;
+mod game;
 pub mod metrics;
 mod observer;
 
@@ -20,4 +21,5 @@ pub use checkpoint::{Checkpoint, CHECKPOINT_FILE};
 pub use fit::{
     fit, fit_parallel, loss_grad_replacing, EarlyStopping, EpochRecord, History, SchedulePer, TrainConfig, Trainable,
 };
+pub use game::{fit_game, Game, GameHistory, Player};
 pub use observer::{LogObserver, Observer};

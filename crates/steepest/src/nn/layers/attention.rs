@@ -33,7 +33,7 @@ impl MultiheadAttention {
         dropout: f64,
         causal: bool,
     ) -> Result<Self> {
-        if heads == 0 || embed == 0 || embed % heads != 0 {
+        if heads == 0 || embed == 0 || !embed.is_multiple_of(heads) {
             return Err(Error::invalid(
                 "MultiheadAttention",
                 format!("embed_dim {embed} must be a positive multiple of num_heads {heads}"),

@@ -42,7 +42,7 @@ impl Conv2d {
 
 fn check(inputs: usize, outputs: usize, kernel: &[usize], geo: &Conv2dGeometry, what: &'static str) -> Result<()> {
     let g = geo.groups;
-    if inputs == 0 || outputs == 0 || g == 0 || inputs % g != 0 || outputs % g != 0 {
+    if inputs == 0 || outputs == 0 || g == 0 || !inputs.is_multiple_of(g) || !outputs.is_multiple_of(g) {
         return Err(Error::invalid(
             what,
             format!("in_channels {inputs} and out_channels {outputs} must be positive multiples of groups {g}"),

@@ -48,7 +48,7 @@ impl BatchNorm {
         affine_on: bool,
         dims: &'static [usize],
     ) -> Result<Self> {
-        if channels == 0 || !(eps > 0.0) || !(0.0..=1.0).contains(&momentum) {
+        if channels == 0 || eps.is_nan() || eps <= 0.0 || !(0.0..=1.0).contains(&momentum) {
             return Err(Error::invalid(
                 "BatchNorm",
                 "num_features must be positive, eps > 0 and momentum in [0, 1]",
@@ -128,7 +128,7 @@ pub struct LayerNorm {
 impl LayerNorm {
     /// Normalizes over the last dimensions `shape`.
     pub fn new<T: Scalar>(vb: &VarBuilder<'_, T>, shape: &[usize], eps: f64, affine_on: bool) -> Result<Self> {
-        if shape.is_empty() || shape.contains(&0) || !(eps > 0.0) {
+        if shape.is_empty() || shape.contains(&0) || eps.is_nan() || eps <= 0.0 {
             return Err(Error::invalid(
                 "LayerNorm",
                 "normalized_shape must be non-empty and positive, eps > 0",
@@ -178,7 +178,7 @@ impl GroupNorm {
         eps: f64,
         affine_on: bool,
     ) -> Result<Self> {
-        if groups == 0 || channels % groups != 0 || !(eps > 0.0) {
+        if groups == 0 || !channels.is_multiple_of(groups) || eps.is_nan() || eps <= 0.0 {
             return Err(Error::invalid(
                 "GroupNorm",
                 format!("num_channels {channels} must be a multiple of num_groups {groups}, eps > 0"),
