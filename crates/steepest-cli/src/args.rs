@@ -162,10 +162,6 @@ pub struct OptimArgs {
     /// Passes over the data [default: 50].
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Train this many optimizer steps instead (epochs as many as that takes, the last one
-    /// partial; with --epochs, whichever comes first).
-    #[arg(long, value_name = "N")]
-    pub steps: Option<u64>,
     /// Clip the global gradient norm.
     #[arg(long, value_name = "NORM")]
     pub clip_grad_norm: Option<f64>,
@@ -202,6 +198,10 @@ pub struct TrainArgs {
     /// Checkpoint every this many epochs (0: never) [default: 1].
     #[arg(long, value_name = "N")]
     pub checkpoint_every: Option<usize>,
+    /// Train this many optimizer steps instead (epochs as many as that takes, the last one
+    /// partial; with --epochs, whichever comes first).
+    #[arg(long, value_name = "N")]
+    pub steps: Option<u64>,
     /// The divergence guard treats a loss above F times the first epoch's mean loss as
     /// divergence (roll back, halve the rate); 0 turns that test off (non-finite losses are
     /// always caught) [default: 1e4].

@@ -60,8 +60,9 @@ fn settings(args: &TrainArgs) -> CliResult<(RunConfig, std::path::PathBuf, bool)
             };
             cfg.apply_data(&args.data);
             cfg.apply_model(&args.model)?;
-            cfg.apply_optim(&args.optim)?;
+            // The step budget first: the schedule's default lengths follow from it.
             cfg.apply_train(args);
+            cfg.apply_optim(&args.optim)?;
             let stem = Path::new(&cfg.data)
                 .file_stem()
                 .and_then(|s| s.to_str())

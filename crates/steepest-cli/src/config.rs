@@ -325,12 +325,6 @@ impl RunConfig {
         if let Some(v) = &a.batch_size {
             self.batch_size = v.clone();
         }
-        if let Some(v) = a.steps {
-            self.steps = Some(v);
-            if a.epochs.is_none() {
-                self.epochs = usize::MAX / 2;
-            }
-        }
         if let Some(v) = a.epochs {
             self.epochs = v;
         }
@@ -402,6 +396,12 @@ impl RunConfig {
         }
         if a.divergence_factor.is_some() {
             self.divergence_factor = a.divergence_factor;
+        }
+        if let Some(v) = a.steps {
+            self.steps = Some(v);
+            if a.optim.epochs.is_none() {
+                self.epochs = usize::MAX / 2;
+            }
         }
     }
 

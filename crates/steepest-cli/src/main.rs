@@ -32,6 +32,13 @@ pub fn set_threads(n: usize) {
 }
 
 fn main() -> ExitCode {
+    // Output piped into a reader that stops early (`steepest predict ... | head`) ends the
+    // process quietly, as other command-line tools do, instead of a panic in println!.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

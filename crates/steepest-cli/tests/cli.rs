@@ -703,3 +703,57 @@ fn a_cnn_trains_on_an_idx_folder_and_an_architecture_file_is_checked() {
             "in_features = 9216, but layer 6 (Flatten '6') gives [1024]",
         ));
 }
+
+#[test]
+fn output_cut_short_by_its_reader_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command as Std, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    steepest()
+        .args(["train", "--quiet", "--model", "softmax", "--epochs", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    // Predictions for digits repeated: far more than a pipe holds.
+    let csv = dir.path().join("many.csv");
+    steepest()
+        .args(["datasets", "--export", "digits", "--out"])
+        .arg(&csv)
+        .assert()
+        .success();
+    let body = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = body.lines();
+    let header = lines.next().unwrap().to_string();
+    let rows: Vec<&str> = lines.collect();
+    let mut big = header + "\n";
+    for _ in 0..40 {
+        for r in &rows {
+            big.push_str(r);
+            big.push('\n');
+        }
+    }
+    std::fs::write(&csv, big).unwrap();
+    let mut child = Std::new(assert_cmd::cargo::cargo_bin("steepest"))
+        .args(["predict", "--model"])
+        .arg(&out)
+        .arg("--data")
+        .arg(&csv)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first.trim(), "prediction");
+    // The reader is gone: the next writes fail.
+    let result = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        err.trim().is_empty(),
+        "ends quietly, as other tools in a pipe do: {err}"
+    );
+    assert!(!result.status.success());
+}
