@@ -5,7 +5,7 @@
 //! loss and gradients (a test holds them equal).
 
 use super::linear::classes_from_decision;
-use super::options::{lr_find, run_fit, FitOptions};
+use super::options::{lr_find, run_fit, scaled, target_scale, FitOptions};
 use crate::autograd::{Tape, Var};
 use crate::collective::Communicator;
 use crate::data::{Dataset, Features, Scaler, Targets, Task};
@@ -228,36 +228,8 @@ impl ValidMlpParams {
         };
         let (train, val) = p.fit.split_validation(data)?;
         let scaler = Scaler::fit_parallel(p.fit.scaler, &train.features, comm.as_deref_mut())?;
-        let target_scale = match &train.targets {
-            Targets::Values(v) => {
-                // Sums over all ranks' rows (two passes, as one process computes them).
-                let mut sum = [v.iter().sum::<f64>(), v.len() as f64];
-                if let Some(c) = comm.as_deref_mut() {
-                    c.allreduce_sum_f64(&mut sum)?;
-                }
-                let n = sum[1].max(1.0);
-                let m = sum[0] / n;
-                let mut sq = [v.iter().map(|x| (x - m).powi(2)).sum::<f64>()];
-                if let Some(c) = comm {
-                    c.allreduce_sum_f64(&mut sq)?;
-                }
-                let s = (sq[0] / n).sqrt();
-                Some((m, if s > 0.0 { s } else { 1.0 }))
-            }
-            Targets::Classes { .. } => None,
-        };
-        let prep = |d: &Dataset<T>| -> Result<Dataset<T>> {
-            let targets = match (&d.targets, target_scale) {
-                (Targets::Values(v), Some((m, s))) => Targets::Values(v.iter().map(|x| (x - m) / s).collect()),
-                (t, _) => t.clone(),
-            };
-            Ok(Dataset {
-                features: scaler.transform(&d.features)?,
-                targets,
-                feature_names: vec![],
-                example_shape: vec![],
-            })
-        };
+        let target_scale = target_scale(&train.targets, comm)?;
+        let prep = |d: &Dataset<T>| scaled(d, &scaler, target_scale);
         let train_t = prep(&train)?;
         let val_t = val.as_ref().map(prep).transpose()?;
         let mut r = rng(p.fit.train.seed ^ 0x1217);

@@ -141,3 +141,47 @@ pub(crate) fn lr_find<T: Scalar, M: Trainable<T>>(
         m.loss_grad_at(p, train, &order[i], &mut r)
     })
 }
+
+/// Mean and standard deviation of regression targets over every rank's rows (two passes, as one
+/// process computes them; a constant target keeps scale 1); `None` for class targets. Networks
+/// predict the standardized value.
+pub(crate) fn target_scale(
+    targets: &crate::data::Targets,
+    mut comm: Option<&mut (dyn Communicator + '_)>,
+) -> Result<Option<(f64, f64)>> {
+    let crate::data::Targets::Values(v) = targets else {
+        return Ok(None);
+    };
+    let mut sum = [v.iter().sum::<f64>(), v.len() as f64];
+    if let Some(c) = comm.as_deref_mut() {
+        c.allreduce_sum_f64(&mut sum)?;
+    }
+    let n = sum[1].max(1.0);
+    let m = sum[0] / n;
+    let mut sq = [v.iter().map(|x| (x - m).powi(2)).sum::<f64>()];
+    if let Some(c) = comm {
+        c.allreduce_sum_f64(&mut sq)?;
+    }
+    let s = (sq[0] / n).sqrt();
+    Ok(Some((m, if s > 0.0 { s } else { 1.0 })))
+}
+
+/// `d` with its features scaled by `scaler` and its regression targets standardized by
+/// `scale` (the example shape kept, the names dropped).
+pub(crate) fn scaled<T: Scalar>(
+    d: &Dataset<T>,
+    scaler: &crate::data::Scaler,
+    scale: Option<(f64, f64)>,
+) -> Result<Dataset<T>> {
+    use crate::data::Targets;
+    let targets = match (&d.targets, scale) {
+        (Targets::Values(v), Some((m, s))) => Targets::Values(v.iter().map(|x| (x - m) / s).collect()),
+        (t, _) => t.clone(),
+    };
+    Ok(Dataset {
+        features: scaler.transform(&d.features)?,
+        targets,
+        feature_names: vec![],
+        example_shape: d.example_shape.clone(),
+    })
+}

@@ -120,6 +120,18 @@ impl Dims {
     }
 }
 
+/// The output columns `j_lo..j_hi` whose input column `j sw - pw + off` lies inside `[0, w)`
+/// (`off` = the kernel tap's offset `q dw`).
+fn columns_inside(w: usize, ow: usize, sw: usize, pw: usize, off: usize) -> (usize, usize) {
+    let lo = if off >= pw { 0 } else { (pw - off).div_ceil(sw) };
+    let hi = if w + pw > off {
+        ((w + pw - off - 1) / sw + 1).min(ow)
+    } else {
+        0
+    };
+    (lo, hi)
+}
+
 /// Unrolls channels `c0..c0 + cg` of one image `x [C, H, W]` into `col [cg kh kw, OH OW]`.
 fn im2col<T: Scalar>(x: &[T], d: &Dims, geo: &Conv2dGeometry, c0: usize, col: &mut [T]) {
     let (oh, ow, plane) = (d.oh, d.ow, d.plane());
@@ -132,14 +144,8 @@ fn im2col<T: Scalar>(x: &[T], d: &Dims, geo: &Conv2dGeometry, c0: usize, col: &m
         for p in 0..d.kh {
             for q in 0..d.kw {
                 let dst = &mut col[row * plane..(row + 1) * plane];
-                // Output columns j whose input column j sw - pw + q dw lies inside [0, W).
                 let off = q * dw;
-                let j_lo = if off >= pw { 0 } else { (pw - off).div_ceil(sw) };
-                let j_hi = if d.w + pw > off {
-                    ((d.w + pw - off - 1) / sw + 1).min(ow)
-                } else {
-                    0
-                };
+                let (j_lo, j_hi) = columns_inside(d.w, ow, sw, pw, off);
                 for i in 0..oh {
                     let r = &mut dst[i * ow..(i + 1) * ow];
                     let ih = (i * sh + p * dh) as isize - ph as isize;
@@ -179,12 +185,7 @@ fn col2im<T: Scalar>(col: &[T], d: &Dims, geo: &Conv2dGeometry, c0: usize, dx: &
             for q in 0..d.kw {
                 let src = &col[row * plane..(row + 1) * plane];
                 let off = q * dw;
-                let j_lo = if off >= pw { 0 } else { (pw - off).div_ceil(sw) };
-                let j_hi = if d.w + pw > off {
-                    ((d.w + pw - off - 1) / sw + 1).min(ow)
-                } else {
-                    0
-                };
+                let (j_lo, j_hi) = columns_inside(d.w, ow, sw, pw, off);
                 for i in 0..oh {
                     let ih = (i * sh + p * dh) as isize - ph as isize;
                     if ih < 0 || ih >= d.h as isize || j_lo >= j_hi {

@@ -72,7 +72,7 @@ pub fn matmul_into<T: Scalar>(
     } else {
         gemm::Parallelism::None
     };
-    product(out.data_mut(), b.cols, a, b, accumulate, parallelism)
+    product(out.data_mut(), (b.cols, 1), a, b, accumulate, parallelism)
 }
 
 /// A matrix read from a slice: element `(i, j)` is `data[i * row_stride + j * col_stride]`
@@ -159,68 +159,31 @@ pub fn matmul_slices<T: Scalar>(
     b: MatRef<'_, T>,
     accumulate: bool,
 ) -> Result<()> {
-    product(out, out_row_stride, a, b, accumulate, gemm::Parallelism::None)
+    product(out, (out_row_stride, 1), a, b, accumulate, gemm::Parallelism::None)
 }
 
 /// `out = (a b)^T` on the calling thread: the product `[m, n]` written transposed, `out`
 /// row-major `[n, m]`. The same numbers as `b^T a^T`, with `a` and `b` packed as given (for a
 /// product whose natural left operand is the small one).
+///
+/// ```
+/// use steepest::tensor::{matmul_slices_transposed_out, MatRef};
+/// let a = [1.0f32, 2.0, 3.0, 4.0]; // [2, 2]
+/// let b = [1.0f32, 0.0, 1.0, 1.0, 1.0, 0.0]; // [2, 3]
+/// let mut out = [0.0f32; 6]; // (a b)^T, [3, 2]
+/// matmul_slices_transposed_out(&mut out, MatRef::row_major(&a, 2, 2), MatRef::row_major(&b, 2, 3)).unwrap();
+/// assert_eq!(out, [3.0, 7.0, 2.0, 4.0, 1.0, 3.0]);
+/// ```
 pub fn matmul_slices_transposed_out<T: Scalar>(out: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) -> Result<()> {
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    if b.rows != k {
-        return Err(Error::ShapeMismatch {
-            op: "matmul",
-            lhs: vec![m, k],
-            rhs: vec![b.rows, n],
-        });
-    }
-    a.check("matmul (left)")?;
-    b.check("matmul (right)")?;
-    if out.len() < m * n {
-        return Err(Error::invalid(
-            "matmul (output)",
-            format!("[{n}, {m}] does not fit in {} elements", out.len()),
-        ));
-    }
-    if m == 0 || n == 0 {
-        return Ok(());
-    }
-    if k == 0 {
-        out[..m * n].iter_mut().for_each(|v| *v = T::zero());
-        return Ok(());
-    }
-    // SAFETY: every index the strides reach was checked to lie inside `a`, `b` and `out`
-    // (element (i, j) of the product goes to out[j * m + i]); `out` is exclusively borrowed.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.as_mut_ptr(),
-            m as isize,
-            1,
-            false,
-            a.data.as_ptr(),
-            a.col_stride as isize,
-            a.row_stride as isize,
-            b.data.as_ptr(),
-            b.col_stride as isize,
-            b.row_stride as isize,
-            T::one(),
-            T::one(),
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
-    Ok(())
+    // Element (i, j) of the product goes to out[j * m + i].
+    product(out, (1, a.rows), a, b, false, gemm::Parallelism::None)
 }
 
-/// The checked core of both products: `out` row-major with rows `out_row_stride` apart.
+/// The checked core of every product: element (i, j) of `a b` goes to
+/// `out[i * strides.0 + j * strides.1]`.
 fn product<T: Scalar>(
     out: &mut [T],
-    out_row_stride: usize,
+    strides: (usize, usize),
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
     accumulate: bool,
@@ -239,20 +202,28 @@ fn product<T: Scalar>(
     if m == 0 || n == 0 {
         return Ok(());
     }
-    if out_row_stride < n || (m - 1) * out_row_stride + n > out.len() {
+    let (rs, cs) = strides;
+    // Row-major (rows rs >= n apart) or column-major (columns cs >= m apart) without overlap.
+    let overlaps = match cs {
+        1 => m > 1 && rs < n,
+        _ => rs != 1 || (n > 1 && cs < m),
+    };
+    if overlaps || (m - 1) * rs + (n - 1) * cs >= out.len() {
         return Err(Error::invalid(
             "matmul (output)",
             format!(
-                "[{m}, {n}] with row stride {out_row_stride} does not fit in {} elements",
+                "[{m}, {n}] with strides ({rs}, {cs}) does not fit in {} elements",
                 out.len()
             ),
         ));
     }
     if k == 0 {
         if !accumulate {
-            out.chunks_mut(out_row_stride)
-                .take(m)
-                .for_each(|r| r[..n].iter_mut().for_each(|v| *v = T::zero()));
+            for i in 0..m {
+                for j in 0..n {
+                    out[i * rs + j * cs] = T::zero();
+                }
+            }
         }
         return Ok(());
     }
@@ -264,8 +235,8 @@ fn product<T: Scalar>(
             n,
             k,
             out.as_mut_ptr(),
-            1,
-            out_row_stride as isize,
+            cs as isize,
+            rs as isize,
             accumulate,
             a.data.as_ptr(),
             a.col_stride as isize,
