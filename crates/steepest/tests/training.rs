@@ -351,3 +351,35 @@ fn players_take_alternating_steps_each_with_its_own_optimizer() {
         .to_string();
     assert!(e.contains("player 'a'") || e.contains("player 'b'"), "{e}");
 }
+
+#[test]
+fn model_files_with_inconsistent_fields_are_refused() {
+    let (train, _) = digits();
+    let m = FittedModel::Linear(LinearParams::softmax_regression().check().unwrap().fit(&train).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    save_model(&m, dir.path()).unwrap();
+    let j = dir.path().join("model.json");
+    let good: serde_json::Value = serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap();
+    let with = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        edit(&mut v);
+        std::fs::write(&j, serde_json::to_vec(&v).unwrap()).unwrap();
+        load_model::<f32>(dir.path()).map(|_| ()).unwrap_err().to_string()
+    };
+    // Fewer class names than outputs: predict would index past them.
+    let e = with(&|v| {
+        v["class_names"].as_array_mut().unwrap().truncate(3);
+    });
+    assert!(e.contains("10 outputs for 3 class names"), "{e}");
+    // A weights file outside the model folder, or not a regular file.
+    let e = with(&|v| v["weights"]["file"] = "../../etc/passwd".into());
+    assert!(e.contains("must be a file name inside the model folder"), "{e}");
+    std::fs::create_dir(dir.path().join("adir")).unwrap();
+    let e = with(&|v| v["weights"]["file"] = "adir".into());
+    assert!(e.contains("not a regular file"), "{e}");
+    // A zero scale would divide by zero.
+    let e = with(&|v| v["scaler"]["scale"][0] = 0.0.into());
+    assert!(e.contains("scaler column 0"), "{e}");
+    std::fs::write(&j, serde_json::to_vec(&good).unwrap()).unwrap();
+    assert!(load_model::<f32>(dir.path()).is_ok());
+}

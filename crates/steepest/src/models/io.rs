@@ -176,7 +176,59 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
             ),
         ));
     }
-    let wpath = dir.join(&meta.weights.file);
+    // The weights file is a plain file inside the model folder, of the size the description
+    // gives (checked before reading, so a device or a huge file is never read into memory).
+    let file = &meta.weights.file;
+    if file.is_empty() || file.contains(['/', '\\']) || file == "." || file == ".." {
+        return Err(bad(
+            &meta_path,
+            format!("weights file '{file}' must be a file name inside the model folder"),
+        ));
+    }
+    let wpath = dir.join(file);
+    let md = std::fs::metadata(&wpath).map_err(|e| Error::io(&wpath, e))?;
+    if !md.is_file() {
+        return Err(bad(&wpath, "not a regular file"));
+    }
+    if md.len() != meta.weights.bytes {
+        return Err(bad(
+            &wpath,
+            format!(
+                "truncated or altered: {} bytes, the model description says {}",
+                md.len(),
+                meta.weights.bytes
+            ),
+        ));
+    }
+    // The scaler divides by its scales: each must be finite and non-zero, each offset finite.
+    if let Some((j, v)) = meta
+        .scaler
+        .scale
+        .iter()
+        .zip(&meta.scaler.offset)
+        .enumerate()
+        .find(|(_, (s, o))| !(s.is_finite() && **s != 0.0 && o.is_finite()))
+    {
+        return Err(bad(
+            &meta_path,
+            format!(
+                "scaler column {j}: scale {} and offset {} must be finite, the scale non-zero",
+                v.0, v.1
+            ),
+        ));
+    }
+    if meta.scaler.scale.len() != meta.scaler.offset.len() {
+        return Err(bad(&meta_path, "the scaler's scales and offsets differ in number"));
+    }
+    if meta.task == Task::Classify && meta.class_names.len() < 2 {
+        return Err(bad(
+            &meta_path,
+            format!(
+                "a classifier needs at least 2 class names, found {}",
+                meta.class_names.len()
+            ),
+        ));
+    }
     let bytes = std::fs::read(&wpath).map_err(|e| Error::io(&wpath, e))?;
     if bytes.len() as u64 != meta.weights.bytes {
         return Err(bad(
@@ -345,6 +397,19 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
             return Err(bad(
                 &wpath,
                 format!("bias has shape {:?}, expected [{outputs}]", b.shape()),
+            ));
+        }
+        // Every output a prediction can pick must have a class name (binary models have one
+        // output for two classes).
+        let classes = meta.class_names.len();
+        let fits = match meta.task {
+            Task::Classify => outputs == classes || (outputs == 1 && classes == 2),
+            Task::Regress => outputs == 1,
+        };
+        if !fits {
+            return Err(bad(
+                &meta_path,
+                format!("{outputs} outputs for {classes} class names ({:?})", meta.task),
             ));
         }
         let poly = (params.poly_degree > 1).then_some(PolynomialFeatures {
