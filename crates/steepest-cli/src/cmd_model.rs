@@ -42,10 +42,30 @@ pub fn eval(a: EvalArgs) -> CliResult<()> {
     by_dtype!(&a.model, eval_typed(&a))
 }
 
+/// `data` with the model's feature columns in the model's order, matched by header name when
+/// the file has names (extra columns are left out with a note); unchanged when it has none.
+fn by_name<T: Scalar>(model: &FittedModel<T>, data: Dataset<T>, file: &str) -> CliResult<Dataset<T>> {
+    let names = model.feature_names();
+    let dense = matches!(data.features, steepest::data::Features::Dense(_));
+    if names.is_empty() || !dense || data.feature_names == names {
+        return Ok(data);
+    }
+    match data.select_columns(names).map_err(|e| usage(format!("{file}: {e}")))? {
+        None => Ok(data),
+        Some((d, extra)) => {
+            if !extra.is_empty() {
+                eprintln!("note: {file}: columns not used by the model: {}", extra.join(", "));
+            }
+            Ok(d)
+        }
+    }
+}
+
 fn eval_typed<T: Scalar>(a: &EvalArgs) -> CliResult<()> {
     let model: FittedModel<T> = load_model(&a.model)?;
     let opts = read_options(a.format.as_deref(), a.target.as_deref(), Some(task_of(&model)))?;
-    let mut data: Dataset<T> = read_named(&a.data, &opts)?;
+    let data: Dataset<T> = read_named(&a.data, &opts)?;
+    let mut data = by_name(&model, data, &a.data)?;
     let cols = data.cols();
     data.features = data.features.with_cols(model.n_inputs()).map_err(|_| {
         usage(format!(
@@ -75,7 +95,8 @@ pub fn predict(a: PredictArgs) -> CliResult<()> {
     by_dtype!(&a.model, predict_typed(&a))
 }
 
-fn read_for_prediction<T: Scalar>(a: &PredictArgs, n: usize, task: Task) -> CliResult<Dataset<T>> {
+fn read_for_prediction<T: Scalar>(a: &PredictArgs, model: &FittedModel<T>) -> CliResult<Dataset<T>> {
+    let (n, task) = (model.n_inputs(), task_of(model));
     let format = a
         .format
         .as_deref()
@@ -89,6 +110,25 @@ fn read_for_prediction<T: Scalar>(a: &PredictArgs, n: usize, task: Task) -> CliR
             ..CsvOptions::default()
         };
         let d: Dataset<T> = read_csv(&a.data, &bare)?;
+        // Columns named as the model's features are taken by name (the target and any other
+        // column left out); a file without a header is read by position.
+        let names = model.feature_names();
+        if !names.is_empty() && d.feature_names != names {
+            if let Some((d, extra)) = d.select_columns(names).map_err(|e| usage(format!("{}: {e}", a.data)))? {
+                let extra: Vec<&String> = extra
+                    .iter()
+                    .filter(|c| Some(c.as_str()) != a.target.as_deref())
+                    .collect();
+                if !extra.is_empty() {
+                    eprintln!(
+                        "note: {}: columns not used by the model: {}",
+                        a.data,
+                        extra.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    );
+                }
+                return Ok(d);
+            }
+        }
         if d.cols() == n && a.target.is_none() {
             return Ok(d);
         }
@@ -121,7 +161,7 @@ fn read_for_prediction<T: Scalar>(a: &PredictArgs, n: usize, task: Task) -> CliR
 
 fn predict_typed<T: Scalar>(a: &PredictArgs) -> CliResult<()> {
     let model: FittedModel<T> = load_model(&a.model)?;
-    let data = read_for_prediction::<T>(a, model.n_inputs(), task_of(&model))?;
+    let data = read_for_prediction::<T>(a, &model)?;
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     let io = |e: std::io::Error| crate::error::failed(format!("writing predictions: {e}"));

@@ -757,3 +757,74 @@ fn output_cut_short_by_its_reader_ends_quietly() {
     );
     assert!(!result.status.success());
 }
+
+#[test]
+fn eval_and_predict_match_columns_by_header_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<(f64, f64, f64)> = (0..60)
+        .map(|i| (i as f64 * 0.1, (i % 7) as f64, (i % 5) as f64 * 0.3))
+        .collect();
+    let y = |a: f64, b: f64, c: f64| 3.0 * a - 2.0 * b + 0.5 * c + 1.0;
+    let mut train = String::from("a,b,c,y\n");
+    let mut shuffled = String::from("c,y,a,b,extra\n");
+    let mut missing = String::from("a,c,y\n");
+    for &(a, b, c) in &rows {
+        train.push_str(&format!("{a},{b},{c},{}\n", y(a, b, c)));
+        shuffled.push_str(&format!("{c},{},{a},{b},7\n", y(a, b, c)));
+        missing.push_str(&format!("{a},{c},{}\n", y(a, b, c)));
+    }
+    let train = write(dir.path(), "train.csv", &train);
+    let shuffled = write(dir.path(), "shuffled.csv", &shuffled);
+    let missing = write(dir.path(), "missing.csv", &missing);
+    let out = dir.path().join("m");
+    steepest()
+        .args([
+            "train",
+            "--quiet",
+            "--model",
+            "ridge",
+            "--alpha",
+            "0.001",
+            "--target",
+            "y",
+            "--test-split",
+            "0",
+            "--epochs",
+            "200",
+            "--data",
+            &train,
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let eval = |data: &str| {
+        let a = steepest()
+            .args(["eval", "--json", "--target", "y", "--data", data, "--model"])
+            .arg(&out)
+            .assert()
+            .success();
+        json_of(&a.get_output().stdout)["metrics"]["r2"].as_f64().unwrap()
+    };
+    let (r2_train, r2_shuffled) = (eval(&train), eval(&shuffled));
+    assert!(r2_train > 0.99, "{r2_train}");
+    assert!(
+        (r2_train - r2_shuffled).abs() < 1e-12,
+        "the same rows, columns matched by name: {r2_train} vs {r2_shuffled}"
+    );
+    let predict = |data: &str| {
+        let a = steepest()
+            .args(["predict", "--data", data, "--model"])
+            .arg(&out)
+            .assert()
+            .success();
+        String::from_utf8_lossy(&a.get_output().stdout).to_string()
+    };
+    assert_eq!(predict(&train), predict(&shuffled));
+    steepest()
+        .args(["eval", "--target", "y", "--data", &missing, "--model"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("columns b are missing"));
+}

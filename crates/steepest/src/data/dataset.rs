@@ -250,6 +250,58 @@ impl<T: Scalar> Dataset<T> {
         })
     }
 
+    /// The columns named `names`, in that order, matched by name (a file whose columns come in
+    /// another order, or with extra ones, scored against a model's features). `Ok(None)` when
+    /// none of the names are among this data's (a file without a header: match by position);
+    /// an error naming the missing ones when only some are. Also returns the names of the
+    /// columns left out.
+    ///
+    /// ```
+    /// use steepest::data::{Dataset, Features, Targets};
+    /// use steepest::Tensor;
+    /// let d = Dataset::new(Features::Dense(Tensor::new(vec![1.0f32, 2.0, 3.0], &[1, 3])?),
+    ///     Targets::Values(vec![0.0]), vec!["b".into(), "a".into(), "c".into()])?;
+    /// let (m, extra) = d.select_columns(&["a".to_string(), "b".to_string()])?.unwrap();
+    /// assert_eq!(m.features.dense("x")?.data(), &[2.0, 1.0]);
+    /// assert_eq!(extra, ["c"]);
+    /// # Ok::<(), steepest::Error>(())
+    /// ```
+    pub fn select_columns(&self, names: &[String]) -> Result<Option<(Self, Vec<String>)>> {
+        let have = self.all_feature_names();
+        let at: Vec<Option<usize>> = names.iter().map(|n| have.iter().position(|h| h == n)).collect();
+        if at.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        let missing: Vec<&str> = names
+            .iter()
+            .zip(&at)
+            .filter(|(_, a)| a.is_none())
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::invalid(
+                "columns",
+                format!(
+                    "the model's feature columns {} are missing from the data",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        let idx: Vec<usize> = at.into_iter().flatten().collect();
+        let extra: Vec<String> = have.iter().filter(|h| !names.contains(h)).cloned().collect();
+        let t = self.features.dense("selecting columns by name")?;
+        let mut data = Vec::with_capacity(t.rows_count() * idx.len());
+        for r in 0..t.rows_count() {
+            let row = t.row(r);
+            data.extend(idx.iter().map(|&j| row[j]));
+        }
+        let x = Tensor::new(data, &[t.rows_count(), idx.len()])?;
+        Ok(Some((
+            Dataset::new(Features::Dense(x), self.targets.clone(), names.to_vec())?,
+            extra,
+        )))
+    }
+
     /// Number of classes (0 for regression).
     pub fn n_classes(&self) -> usize {
         match &self.targets {
