@@ -51,7 +51,8 @@ fn settings(args: &TrainArgs) -> CliResult<(RunConfig, std::path::PathBuf, bool)
                     dir.display()
                 )));
             }
-            (RunConfig::from_file(&path)?, dir.clone(), true)
+            let saved = RunConfig::from_file(&path)?;
+            (resumed_config(saved, args, dir)?, dir.clone(), true)
         }
         None => {
             let mut cfg = match &args.config {
@@ -75,6 +76,49 @@ fn settings(args: &TrainArgs) -> CliResult<(RunConfig, std::path::PathBuf, bool)
             (cfg, out, false)
         }
     })
+}
+
+/// The settings a resumed run continues with: the run folder's, where the flags given agree
+/// with them. A flag that contradicts them (another model, rate, batch size, data, ...) is an
+/// error listing every conflict; more epochs or steps extend the run (said so), and the thread
+/// count and checkpoint period may change.
+fn resumed_config(saved: RunConfig, args: &TrainArgs, dir: &Path) -> CliResult<RunConfig> {
+    let mut wanted = saved.clone();
+    wanted.apply_data(&args.data);
+    wanted.apply_model(&args.model)?;
+    wanted.apply_train(args);
+    wanted.apply_optim(&args.optim)?;
+    let as_json = |c: &RunConfig| serde_json::to_value(c).unwrap_or_default();
+    let (before, after) = (as_json(&saved), as_json(&wanted));
+    let may_change = ["epochs", "steps", "threads", "checkpoint_every"];
+    let mut conflicts = Vec::new();
+    if let (Some(b), Some(a)) = (before.as_object(), after.as_object()) {
+        let keys: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+        for k in keys {
+            let (x, y) = (b.get(k), a.get(k));
+            if x != y && !may_change.contains(&k.as_str()) {
+                let show = |v: Option<&serde_json::Value>| v.map_or("(unset)".to_string(), |v| v.to_string());
+                conflicts.push(format!("{k} {} (the run) vs {} (the flags)", show(x), show(y)));
+            }
+        }
+    }
+    if !conflicts.is_empty() {
+        return Err(usage(format!(
+            "--resume {}: the flags contradict the run's settings: {}; leave them out to continue the run, or start a new one",
+            dir.display(),
+            conflicts.join("; ")
+        )));
+    }
+    if wanted.epochs != saved.epochs || wanted.steps != saved.steps {
+        eprintln!(
+            "note: extending the run: {} epochs{} (was {}{})",
+            wanted.epochs,
+            wanted.steps.map_or(String::new(), |s| format!(", {s} steps")),
+            saved.epochs,
+            saved.steps.map_or(String::new(), |s| format!(", {s} steps"))
+        );
+    }
+    Ok(wanted)
 }
 
 enum Spec {
@@ -221,13 +265,11 @@ fn train_typed<T: Scalar>(
     Ok(())
 }
 
-/// Creates the run folder and writes its config (a new run).
-fn prepare_folder(cfg: &RunConfig, out: &Path, resume: bool) -> CliResult<()> {
+/// Creates the run folder and writes its config (a new run, or the settings a resumed one continues with).
+fn prepare_folder(cfg: &RunConfig, out: &Path, _resume: bool) -> CliResult<()> {
     std::fs::create_dir_all(out).map_err(|e| failed(format!("{}: {e}", out.display())))?;
-    if !resume {
-        write_file(&out.join("config.toml"), cfg.to_toml()?.as_bytes())?;
-    }
-    Ok(())
+    // A resumed run writes it again: the same settings, or the extended epochs.
+    write_file(&out.join("config.toml"), cfg.to_toml()?.as_bytes())
 }
 
 /// The checkpoint to resume from: read by rank 0 and broadcast to the other ranks (which need

@@ -828,3 +828,33 @@ fn eval_and_predict_match_columns_by_header_name() {
         .code(2)
         .stderr(predicate::str::contains("columns b are missing"));
 }
+
+#[test]
+fn resume_refuses_flags_that_contradict_the_run_and_extends_epochs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    steepest()
+        .args(["train", "--quiet", "--hidden", "16", "--epochs", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    steepest()
+        .args(["train", "--quiet", "--model", "linear", "--lr", "0.5", "--resume"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the flags contradict the run's settings"))
+        .stderr(predicate::str::contains(
+            "model \"mlp\" (the run) vs \"linear\" (the flags)",
+        ))
+        .stderr(predicate::str::contains("optimizer"));
+    let a = steepest()
+        .args(["train", "--json", "--quiet", "--epochs", "4", "--resume"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("extending the run: 4 epochs (was 2)"));
+    assert_eq!(json_of(&a.get_output().stdout)["epochs"], 4);
+    let cfg = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(cfg.contains("epochs = 4"), "{cfg}");
+}
