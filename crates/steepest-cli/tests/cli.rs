@@ -735,7 +735,7 @@ fn output_cut_short_by_its_reader_ends_quietly() {
     }
     std::fs::write(&csv, big).unwrap();
     let mut child = Std::new(assert_cmd::cargo::cargo_bin("steepest"))
-        .args(["predict", "--model"])
+        .args(["predict", "--target", "label", "--model"])
         .arg(&out)
         .arg("--data")
         .arg(&csv)
