@@ -284,3 +284,21 @@ fn the_parallel_file_reader_agrees_with_the_stream_reader() {
         assert_eq!(e, e2.to_string());
     }
 }
+
+#[test]
+fn gzipped_libsvm_reads_as_the_plain_file() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let text = "1 1:0.5 3:2\n0 2:1.5\n1 1:-1 2:0.25 3:4\n";
+    let plain = dir.path().join("a.svm");
+    std::fs::write(&plain, text).unwrap();
+    let gz = dir.path().join("a.svm.gz");
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    let a: steepest::data::Dataset<f64> = steepest::data::read_libsvm(&plain, None).unwrap();
+    let b: steepest::data::Dataset<f64> = steepest::data::read_libsvm(&gz, None).unwrap();
+    assert_eq!(a, b);
+    let c: steepest::data::Dataset<f64> = steepest::data::read_file(&gz, &Default::default()).unwrap();
+    assert_eq!(a, c);
+}

@@ -15,6 +15,17 @@ use std::path::Path;
 /// Reads a LIBSVM file (see the module docs). `task` as in [`CsvOptions`](super::CsvOptions).
 /// The file is memory-mapped and parsed in parallel, one piece per core.
 pub fn read_libsvm<T: Scalar>(path: impl AsRef<Path>, task: Option<Task>) -> Result<Dataset<T>> {
+    let path = path.as_ref();
+    // A gzipped file (by its magic bytes, whatever its name) streams through the decoder.
+    let mut magic = [0u8; 2];
+    let gz = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok()
+        && magic == [0x1f, 0x8b];
+    if gz {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        return read_libsvm_from(flate2::read::GzDecoder::new(file), &path.display().to_string(), task);
+    }
     let p = read_libsvm_part::<T>(path, 0, 1)?;
     assemble(
         p.labels,
