@@ -29,6 +29,9 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
 pub fn run_with(args: TrainArgs, mut comm: Option<&mut (dyn Communicator + '_)>) -> CliResult<()> {
     let settings = settings(&args);
     let (cfg, out, resume) = agree(comm.as_deref_mut(), settings)?;
+    if comm.is_none() {
+        crate::distributed::watch_for_stop(Some(out.clone()), 1);
+    }
     match comm.as_deref_mut() {
         Some(_) => steepest::tensor::set_num_threads(threads_per_rank(cfg.threads)),
         None => crate::set_threads(cfg.threads),
@@ -111,7 +114,7 @@ fn resumed_config(saved: RunConfig, args: &TrainArgs, dir: &Path) -> CliResult<R
     }
     if wanted.epochs != saved.epochs || wanted.steps != saved.steps {
         eprintln!(
-            "note: extending the run: {} epochs{} (was {}{})",
+            "note: the run now ends after {} epochs{} (was {}{})",
             wanted.epochs,
             wanted.steps.map_or(String::new(), |s| format!(", {s} steps")),
             saved.epochs,

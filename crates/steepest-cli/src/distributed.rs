@@ -83,35 +83,49 @@ pub fn run(_args: TrainArgs) -> CliResult<()> {
     ))
 }
 
-/// On rank 0: when mpirun stops the job (SIGTERM, as it does when another rank dies), say so
-/// and where the last checkpoint is, then exit with status 1.
-#[cfg(feature = "mpi")]
-fn watch_for_stop(out: Option<std::path::PathBuf>, size: usize) {
+/// On rank 0 (or the one process): when the run is stopped (SIGINT, SIGTERM: Ctrl-C, `kill`,
+/// or mpirun after another rank died), say so, where the last checkpoint is and how to resume,
+/// then exit: 130 for SIGINT and 143 for SIGTERM as a shell reports them; 1 for a distributed
+/// job, whose stop is a failure of the run.
+pub fn watch_for_stop(out: Option<std::path::PathBuf>, size: usize) {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGINT]) else {
         return;
     };
     std::thread::spawn(move || {
         if let Some(sig) = signals.forever().next() {
-            let what = if sig == SIGTERM {
-                "stopped by mpirun (SIGTERM)"
-            } else {
-                "interrupted (SIGINT)"
-            };
             let ck = out
                 .as_ref()
                 .map(|d| d.join(steepest::train::CHECKPOINT_FILE))
                 .filter(|p| p.exists());
+            let resume = match size {
+                1 => "steepest train --resume".to_string(),
+                n => format!("mpirun -np {n} steepest train --distributed --resume"),
+            };
             let tail = match (ck, &out) {
                 (Some(p), Some(d)) => format!(
-                    "; the last checkpoint is intact: {} (resume with `mpirun -np {size} steepest train --distributed --resume {}`)",
+                    "; the last checkpoint is intact: {} (resume with `{resume} {}`)",
                     p.display(),
                     d.display()
                 ),
                 _ => "; no checkpoint was written yet".into(),
             };
-            eprintln!("error: the distributed job was {what}: another rank died or the job was cancelled{tail}");
-            std::process::exit(1);
+            if size > 1 {
+                let what = if sig == SIGTERM {
+                    "stopped by mpirun (SIGTERM)"
+                } else {
+                    "interrupted (SIGINT)"
+                };
+                eprintln!("error: the distributed job was {what}: another rank died or the job was cancelled{tail}");
+                std::process::exit(1);
+            }
+            let (what, code) = if sig == SIGTERM {
+                ("terminated (SIGTERM)", 143)
+            } else {
+                ("interrupted (SIGINT)", 130)
+            };
+            eprintln!("\nerror: training {what}{tail}");
+            std::process::exit(code);
         }
     });
 }

@@ -853,8 +853,42 @@ fn resume_refuses_flags_that_contradict_the_run_and_extends_epochs() {
         .arg(&out)
         .assert()
         .success()
-        .stderr(predicate::str::contains("extending the run: 4 epochs (was 2)"));
+        .stderr(predicate::str::contains("the run now ends after 4 epochs (was 2)"));
     assert_eq!(json_of(&a.get_output().stdout)["epochs"], 4);
     let cfg = std::fs::read_to_string(out.join("config.toml")).unwrap();
     assert!(cfg.contains("epochs = 4"), "{cfg}");
+}
+
+#[test]
+fn an_interrupted_run_says_where_its_checkpoint_is() {
+    use std::process::{Command as Std, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let child = Std::new(assert_cmd::cargo::cargo_bin("steepest"))
+        .args(["train", "--quiet", "--hidden", "8", "--epochs", "1000000", "--out"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !out.join("checkpoint.json").exists() {
+        assert!(t0.elapsed().as_secs() < 60, "no checkpoint appeared");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("training interrupted (SIGINT)"), "{err}");
+    assert!(err.contains("resume with `steepest train --resume"), "{err}");
+    // The checkpoint it names resumes.
+    steepest()
+        .args(["train", "--quiet", "--epochs", "3", "--resume"])
+        .arg(&out)
+        .assert()
+        .success();
 }
