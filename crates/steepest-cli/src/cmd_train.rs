@@ -144,6 +144,14 @@ fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliRe
         Spec::Net(p)
     } else {
         let mut p = cfg.linear_params(Some(train.cols()))?;
+        if cfg.model == "logistic" && train.n_classes() > 2 {
+            // As scikit-learn's LogisticRegression: multinomial on more than two classes.
+            eprintln!(
+                "note: logistic regression on {} classes is multinomial (softmax regression)",
+                train.n_classes()
+            );
+            p.kind = steepest::models::LinearParams::softmax_regression().kind;
+        }
         p.fit.train.checkpoint_dir = dir;
         Spec::Linear(p.check()?)
     })

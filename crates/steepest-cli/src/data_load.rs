@@ -19,6 +19,17 @@ pub fn parse_task(s: Option<&str>) -> CliResult<Option<Task>> {
     }
 }
 
+/// The task a model name implies (regression models read their targets as values, even whole
+/// numbers such as a price or a count; classifiers as classes); `None` for networks, whose task
+/// follows from the data.
+pub fn model_task(model: &str) -> Option<Task> {
+    match model {
+        "linear" | "ridge" | "lasso" | "elastic-net" => Some(Task::Regress),
+        "logistic" | "softmax" | "svm" | "rbf-svm" | "perceptron" => Some(Task::Classify),
+        _ => None,
+    }
+}
+
 /// Read options from the format name, target column and task.
 pub fn read_options(format: Option<&str>, target: Option<&str>, task: Option<Task>) -> CliResult<ReadOptions> {
     let format = format
@@ -76,7 +87,7 @@ pub fn read_named<T: Scalar>(name: &str, opts: &ReadOptions) -> CliResult<Datase
 
 /// The training and test data of a run, and a note when the test data is the training data.
 pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<(Dataset<T>, Dataset<T>, Option<String>)> {
-    let task = parse_task(cfg.task.as_deref())?;
+    let task = parse_task(cfg.task.as_deref())?.or_else(|| model_task(&cfg.model));
     let opts = read_options(cfg.format.as_deref(), cfg.target.as_deref(), task)?;
     let (data, dir_test) = match Path::new(&cfg.data).is_dir() {
         true => steepest::data::read_idx_dir::<T>(&cfg.data)?,
@@ -128,7 +139,7 @@ pub type Shard<T> = (Dataset<T>, Option<Dataset<T>>, Option<String>);
 /// so that all train on the same share). Every error is agreed across ranks (`all_ranks`).
 pub fn load_shard<T: Scalar>(cfg: &RunConfig, comm: &mut dyn Communicator) -> CliResult<Shard<T>> {
     let (rank, ranks) = (comm.rank(), comm.size());
-    let task = parse_task(cfg.task.as_deref())?;
+    let task = parse_task(cfg.task.as_deref())?.or_else(|| model_task(&cfg.model));
     let opts = read_options(cfg.format.as_deref(), cfg.target.as_deref(), task)?;
     let name = cfg.data.as_str();
     let embedded = is_embedded(name);

@@ -892,3 +892,34 @@ fn an_interrupted_run_says_where_its_checkpoint_is() {
         .assert()
         .success();
 }
+
+#[test]
+fn the_model_decides_the_task_and_logistic_goes_multinomial() {
+    let dir = tempfile::tempdir().unwrap();
+    // Whole-number targets (a price): a regression model reads them as values.
+    let rows: String = (1..=30)
+        .map(|i| format!("{i},{},{}\n", i % 4, 3 * i + 2 * (i % 4) + 5))
+        .collect();
+    let data = write(dir.path(), "ints.csv", &format!("x1,x2,price\n{rows}"));
+    let a = steepest()
+        .args([
+            "train", "--json", "--quiet", "--model", "ridge", "--alpha", "0.0001", "--epochs", "300", "--data", &data,
+            "--out",
+        ])
+        .arg(dir.path().join("r"))
+        .assert()
+        .success();
+    let j = json_of(&a.get_output().stdout);
+    assert!(j["metrics"]["r2"].as_f64().unwrap() > 0.95, "{j}");
+    // logistic on three classes: multinomial, said so.
+    let a = steepest()
+        .args([
+            "train", "--json", "--quiet", "--model", "logistic", "--data", "iris", "--out",
+        ])
+        .arg(dir.path().join("l"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("multinomial"));
+    let j = json_of(&a.get_output().stdout);
+    assert!(j["metrics"]["accuracy"].as_f64().unwrap() > 0.9, "{j}");
+}
