@@ -237,13 +237,8 @@ fn flags_config_files_and_models() {
     let m = &json_of(&a.get_output().stdout)["metrics"];
     assert_eq!(m["accuracy"].as_f64(), Some(1.0), "{m}");
     assert!(m["roc_auc"].as_f64().is_some());
-    // Logistic regression on three classes is bad input.
-    steepest()
-        .args(["train", "--data", "iris", "--model", "logistic", "--out"])
-        .arg(dir.path().join("l3"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("binary"));
+    // Logistic regression on three classes is multinomial (see
+    // the_model_decides_the_task_and_logistic_goes_multinomial).
     let out2 = dir.path().join("opt");
     let a = steepest()
         .args([
