@@ -58,8 +58,9 @@ pub struct DataArgs {
 /// The model and its hyper-parameters.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ModelArgs {
-    /// linear, ridge, lasso, elastic-net, logistic, softmax, svm, rbf-svm, perceptron, mlp, or
-    /// cnn (PyTorch's MNIST example network, for images) [default: mlp].
+    /// linear, ridge, lasso, elastic-net (regression: the targets are read as values),
+    /// logistic (binary; multinomial on more classes, as scikit-learn's), softmax, svm, rbf-svm,
+    /// perceptron, mlp, or cnn (PyTorch's MNIST example network, for images) [default: mlp].
     #[arg(long, value_name = "MODEL")]
     pub model: Option<String>,
     /// A network defined in a TOML file, one [[layer]] table per layer (type plus PyTorch's
