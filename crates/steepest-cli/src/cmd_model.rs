@@ -104,12 +104,25 @@ fn read_for_prediction<T: Scalar>(a: &PredictArgs, model: &FittedModel<T>) -> Cl
         .transpose()?
         .or_else(|| Format::from_path(Path::new(&a.data)));
     if format == Some(Format::Csv) || format.is_none() && Path::new(&a.data).is_file() {
-        // A CSV may hold just the features, or the features and a target column.
+        // A CSV may hold just the features, or the features and a target column: with
+        // --target that column is dropped by name (it may hold strings); without, the file is
+        // read as all features, or, when that fails, with its last column as the target.
         let bare = CsvOptions {
             no_target: true,
             ..CsvOptions::default()
         };
-        let d: Dataset<T> = read_csv(&a.data, &bare)?;
+        let with_target = CsvOptions {
+            target: a.target.clone(),
+            task: Some(task),
+            ..CsvOptions::default()
+        };
+        let d: Dataset<T> = match &a.target {
+            Some(_) => read_csv(&a.data, &with_target)?,
+            None => match read_csv(&a.data, &bare) {
+                Ok(d) => d,
+                Err(first) => read_csv(&a.data, &with_target).map_err(|_| first)?,
+            },
+        };
         // Columns named as the model's features are taken by name (the target and any other
         // column left out); a file without a header is read by position.
         let names = model.feature_names();
@@ -129,16 +142,11 @@ fn read_for_prediction<T: Scalar>(a: &PredictArgs, model: &FittedModel<T>) -> Cl
                 return Ok(d);
             }
         }
-        if d.cols() == n && a.target.is_none() {
+        if d.cols() == n {
             return Ok(d);
         }
-        if d.cols() == n + 1 || a.target.is_some() {
-            let with = CsvOptions {
-                target: a.target.clone(),
-                task: Some(task),
-                ..CsvOptions::default()
-            };
-            let d: Dataset<T> = read_csv(&a.data, &with)?;
+        if d.cols() == n + 1 && a.target.is_none() {
+            let d: Dataset<T> = read_csv(&a.data, &with_target)?;
             if d.cols() == n {
                 return Ok(d);
             }

@@ -918,3 +918,35 @@ fn the_model_decides_the_task_and_logistic_goes_multinomial() {
     let j = json_of(&a.get_output().stdout);
     assert!(j["metrics"]["accuracy"].as_f64().unwrap() > 0.9, "{j}");
 }
+
+#[test]
+fn predict_drops_a_string_label_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["setosa", "versicolor", "virginica"];
+    let rows: String = (0..60)
+        .map(|i| {
+            let k = i % 3;
+            format!("{},{},{}\n", k as f64 + 0.1 * (i % 5) as f64, 2.0 - k as f64, names[k])
+        })
+        .collect();
+    let data = write(dir.path(), "s.csv", &format!("a,b,species\n{rows}"));
+    let out = dir.path().join("m");
+    steepest()
+        .args([
+            "train", "--quiet", "--model", "softmax", "--target", "species", "--data", &data, "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    for extra in [&["--target", "species"][..], &[][..]] {
+        let a = steepest()
+            .args(["predict", "--data", &data, "--model"])
+            .arg(&out)
+            .args(extra)
+            .assert()
+            .success();
+        let text = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+        assert_eq!(text.lines().count(), 61, "{text}");
+        assert_eq!(text.lines().nth(1), Some("setosa"));
+    }
+}
