@@ -327,21 +327,34 @@ fn draw_landscape<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, l: &Landscap
     let mut legend_done = std::collections::HashSet::new();
     for p in &l.paths {
         let col = PALETTE[p.color % PALETTE.len()];
-        let inside = p.points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite());
-        let series = chart
-            .draw_series(LineSeries::new(inside, col.stroke_width(2)))
-            .map_err(err)?;
-        if legend_done.insert(p.name.clone()) {
-            series
-                .label(p.name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3)));
+        // Only the parts of the path inside the plotted region (a path that leaves it is cut
+        // at the border, and goes on where it comes back).
+        let mut pieces = clip_polyline(&p.points, l.x, l.y);
+        let mut labelled = !legend_done.insert(p.name.clone());
+        if pieces.is_empty() && !labelled {
+            pieces.push(Vec::new()); // nothing visible: an empty series still carries the legend
         }
-        if let Some(&s) = p.points.first() {
+        for piece in &pieces {
+            // Segment by segment: a polyline's joins turn an optimizer's back-and-forth steps
+            // (nearly 180-degree turns) into long miter spikes that leave the plot.
+            let segments = piece
+                .windows(2)
+                .map(|w| PathElement::new(vec![w[0], w[1]], col.stroke_width(2)));
+            let series = chart.draw_series(segments).map_err(err)?;
+            if !labelled {
+                series
+                    .label(p.name.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3)));
+                labelled = true;
+            }
+        }
+        let inside = |&(x, y): &(f64, f64)| (l.x.0..=l.x.1).contains(&x) && (l.y.0..=l.y.1).contains(&y);
+        if let Some(&s) = p.points.first().filter(|q| inside(q)) {
             chart
                 .draw_series(std::iter::once(Circle::new(s, 5, col.filled())))
                 .map_err(err)?;
         }
-        if let Some(&e) = p.points.last().filter(|(x, y)| x.is_finite() && y.is_finite()) {
+        if let Some(&e) = p.points.last().filter(|q| inside(q)) {
             chart
                 .draw_series(std::iter::once(Cross::new(e, 6, WHITE.stroke_width(2))))
                 .map_err(err)?;
@@ -371,4 +384,74 @@ impl Plot for Landscape<'_> {
 /// Writes `landscape.png` and `landscape.svg`.
 pub fn landscape(dir: &Path, l: &Landscape) -> PlotResult {
     both(dir, "landscape", (860, 760), l)
+}
+
+/// The parts of a polyline inside the box `x.0..x.1` by `y.0..y.1`: each segment clipped by
+/// Liang and Barsky's method, consecutive visible pieces joined into runs (non-finite points
+/// break the line).
+pub fn clip_polyline(points: &[(f64, f64)], x: (f64, f64), y: (f64, f64)) -> Vec<Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut open = false;
+    for w in points.windows(2) {
+        let ((x1, y1), (x2, y2)) = (w[0], w[1]);
+        if !(x1.is_finite() && y1.is_finite() && x2.is_finite() && y2.is_finite()) {
+            open = false;
+            continue;
+        }
+        let (dx, dy) = (x2 - x1, y2 - y1);
+        let (mut t0, mut t1) = (0.0f64, 1.0f64);
+        let mut visible = true;
+        for (p, q) in [(-dx, x1 - x.0), (dx, x.1 - x1), (-dy, y1 - y.0), (dy, y.1 - y1)] {
+            if p == 0.0 {
+                if q < 0.0 {
+                    visible = false;
+                }
+            } else {
+                let r = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(r);
+                } else {
+                    t1 = t1.min(r);
+                }
+            }
+        }
+        if !visible || t0 > t1 {
+            open = false;
+            continue;
+        }
+        let a = (x1 + t0 * dx, y1 + t0 * dy);
+        let b = (x1 + t1 * dx, y1 + t1 * dy);
+        match runs.last_mut() {
+            Some(run) if open && t0 == 0.0 => run.push(b),
+            _ => runs.push(vec![a, b]),
+        }
+        open = t1 == 1.0;
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip_polyline;
+
+    #[test]
+    fn paths_are_cut_at_the_border_and_resume_inside() {
+        let unit = ((0.0, 1.0), (0.0, 1.0));
+        // Crossing the box left to right: the inside part only.
+        assert_eq!(
+            clip_polyline(&[(-1.0, 0.5), (2.0, 0.5)], unit.0, unit.1),
+            vec![vec![(0.0, 0.5), (1.0, 0.5)]]
+        );
+        // In, out through the top, back in: two runs.
+        let path = [(0.5, 0.5), (0.5, 1.5), (0.25, 1.5), (0.25, 0.25), (0.75, 0.25)];
+        assert_eq!(
+            clip_polyline(&path, unit.0, unit.1),
+            vec![
+                vec![(0.5, 0.5), (0.5, 1.0)],
+                vec![(0.25, 1.0), (0.25, 0.25), (0.75, 0.25)]
+            ]
+        );
+        // Entirely outside, and non-finite points: nothing.
+        assert!(clip_polyline(&[(2.0, 2.0), (3.0, 5.0), (f64::NAN, 0.5)], unit.0, unit.1).is_empty());
+    }
 }
