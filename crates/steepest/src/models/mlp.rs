@@ -5,7 +5,7 @@
 //! loss and gradients (a test holds them equal).
 
 use super::linear::classes_from_decision;
-use super::options::{lr_find, run_fit, scaled, target_scale, FitOptions};
+use super::options::{lr_find, network_outputs, run_fit, scaled, target_scale, FitOptions};
 use crate::autograd::{Tape, Var};
 use crate::collective::Communicator;
 use crate::data::{Dataset, Features, Scaler, Targets, Task};
@@ -216,16 +216,7 @@ impl ValidMlpParams {
         let p = &self.0;
         data.check_finite("training data")?;
         let task = data.targets.task();
-        let outputs = match task {
-            Task::Classify if data.n_classes() < 2 => {
-                return Err(Error::invalid(
-                    "mlp",
-                    format!("classification needs at least 2 classes, found {}", data.n_classes()),
-                ))
-            }
-            Task::Classify => data.n_classes(),
-            Task::Regress => 1,
-        };
+        let outputs = network_outputs(data, "mlp")?;
         let (train, val) = p.fit.split_validation(data)?;
         let scaler = Scaler::fit_parallel(p.fit.scaler, &train.features, comm.as_deref_mut())?;
         let target_scale = target_scale(&train.targets, comm)?;

@@ -3,7 +3,7 @@
 //! takes any list of layers (what `steepest train --arch net.toml` reads).
 
 use super::linear::classes_from_decision;
-use super::options::{lr_find, run_fit, scaled, target_scale, FitOptions};
+use super::options::{lr_find, network_outputs, run_fit, scaled, target_scale, FitOptions};
 use crate::autograd::Tape;
 use crate::collective::Communicator;
 use crate::data::{Augment, BatchTransform, Dataset, Features, Scaler, ScalerKind, Targets, Task};
@@ -361,10 +361,7 @@ impl ValidNetParams {
     /// Checks that the architecture fits `data` (input shape, number of outputs) without
     /// training: the shape errors of fitting, early.
     pub fn check_data<T: Scalar>(&self, data: &Dataset<T>) -> Result<()> {
-        let outputs = match data.targets.task() {
-            Task::Classify => data.n_classes().max(2),
-            Task::Regress => 1,
-        };
+        let outputs = network_outputs(data, "network")?;
         Network::<T>::build(
             &self.0.layers,
             &data.shape_of_example(),
@@ -402,16 +399,7 @@ impl ValidNetParams {
         let p = &self.0;
         data.check_finite("training data")?;
         let task = data.targets.task();
-        let outputs = match task {
-            Task::Classify if data.n_classes() < 2 => {
-                return Err(Error::invalid(
-                    "network",
-                    format!("classification needs at least 2 classes, found {}", data.n_classes()),
-                ))
-            }
-            Task::Classify => data.n_classes(),
-            Task::Regress => 1,
-        };
+        let outputs = network_outputs(data, "network")?;
         let input = data.shape_of_example();
         let mut net = Network::build(&p.layers, &input, outputs, task, None, p.init_seed)?;
         if !p.augment.is_empty() && input.len() != 3 {

@@ -185,3 +185,16 @@ pub(crate) fn scaled<T: Scalar>(
         example_shape: d.example_shape.clone(),
     })
 }
+
+/// The number of outputs a network needs for `data`: one per class (at least 2 classes, or an
+/// error naming `what`), or 1 for regression.
+pub(crate) fn network_outputs<T: Scalar>(data: &Dataset<T>, what: &'static str) -> Result<usize> {
+    match data.targets.task() {
+        crate::data::Task::Classify if data.n_classes() < 2 => Err(Error::invalid(
+            what,
+            format!("classification needs at least 2 classes, found {}", data.n_classes()),
+        )),
+        crate::data::Task::Classify => Ok(data.n_classes()),
+        crate::data::Task::Regress => Ok(1),
+    }
+}

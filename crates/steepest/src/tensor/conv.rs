@@ -132,38 +132,37 @@ fn columns_inside(w: usize, ow: usize, sw: usize, pw: usize, off: usize) -> (usi
     (lo, hi)
 }
 
-/// Unrolls channels `c0..c0 + cg` of one image `x [C, H, W]` into `col [cg kh kw, OH OW]`.
-fn im2col<T: Scalar>(x: &[T], d: &Dims, geo: &Conv2dGeometry, c0: usize, col: &mut [T]) {
-    let (oh, ow, plane) = (d.oh, d.ow, d.plane());
+/// The input run one output row of one kernel tap reads: input row `ih`, output columns
+/// `j_lo..j_hi`, starting at input column `start` and stepping by the stride.
+struct Run {
+    ih: usize,
+    j_lo: usize,
+    j_hi: usize,
+    start: usize,
+}
+
+/// Calls `f(c, row, i, run)` for channel `c` of channels `c0..c0 + cg`, patch-matrix row `row`
+/// (one per channel and kernel tap) and output row `i`, with the input run it reads, or `None`
+/// when that output row of the tap falls in the padding: the walk im2col and col2im share.
+fn for_each_run(d: &Dims, geo: &Conv2dGeometry, c0: usize, mut f: impl FnMut(usize, usize, usize, Option<Run>)) {
     let [sh, sw] = geo.stride;
     let [ph, pw] = geo.padding;
     let [dh, dw] = geo.dilation;
     let mut row = 0;
     for c in c0..c0 + d.c / d.g {
-        let img = &x[c * d.h * d.w..(c + 1) * d.h * d.w];
         for p in 0..d.kh {
             for q in 0..d.kw {
-                let dst = &mut col[row * plane..(row + 1) * plane];
                 let off = q * dw;
-                let (j_lo, j_hi) = columns_inside(d.w, ow, sw, pw, off);
-                for i in 0..oh {
-                    let r = &mut dst[i * ow..(i + 1) * ow];
+                let (j_lo, j_hi) = columns_inside(d.w, d.ow, sw, pw, off);
+                for i in 0..d.oh {
                     let ih = (i * sh + p * dh) as isize - ph as isize;
-                    if ih < 0 || ih >= d.h as isize || j_lo >= j_hi {
-                        r.iter_mut().for_each(|v| *v = T::zero());
-                        continue;
-                    }
-                    let src = &img[ih as usize * d.w..(ih as usize + 1) * d.w];
-                    r[..j_lo].iter_mut().for_each(|v| *v = T::zero());
-                    r[j_hi..].iter_mut().for_each(|v| *v = T::zero());
-                    let start = j_lo * sw + off - pw;
-                    if sw == 1 {
-                        r[j_lo..j_hi].copy_from_slice(&src[start..start + (j_hi - j_lo)]);
-                    } else {
-                        for (k, v) in r[j_lo..j_hi].iter_mut().enumerate() {
-                            *v = src[start + k * sw];
-                        }
-                    }
+                    let run = (ih >= 0 && ih < d.h as isize && j_lo < j_hi).then(|| Run {
+                        ih: ih as usize,
+                        j_lo,
+                        j_hi,
+                        start: j_lo * sw + off - pw,
+                    });
+                    f(c, row, i, run);
                 }
                 row += 1;
             }
@@ -171,44 +170,49 @@ fn im2col<T: Scalar>(x: &[T], d: &Dims, geo: &Conv2dGeometry, c0: usize, col: &m
     }
 }
 
+/// Unrolls channels `c0..c0 + cg` of one image `x [C, H, W]` into `col [cg kh kw, OH OW]`.
+fn im2col<T: Scalar>(x: &[T], d: &Dims, geo: &Conv2dGeometry, c0: usize, col: &mut [T]) {
+    let (ow, plane, hw, sw) = (d.ow, d.plane(), d.h * d.w, geo.stride[1]);
+    for_each_run(d, geo, c0, |c, row, i, run| {
+        let r = &mut col[row * plane + i * ow..row * plane + (i + 1) * ow];
+        let Some(Run { ih, j_lo, j_hi, start }) = run else {
+            r.iter_mut().for_each(|v| *v = T::zero());
+            return;
+        };
+        let src = &x[c * hw + ih * d.w..c * hw + (ih + 1) * d.w];
+        r[..j_lo].iter_mut().for_each(|v| *v = T::zero());
+        r[j_hi..].iter_mut().for_each(|v| *v = T::zero());
+        if sw == 1 {
+            r[j_lo..j_hi].copy_from_slice(&src[start..start + (j_hi - j_lo)]);
+        } else {
+            for (k, v) in r[j_lo..j_hi].iter_mut().enumerate() {
+                *v = src[start + k * sw];
+            }
+        }
+    });
+}
+
 /// Adds `col [cg kh kw, OH OW]` back onto channels `c0..c0 + cg` of one image `dx [C, H, W]`
 /// (the adjoint of [`im2col`]).
 fn col2im<T: Scalar>(col: &[T], d: &Dims, geo: &Conv2dGeometry, c0: usize, dx: &mut [T]) {
-    let (oh, ow, plane) = (d.oh, d.ow, d.plane());
-    let [sh, sw] = geo.stride;
-    let [ph, pw] = geo.padding;
-    let [dh, dw] = geo.dilation;
-    let mut row = 0;
-    for c in c0..c0 + d.c / d.g {
-        let img = &mut dx[c * d.h * d.w..(c + 1) * d.h * d.w];
-        for p in 0..d.kh {
-            for q in 0..d.kw {
-                let src = &col[row * plane..(row + 1) * plane];
-                let off = q * dw;
-                let (j_lo, j_hi) = columns_inside(d.w, ow, sw, pw, off);
-                for i in 0..oh {
-                    let ih = (i * sh + p * dh) as isize - ph as isize;
-                    if ih < 0 || ih >= d.h as isize || j_lo >= j_hi {
-                        continue;
-                    }
-                    let r = &src[i * ow..(i + 1) * ow];
-                    let dst = &mut img[ih as usize * d.w..(ih as usize + 1) * d.w];
-                    let start = j_lo * sw + off - pw;
-                    if sw == 1 {
-                        dst[start..start + (j_hi - j_lo)]
-                            .iter_mut()
-                            .zip(&r[j_lo..j_hi])
-                            .for_each(|(a, &v)| *a += v);
-                    } else {
-                        for (k, &v) in r[j_lo..j_hi].iter().enumerate() {
-                            dst[start + k * sw] += v;
-                        }
-                    }
-                }
-                row += 1;
+    let (ow, plane, hw, sw) = (d.ow, d.plane(), d.h * d.w, geo.stride[1]);
+    for_each_run(d, geo, c0, |c, row, i, run| {
+        let Some(Run { ih, j_lo, j_hi, start }) = run else {
+            return;
+        };
+        let r = &col[row * plane + i * ow..row * plane + (i + 1) * ow];
+        let dst = &mut dx[c * hw + ih * d.w..c * hw + (ih + 1) * d.w];
+        if sw == 1 {
+            dst[start..start + (j_hi - j_lo)]
+                .iter_mut()
+                .zip(&r[j_lo..j_hi])
+                .for_each(|(a, &v)| *a += v);
+        } else {
+            for (k, &v) in r[j_lo..j_hi].iter().enumerate() {
+                dst[start + k * sw] += v;
             }
         }
-    }
+    });
 }
 
 /// Whether the patch matrix of a group is the image itself (1x1 kernel, stride 1, no padding).
