@@ -53,6 +53,31 @@ pub struct DataArgs {
     /// File format: csv, libsvm or idx [default: from the file name].
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
+    /// Columns one-hot encoded as categories even when they hold numbers (integer codes);
+    /// columns holding text are categories anyway (categories in sorted order).
+    #[arg(long, value_name = "COL[,COL]", value_delimiter = ',')]
+    pub categorical: Option<Vec<String>>,
+    /// Columns left out of the features (identifiers, cluster labels).
+    #[arg(long, value_name = "COL[,COL]", value_delimiter = ',')]
+    pub ignore: Option<Vec<String>>,
+    /// Leave out each categorical column's first category (the reference level), for models
+    /// without a penalty: one-hot columns and the intercept are then not collinear.
+    #[arg(long)]
+    pub drop_first: bool,
+    /// Pool categories seen in fewer than N training rows into one column, name=infrequent.
+    #[arg(long, value_name = "N")]
+    pub min_frequency: Option<usize>,
+    /// Fill missing numeric cells: mean, median, most-frequent or constant:VALUE (fitted on the
+    /// training rows; text columns take their most frequent category) [default: an empty cell
+    /// is an error].
+    #[arg(long, value_name = "STRATEGY")]
+    pub impute: Option<String>,
+    /// Fill missing categorical cells: most-frequent, or missing (a category of its own).
+    #[arg(long, value_name = "STRATEGY")]
+    pub impute_categorical: Option<String>,
+    /// Add a 0/1 column missing(NAME) for each column with missing cells in training.
+    #[arg(long)]
+    pub missing_indicator: bool,
 }
 
 /// The model and its hyper-parameters.
@@ -277,6 +302,18 @@ pub struct InspectArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// The regression-analysis table (as statsmodels' summary): standard errors, t or z,
+    /// p-values, confidence intervals, R^2, F, log-likelihood, AIC, BIC. For linear and logistic
+    /// regression trained in f64 to the optimum (--optimizer newton) on every row (--test-split
+    /// 0), with no penalty or ridge; the training rows are read again from the run's config.
+    #[arg(long)]
+    pub stats: bool,
+    /// With --stats: heteroscedasticity-robust standard errors (HC1).
+    #[arg(long, requires = "stats", conflicts_with = "cluster")]
+    pub robust: bool,
+    /// With --stats: cluster-robust standard errors, clusters by the values of column COL.
+    #[arg(long, value_name = "COL", requires = "stats")]
+    pub cluster: Option<String>,
 }
 
 /// `steepest lr-find`.

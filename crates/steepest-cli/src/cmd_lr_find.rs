@@ -35,7 +35,7 @@ pub fn run(a: LrFindArgs) -> CliResult<()> {
 }
 
 fn typed<T: Scalar>(a: &LrFindArgs, cfg: &RunConfig, out: &Path) -> CliResult<()> {
-    let (train, _, _) = load_train_test::<T>(cfg)?;
+    let train = load_train_test::<T>(cfg)?.train;
     let fc = LrFinderConfig {
         start_lr: a.start_lr.unwrap_or(1e-7),
         end_lr: a.end_lr.unwrap_or(10.0),

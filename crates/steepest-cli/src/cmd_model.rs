@@ -1,14 +1,14 @@
 //! `steepest eval`, `steepest predict` and `steepest inspect`: commands on a saved model.
 
 use crate::args::{EvalArgs, InspectArgs, PredictArgs};
-use crate::data_load::{read_named, read_options};
+use crate::data_load::{encode_table, read_named, read_options, read_options_encoded, read_table_named};
 use crate::error::{usage, CliResult};
 use crate::output::{metrics_json, print_metrics};
 use serde_json::json;
 use std::io::Write;
 use std::path::Path;
-use steepest::data::{read_csv, CsvOptions, Dataset, Format, Task};
-use steepest::models::{load_model, FittedModel, Predictions, Predictor};
+use steepest::data::{read_csv, CsvOptions, Dataset, EncodeOptions, Format, Task};
+use steepest::models::{load_encoder, load_model, FittedModel, Predictions, Predictor};
 use steepest::tensor::Scalar;
 
 /// The element type a saved model was written in.
@@ -61,9 +61,48 @@ fn by_name<T: Scalar>(model: &FittedModel<T>, data: Dataset<T>, file: &str) -> C
     }
 }
 
+/// A table file encoded as the model's training data was (columns matched by name), when the
+/// model was trained on a table with categories or imputation; `None` otherwise.
+fn read_encoded<T: Scalar>(
+    dir: &Path,
+    file: &str,
+    format: Option<&str>,
+    target: Option<&str>,
+    task: Option<Task>,
+) -> CliResult<Option<Dataset<T>>> {
+    let Some(enc) = load_encoder(dir)? else {
+        return Ok(None);
+    };
+    let encode = EncodeOptions {
+        categorical: enc.categorical_columns(),
+        ..EncodeOptions::default()
+    };
+    // Without a task, every column is read as a feature (a target column is left out by name).
+    let target = target.or(enc.target.as_deref());
+    let mut opts = read_options_encoded(format, target, task, encode)?;
+    opts.csv.no_target = task.is_none();
+    let table = read_table_named(file, &opts)?
+        .ok_or_else(|| usage(format!("{file}: the model was trained on a CSV table; give a CSV file")))?;
+    let d = encode_table(&enc, &table, false)?;
+    let extra: Vec<String> = table
+        .names
+        .iter()
+        .filter(|n| !enc.columns.iter().any(|c| &c.name == *n) && Some(n.as_str()) != target)
+        .cloned()
+        .collect();
+    if !extra.is_empty() {
+        eprintln!("note: {file}: columns not used by the model: {}", extra.join(", "));
+    }
+    Ok(Some(d))
+}
+
 fn eval_typed<T: Scalar>(a: &EvalArgs) -> CliResult<()> {
     let model: FittedModel<T> = load_model(&a.model)?;
-    let opts = read_options(a.format.as_deref(), a.target.as_deref(), Some(task_of(&model)))?;
+    let task = Some(task_of(&model));
+    if let Some(data) = read_encoded::<T>(&a.model, &a.data, a.format.as_deref(), a.target.as_deref(), task)? {
+        return report_eval(a, &model, &data);
+    }
+    let opts = read_options(a.format.as_deref(), a.target.as_deref(), task)?;
     let data: Dataset<T> = read_named(&a.data, &opts)?;
     let mut data = by_name(&model, data, &a.data)?;
     let cols = data.cols();
@@ -74,7 +113,11 @@ fn eval_typed<T: Scalar>(a: &EvalArgs) -> CliResult<()> {
             model.n_inputs()
         ))
     })?;
-    let m = model.evaluate(&data)?;
+    report_eval(a, &model, &data)
+}
+
+fn report_eval<T: Scalar>(a: &EvalArgs, model: &FittedModel<T>, data: &Dataset<T>) -> CliResult<()> {
+    let m = model.evaluate(data)?;
     if a.json {
         let out = json!({
             "model": model.kind_name(),
@@ -96,6 +139,9 @@ pub fn predict(a: PredictArgs) -> CliResult<()> {
 }
 
 fn read_for_prediction<T: Scalar>(a: &PredictArgs, model: &FittedModel<T>) -> CliResult<Dataset<T>> {
+    if let Some(d) = read_encoded::<T>(&a.model, &a.data, a.format.as_deref(), a.target.as_deref(), None)? {
+        return Ok(d);
+    }
     let (n, task) = (model.n_inputs(), task_of(model));
     let format = a
         .format
@@ -207,6 +253,9 @@ pub fn inspect(a: InspectArgs) -> CliResult<()> {
 
 fn inspect_typed<T: Scalar>(a: &InspectArgs) -> CliResult<()> {
     let model: FittedModel<T> = load_model(&a.dir)?;
+    if a.stats {
+        return crate::cmd_stats::inspect_stats(a, &model);
+    }
     let shapes: serde_json::Map<String, serde_json::Value> = model
         .weights()
         .iter()

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::Instant;
 use steepest::collective::Communicator;
 use steepest::data::Dataset;
-use steepest::models::{save_model, FittedModel, Predictor};
+use steepest::models::{save_model_encoded, FittedModel, Predictor};
 use steepest::tensor::Scalar;
 use steepest::train::{metrics, Checkpoint, History};
 
@@ -166,8 +166,8 @@ fn train_typed<T: Scalar>(
 ) -> CliResult<()> {
     let root = comm.as_ref().is_none_or(|c| c.rank() == 0);
     let (json, quiet) = (args.json, args.quiet || !root);
-    let (train, test, note) = match comm.as_deref_mut() {
-        None => load_train_test::<T>(cfg).map(|(train, test, note)| (train, Some(test), note))?,
+    let (train, test, note, encoder) = match comm.as_deref_mut() {
+        None => load_train_test::<T>(cfg).map(|l| (l.train, Some(l.test), l.note, l.encoder))?,
         Some(c) => load_shard::<T>(cfg, c)?,
     };
     let spec = agree(comm.as_deref_mut(), spec_for(cfg, &train, out))?;
@@ -225,7 +225,7 @@ fn train_typed<T: Scalar>(
     let Some(test) = test.filter(|_| root) else {
         return Ok(());
     };
-    save_model(&model, out).map_err(|e| failed(format!("saving the model: {e}")))?;
+    save_model_encoded(&model, encoder.as_ref(), out).map_err(|e| failed(format!("saving the model: {e}")))?;
     let m = model.evaluate(&test)?;
     let history = model.history().clone();
     write_history(out, &history)?;

@@ -5,7 +5,7 @@ use crate::args::{DataArgs, ModelArgs, OptimArgs, TrainArgs};
 use crate::error::{usage, CliResult};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use steepest::data::{BatchSize, ScalerKind};
+use steepest::data::{BatchSize, CategoricalImpute, EncodeOptions, Impute, ScalerKind};
 use steepest::linear::{LinearLoss, Penalty};
 use steepest::models::{
     Activation, ClassWeight, FitOptions, Init, LinearKind, LinearParams, MlpParams, Multiclass, NetParams,
@@ -30,6 +30,27 @@ pub struct RunConfig {
     pub target: Option<String>,
     /// classify or regress.
     pub task: Option<String>,
+    /// Columns encoded as categories although numeric.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub categorical: Vec<String>,
+    /// Columns left out of the features.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<String>,
+    /// Drop each categorical column's first category.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub drop_first: bool,
+    /// Pool categories rarer than this (0: none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub min_frequency: usize,
+    /// Numeric imputation strategy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impute: Option<String>,
+    /// Categorical imputation strategy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impute_categorical: Option<String>,
+    /// Add missing-value indicator columns.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub missing_indicator: bool,
     /// Model name.
     pub model: String,
     /// The layers of a network from `--arch` (model `net`), copied from the file so that the
@@ -107,6 +128,13 @@ impl Default for RunConfig {
             test_split: 0.2,
             target: None,
             task: None,
+            categorical: Vec::new(),
+            ignore: Vec::new(),
+            drop_first: false,
+            min_frequency: 0,
+            impute: None,
+            impute_categorical: None,
+            missing_indicator: false,
             model: "mlp".into(),
             arch: None,
             hidden: vec![100],
@@ -192,6 +220,10 @@ impl ArchFile {
     }
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 fn parse_kv(s: &str, flag: &str) -> CliResult<(String, serde_json::Value)> {
     let (k, v) = s
         .split_once('=')
@@ -232,6 +264,55 @@ impl RunConfig {
         if a.format.is_some() {
             self.format = a.format.clone();
         }
+        if let Some(c) = &a.categorical {
+            self.categorical = c.iter().map(|s| s.trim().to_string()).collect();
+        }
+        if let Some(c) = &a.ignore {
+            self.ignore = c.iter().map(|s| s.trim().to_string()).collect();
+        }
+        self.drop_first |= a.drop_first;
+        if let Some(n) = a.min_frequency {
+            self.min_frequency = n;
+        }
+        if a.impute.is_some() {
+            self.impute = a.impute.clone();
+        }
+        if a.impute_categorical.is_some() {
+            self.impute_categorical = a.impute_categorical.clone();
+        }
+        self.missing_indicator |= a.missing_indicator;
+    }
+
+    /// The table-encoding settings (categorical columns, imputation), checked.
+    pub fn encode_options(&self) -> CliResult<EncodeOptions> {
+        let impute = self
+            .impute
+            .as_deref()
+            .map(Impute::parse)
+            .transpose()
+            .map_err(|e| usage(format!("--{e}")))?;
+        let impute_categorical = match self.impute_categorical.as_deref() {
+            None => None,
+            Some("most-frequent") | Some("most_frequent") => Some(CategoricalImpute::MostFrequent),
+            Some("missing") => Some(CategoricalImpute::Missing),
+            Some(s) => {
+                return Err(usage(format!(
+                    "--impute-categorical: unknown strategy '{s}' (most-frequent, missing)"
+                )))
+            }
+        };
+        if self.missing_indicator && impute.is_none() && impute_categorical.is_none() {
+            return Err(usage("--missing-indicator marks imputed cells: give --impute too"));
+        }
+        Ok(EncodeOptions {
+            categorical: self.categorical.clone(),
+            ignore: self.ignore.clone(),
+            drop_first: self.drop_first,
+            min_frequency: self.min_frequency,
+            impute,
+            impute_categorical,
+            missing_indicator: self.missing_indicator,
+        })
     }
 
     /// Applies model flags.

@@ -5,7 +5,10 @@ use crate::distributed::agree;
 use crate::error::{usage, CliError, CliResult};
 use std::path::Path;
 use steepest::collective::{shard_range, Communicator};
-use steepest::data::{embedded, read_file, split, CsvOptions, Dataset, Format, ReadOptions, Task};
+use steepest::data::{
+    embedded, read_file, read_table, read_table_from, split, CsvOptions, Dataset, EncodeOptions, Format, ReadOptions,
+    Table, TableEncoder, Task,
+};
 use steepest::tensor::Scalar;
 use steepest_distributed::read_shard;
 
@@ -32,6 +35,16 @@ pub fn model_task(model: &str) -> Option<Task> {
 
 /// Read options from the format name, target column and task.
 pub fn read_options(format: Option<&str>, target: Option<&str>, task: Option<Task>) -> CliResult<ReadOptions> {
+    read_options_encoded(format, target, task, EncodeOptions::default())
+}
+
+/// [`read_options`] with the encoding of a CSV's columns (categorical columns, imputation).
+pub fn read_options_encoded(
+    format: Option<&str>,
+    target: Option<&str>,
+    task: Option<Task>,
+    encode: EncodeOptions,
+) -> CliResult<ReadOptions> {
     let format = format
         .map(Format::parse)
         .transpose()
@@ -41,6 +54,7 @@ pub fn read_options(format: Option<&str>, target: Option<&str>, task: Option<Tas
         csv: CsvOptions {
             target: target.map(String::from),
             task,
+            encode,
             ..CsvOptions::default()
         },
     })
@@ -49,6 +63,43 @@ pub fn read_options(format: Option<&str>, target: Option<&str>, task: Option<Tas
 /// Whether `name` means an embedded dataset (no file of that name exists).
 fn is_embedded(name: &str) -> bool {
     embedded::LIST.iter().any(|(n, _, _)| *n == name) && !Path::new(name).exists()
+}
+
+/// The table of a CSV file or an embedded dataset, before encoding; `None` for other formats
+/// (LIBSVM, IDX), which are numeric already.
+pub fn read_table_named(name: &str, opts: &ReadOptions) -> CliResult<Option<Table>> {
+    if is_embedded(name) {
+        let csv = CsvOptions {
+            task: opts
+                .csv
+                .task
+                .or_else(|| embedded::LIST.iter().find(|(n, _, _)| *n == name).map(|(_, t, _)| *t)),
+            ..opts.csv.clone()
+        };
+        let text = embedded::csv_text(name)?;
+        return Ok(Some(read_table_from(text.as_bytes(), name, &csv)?));
+    }
+    let path = Path::new(name);
+    if path.is_dir() || opts.format.or_else(|| Format::from_path(path)) != Some(Format::Csv) {
+        return Ok(None);
+    }
+    if !path.exists() {
+        return Err(usage(format!(
+            "{name}: no such file (embedded datasets: digits, iris, diabetes)"
+        )));
+    }
+    Ok(Some(read_table(path, &opts.csv)?))
+}
+
+/// Encodes `table` with `enc`, printing a note for what it met (categories not seen in training).
+pub fn encode_table<T: Scalar>(enc: &TableEncoder, table: &Table, quiet: bool) -> CliResult<Dataset<T>> {
+    let (d, report) = enc.transform::<T>(table)?;
+    if !quiet {
+        for n in report.notes(&table.source) {
+            eprintln!("warning: {n}");
+        }
+    }
+    Ok(d)
 }
 
 /// An embedded dataset (when `name` is one and no file of that name exists) or a file.
@@ -85,10 +136,38 @@ pub fn read_named<T: Scalar>(name: &str, opts: &ReadOptions) -> CliResult<Datase
     Ok(d)
 }
 
-/// The training and test data of a run, and a note when the test data is the training data.
-pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<(Dataset<T>, Dataset<T>, Option<String>)> {
+/// What a run trains and tests on.
+pub struct Loaded<T: Scalar> {
+    /// The training rows.
+    pub train: Dataset<T>,
+    /// The test rows.
+    pub test: Dataset<T>,
+    /// A note about the test rows (when they are the training rows).
+    pub note: Option<String>,
+    /// How a CSV's columns were encoded (fitted on the training rows), when it is not the
+    /// identity: stored with the model.
+    pub encoder: Option<TableEncoder>,
+}
+
+/// The read options of a run.
+fn run_read_options(cfg: &RunConfig) -> CliResult<ReadOptions> {
     let task = parse_task(cfg.task.as_deref())?.or_else(|| model_task(&cfg.model));
-    let opts = read_options(cfg.format.as_deref(), cfg.target.as_deref(), task)?;
+    read_options_encoded(
+        cfg.format.as_deref(),
+        cfg.target.as_deref(),
+        task,
+        cfg.encode_options()?,
+    )
+}
+
+/// The training and test rows of `cfg`'s data: a test file, a folder's test split, or a
+/// stratified split of the data. A CSV's columns are encoded (categories, imputation) by an
+/// encoder fitted on the training rows only.
+pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<Loaded<T>> {
+    let opts = run_read_options(cfg)?;
+    if let Some(table) = read_table_named(&cfg.data, &opts)? {
+        return load_table(cfg, &opts, table);
+    }
     let (data, dir_test) = match Path::new(&cfg.data).is_dir() {
         true => steepest::data::read_idx_dir::<T>(&cfg.data)?,
         false => (read_named::<T>(&cfg.data, &opts)?, None),
@@ -100,6 +179,12 @@ pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<(Dataset<T>, Dat
             data.rows()
         )));
     }
+    let loaded = |train, test, note| Loaded {
+        train,
+        test,
+        note,
+        encoder: None,
+    };
     if let Some(t) = &cfg.test_data {
         let test = read_named::<T>(t, &opts)?;
         if test.cols() != data.cols() {
@@ -109,14 +194,14 @@ pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<(Dataset<T>, Dat
                 data.cols()
             )));
         }
-        return Ok((data, test, None));
+        return Ok(loaded(data, test, None));
     }
     if let Some(test) = dir_test {
-        return Ok((data, test, None));
+        return Ok(loaded(data, test, None));
     }
     if cfg.test_split == 0.0 {
         let note = "no test data (--test-split 0): metrics are on the training rows".to_string();
-        return Ok((data.clone(), data, Some(note)));
+        return Ok(loaded(data.clone(), data, Some(note)));
     }
     let s = split(&data.targets, 0.0, cfg.test_split, cfg.seed).map_err(|e| usage(format!("--test-split: {e}")))?;
     if s.test.is_empty() {
@@ -126,21 +211,70 @@ pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<(Dataset<T>, Dat
             data.rows()
         )));
     }
-    Ok((data.subset(&s.train)?, data.subset(&s.test)?, None))
+    Ok(loaded(data.subset(&s.train)?, data.subset(&s.test)?, None))
 }
 
-/// A rank's training rows, the test rows (on rank 0) and a note about the test rows.
-pub type Shard<T> = (Dataset<T>, Option<Dataset<T>>, Option<String>);
+/// [`load_train_test`] for a table: split, then the encoder fitted on the training rows.
+fn load_table<T: Scalar>(cfg: &RunConfig, opts: &ReadOptions, table: Table) -> CliResult<Loaded<T>> {
+    if table.rows() < 2 {
+        return Err(usage(format!(
+            "{}: needs at least 2 rows, found {}",
+            cfg.data,
+            table.rows()
+        )));
+    }
+    // Checked on every row first, so that an error names the file's first bad cell.
+    TableEncoder::fit(&table, &opts.csv.encode).map_err(|e| usage(e.to_string()))?;
+    let (train, test, note) = if let Some(t) = &cfg.test_data {
+        let test = read_table_named(t, opts)?.ok_or_else(|| {
+            usage(format!(
+                "{t}: the training data is a CSV table; give the test rows as one too"
+            ))
+        })?;
+        (table, Some(test), None)
+    } else if cfg.test_split == 0.0 {
+        let note = "no test data (--test-split 0): metrics are on the training rows".to_string();
+        (table, None, Some(note))
+    } else {
+        let s =
+            split(&table.targets, 0.0, cfg.test_split, cfg.seed).map_err(|e| usage(format!("--test-split: {e}")))?;
+        if s.test.is_empty() {
+            return Err(usage(format!(
+                "--test-split {}: leaves no test rows out of {}",
+                cfg.test_split,
+                table.rows()
+            )));
+        }
+        (table.subset(&s.train)?, Some(table.subset(&s.test)?), None)
+    };
+    let enc = TableEncoder::fit(&train, &opts.csv.encode).map_err(|e| usage(e.to_string()))?;
+    let train_d: Dataset<T> = encode_table(&enc, &train, false)?;
+    let test_d = match &test {
+        Some(t) => encode_table(&enc, t, false)?,
+        None => train_d.clone(),
+    };
+    Ok(Loaded {
+        train: train_d,
+        test: test_d,
+        note,
+        encoder: (!enc.is_identity()).then_some(enc),
+    })
+}
+
+/// A rank's training rows, the test rows (on rank 0), a note about the test rows, and the
+/// encoding of a CSV's columns (when not the identity).
+pub type Shard<T> = (Dataset<T>, Option<Dataset<T>>, Option<String>, Option<TableEncoder>);
 
 /// In a distributed run: this rank's shard of the training rows (read with
 /// [`read_shard`](steepest_distributed::read_shard): a byte range of a LIBSVM file; CSV, IDX
 /// and embedded data are read whole and sliced), and on rank 0 the test data: `--test-data`,
 /// or the rows rank 0 held out of its shard (every rank holds out `--test-split` of its shard,
 /// so that all train on the same share). Every error is agreed across ranks (`all_ranks`).
+/// A CSV's encoding (categories, imputation) is fitted by every rank on the whole file, so that
+/// all ranks encode alike.
 pub fn load_shard<T: Scalar>(cfg: &RunConfig, comm: &mut dyn Communicator) -> CliResult<Shard<T>> {
     let (rank, ranks) = (comm.rank(), comm.size());
-    let task = parse_task(cfg.task.as_deref())?.or_else(|| model_task(&cfg.model));
-    let opts = read_options(cfg.format.as_deref(), cfg.target.as_deref(), task)?;
+    let opts = run_read_options(cfg)?;
     let name = cfg.data.as_str();
     let embedded = is_embedded(name);
     let exists = match embedded || Path::new(name).exists() {
@@ -150,8 +284,14 @@ pub fn load_shard<T: Scalar>(cfg: &RunConfig, comm: &mut dyn Communicator) -> Cl
         ))),
     };
     agree(Some(&mut *comm), exists)?;
-    let shard = if embedded {
-        let whole = read_named::<T>(name, &opts)?;
+    // Every rank reads the same bytes, so a table's errors are the same on every rank.
+    let all = |e: CliError| CliError { all_ranks: true, ..e };
+    let table = read_table_named(name, &opts).map_err(all)?;
+    let mut encoder = None;
+    let shard = if let Some(table) = table {
+        let enc = TableEncoder::fit(&table, &opts.csv.encode).map_err(|e| all(usage(e.to_string())))?;
+        let whole: Dataset<T> = encode_table(&enc, &table, rank != 0).map_err(all)?;
+        encoder = Some(enc);
         whole.subset(&shard_range(whole.rows(), rank, ranks).collect::<Vec<_>>())?
     } else {
         read_shard::<T>(comm, Path::new(name), &opts).map_err(|e| CliError {
@@ -166,10 +306,17 @@ pub fn load_shard<T: Scalar>(cfg: &RunConfig, comm: &mut dyn Communicator) -> Cl
             )));
         }
         if let Some(t) = &cfg.test_data {
-            let test = if rank == 0 {
-                Some(read_named::<T>(t, &opts)?)
-            } else {
-                None
+            let test = match (rank, &encoder) {
+                (0, Some(enc)) => match read_table_named(t, &opts)? {
+                    Some(table) => Some(encode_table(enc, &table, false)?),
+                    None => {
+                        return Err(usage(format!(
+                            "{t}: the training data is a CSV table; give the test rows as one too"
+                        )))
+                    }
+                },
+                (0, None) => Some(read_named::<T>(t, &opts)?),
+                _ => None,
             };
             if let Some(test) = &test {
                 if test.cols() != shard.cols() {
@@ -180,12 +327,12 @@ pub fn load_shard<T: Scalar>(cfg: &RunConfig, comm: &mut dyn Communicator) -> Cl
                     )));
                 }
             }
-            return Ok((shard, test, None));
+            return Ok((shard, test, None, encoder.filter(|e| !e.is_identity())));
         }
         if cfg.test_split == 0.0 {
             let note = "no test data (--test-split 0): metrics are on rank 0's training rows".to_string();
             let test = (rank == 0).then(|| shard.clone());
-            return Ok((shard, test, Some(note)));
+            return Ok((shard, test, Some(note), encoder.filter(|e| !e.is_identity())));
         }
         let s =
             split(&shard.targets, 0.0, cfg.test_split, cfg.seed).map_err(|e| usage(format!("--test-split: {e}")))?;
@@ -205,7 +352,12 @@ pub fn load_shard<T: Scalar>(cfg: &RunConfig, comm: &mut dyn Communicator) -> Cl
             s.test.len(),
             cfg.test_split
         );
-        Ok((shard.subset(&s.train)?, test, Some(note)))
+        Ok((
+            shard.subset(&s.train)?,
+            test,
+            Some(note),
+            encoder.filter(|e| !e.is_identity()),
+        ))
     })();
     agree(Some(comm), local)
 }

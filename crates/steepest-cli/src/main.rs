@@ -8,6 +8,7 @@ mod cmd_datasets;
 mod cmd_landscape;
 mod cmd_lr_find;
 mod cmd_model;
+mod cmd_stats;
 mod cmd_train;
 mod config;
 mod data_load;

@@ -293,15 +293,16 @@ fn error_paths_have_their_exit_codes_and_messages() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("nope.csv: no such file"));
-    // Malformed row: file, line and column.
-    let bad = write(dir.path(), "bad.csv", "a,b,y\n1,2,0\n3,x,1\n");
+    // Malformed row (a word among numbers): file, line and column.
+    let rows = "1,2,0\n".repeat(9);
+    let bad = write(dir.path(), "bad.csv", &format!("a,b,y\n{rows}3,x,1\n"));
     steepest()
         .args(["train", "--data", &bad, "--out"])
         .arg(&o)
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "bad.csv:3:3: expected a number in column 'b', found 'x'",
+            "bad.csv:11:3: expected a number in column 'b', found 'x'",
         ));
     let ragged = write(dir.path(), "ragged.csv", "a,b,y\n1,2,0\n3,1\n");
     steepest()

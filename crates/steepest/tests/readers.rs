@@ -78,16 +78,17 @@ fn csv_header_delimiter_target_and_labels() {
 
 #[test]
 fn csv_errors_name_line_and_column() {
-    at(
-        csv("a,b,y\n1,2,0\n1,zz,1\n"),
-        3,
-        3,
-        "expected a number in column 'b', found 'zz'",
-    );
+    // A word among nine numbers is a typo (a column of words is categories).
+    let typo = format!("a,b,y\n{}1,zz,1\n", "1,2,0\n".repeat(9));
+    at(csv(&typo), 11, 3, "expected a number in column 'b', found 'zz'");
+    at(csv(&typo), 11, 3, "--categorical b");
     at(csv("a,b,y\n1,2,0\n1,2\n"), 3, 3, "expected 3 fields, found 2");
     at(csv("a,b,y\n1,2,0\n1,2,3,4\n"), 3, 5, "expected 3 fields, found 4");
     at(csv("a,b,y\n1,2,0\n1,2,\n"), 3, 5, "missing target");
-    at(csv("a,b,y\n1,,0\n"), 2, 3, "missing value in column 'b'");
+    at(csv("a,b,y\n1,,0\n2,3,1\n"), 2, 3, "missing value in column 'b'");
+    at(csv("a,b,y\n1,,0\n2,3,1\n"), 2, 3, "--impute");
+    let e = csv("a,b,y\n1,,0\n2,NA,1\n").unwrap_err().to_string();
+    assert!(e.contains("column 'b' is entirely empty"), "{e}");
     at(csv("a,b,y\n1,inf,0\n"), 2, 3, "finite");
     at(csv(""), 1, 1, "empty file");
     at(csv("a,b,y\n"), 2, 1, "at least one data row");

@@ -1,9 +1,11 @@
 //! CSV reader: delimiter and header detection, target column by name or index (the last by
 //! default), string class labels, missing values.
 
-use super::dataset::{Dataset, Features, Targets, Task};
+use super::dataset::{Dataset, Targets, Task};
+use super::encode::{EncodeOptions, Impute, TableEncoder};
+use super::table::{Column, Table};
 use crate::error::{Error, Result};
-use crate::tensor::{Scalar, Tensor};
+use crate::tensor::Scalar;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::Path;
@@ -14,7 +16,8 @@ pub enum Missing {
     /// Report it as an error at its line and column (the default).
     #[default]
     Error,
-    /// Replace it by the mean of its column over the rows that have a value.
+    /// Replace it by the mean of its column over the rows that have a value (text columns:
+    /// by their most frequent value).
     Mean,
 }
 
@@ -32,8 +35,11 @@ pub struct CsvOptions {
     /// Classification or regression; inferred when `None`: classification when a label is not
     /// a number, or when all labels are integers with at most 50 distinct values.
     pub task: Option<Task>,
-    /// Missing-value policy.
+    /// Missing-value policy (of [`read_csv`]; a [`Table`] keeps missing cells).
     pub missing: Missing,
+    /// How [`read_csv`] encodes the table (categorical columns, imputation); its
+    /// `categorical` columns are read as text by [`read_table`] too.
+    pub encode: EncodeOptions,
     /// Every column is a feature (data to predict on); the targets are left empty (zeros).
     pub no_target: bool,
 }
@@ -65,8 +71,83 @@ pub fn read_csv<T: Scalar>(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<
     }
 }
 
-/// Reads CSV text from any reader; `name` is used in error messages.
+/// Reads CSV text from any reader; `name` is used in error messages. Text columns become
+/// one-hot columns and missing values are imputed as [`CsvOptions::missing`] says, fitted on
+/// every row of the file (see [`TableEncoder`] to fit on training rows only).
 pub fn read_csv_from<T: Scalar>(reader: impl Read, name: &str, opts: &CsvOptions) -> Result<Dataset<T>> {
+    let table = read_table_from(reader, name, opts)?;
+    let mut enc = opts.encode.clone();
+    if opts.missing == Missing::Mean && enc.impute.is_none() {
+        enc.impute = Some(Impute::Mean);
+    }
+    TableEncoder::fit(&table, &enc)?.transform(&table).map(|(d, _)| d)
+}
+
+/// Reads a CSV file into a [`Table`] (columns kept as numbers or text, missing cells kept).
+pub fn read_table(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<Table> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut buf = BufReader::new(file);
+    let gz = buf
+        .fill_buf()
+        .map_err(|e| Error::io(path, e))?
+        .starts_with(&[0x1f, 0x8b]);
+    if gz {
+        read_table_from(flate2::read::GzDecoder::new(buf), &path.display().to_string(), opts)
+    } else {
+        read_table_from(buf, &path.display().to_string(), opts)
+    }
+}
+
+/// A column being read: numbers until a field is not one (then text, unless most fields are
+/// numbers, which is an error at the first that is not).
+struct Reading {
+    column: Column,
+    numbers: usize,
+    texts: usize,
+    /// Line, character position and text of the first field that is not a number.
+    first_text: Option<(usize, usize, String)>,
+    named: bool,
+}
+
+impl Reading {
+    fn push(&mut self, s: &str, at: (usize, usize)) -> std::result::Result<(), String> {
+        if is_missing(s) {
+            match &mut self.column {
+                Column::Numeric(v) => v.push(f64::NAN),
+                Column::Text(v) => v.push(None),
+            }
+            return Ok(());
+        }
+        let number = s.parse::<f64>().ok();
+        if let Some(v) = number {
+            if !v.is_finite() {
+                return Err(format!("expected a finite number, found '{s}'"));
+            }
+            self.numbers += 1;
+        } else {
+            self.texts += 1;
+            if self.first_text.is_none() {
+                self.first_text = Some((at.0, at.1, s.to_string()));
+            }
+        }
+        match (&mut self.column, number) {
+            (Column::Numeric(v), Some(x)) if !self.named => v.push(x),
+            // Numbers among categories are written one way ("1.0" and "1" are one category).
+            (Column::Text(v), Some(x)) => v.push(Some(fmt_label(x))),
+            (Column::Text(v), None) => v.push(Some(s.to_string())),
+            (Column::Numeric(v), _) => {
+                let mut text: Vec<Option<String>> = v.iter().map(|&x| (!x.is_nan()).then(|| fmt_label(x))).collect();
+                text.push(Some(s.to_string()));
+                self.column = Column::Text(text);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads CSV text from any reader into a [`Table`]; `name` is used in error messages.
+pub fn read_table_from(reader: impl Read, name: &str, opts: &CsvOptions) -> Result<Table> {
     let perr = |line: u64, column: usize, msg: String| Error::Parse {
         file: name.to_string(),
         line: line as usize,
@@ -140,11 +221,38 @@ pub fn read_csv_from<T: Scalar>(reader: impl Read, name: &str, opts: &CsvOptions
     } else {
         resolve_target(opts.target.as_deref(), &names, header, width).map_err(|msg| perr(line_of(&first), 1, msg))?
     };
-
-    let mut features: Vec<f64> = Vec::new();
+    if let Some(c) = opts
+        .encode
+        .categorical
+        .iter()
+        .find(|c| names.iter().position(|n| n == *c) == Some(target))
+    {
+        return Err(perr(
+            line_of(&first),
+            1,
+            format!("'{c}' is the target column; name feature columns as categorical"),
+        ));
+    }
+    let mut cols: Vec<Reading> = (0..width)
+        .filter(|&i| i != target)
+        .map(|i| {
+            let named = opts.encode.categorical.contains(&names[i]);
+            Reading {
+                column: if named {
+                    Column::Text(Vec::new())
+                } else {
+                    Column::Numeric(Vec::new())
+                },
+                numbers: 0,
+                texts: 0,
+                first_text: None,
+                named,
+            }
+        })
+        .collect();
     let mut raw_targets: Vec<String> = Vec::new();
-    let mut missing_at: Vec<usize> = Vec::new();
-    let mut rows = 0usize;
+    let mut lines: Vec<usize> = Vec::new();
+    let mut missing_cells: Vec<(u32, u32, u32)> = Vec::new();
     let mut handle = |r: &csv::ByteRecord| -> Result<()> {
         let line = line_of(r);
         if r.len() != width {
@@ -154,6 +262,7 @@ pub fn read_csv_from<T: Scalar>(reader: impl Read, name: &str, opts: &CsvOptions
                 format!("expected {width} fields, found {}", r.len()),
             ));
         }
+        let mut c = 0;
         for i in 0..width {
             let s = std::str::from_utf8(&r[i])
                 .map_err(|_| perr(line, column_of(r, i), "field is not valid UTF-8".into()))?;
@@ -167,42 +276,17 @@ pub fn read_csv_from<T: Scalar>(reader: impl Read, name: &str, opts: &CsvOptions
                     ));
                 }
                 raw_targets.push(s.to_string());
-            } else if is_missing(s) {
-                match opts.missing {
-                    Missing::Error => {
-                        return Err(perr(
-                            line,
-                            column_of(r, i),
-                            format!(
-                                "missing value in column '{}' (use mean imputation to fill it)",
-                                names[i]
-                            ),
-                        ))
-                    }
-                    Missing::Mean => {
-                        missing_at.push(features.len());
-                        features.push(f64::NAN);
-                    }
-                }
-            } else {
-                let v: f64 = s.parse().map_err(|_| {
-                    perr(
-                        line,
-                        column_of(r, i),
-                        format!("expected a number in column '{}', found '{s}'", names[i]),
-                    )
-                })?;
-                if !v.is_finite() {
-                    return Err(perr(
-                        line,
-                        column_of(r, i),
-                        format!("expected a finite number in column '{}', found '{s}'", names[i]),
-                    ));
-                }
-                features.push(v);
+                continue;
             }
+            if is_missing(s) {
+                missing_cells.push((lines.len() as u32, c as u32, column_of(r, i) as u32));
+            }
+            cols[c]
+                .push(s, (line as usize, column_of(r, i)))
+                .map_err(|msg| perr(line, column_of(r, i), format!("{msg} in column '{}'", names[i])))?;
+            c += 1;
         }
-        rows += 1;
+        lines.push(line as usize);
         Ok(())
     };
     if !header {
@@ -214,6 +298,7 @@ pub fn read_csv_from<T: Scalar>(reader: impl Read, name: &str, opts: &CsvOptions
     while let Some(r) = next(&mut records)? {
         handle(&r)?;
     }
+    let rows = lines.len();
     if rows == 0 {
         return Err(perr(
             line_of(&first) + 1,
@@ -221,24 +306,43 @@ pub fn read_csv_from<T: Scalar>(reader: impl Read, name: &str, opts: &CsvOptions
             "expected at least one data row after the header".into(),
         ));
     }
-    let d = if opts.no_target { width } else { width - 1 };
-    if !missing_at.is_empty() {
-        impute_means(&mut features, d, &missing_at)
-            .map_err(|c| perr(0, 0, format!("column {c} has no value at all to impute from")))?;
-    }
     let feature_names: Vec<String> = names
         .iter()
         .enumerate()
         .filter(|(i, _)| *i != target)
         .map(|(_, n)| n.clone())
         .collect();
+    // A column of numbers with a few stray words is a typo, not a set of categories.
+    for (c, n) in cols.iter().zip(&feature_names) {
+        if let (false, Some((line, at, s))) = (c.named, &c.first_text) {
+            if c.numbers >= 9 * c.texts {
+                return Err(perr(
+                    *line as u64,
+                    *at,
+                    format!(
+                        "expected a number in column '{n}', found '{s}' ({} of its {} values are numbers; \
+                         --categorical {n} reads it as categories)",
+                        c.numbers,
+                        c.numbers + c.texts
+                    ),
+                ));
+            }
+        }
+    }
     let targets = if opts.no_target {
         Targets::Values(vec![0.0; rows])
     } else {
         build_targets(raw_targets, opts.task).map_err(|msg| perr(0, 0, msg))?
     };
-    let x = Tensor::new(features.into_iter().map(T::of).collect(), &[rows, d])?;
-    Dataset::new(Features::Dense(x), targets, feature_names)
+    Ok(Table {
+        source: name.to_string(),
+        names: feature_names,
+        columns: cols.into_iter().map(|c| c.column).collect(),
+        targets,
+        target_name: (!opts.no_target).then(|| names[target].clone()),
+        lines,
+        missing_cells,
+    })
 }
 
 /// The 1-based column where field `i` starts (exact for unquoted fields).
@@ -274,24 +378,6 @@ fn resolve_target(
         None if !header => Err(format!("target column '{t}' named, but the file has no header")),
         None => Err(format!("no column named '{t}' (columns: {})", names.join(", "))),
     }
-}
-
-fn impute_means(x: &mut [f64], d: usize, missing_at: &[usize]) -> std::result::Result<(), usize> {
-    let (mut sum, mut count) = (vec![0.0; d], vec![0usize; d]);
-    for (i, v) in x.iter().enumerate() {
-        if !v.is_nan() {
-            sum[i % d] += v;
-            count[i % d] += 1;
-        }
-    }
-    for &i in missing_at {
-        let c = i % d;
-        if count[c] == 0 {
-            return Err(c + 1);
-        }
-        x[i] = sum[c] / count[c] as f64;
-    }
-    Ok(())
 }
 
 /// Class labels (sorted numerically when all are numbers, else as text) or real values.

@@ -4,6 +4,8 @@
 //! * Readers that stream their file and report bad input as `file:line:column: what was
 //!   expected`: [`read_csv`], [`read_libsvm`], [`read_idx`]; [`read_file`] picks the format by
 //!   extension ([`Format`] overrides).
+//! * [`Table`] (a CSV's columns before encoding) and [`TableEncoder`] (one-hot categories,
+//!   imputed missing cells), fitted on training rows and stored with the model.
 //! * [`Scaler`] (standardization, min-max) fitted on training rows only; [`split`] (stratified,
 //!   seeded); [`Batches`] (batch size 1 is SGD, b is mini-batch, all rows is full-batch GD).
 //! * [`embedded`]: digits, iris and diabetes compiled into the library; [`generate`]: linear data,
@@ -14,6 +16,7 @@ mod batch;
 mod csv_reader;
 mod dataset;
 pub mod embedded;
+mod encode;
 pub mod generate;
 mod idx;
 mod libsvm;
@@ -22,14 +25,19 @@ mod poly;
 mod read;
 mod scale;
 mod split;
+mod table;
 
 pub use augment::{Augment, BatchTransform};
 pub use batch::{BatchSize, Batches};
-pub use csv_reader::{read_csv, read_csv_from, CsvOptions, Missing};
+pub use csv_reader::{read_csv, read_csv_from, read_table, read_table_from, CsvOptions, Missing};
 pub use dataset::{Dataset, Features, Targets, Task};
+pub use encode::{
+    CategoricalImpute, ColumnCode, ColumnKind, EncodeOptions, EncodeReport, Impute, TableEncoder, MISSING_CATEGORY,
+};
 pub use idx::{read_idx, read_idx_dir, read_idx_tensor};
 pub use libsvm::{read_libsvm, read_libsvm_from, read_libsvm_part, LibsvmPart};
 pub use poly::PolynomialFeatures;
 pub use read::{read_file, Format, ReadOptions};
 pub use scale::{Scaler, ScalerKind};
 pub use split::{shuffled_indices, split, Split};
+pub use table::{Column, Table};

@@ -9,9 +9,11 @@
 mod core;
 mod loss;
 mod penalty;
+mod second_order;
 mod sgd;
 
 pub use self::core::{LinearCore, RowTargets};
 pub use loss::LinearLoss;
 pub use penalty::Penalty;
+pub use second_order::{has_hessian, value_grad_hessian};
 pub use sgd::{sgd_pass, sgd_pass_parallel, SgdConfig, SgdModel};

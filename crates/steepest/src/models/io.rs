@@ -8,7 +8,7 @@ use super::mlp::{FittedMlp, MlpParams};
 use super::net::{FittedNet, NetParams, Network};
 use super::predict::{FittedModel, Predictor};
 use super::rff::RandomFourierFeatures;
-use crate::data::{PolynomialFeatures, Scaler, Task};
+use crate::data::{PolynomialFeatures, Scaler, TableEncoder, Task};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::linear::LinearCore;
@@ -53,6 +53,9 @@ struct Metadata {
     /// Per layer: name, type, output shape, parameter count (networks built from layers).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     layers: Vec<crate::nn::arch::LayerSummary>,
+    /// How a table's columns become the features (one-hot categories, imputed cells).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    encoder: Option<TableEncoder>,
     weights: WeightsInfo,
     training: serde_json::Value,
 }
@@ -74,6 +77,21 @@ fn to_bytes<T: Scalar>(t: &Tensor<T>) -> Vec<u8> {
 /// `model.json`, each through a temporary file and a rename. A model with a non-finite
 /// parameter is refused, so it never replaces a good one.
 pub fn save_model<T: Scalar>(model: &FittedModel<T>, dir: &Path) -> Result<()> {
+    save_model_encoded(model, None, dir)
+}
+
+/// [`save_model`] with the [`TableEncoder`] that turns a table's columns into the model's
+/// features, stored in `model.json` so that prediction encodes new files the same way (its
+/// output names must be the model's feature names).
+pub fn save_model_encoded<T: Scalar>(model: &FittedModel<T>, encoder: Option<&TableEncoder>, dir: &Path) -> Result<()> {
+    if let Some(e) = encoder {
+        if e.output_names() != model.feature_names() {
+            return Err(Error::invalid(
+                "save model",
+                "the table encoder's outputs are not the model's features",
+            ));
+        }
+    }
     let mut tensors: Vec<(String, Tensor<T>)> = model
         .weights()
         .iter()
@@ -132,6 +150,7 @@ pub fn save_model<T: Scalar>(model: &FittedModel<T>, dir: &Path) -> Result<()> {
         target_scale,
         example_shape,
         layers,
+        encoder: encoder.cloned(),
         weights: WeightsInfo {
             file: WEIGHTS.into(),
             bytes: bytes.len() as u64,
@@ -152,6 +171,24 @@ pub fn save_model<T: Scalar>(model: &FittedModel<T>, dir: &Path) -> Result<()> {
 
 fn bad(path: &Path, msg: impl Into<String>) -> Error {
     Error::format(path.display().to_string(), msg)
+}
+
+/// The [`TableEncoder`] stored with the model in folder `dir` (`None` when the model takes
+/// numeric columns as they are), checked against the model's feature names.
+pub fn load_encoder(dir: &Path) -> Result<Option<TableEncoder>> {
+    let meta_path = dir.join(META);
+    let text = std::fs::read(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
+    let meta: Metadata =
+        serde_json::from_slice(&text).map_err(|e| bad(&meta_path, format!("not a valid model description: {e}")))?;
+    if let Some(e) = &meta.encoder {
+        if e.output_names() != meta.feature_names {
+            return Err(bad(
+                &meta_path,
+                "the encoder's output columns are not the model's feature names",
+            ));
+        }
+    }
+    Ok(meta.encoder)
 }
 
 /// Loads a model saved by [`save_model`] from folder `dir`, checking the format version, the

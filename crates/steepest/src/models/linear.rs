@@ -267,6 +267,25 @@ impl LinearParams {
             }
         }
         let l1 = self.penalty.strengths().0 > 0.0;
+        if let OptimizerSpec::Newton(_) = self.fit.optimizer {
+            let exact = matches!(
+                self.kind,
+                LinearKind::Regression {
+                    loss: LinearLoss::Squared
+                } | LinearKind::Logistic
+            );
+            if !exact || l1 {
+                return Err(Error::invalid(
+                    "model",
+                    format!(
+                        "newton solves linear regression (squared loss) and logistic regression with no \
+                         penalty or l2, not {}{}; use lbfgs",
+                        self.kind.name(),
+                        if l1 { " with an l1 penalty" } else { "" }
+                    ),
+                ));
+            }
+        }
         if l1 && matches!(self.fit.optimizer, OptimizerSpec::Lbfgs(_) | OptimizerSpec::Armijo(_)) {
             return Err(Error::invalid(
                 "model",
@@ -468,7 +487,18 @@ impl ValidLinearParams {
             poly,
             rff,
         } = self.prepare(data, comm.as_deref_mut())?;
-        let history = run_fit(&mut trainer, &train_t, val_t.as_ref(), &p.fit, resume, observers, comm)?;
+        let history = match &p.fit.optimizer {
+            OptimizerSpec::Newton(newton) => {
+                if comm.is_some() {
+                    return Err(Error::invalid(
+                        "newton",
+                        "runs in one process; use lbfgs for a distributed fit",
+                    ));
+                }
+                super::linear_newton::fit_newton(&mut trainer, &train_t, val_t.as_ref(), newton, observers)?
+            }
+            _ => run_fit(&mut trainer, &train_t, val_t.as_ref(), &p.fit, resume, observers, comm)?,
+        };
         let feature_names = match poly {
             Some(pf) => pf.names(&data.all_feature_names()),
             None => data.feature_names.clone(),
@@ -499,15 +529,15 @@ struct Prepared<T: Scalar> {
     rff: Option<RandomFourierFeatures<T>>,
 }
 
-struct LinearTrainer<T: Scalar> {
-    core: LinearCore,
-    params: ParamStore<T>,
-    loss: LinearLoss,
-    penalty: Penalty,
-    class_weights: Option<Vec<f64>>,
+pub(super) struct LinearTrainer<T: Scalar> {
+    pub(super) core: LinearCore,
+    pub(super) params: ParamStore<T>,
+    pub(super) loss: LinearLoss,
+    pub(super) penalty: Penalty,
+    pub(super) class_weights: Option<Vec<f64>>,
 }
 
-fn row_targets(t: &Targets) -> RowTargets<'_> {
+pub(super) fn row_targets(t: &Targets) -> RowTargets<'_> {
     match t {
         Targets::Classes { labels, .. } => RowTargets::Class(labels),
         Targets::Values(v) => RowTargets::Real(v),

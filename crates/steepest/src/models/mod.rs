@@ -25,15 +25,18 @@
 //! # Ok::<(), steepest::Error>(())
 //! ```
 
+mod inference;
 pub mod io;
 mod linear;
+mod linear_newton;
 mod mlp;
 mod net;
 mod options;
 mod predict;
 mod rff;
 
-pub use io::{load_model, save_model, FORMAT_VERSION};
+pub use inference::{regression_table, Covariance, Estimate, RegressionTable};
+pub use io::{load_encoder, load_model, save_model, save_model_encoded, FORMAT_VERSION};
 pub use linear::{ClassWeight, FittedLinear, LinearKind, LinearParams, Multiclass, ValidLinearParams};
 pub use mlp::{Activation, FittedMlp, Init, MlpNet, MlpParams, ValidMlpParams};
 pub use net::{FittedNet, NetParams, Network, ValidNetParams};

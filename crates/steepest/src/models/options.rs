@@ -79,7 +79,11 @@ impl FitOptions {
         if let crate::data::BatchSize::Rows(0) = self.train.batch_size {
             return Err(Error::invalid("fit", "batch size must be at least 1"));
         }
-        self.optimizer.build::<f64>().map(|_| ())
+        match &self.optimizer {
+            // Newton is run by the models that have a Hessian; they check it.
+            OptimizerSpec::Newton(n) => n.check(),
+            o => o.build::<f64>().map(|_| ()),
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 //!   one to any per-parameter [`UpdateRule`] (SGD, Adam, ...; one rule per file under `rules/`)
 //!   and adds parameter groups, a step count and saved state **by parameter name**.
 //! * Closure-based, full-batch methods: [`Lbfgs`] (strong-Wolfe line search) and
-//!   [`ArmijoGd`] (backtracking line search).
+//!   [`ArmijoGd`] (backtracking line search), [`Newton`] (the exact solver of linear and
+//!   logistic regression).
 //! * [`schedule`]: resumable, composable learning-rate schedules.
 //! * Around the step: [`clip_grad_norm`], [`clip_grad_value`], [`GradAccumulator`],
 //!   [`Averager`] (Polyak-Ruppert and EMA).
@@ -36,6 +37,7 @@ mod lbfgs;
 mod line_search;
 mod lr_finder;
 mod multistart;
+mod newton;
 mod rule_optimizer;
 pub mod rules;
 pub mod schedule;
@@ -50,6 +52,7 @@ pub use lbfgs::{Lbfgs, LbfgsState};
 pub use line_search::{strong_wolfe, WolfePoint};
 pub use lr_finder::{lr_range_test, LrFinderConfig, LrFinderResult};
 pub use multistart::{multi_start, MultiStartResult};
+pub use newton::{newton_direction, newton_minimize, Newton, NewtonStep};
 pub use rule_optimizer::{ParamGroup, RuleOptimizer, StepCtx, UpdateRule};
 pub use spec::{BuiltOptimizer, OptimizerSpec, ScheduleSpec, OPTIMIZER_NAMES, SCHEDULE_NAMES};
 

@@ -3,7 +3,7 @@
 
 use super::rules::*;
 use super::schedule::*;
-use super::{ArmijoGd, Lbfgs, LineSearchOptimizer, Optimizer, RuleOptimizer, UpdateRule};
+use super::{ArmijoGd, Lbfgs, LineSearchOptimizer, Newton, Optimizer, RuleOptimizer, UpdateRule};
 use crate::error::{Error, Result};
 use crate::tensor::Scalar;
 use serde::{Deserialize, Serialize};
@@ -56,10 +56,13 @@ pub enum OptimizerSpec {
     Lbfgs(Lbfgs),
     /// [`ArmijoGd`] (full batch).
     Armijo(ArmijoGd),
+    /// [`Newton`]: the exact solver of linear and logistic regression (the models run it
+    /// themselves; it has no step of its own on other models).
+    Newton(Newton),
 }
 
 /// The optimizer names [`OptimizerSpec::from_name`] knows.
-pub const OPTIMIZER_NAMES: [&str; 16] = [
+pub const OPTIMIZER_NAMES: [&str; 17] = [
     "sgd",
     "adagrad",
     "rmsprop",
@@ -76,6 +79,7 @@ pub const OPTIMIZER_NAMES: [&str; 16] = [
     "polyak",
     "lbfgs",
     "armijo",
+    "newton",
 ];
 
 /// A built optimizer of either kind.
@@ -189,6 +193,11 @@ impl OptimizerSpec {
             OptimizerSpec::Polyak(r) => boxed(r),
             OptimizerSpec::Lbfgs(r) => Ok(BuiltOptimizer::LineSearch(Box::new(r))),
             OptimizerSpec::Armijo(r) => Ok(BuiltOptimizer::LineSearch(Box::new(r))),
+            OptimizerSpec::Newton(_) => Err(Error::invalid(
+                "optimizer",
+                "newton solves linear regression (squared loss) and logistic regression exactly; \
+                 this model needs a gradient optimizer (lbfgs is the closest)",
+            )),
         }
     }
 }
