@@ -144,7 +144,8 @@ pub struct ModelArgs {
 #[derive(Args, Debug, Clone, Default)]
 pub struct OptimArgs {
     /// sgd, adagrad, rmsprop, adadelta, adam, adamw, nadam, radam, adamax, lion, muon,
-    /// schedule-free-sgd, schedule-free-adamw, polyak, lbfgs, armijo [default: the model's].
+    /// schedule-free-sgd, schedule-free-adamw, polyak, lbfgs, armijo, newton (exact linear and
+    /// logistic regression) [default: the model's].
     #[arg(long, value_name = "NAME")]
     pub optimizer: Option<String>,
     /// Learning rate.

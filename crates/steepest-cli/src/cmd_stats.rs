@@ -53,7 +53,19 @@ pub fn inspect_stats<T: Scalar>(a: &InspectArgs, model: &FittedModel<T>) -> CliR
     if a.json {
         println!("{}", serde_json::to_string(&t).map_err(|e| usage(e.to_string()))?);
     } else {
-        print_table(&t, &cfg);
+        let opts = ReadOptions {
+            format: None,
+            csv: CsvOptions {
+                target: cfg.target.clone(),
+                ..CsvOptions::default()
+            },
+        };
+        let dep = read_table_named(&cfg.data, &opts)
+            .ok()
+            .flatten()
+            .and_then(|t| t.target_name)
+            .unwrap_or_else(|| "y".into());
+        print_table(&t, &dep);
     }
     Ok(())
 }
@@ -100,8 +112,8 @@ fn fmt(v: f64) -> String {
     }
 }
 
-fn print_table(t: &RegressionTable, cfg: &RunConfig) {
-    let dep = cfg.target.clone().unwrap_or_else(|| "the last column".into());
+fn print_table(t: &RegressionTable, dep: &str) {
+    let dep = dep.to_string();
     let line = "=".repeat(78);
     println!("{:^78}", format!("{} Regression Results", t.model));
     println!("{line}");
@@ -143,7 +155,7 @@ fn print_table(t: &RegressionTable, cfg: &RunConfig) {
         "{:<width$} {:>11} {:>11} {:>9} {:>9} {:>11} {:>11}",
         "", "coef", "std err", stat, p, "[0.025", "0.975]"
     );
-    println!("{}", "-".repeat(78));
+    println!("{}", "-".repeat(78.max(width + 67)));
     for e in &t.estimates {
         println!(
             "{:<width$} {:>11} {:>11} {:>9.3} {:>9.3} {:>11} {:>11}",
