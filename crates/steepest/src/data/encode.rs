@@ -523,8 +523,9 @@ impl EncodeReport {
                 .map(|(c, v, n)| format!("{c}={v} ({n})"))
                 .collect();
             out.push(format!(
-                "{file}: {rows} cells hold categories not seen in training, encoded as all zeros \
-                 (or as infrequent): {}{}",
+                "{file}: {rows} {} with a category not seen in training, encoded as all zeros \
+                 (as infrequent where rare categories were pooled): {}{}",
+                if rows == 1 { "cell" } else { "cells" },
                 list.join(", "),
                 if self.unseen.len() > 10 { ", ..." } else { "" }
             ));
