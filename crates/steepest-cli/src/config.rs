@@ -200,7 +200,7 @@ pub struct ArchFile {
 impl ArchFile {
     /// Reads and checks the syntax of an architecture file (shapes are checked against the data).
     pub fn from_file(path: &Path) -> CliResult<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| usage(format!("--arch {}: {e}", path.display())))?;
+        let text = read_text_file(path).map_err(|e| usage(format!("--arch {}", e.msg)))?;
         let mut a: ArchFile = toml::from_str(&text).map_err(|e| {
             let at = e.span().map_or(String::new(), |s| {
                 let before = &text[..s.start.min(text.len())];
@@ -208,7 +208,7 @@ impl ArchFile {
                 let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
                 format!(":{line}:{col}")
             });
-            usage(format!("--arch {}{at}: {}", path.display(), e.message().trim()))
+            usage(format!("--arch {}{at}: {}", path.display(), one_line(e.message())))
         })?;
         if a.layer.is_empty() {
             return Err(usage(format!("--arch {}: no [[layer]] tables", path.display())));
@@ -217,6 +217,37 @@ impl ArchFile {
             a.name = path.file_stem().and_then(|s| s.to_str()).map(String::from);
         }
         Ok(a)
+    }
+}
+
+/// The largest config or architecture file read (16 MiB): a TOML file is settings, not data.
+pub const MAX_TEXT_FILE: u64 = 16 << 20;
+
+/// Reads a settings file: a regular file (not a device or a pipe that never ends) of at most
+/// [`MAX_TEXT_FILE`] bytes, as UTF-8.
+pub fn read_text_file(path: &Path) -> CliResult<String> {
+    let md = std::fs::metadata(path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    if !md.is_file() {
+        return Err(usage(format!("{}: not a regular file", path.display())));
+    }
+    if md.len() > MAX_TEXT_FILE {
+        return Err(usage(format!(
+            "{}: {} bytes; a settings file is at most {} MiB",
+            path.display(),
+            md.len(),
+            MAX_TEXT_FILE >> 20
+        )));
+    }
+    std::fs::read_to_string(path).map_err(|e| usage(format!("{}: {e}", path.display())))
+}
+
+/// A message on one line, cut to at most 300 characters (a parser may echo a long value whole).
+pub fn one_line(msg: &str) -> String {
+    let flat: String = msg.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 300 {
+        format!("{}...", flat.chars().take(300).collect::<String>())
+    } else {
+        flat
     }
 }
 
@@ -233,10 +264,15 @@ fn parse_kv(s: &str, flag: &str) -> CliResult<(String, serde_json::Value)> {
 }
 
 impl RunConfig {
-    /// Reads a TOML config file.
+    /// Reads a TOML config file (a regular file of at most [`MAX_TEXT_FILE`] bytes).
     pub fn from_file(path: &Path) -> CliResult<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
-        toml::from_str(&text).map_err(|e| usage(format!("{}: {}", path.display(), e.to_string().replace('\n', " "))))
+        let text = read_text_file(path)?;
+        Self::from_toml(&text, &path.display().to_string())
+    }
+
+    /// Parses a TOML config; `name` is used in errors, which are one line of bounded length.
+    pub fn from_toml(text: &str, name: &str) -> CliResult<Self> {
+        toml::from_str(text).map_err(|e| usage(format!("{name}: {}", one_line(&e.to_string()))))
     }
 
     /// The config as TOML.

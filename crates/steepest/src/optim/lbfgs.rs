@@ -68,6 +68,9 @@ pub struct LbfgsState {
     y: VecDeque<Vec<f64>>,
     n_iter: u64,
     func_evals: u64,
+    /// Why the last step stopped short (the line search found no lower loss).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stalled: Option<String>,
 }
 
 /// Evaluations one line search may spend (PyTorch's `max_ls`); `max_eval` is checked between
@@ -151,6 +154,7 @@ impl<T: Scalar> LineSearchOptimizer<T> for Lbfgs {
         let mut scratch = params.clone();
         let mut x: Vec<f64> = params.flatten().iter().map(|v| v.as_f64()).collect();
         let (mut loss, mut g) = eval_at(f, &mut scratch, &x)?;
+        self.state.stalled = None;
         let mut evals = 1;
         self.state.func_evals += 1;
         if !loss.is_finite() {
@@ -181,6 +185,24 @@ impl<T: Scalar> LineSearchOptimizer<T> for Lbfgs {
                     Ok((fl, dphi))
                 };
                 let wp = strong_wolfe(&mut trial, loss, gtd, t0, 1e-4, 0.9, MAX_LINE_SEARCH_EVALS)?;
+                if wp.t == 0.0 {
+                    // No lower loss along a descent direction: the optimum to the precision of
+                    // the arithmetic. Keep the point reached (PyTorch and SciPy stop here too).
+                    self.state.stalled = Some(format!(
+                        "lbfgs stopped: no lower loss along the search direction in {} evaluations \
+                         (max |gradient| {:.3e}): the optimum to {} precision{}",
+                        wp.evals,
+                        max_abs(&g),
+                        T::DTYPE,
+                        if T::DTYPE == "f32" {
+                            "; --dtype f64 goes further"
+                        } else {
+                            ""
+                        }
+                    ));
+                    self.state.func_evals += wp.evals as u64;
+                    break;
+                }
                 let g_new = match last {
                     Some((lt, gl)) if lt == wp.t => gl,
                     _ => {
@@ -221,6 +243,10 @@ impl<T: Scalar> LineSearchOptimizer<T> for Lbfgs {
 
     fn state(&self) -> Result<serde_json::Value> {
         serde_json::to_value(&self.state).map_err(|e| Error::format("lbfgs state", e.to_string()))
+    }
+
+    fn stop_reason(&self) -> Option<String> {
+        self.state.stalled.clone()
     }
 
     fn load_state(&mut self, state: &serde_json::Value, params: &ParamStore<T>) -> Result<()> {

@@ -19,7 +19,8 @@ pub struct WolfePoint {
     /// Evaluations of phi made.
     pub evals: usize,
     /// Whether both strong-Wolfe conditions hold (otherwise the best point with sufficient
-    /// decrease found within the evaluation budget).
+    /// decrease found within the evaluation budget, or t = 0 when no step decreased the
+    /// function: the start is as low as the arithmetic can tell along this direction).
     pub wolfe: bool,
 }
 
@@ -134,12 +135,8 @@ pub fn strong_wolfe(
             lo = (t, f, d);
         }
     }
-    if lo.0 == 0.0 {
-        return Err(Error::invalid(
-            "strong_wolfe",
-            format!("no step decreased the function in {evals} evaluations"),
-        ));
-    }
+    // lo.0 == 0 when no step decreased the function enough: t = 0, the start (the caller
+    // stops there, as PyTorch's and SciPy's L-BFGS do).
     Ok(WolfePoint {
         t: lo.0,
         f: lo.1,

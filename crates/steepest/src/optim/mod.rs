@@ -130,6 +130,11 @@ pub trait LineSearchOptimizer<T: Scalar>: Send {
 
     /// Restores a state saved by [`LineSearchOptimizer::state`], checked against `params`.
     fn load_state(&mut self, state: &serde_json::Value, params: &ParamStore<T>) -> Result<()>;
+
+    /// Why the last step ended training (no further decrease is possible), if it did.
+    fn stop_reason(&self) -> Option<String> {
+        None
+    }
 }
 
 /// [`Optimizer::step_and_norm`] in two passes: the norm, then the step only when it is finite.

@@ -460,6 +460,7 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
     let mut flat: Vec<T> = Vec::new();
     let mut epoch_start = Instant::now();
     let mut stopped_early = false;
+    let mut converged: Option<String> = None;
     let steps_done = |st: &Checkpoint<T>| cfg.max_steps.is_some_and(|m| st.step >= m);
     'epochs: while st.epoch < cfg.epochs && !steps_done(&st) {
         let shard_seed = cfg.seed ^ (rank as u64).wrapping_mul(0xA24B_AED4_963E_E407);
@@ -496,6 +497,7 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
                             st.sums = (loss * n as f64, n, 0.0, 1);
                             st.step += 1;
                             st.batch = 1;
+                            converged = ls.stop_reason();
                         }
                         Ok(loss) => failure = Some(format!("loss {loss}")),
                         Err(Error::Diverged(m)) => failure = Some(m),
@@ -678,6 +680,12 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
                     snapshot.save(dir)?;
                 }
             }
+        }
+        if let Some(msg) = converged.take() {
+            for ob in observers.iter_mut() {
+                ob.on_message(&msg);
+            }
+            break 'epochs;
         }
         if stopped_early {
             let msg = format!(

@@ -105,12 +105,16 @@ impl<T: Scalar> UpdateRule<T> for NAdam {
         for i in 0..n {
             let g = effective_grad(g[i], p[i], coupled, self.maximize);
             p[i] *= decay;
+            // torch.optim.NAdam's operations in its order: exp_avg.lerp_(g, 1 - b1), then two
+            // addcdiv_ (the gradient's term, then the momentum's), so that f64 runs agree to
+            // the last bits.
             let m = &mut s.exp_avg[i];
-            *m = b1 * *m + (one - b1) * g;
+            *m += (one - b1) * (g - *m);
             let v = &mut s.exp_avg_sq[i];
-            *v = b2 * *v + (one - b2) * g * g;
+            *v = b2 * *v + (one - b2) * (g * g);
             let denom = (*v / bc2).sqrt() + eps;
-            p[i] -= coef_g * g / denom + coef_m * *m / denom;
+            p[i] += -coef_g * (g / denom);
+            p[i] += -coef_m * (*m / denom);
         }
         Ok(())
     }
