@@ -234,9 +234,13 @@ pub struct TrainArgs {
     /// always caught) [default: 1e4].
     #[arg(long, value_name = "F")]
     pub divergence_factor: Option<f64>,
-    /// Run folder [default: runs/<model>-<data>-<n>].
+    /// Run folder [default: runs/<model>-<data>-<n>]. An existing folder with files in it is
+    /// refused unless --overwrite (or --resume) is given.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace the run in an existing --out folder (its run files are removed first).
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite: bool,
     /// Read settings from a TOML file (flags win).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -338,9 +342,13 @@ pub struct LrFindArgs {
     /// Learning rates tried [default: 100].
     #[arg(long)]
     pub steps: Option<usize>,
-    /// Folder for the plot [default: runs/lr-find-<n>].
+    /// Folder for the plot [default: runs/lr-find-<n>]; an existing one with files in it needs
+    /// --overwrite.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace the files of an existing --out folder.
+    #[arg(long)]
+    pub overwrite: bool,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -385,9 +393,13 @@ pub struct LandscapeArgs {
     /// Seed of the extra starts.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Folder for the plots [default: runs/landscape-<function>-<n>].
+    /// Folder for the plots [default: runs/landscape-<function>-<n>]; an existing one with files
+    /// in it needs --overwrite.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace the files of an existing --out folder.
+    #[arg(long)]
+    pub overwrite: bool,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,

@@ -1,7 +1,7 @@
 //! `steepest landscape`: optimizers racing on a classic test surface.
 
 use crate::args::LandscapeArgs;
-use crate::error::{failed, usage, CliResult, RunFailure};
+use crate::error::{usage, CliResult, RunFailure};
 use crate::output::next_dir;
 use crate::plots::{self, Path2};
 use rand::Rng as _;
@@ -171,7 +171,11 @@ pub fn run(a: LandscapeArgs) -> CliResult<()> {
         .out
         .clone()
         .unwrap_or_else(|| next_dir(&format!("landscape-{}", a.function)));
-    std::fs::create_dir_all(&out).map_err(|e| failed(format!("{}: {e}", out.display())))?;
+    let existing = match a.overwrite {
+        true => crate::run_folder::Existing::Overwrite,
+        false => crate::run_folder::Existing::Refuse,
+    };
+    let _lock = crate::run_folder::claim(&out, existing)?;
     let n = 150;
     let (xr, yr) = (dom[0], dom[1]);
     let fmin = f.minimum();

@@ -3,7 +3,7 @@
 use crate::args::LrFindArgs;
 use crate::config::RunConfig;
 use crate::data_load::load_train_test;
-use crate::error::{failed, usage, CliResult, RunFailure};
+use crate::error::{usage, CliResult, RunFailure};
 use crate::output::{next_dir, write_file};
 use crate::plots;
 use serde_json::json;
@@ -49,7 +49,11 @@ fn typed<T: Scalar>(a: &LrFindArgs, cfg: &RunConfig, out: &Path) -> CliResult<()
     } else {
         cfg.linear_params(Some(train.cols()))?.check()?.lr_find(&train, &fc)?
     };
-    std::fs::create_dir_all(out).map_err(|e| failed(format!("{}: {e}", out.display())))?;
+    let existing = match a.overwrite {
+        true => crate::run_folder::Existing::Overwrite,
+        false => crate::run_folder::Existing::Refuse,
+    };
+    let _lock = crate::run_folder::claim(out, existing)?;
     let mut csv = String::from("lr,loss,smoothed_loss\n");
     for ((l, x), s) in res.lrs.iter().zip(&res.losses).zip(&res.smoothed) {
         csv.push_str(&format!("{l},{x},{s}\n"));

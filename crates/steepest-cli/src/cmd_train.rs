@@ -8,6 +8,7 @@ use crate::error::{failed, usage, CliError, CliResult, RunFailure};
 use crate::output::{metrics_json, next_dir, print_metrics, write_file};
 use crate::plots;
 use crate::progress::Progress;
+use crate::run_folder::{self, Existing, FolderLock};
 use serde_json::json;
 use std::path::Path;
 use std::time::Instant;
@@ -180,11 +181,17 @@ fn train_typed<T: Scalar>(
             (v[0] as usize, c.size())
         }
     };
-    let prepared = match root {
-        true => prepare_folder(cfg, out, resume),
-        false => Ok(()),
+    let existing = match (resume, args.overwrite) {
+        (true, _) => Existing::Resume,
+        (false, true) => Existing::Overwrite,
+        (false, false) => Existing::Refuse,
     };
-    agree(comm.as_deref_mut(), prepared)?;
+    let prepared = match root {
+        true => prepare_folder(cfg, out, existing).map(Some),
+        false => Ok(None),
+    };
+    // Held until the run ends (rank 0 alone writes the folder).
+    let _lock = agree(comm.as_deref_mut(), prepared)?;
     // Every rank parses the same bytes, so they agree on the outcome without another collective.
     let checkpoint = read_checkpoint::<T>(out, resume, comm.as_deref_mut())?;
     if !quiet {
@@ -216,10 +223,17 @@ fn train_typed<T: Scalar>(
     let model = fitted.map_err(|e| {
         // Divergence is decided on reduced numbers, so every rank sees it at the same step.
         let all_ranks = distributed && matches!(e, steepest::Error::Diverged(_));
-        CliError {
+        // Files written during training (checkpoints) that fail, a full disk say, are a
+        // failure of the run (exit 1), not bad input.
+        let io = matches!(e, steepest::Error::Io { .. });
+        let mut err = CliError {
             all_ranks,
             ..CliError::from(e)
+        };
+        if io {
+            err.code = 1;
         }
+        err
     })?;
     let seconds = t0.elapsed().as_secs_f64();
     let Some(test) = test.filter(|_| root) else {
@@ -276,11 +290,13 @@ fn train_typed<T: Scalar>(
     Ok(())
 }
 
-/// Creates the run folder and writes its config (a new run, or the settings a resumed one continues with).
-fn prepare_folder(cfg: &RunConfig, out: &Path, _resume: bool) -> CliResult<()> {
-    std::fs::create_dir_all(out).map_err(|e| failed(format!("{}: {e}", out.display())))?;
+/// Claims the run folder (see [`run_folder::claim`]) and writes its config (a new run, or the
+/// settings a resumed one continues with).
+fn prepare_folder(cfg: &RunConfig, out: &Path, existing: Existing) -> CliResult<FolderLock> {
+    let lock = run_folder::claim(out, existing)?;
     // A resumed run writes it again: the same settings, or the extended epochs.
-    write_file(&out.join("config.toml"), cfg.to_toml()?.as_bytes())
+    write_file(&out.join("config.toml"), cfg.to_toml()?.as_bytes())?;
+    Ok(lock)
 }
 
 /// The checkpoint to resume from: read by rank 0 and broadcast to the other ranks (which need

@@ -18,6 +18,7 @@ pub mod error;
 mod output;
 mod plots;
 mod progress;
+mod run_folder;
 
 use args::{Cli, Command};
 use clap::Parser;

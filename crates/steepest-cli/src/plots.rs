@@ -27,13 +27,21 @@ trait Plot {
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> PlotResult;
 }
 
-/// Draws `p` into `stem.png` and `stem.svg` inside `dir`.
+/// Draws `p` into `stem.png` and `stem.svg` inside `dir`, each through a temporary file and a
+/// rename, so that a kill never leaves a partial picture.
 fn both<P: Plot>(dir: &Path, stem: &str, size: (u32, u32), p: &P) -> PlotResult {
     font();
     let png = dir.join(format!("{stem}.png"));
-    p.draw(BitMapBackend::new(&png, size).into_drawing_area())?;
-    let svg = dir.join(format!("{stem}.svg"));
-    p.draw(SVGBackend::new(&svg, size).into_drawing_area())
+    let tmp = dir.join(format!(".{stem}.tmp{}.png", std::process::id()));
+    let drawn = p.draw(BitMapBackend::new(&tmp, size).into_drawing_area());
+    let moved = drawn.and_then(|()| std::fs::rename(&tmp, &png).map_err(err));
+    if moved.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    moved?;
+    let mut svg = String::new();
+    p.draw(SVGBackend::with_string(&mut svg, size).into_drawing_area())?;
+    steepest::fsutil::write_atomic(&dir.join(format!("{stem}.svg")), svg.as_bytes()).map_err(err)
 }
 
 /// A palette of distinguishable colours.
