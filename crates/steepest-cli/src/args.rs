@@ -241,6 +241,11 @@ pub struct TrainArgs {
     /// Replace the run in an existing --out folder (its run files are removed first).
     #[arg(long, conflicts_with = "resume")]
     pub overwrite: bool,
+    /// The memory a run may use, e.g. 8G or 512M: sizes (a model's parameters and optimizer
+    /// state, a table's columns) are checked against it before allocating [default: the
+    /// memory the machine has available].
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
     /// Read settings from a TOML file (flags win).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

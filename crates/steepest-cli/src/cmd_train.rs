@@ -28,6 +28,10 @@ pub fn run(args: TrainArgs) -> CliResult<()> {
 
 /// Runs `steepest train`, as one rank of a data-parallel job when `comm` is given.
 pub fn run_with(args: TrainArgs, mut comm: Option<&mut (dyn Communicator + '_)>) -> CliResult<()> {
+    if let Some(m) = &args.max_memory {
+        let bytes = steepest::memory::parse_size(m).map_err(|e| usage(format!("--max-memory: {e}")))?;
+        steepest::memory::set_limit(bytes);
+    }
     let settings = settings(&args);
     let (cfg, out, resume) = agree(comm.as_deref_mut(), settings)?;
     if comm.is_none() {
@@ -68,6 +72,9 @@ fn settings(args: &TrainArgs) -> CliResult<(RunConfig, std::path::PathBuf, bool)
             // The step budget first: the schedule's default lengths follow from it.
             cfg.apply_train(args);
             cfg.apply_optim(&args.optim)?;
+            for w in inapplicable_flags(args, &cfg) {
+                eprintln!("warning: {w}");
+            }
             let stem = Path::new(&cfg.data)
                 .file_stem()
                 .and_then(|s| s.to_str())
@@ -80,6 +87,49 @@ fn settings(args: &TrainArgs) -> CliResult<(RunConfig, std::path::PathBuf, bool)
             (cfg, out, false)
         }
     })
+}
+
+/// Flags given that the chosen model or settings do not use, each with what it is for.
+fn inapplicable_flags(args: &TrainArgs, cfg: &RunConfig) -> Vec<String> {
+    let m = &args.model;
+    let model = cfg.model.as_str();
+    let linear = !matches!(model, "mlp" | "cnn" | "net");
+    let mut out = Vec::new();
+    let mut check = |given: bool, flag: &str, applies: bool, for_what: &str| {
+        if given && !applies {
+            out.push(format!(
+                "{flag} does not apply to model '{model}' (it is for {for_what}); ignored"
+            ));
+        }
+    };
+    check(m.hidden.is_some(), "--hidden", model == "mlp", "the mlp");
+    check(m.activation.is_some(), "--activation", model == "mlp", "the mlp");
+    check(m.dropout.is_some(), "--dropout", model == "mlp", "the mlp");
+    check(m.init.is_some(), "--init", model == "mlp", "the mlp");
+    check(m.penalty.is_some(), "--penalty", linear, "linear models");
+    check(
+        m.l1_ratio.is_some(),
+        "--l1-ratio",
+        linear,
+        "linear models with an elastic-net penalty",
+    );
+    check(m.loss.is_some(), "--loss", linear, "linear models");
+    check(m.degree.is_some(), "--degree", linear, "linear models");
+    check(
+        m.multiclass.is_some(),
+        "--multiclass",
+        matches!(model, "svm" | "rbf-svm"),
+        "svm and rbf-svm",
+    );
+    check(m.gamma.is_some(), "--gamma", model == "rbf-svm", "rbf-svm");
+    check(m.components.is_some(), "--components", model == "rbf-svm", "rbf-svm");
+    if args.early_stopping.is_some_and(|p| p > 0) && cfg.validation == Some(0.0) {
+        out.push(
+            "--early-stopping with --validation 0 has no validation rows to watch: it stops on the training loss"
+                .into(),
+        );
+    }
+    out
 }
 
 /// The settings a resumed run continues with: the run folder's, where the flags given agree
@@ -136,7 +186,9 @@ fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliRe
     Ok(if cfg.model == "mlp" {
         let mut p = cfg.mlp_params()?;
         p.fit.train.checkpoint_dir = dir;
-        Spec::Mlp(p.check()?)
+        let p = p.check()?;
+        p.check_memory(train)?;
+        Spec::Mlp(p)
     } else if cfg.model == "cnn" || cfg.model == "net" {
         let mut p = cfg.net_params()?;
         p.fit.train.checkpoint_dir = dir;
@@ -154,7 +206,9 @@ fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliRe
             p.kind = steepest::models::LinearParams::softmax_regression().kind;
         }
         p.fit.train.checkpoint_dir = dir;
-        Spec::Linear(p.check()?)
+        let p = p.check()?;
+        p.check_memory(train)?;
+        Spec::Linear(p)
     })
 }
 

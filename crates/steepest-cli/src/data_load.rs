@@ -165,6 +165,13 @@ fn run_read_options(cfg: &RunConfig) -> CliResult<ReadOptions> {
 /// encoder fitted on the training rows only.
 pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<Loaded<T>> {
     let opts = run_read_options(cfg)?;
+    if Path::new(&cfg.data).is_dir() && opts.format.is_some_and(|f| f != Format::Idx) {
+        return Err(usage(format!(
+            "{}: a folder; --format {} reads a file (a folder holds IDX pairs)",
+            cfg.data,
+            cfg.format.as_deref().unwrap_or("")
+        )));
+    }
     if let Some(table) = read_table_named(&cfg.data, &opts)? {
         return load_table(cfg, &opts, table);
     }

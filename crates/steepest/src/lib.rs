@@ -36,6 +36,7 @@ pub mod data;
 pub mod error;
 pub mod fsutil;
 pub mod linear;
+pub mod memory;
 pub mod models;
 pub mod nn;
 pub mod optim;

@@ -168,16 +168,28 @@ pub fn read_table_from(reader: impl Read, name: &str, opts: &CsvOptions) -> Resu
         .flexible(true)
         .from_reader(Cursor::new(head).chain(buf));
     let mut records = rdr.byte_records();
+    // The line of the last record read, for errors that carry no position (a truncated or
+    // corrupt compressed file fails while reading the next line).
+    let last_line = std::cell::Cell::new(0u64);
     let next = |records: &mut csv::ByteRecordsIter<_>| -> Result<Option<csv::ByteRecord>> {
         loop {
             match records.next() {
                 None => return Ok(None),
                 Some(Err(e)) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    return Err(perr(line, 1, format!("unreadable CSV: {e}")));
+                    return Err(match e.position() {
+                        Some(p) => perr(p.line(), 1, format!("unreadable CSV: {e}")),
+                        None => perr(
+                            last_line.get() + 1,
+                            1,
+                            format!("the file cannot be read past line {}: {e}", last_line.get()),
+                        ),
+                    });
                 }
                 Some(Ok(r)) if r.len() == 1 && r[0].iter().all(u8::is_ascii_whitespace) => continue,
-                Some(Ok(r)) => return Ok(Some(r)),
+                Some(Ok(r)) => {
+                    last_line.set(r.position().map_or(last_line.get() + 1, |p| p.line()));
+                    return Ok(Some(r));
+                }
             }
         }
     };
@@ -201,6 +213,8 @@ pub fn read_table_from(reader: impl Read, name: &str, opts: &CsvOptions) -> Resu
         None => first_txt.iter().any(|f| !is_number(f)),
     });
     let width = first.len();
+    // Each column costs its name, its cells' vector and its reading state before any row.
+    crate::memory::ensure(&format!("{name}: a table of {width} columns"), width as u128 * 256, "")?;
     if width < 2 && !opts.no_target {
         return Err(perr(
             line_of(&first),

@@ -188,7 +188,13 @@ pub fn read_libsvm_from<T: Scalar>(reader: impl Read, name: &str, task: Option<T
     let (mut lineno, mut min_index, mut max_index) = (0usize, u64::MAX, 0u64);
     loop {
         line.clear();
-        let n = rdr.read_line(&mut line).map_err(|e| Error::io(name, e))?;
+        let n = rdr.read_line(&mut line).map_err(|e| {
+            perr(
+                lineno + 1,
+                1,
+                format!("the file cannot be read past line {lineno}: {e}"),
+            )
+        })?;
         if n == 0 {
             break;
         }

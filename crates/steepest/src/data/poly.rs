@@ -21,6 +21,39 @@ pub struct PolynomialFeatures {
 }
 
 impl PolynomialFeatures {
+    /// The number of output columns for `d` inputs: C(d + degree, degree) - 1 (saturating).
+    ///
+    /// ```
+    /// use steepest::data::PolynomialFeatures;
+    /// assert_eq!(PolynomialFeatures { degree: 2 }.output_count(3), 9);
+    /// ```
+    pub fn output_count(&self, d: usize) -> u128 {
+        // C(d + k, k) step by step: C(d + i, i) = C(d + i - 1, i - 1) (d + i) / i.
+        let mut c: u128 = 1;
+        for i in 1..=self.degree as u128 {
+            c = match c.checked_mul(d as u128 + i) {
+                Some(v) => v / i,
+                None => return u128::MAX,
+            };
+        }
+        c - 1
+    }
+
+    /// Checks that expanding `d` inputs over `rows` rows fits the memory budget (of `size`-byte
+    /// elements), before any monomial is built.
+    pub fn check_size(&self, d: usize, rows: usize, size: usize) -> Result<()> {
+        let cols = self.output_count(d);
+        let bytes = cols.saturating_mul(rows as u128).saturating_mul(size as u128);
+        crate::memory::ensure(
+            &format!(
+                "polynomial features of degree {} on {d} features ({cols} columns)",
+                self.degree
+            ),
+            bytes,
+            "; lower --degree",
+        )
+    }
+
     /// The monomials as lists of column indices (non-decreasing).
     fn terms(&self, d: usize) -> Vec<Vec<usize>> {
         let mut all: Vec<Vec<usize>> = (0..d).map(|j| vec![j]).collect();
@@ -67,6 +100,7 @@ impl PolynomialFeatures {
             return Err(Error::invalid("polynomial features", "degree must be at least 1"));
         }
         let t = x.dense("polynomial features")?;
+        self.check_size(t.row_len(), t.rows_count(), std::mem::size_of::<T>())?;
         let terms = self.terms(t.row_len());
         let mut data = Vec::with_capacity(t.rows_count() * terms.len());
         for r in 0..t.rows_count() {

@@ -311,6 +311,37 @@ impl ValidLinearParams {
         self.fit_with(data, None, &mut [])
     }
 
+    /// Checks that training on `data` fits the memory budget ([`crate::memory`]): weights,
+    /// gradient, optimizer state, averages and the best copy (about six times the model), and
+    /// the scaler's sums, for the width after polynomial expansion.
+    pub fn check_memory<T: Scalar>(&self, data: &Dataset<T>) -> Result<()> {
+        let p = &self.0;
+        let width = match p.poly_degree {
+            0 | 1 => data.cols() as u128,
+            d => PolynomialFeatures { degree: d }.output_count(data.cols()),
+        };
+        let outputs = match data.n_classes() {
+            k if k > 2 => k as u128,
+            _ => 1,
+        };
+        let per = std::mem::size_of::<T>() as u128;
+        let hint = match data.features {
+            Features::Sparse(_) => {
+                "; the width is the largest feature index in the file: re-index the features, or hash \
+                 them into fewer columns (feature hashing)"
+            }
+            Features::Dense(_) => "",
+        };
+        crate::memory::ensure(
+            &format!("a linear model on {width} features with {outputs} outputs"),
+            width
+                .saturating_mul(outputs)
+                .saturating_mul(per * 6)
+                .saturating_add(width.saturating_mul(24)),
+            hint,
+        )
+    }
+
     /// Checks `data` against the model and turns it into what the trainer sees: the validation
     /// split, polynomial expansion, scaling fitted on the training rows, random features.
     /// With `comm`, `data` is this rank's shard, and the statistics (class counts, scaling) are
@@ -333,6 +364,7 @@ impl ValidLinearParams {
             ));
         }
         data.check_finite("training data")?;
+        self.check_memory(data)?;
         let n_classes = data.n_classes();
         let outputs = match (&p.kind, n_classes) {
             (LinearKind::Regression { .. }, _) => 1,
@@ -396,6 +428,19 @@ impl ValidLinearParams {
         let poly = (p.poly_degree > 1).then_some(PolynomialFeatures { degree: p.poly_degree });
         let expand = |x: &Features<T>| -> Result<Features<T>> { poly.map_or(Ok(x.clone()), |pf| pf.transform(x)) };
         let x_train = expand(&train.features)?;
+        if let (Some(pf), Features::Dense(t)) = (poly, &x_train) {
+            if !t.all_finite() {
+                return Err(Error::invalid(
+                    "polynomial features",
+                    format!(
+                        "degree {} overflows {}: a monomial of the training rows is not finite; lower --degree \
+                         (or scale the inputs first)",
+                        pf.degree,
+                        T::DTYPE
+                    ),
+                ));
+            }
+        }
         let scaler = Scaler::fit_parallel(p.fit.scaler, &x_train, comm)?;
         let rff = match p.kind {
             LinearKind::RbfSvm { gamma, components, .. } => Some(RandomFourierFeatures::new(

@@ -208,6 +208,31 @@ impl ValidMlpParams {
     /// standardized regression targets) and the initialized network.
     /// With `comm`, `data` is this rank's shard, and the scaling statistics are those of all
     /// ranks' rows.
+    /// Checks that training on `data` fits the memory budget ([`crate::memory`]): the
+    /// parameters with their gradient, optimizer state and best copy (about six times the
+    /// model), and a batch's activations and their gradients.
+    pub fn check_memory<T: Scalar>(&self, data: &Dataset<T>) -> Result<()> {
+        let p = &self.0;
+        let outputs = network_outputs(data, "mlp")?;
+        let widths: Vec<u128> = std::iter::once(data.cols())
+            .chain(p.hidden.iter().copied())
+            .chain([outputs])
+            .map(|w| w as u128)
+            .collect();
+        let count: u128 = widths.windows(2).map(|w| (w[0] + 1).saturating_mul(w[1])).sum();
+        let batch = match p.fit.train.batch_size {
+            crate::data::BatchSize::Rows(b) => b.min(data.rows()),
+            crate::data::BatchSize::Full => data.rows(),
+        } as u128;
+        let per = std::mem::size_of::<T>() as u128;
+        let bytes = count.saturating_mul(per * 6) + batch.saturating_mul(widths.iter().sum::<u128>()) * per * 4;
+        crate::memory::ensure(
+            &format!("an MLP of layer sizes {widths:?} ({count} parameters)"),
+            bytes,
+            "",
+        )
+    }
+
     fn prepare<T: Scalar>(
         &self,
         data: &Dataset<T>,
@@ -217,6 +242,7 @@ impl ValidMlpParams {
         data.check_finite("training data")?;
         let task = data.targets.task();
         let outputs = network_outputs(data, "mlp")?;
+        self.check_memory(data)?;
         let (train, val) = p.fit.split_validation(data)?;
         let scaler = Scaler::fit_parallel(p.fit.scaler, &train.features, comm.as_deref_mut())?;
         let target_scale = target_scale(&train.targets, comm)?;
