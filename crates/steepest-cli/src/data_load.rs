@@ -6,8 +6,8 @@ use crate::error::{usage, CliError, CliResult};
 use std::path::Path;
 use steepest::collective::{shard_range, Communicator};
 use steepest::data::{
-    embedded, read_file, read_table, read_table_from, split, CsvOptions, Dataset, EncodeOptions, Format, ReadOptions,
-    Table, TableEncoder, Task,
+    embedded, read_file, read_table, read_table_from, split, ColumnKind, CsvOptions, Dataset, EncodeOptions, Format,
+    ReadOptions, Table, TableEncoder, Task,
 };
 use steepest::tensor::Scalar;
 use steepest_distributed::read_shard;
@@ -255,6 +255,22 @@ fn load_table<T: Scalar>(cfg: &RunConfig, opts: &ReadOptions, table: Table) -> C
         (table.subset(&s.train)?, Some(table.subset(&s.test)?), None)
     };
     let enc = TableEncoder::fit(&train, &opts.csv.encode).map_err(|e| usage(e.to_string()))?;
+    for c in &enc.columns {
+        if let ColumnKind::Categorical { categories, .. } = &c.kind {
+            // Nearly one category per row: an identifier or free text, not a category.
+            if categories.len() > 50 && categories.len() * 2 > train.rows() {
+                eprintln!(
+                    "warning: {}: column '{}' has {} categories in {} training rows (an identifier or \
+                     free text?): each becomes a column; --ignore {} leaves it out",
+                    cfg.data,
+                    c.name,
+                    categories.len(),
+                    train.rows(),
+                    c.name
+                );
+            }
+        }
+    }
     let train_d: Dataset<T> = encode_table(&enc, &train, false)?;
     let test_d = match &test {
         Some(t) => encode_table(&enc, t, false)?,

@@ -503,3 +503,34 @@ fn lbfgs_in_f32_stops_at_its_precision_with_the_model() {
     assert!((r2 - 0.9954790045772896).abs() < 1e-4, "R^2 {r2}");
     assert!(Path::new(&out).join("model.safetensors").exists());
 }
+
+#[test]
+fn an_identifier_column_is_flagged_and_can_be_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: String = (0..200)
+        .map(|i| format!("u{i},{},{}\n", (i * 37 % 100) as f64 / 10.0, i % 2))
+        .collect();
+    let file = write(dir.path(), "ids.csv", &format!("id,x,y\n{rows}"));
+    let out = dir.path().join("a").display().to_string();
+    steepest()
+        .args([
+            "train", "--data", &file, "--model", "logistic", "--epochs", "1", "--quiet", "--out", &out,
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "column 'id' has 160 categories in 160 training rows",
+        ));
+    let out = dir.path().join("b").display().to_string();
+    let a = steepest()
+        .args([
+            "train", "--data", &file, "--model", "logistic", "--epochs", "1", "--quiet",
+        ])
+        .args(["--ignore", "id", "--out", &out])
+        .assert()
+        .success();
+    assert!(!String::from_utf8_lossy(&a.get_output().stderr).contains("identifier"));
+    let a = steepest().args(["inspect", &out, "--json"]).assert().success();
+    let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(v["features"], 1, "{v}");
+}
