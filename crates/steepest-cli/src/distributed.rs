@@ -94,6 +94,9 @@ pub fn watch_for_stop(out: Option<std::path::PathBuf>, size: usize) {
     };
     std::thread::spawn(move || {
         if let Some(sig) = signals.forever().next() {
+            if let Some(d) = &out {
+                crate::run_folder::release(d);
+            }
             let ck = out
                 .as_ref()
                 .map(|d| d.join(steepest::train::CHECKPOINT_FILE))

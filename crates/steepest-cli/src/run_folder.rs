@@ -55,11 +55,29 @@ pub enum Existing {
     Overwrite,
 }
 
-/// Whether process `pid` is alive.
+/// Whether process `pid` is alive (a zombie, exited but not yet reaped, is not).
 fn alive(pid: i32) -> bool {
     // SAFETY: kill with signal 0 only checks that the process exists and may be signalled.
-    pid > 0
-        && (unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+    let exists = pid > 0
+        && (unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM));
+    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next().map(|st| st == "Z"))
+        })
+        .unwrap_or(false);
+    exists && !zombie
+}
+
+/// Removes `dir`'s lock when this process holds it (a run stopped by a signal, which exits
+/// without unwinding).
+pub fn release(dir: &Path) {
+    let lock = dir.join(LOCK);
+    let mine = std::fs::read_to_string(&lock).is_ok_and(|s| s.trim() == std::process::id().to_string());
+    if mine {
+        let _ = std::fs::remove_file(lock);
+    }
 }
 
 /// Whether `name` is a temporary file left by an atomic write (`.NAME.tmpPID`, or

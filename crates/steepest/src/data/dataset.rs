@@ -51,6 +51,11 @@ pub struct Dataset<T = f32> {
     /// height, width]`); each row holds the example's elements in row-major order. Empty: a
     /// plain row of `cols` features.
     pub example_shape: Vec<usize>,
+    /// The identity of each row in the data it was taken from (kept through
+    /// [`Dataset::subset`]): stochastic layers seed each example's draws by it, so that an
+    /// example gets the same dropout mask whichever process or batch position trains it.
+    /// Empty: the row positions are the identities.
+    pub row_ids: Vec<u64>,
 }
 
 impl<T: Scalar> Features<T> {
@@ -191,7 +196,13 @@ impl<T: Scalar> Dataset<T> {
             targets,
             feature_names,
             example_shape: Vec::new(),
+            row_ids: Vec::new(),
         })
+    }
+
+    /// The identity of row `r` (see [`Dataset::row_ids`]).
+    pub fn row_id(&self, r: usize) -> u64 {
+        self.row_ids.get(r).copied().unwrap_or(r as u64)
     }
 
     /// The same data with examples of `shape` (whose elements must number the columns).
@@ -247,6 +258,7 @@ impl<T: Scalar> Dataset<T> {
             targets: self.targets.gather(idx),
             feature_names: self.feature_names.clone(),
             example_shape: self.example_shape.clone(),
+            row_ids: idx.iter().map(|&i| self.row_id(i)).collect(),
         })
     }
 
@@ -317,6 +329,7 @@ impl<T: Scalar> Dataset<T> {
             targets: self.targets.clone(),
             feature_names: self.feature_names.clone(),
             example_shape: self.example_shape.clone(),
+            row_ids: self.row_ids.clone(),
         })
     }
 

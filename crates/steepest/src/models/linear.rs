@@ -463,6 +463,7 @@ impl ValidLinearParams {
             targets: train.targets.clone(),
             feature_names: vec![],
             example_shape: vec![],
+            row_ids: train.row_ids.clone(),
         };
         let val_t = match &val {
             Some(v) => Some(Dataset {
@@ -470,6 +471,7 @@ impl ValidLinearParams {
                 targets: v.targets.clone(),
                 feature_names: vec![],
                 example_shape: vec![],
+                row_ids: v.row_ids.clone(),
             }),
             None => None,
         };

@@ -416,18 +416,18 @@ impl<T: Scalar> MlpNet<T> {
 
     /// Output (logits or standardized values) for `rows` of `x` on `tape`, through the layers
     /// over `params` bound in a context (returned, for the gradients by name); training mode
-    /// (dropout) when `rng` is given.
+    /// (dropout) when `rng` is given, with the rows' identities (see `Dataset::row_ids`).
     fn forward<'t>(
         &self,
         tape: &'t Tape<T>,
         params: &ParamStore<T>,
         x: &Features<T>,
         rows: &[usize],
-        rng: Option<&mut Rng>,
+        rng: Option<(&mut Rng, &[usize])>,
     ) -> Result<(Var<'t, T>, Cx<'t, T>)> {
         let none = ParamStore::new();
         let mut cx = match rng {
-            Some(r) => Cx::new(tape, params, &none, Mode::Train).with_randomness(r, rows),
+            Some((r, ids)) => Cx::new(tape, params, &none, Mode::Train).with_randomness(r, ids),
             None => Cx::new(tape, params, &none, Mode::Eval),
         };
         let out = match x {
@@ -579,7 +579,8 @@ impl<T: Scalar> Trainable<T> for MlpNet<T> {
             return Ok((loss, grads));
         }
         let tape = Tape::new();
-        let (out, cx) = self.forward(&tape, params, &data.features, rows, Some(rng))?;
+        let ids: Vec<usize> = rows.iter().map(|&r| data.row_id(r) as usize).collect();
+        let (out, cx) = self.forward(&tape, params, &data.features, rows, Some((rng, &ids)))?;
         let loss = self.loss_on(out, data, rows)?;
         let value = loss.item()?.as_f64() + self.penalty(params);
         let mut grads = tape.backward(loss)?;

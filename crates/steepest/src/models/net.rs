@@ -288,7 +288,9 @@ impl<T: Scalar> Trainable<T> for Network<T> {
         rng: &mut Rng,
     ) -> Result<(f64, ParamStore<T>)> {
         let tape = Tape::new();
-        let mut cx = Cx::new(&tape, params, &self.buffers, Mode::Train).with_randomness(rng, rows);
+        // Each example's draws are seeded by its row identity (see `Dataset::row_ids`).
+        let ids: Vec<usize> = rows.iter().map(|&r| data.row_id(r) as usize).collect();
+        let mut cx = Cx::new(&tape, params, &self.buffers, Mode::Train).with_randomness(rng, &ids);
         let mut batch = self.batch(&data.features, rows)?;
         for a in &self.augment {
             cx.next_stream();

@@ -187,6 +187,7 @@ pub(crate) fn scaled<T: Scalar>(
         targets,
         feature_names: vec![],
         example_shape: d.example_shape.clone(),
+        row_ids: d.row_ids.clone(),
     })
 }
 

@@ -225,8 +225,10 @@ pub fn fit<T: Scalar, M: Trainable<T>>(
 /// batch N b over the same rows. Every rank takes as many steps per epoch as the largest shard
 /// has batches (a rank whose shard ran out adds zero rows). Validation loss and metric are
 /// reduced the same way. Only rank 0 writes checkpoints; pass observers on rank 0 only.
-/// Dropout draws from a generator seeded by (seed, rank, step), so a run resumes exactly on the
-/// same number of ranks; on another number, the epoch goes on after the same count of rows.
+/// Dropout draws per example from a generator seeded by (seed, step) and the example's row
+/// identity ([`Dataset::row_ids`](crate::data::Dataset::row_ids)), so ranks draw what one
+/// process would and a run resumes exactly; on another number of ranks, the epoch goes on after
+/// the same count of rows.
 #[allow(clippy::too_many_arguments)]
 pub fn fit_parallel<T: Scalar, M: Trainable<T>>(
     model: &mut M,
@@ -365,12 +367,11 @@ fn global_batches(comm: Option<&mut (dyn Communicator + '_)>, local: usize) -> R
     Ok(most)
 }
 
-/// The dropout generator of `rank` at `step` in data-parallel runs.
-fn step_rng(seed: u64, rank: usize, step: u64) -> Rng {
-    rng(seed
-        ^ 0x5EED
-        ^ (rank as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ step.wrapping_mul(0xD1B5_4A32_D192_ED03))
+/// The generator of a step's randomness (dropout): the same on every rank and in one process,
+/// so that with each example's draws seeded by its row identity, ranks draw what one process
+/// would.
+fn step_rng(seed: u64, step: u64) -> Rng {
+    rng(seed ^ 0x5EED ^ (step + 1).wrapping_mul(0xD1B5_4A32_D192_ED03))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -519,9 +520,12 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
                         o.set_momentum(m);
                     }
                     let (loss, count) = match comm.as_deref_mut() {
-                        None => (model.loss_grad_into(train, rows, &mut st.rng, &mut grads)?, rows.len()),
+                        None => {
+                            let mut r = step_rng(cfg.seed, st.step);
+                            (model.loss_grad_into(train, rows, &mut r, &mut grads)?, rows.len())
+                        }
                         Some(c) => {
-                            let mut r = step_rng(cfg.seed, rank, st.step);
+                            let mut r = step_rng(cfg.seed, st.step);
                             let loss = local_loss_grad(model, train, rows, &mut r, &mut grads)?;
                             reduce_step(c, &mut grads, loss, rows.len(), &mut flat)?
                         }
