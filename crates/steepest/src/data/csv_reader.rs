@@ -55,20 +55,24 @@ fn is_number(s: &str) -> bool {
     !is_missing(s) && s.parse::<f64>().is_ok()
 }
 
-/// Reads a CSV file into a dataset (see [`CsvOptions`]).
-pub fn read_csv<T: Scalar>(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<Dataset<T>> {
-    let path = path.as_ref();
+/// The file at `path` for reading, decompressed when it starts with gzip's magic bytes.
+fn open_text(path: &Path) -> Result<Box<dyn Read>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut buf = BufReader::new(file);
     let gz = buf
         .fill_buf()
         .map_err(|e| Error::io(path, e))?
         .starts_with(&[0x1f, 0x8b]);
-    if gz {
-        read_csv_from(flate2::read::GzDecoder::new(buf), &path.display().to_string(), opts)
-    } else {
-        read_csv_from(buf, &path.display().to_string(), opts)
-    }
+    Ok(match gz {
+        true => Box::new(flate2::read::GzDecoder::new(buf)),
+        false => Box::new(buf),
+    })
+}
+
+/// Reads a CSV file into a dataset (see [`CsvOptions`]).
+pub fn read_csv<T: Scalar>(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<Dataset<T>> {
+    let path = path.as_ref();
+    read_csv_from(open_text(path)?, &path.display().to_string(), opts)
 }
 
 /// Reads CSV text from any reader; `name` is used in error messages. Text columns become
@@ -86,17 +90,7 @@ pub fn read_csv_from<T: Scalar>(reader: impl Read, name: &str, opts: &CsvOptions
 /// Reads a CSV file into a [`Table`] (columns kept as numbers or text, missing cells kept).
 pub fn read_table(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<Table> {
     let path = path.as_ref();
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut buf = BufReader::new(file);
-    let gz = buf
-        .fill_buf()
-        .map_err(|e| Error::io(path, e))?
-        .starts_with(&[0x1f, 0x8b]);
-    if gz {
-        read_table_from(flate2::read::GzDecoder::new(buf), &path.display().to_string(), opts)
-    } else {
-        read_table_from(buf, &path.display().to_string(), opts)
-    }
+    read_table_from(open_text(path)?, &path.display().to_string(), opts)
 }
 
 /// A column being read: numbers until a field is not one (then text, unless most fields are

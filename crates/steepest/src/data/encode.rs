@@ -186,25 +186,17 @@ fn most_frequent<K: Ord + Clone>(counts: &BTreeMap<K, usize>) -> Option<K> {
 impl TableEncoder {
     /// Fits the encoding on `table` (the training rows).
     pub fn fit(table: &Table, opts: &EncodeOptions) -> Result<TableEncoder> {
-        if let Some(c) = opts.categorical.iter().find(|c| table.position(c).is_none()) {
-            return Err(Error::invalid(
-                "categorical",
-                format!(
-                    "{}: no feature column '{c}' (columns: {})",
-                    table.source,
-                    table.names.join(", ")
-                ),
-            ));
-        }
-        if let Some(c) = opts.ignore.iter().find(|c| table.position(c).is_none()) {
-            return Err(Error::invalid(
-                "ignore",
-                format!(
-                    "{}: no feature column '{c}' (columns: {})",
-                    table.source,
-                    table.names.join(", ")
-                ),
-            ));
+        for (what, names) in [("categorical", &opts.categorical), ("ignore", &opts.ignore)] {
+            if let Some(c) = names.iter().find(|c| table.position(c).is_none()) {
+                return Err(Error::invalid(
+                    what,
+                    format!(
+                        "{}: no feature column '{c}' (columns: {})",
+                        table.source,
+                        table.names.join(", ")
+                    ),
+                ));
+            }
         }
         if let Some(c) = opts.categorical.iter().find(|c| opts.ignore.contains(c)) {
             return Err(Error::invalid(
