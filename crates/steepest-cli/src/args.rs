@@ -123,9 +123,24 @@ pub struct ModelArgs {
     /// Multi-class SVM: ovr or crammer-singer [default: ovr].
     #[arg(long)]
     pub multiclass: Option<String>,
-    /// RBF kernel width [default: 1 / features].
+    /// Kernel width: a number, scale (1 / (features var(X)), scikit-learn's default) or auto
+    /// (1 / features) [default: scale for --kernel, 1 / features for rbf-svm].
+    #[arg(long, allow_hyphen_values = true)]
+    pub gamma: Option<String>,
+    /// svm: the kernel: linear (the linear SVM), or rbf, poly, sigmoid (the exact kernel SVM,
+    /// trained in the primal by Newton's method; for up to some tens of thousands of rows: its
+    /// kernel matrix is rows x rows) [default: linear].
     #[arg(long)]
-    pub gamma: Option<f64>,
+    pub kernel: Option<String>,
+    /// The exact kernel SVM's C (scikit-learn's SVC(C=...)) [default: 1].
+    #[arg(long = "C", value_name = "C")]
+    pub c: Option<f64>,
+    /// Degree of the polynomial kernel [default: 3].
+    #[arg(long)]
+    pub kernel_degree: Option<u32>,
+    /// Constant term of the polynomial and sigmoid kernels [default: 0].
+    #[arg(long)]
+    pub coef0: Option<f64>,
     /// Random Fourier features of the RBF SVM [default: 500].
     #[arg(long)]
     pub components: Option<usize>,

@@ -283,6 +283,10 @@ fn inspect_typed<T: Scalar>(a: &InspectArgs) -> CliResult<()> {
             "final_val_metric": last.and_then(|r| r.val_metric.clone()),
         },
     });
+    if let FittedModel::Kernel(k) = &model {
+        out["kernel"] = json!(k.kernel);
+        out["support_vectors"] = json!(k.support_count());
+    }
     if let FittedModel::Net(m) = &model {
         out["input_shape"] = json!(m.net.input_shape());
         out["layers"] = json!(m.net.summary());
@@ -338,6 +342,14 @@ fn inspect_typed<T: Scalar>(a: &InspectArgs) -> CliResult<()> {
         println!("classes    {}", model.class_names().join(", "));
     }
     println!("parameters {count}");
+    if let FittedModel::Kernel(k) = &model {
+        println!("kernel     {:?}, C {}", k.kernel, k.params.c);
+        println!(
+            "support vectors {} of the training rows ({} pairs of classes, one-vs-one)",
+            k.support_count(),
+            k.pairs.len()
+        );
+    }
     if let FittedModel::Net(m) = &model {
         println!("layers (output shape of one example; input {:?}):", m.net.input_shape());
         println!("  {:<12} {:<18} {:<18} {:>10}", "name", "type", "output", "parameters");

@@ -121,7 +121,32 @@ fn inapplicable_flags(args: &TrainArgs, cfg: &RunConfig) -> Vec<String> {
         matches!(model, "svm" | "rbf-svm"),
         "svm and rbf-svm",
     );
-    check(m.gamma.is_some(), "--gamma", model == "rbf-svm", "rbf-svm");
+    let kernel_svm = cfg.is_kernel_svm();
+    check(
+        m.gamma.is_some(),
+        "--gamma",
+        model == "rbf-svm" || kernel_svm,
+        "rbf-svm and svm with --kernel",
+    );
+    check(m.kernel.is_some(), "--kernel", model == "svm", "svm");
+    check(
+        m.c.is_some(),
+        "--C",
+        kernel_svm,
+        "svm with --kernel rbf, poly or sigmoid",
+    );
+    check(
+        m.kernel_degree.is_some(),
+        "--kernel-degree",
+        kernel_svm,
+        "svm with --kernel poly",
+    );
+    check(
+        m.coef0.is_some(),
+        "--coef0",
+        kernel_svm,
+        "svm with --kernel poly or sigmoid",
+    );
     check(m.components.is_some(), "--components", model == "rbf-svm", "rbf-svm");
     if args.early_stopping.is_some_and(|p| p > 0) && cfg.validation == Some(0.0) {
         out.push(
@@ -176,6 +201,7 @@ fn resumed_config(saved: RunConfig, args: &TrainArgs, dir: &Path) -> CliResult<R
 }
 
 enum Spec {
+    Kernel(steepest::models::ValidKernelSvmParams),
     Linear(steepest::models::ValidLinearParams),
     Mlp(steepest::models::ValidMlpParams),
     Net(steepest::models::ValidNetParams),
@@ -183,7 +209,11 @@ enum Spec {
 
 fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliResult<Spec> {
     let dir = Some(out.to_path_buf());
-    Ok(if cfg.model == "mlp" {
+    Ok(if cfg.is_kernel_svm() {
+        let p = cfg.kernel_svm_params()?;
+        p.check_memory(train.rows())?;
+        Spec::Kernel(p)
+    } else if cfg.model == "mlp" {
         let mut p = cfg.mlp_params()?;
         p.fit.train.checkpoint_dir = dir;
         let p = p.check()?;
@@ -264,6 +294,11 @@ fn train_typed<T: Scalar>(
     let t0 = Instant::now();
     let distributed = comm.is_some();
     let fitted = match &spec {
+        Spec::Kernel(_) if distributed => Err(steepest::Error::invalid(
+            "svm",
+            "the exact kernel SVM trains in one process; use the approximations for distributed runs",
+        )),
+        Spec::Kernel(p) => p.fit(&train).map(FittedModel::Kernel),
         Spec::Linear(p) => p
             .fit_parallel(&train, checkpoint, &mut observers, comm)
             .map(FittedModel::Linear),
@@ -305,10 +340,13 @@ fn train_typed<T: Scalar>(
             plots::confusion(out, &cm, model.class_names()).or_fail()?;
         }
     }
-    let optimizer = cfg
-        .optimizer
-        .clone()
-        .map_or_else(|| cfg.default_optimizer().map(|o| o.name()), |o| Ok(o.name()))?;
+    let optimizer = match &model {
+        FittedModel::Kernel(_) => "newton".to_string(),
+        _ => cfg
+            .optimizer
+            .clone()
+            .map_or_else(|| cfg.default_optimizer().map(|o| o.name()), |o| Ok(o.name()))?,
+    };
     let summary = json!({
         "model": model.kind_name(),
         "optimizer": optimizer,
@@ -329,6 +367,19 @@ fn train_typed<T: Scalar>(
     )?;
     if json {
         println!("{summary}");
+    } else if let FittedModel::Kernel(k) = &model {
+        println!(
+            "trained the exact kernel SVM ({:?} kernel, C {}; Newton in the primal, {} pairs of classes) on {} rows \
+             in {seconds:.2} s: {} support vectors; final objective per row {:.5}",
+            k.kernel,
+            k.params.c,
+            k.pairs.len(),
+            train_rows,
+            k.support_count(),
+            history.last().map_or(f64::NAN, |h| h.train_loss)
+        );
+        print_metrics(&m, model.is_classifier(), test.rows());
+        println!("run folder: {}", out.display());
     } else {
         println!(
             "trained {} ({} optimizer) on {} rows for {} epochs in {seconds:.2} s; final train loss {:.5}",

@@ -8,7 +8,8 @@ use std::path::Path;
 use steepest::data::{BatchSize, CategoricalImpute, EncodeOptions, Impute, ScalerKind};
 use steepest::linear::{LinearLoss, Penalty};
 use steepest::models::{
-    Activation, ClassWeight, FitOptions, Init, LinearKind, LinearParams, MlpParams, Multiclass, NetParams,
+    Activation, ClassWeight, FitOptions, Gamma, Init, KernelName, KernelSvmParams, LinearKind, LinearParams, MlpParams,
+    Multiclass, NetParams, ValidKernelSvmParams,
 };
 use steepest::nn::arch::LayerSpec;
 use steepest::optim::{OptimizerSpec, ScheduleSpec};
@@ -78,7 +79,19 @@ pub struct RunConfig {
     /// ovr or crammer-singer.
     pub multiclass: String,
     /// RBF width.
-    pub gamma: Option<f64>,
+    pub gamma: Option<GammaArg>,
+    /// svm kernel (none: linear).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    /// The exact kernel SVM's C.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub c: Option<f64>,
+    /// Polynomial kernel degree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_degree: Option<u32>,
+    /// Polynomial and sigmoid kernels' constant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coef0: Option<f64>,
     /// RBF random features.
     pub components: usize,
     /// Polynomial degree.
@@ -148,6 +161,10 @@ impl Default for RunConfig {
             epsilon: None,
             multiclass: "ovr".into(),
             gamma: None,
+            kernel: None,
+            c: None,
+            kernel_degree: None,
+            coef0: None,
             components: 500,
             degree: 1,
             class_weight: "uniform".into(),
@@ -248,6 +265,74 @@ pub fn one_line(msg: &str) -> String {
         format!("{}...", flat.chars().take(300).collect::<String>())
     } else {
         flat
+    }
+}
+
+/// `--gamma` as given: a number, or `scale` / `auto`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum GammaArg {
+    /// A width.
+    Value(f64),
+    /// `scale` or `auto`.
+    Name(String),
+}
+
+impl GammaArg {
+    /// The width setting, checked.
+    pub fn resolve(&self) -> CliResult<Gamma> {
+        match self {
+            GammaArg::Value(v) if *v > 0.0 && v.is_finite() => Ok(Gamma::Value(*v)),
+            GammaArg::Value(v) => Err(usage(format!("--gamma: {v} must be a finite number > 0"))),
+            GammaArg::Name(n) if n == "scale" => Ok(Gamma::Scale),
+            GammaArg::Name(n) if n == "auto" => Ok(Gamma::Auto),
+            GammaArg::Name(n) => Err(usage(format!("--gamma: expected a number, scale or auto, found '{n}'"))),
+        }
+    }
+}
+
+impl RunConfig {
+    /// Whether the model is the exact kernel SVM (`svm` with a kernel other than linear).
+    pub fn is_kernel_svm(&self) -> bool {
+        self.model == "svm" && self.kernel.as_deref().is_some_and(|k| k != "linear")
+    }
+
+    /// The exact kernel SVM's settings, checked.
+    pub fn kernel_svm_params(&self) -> CliResult<ValidKernelSvmParams> {
+        let kernel = KernelName::parse(self.kernel.as_deref().unwrap_or("rbf")).map_err(|e| usage(format!("--{e}")))?;
+        if self.c.is_some() && self.alpha.is_some() {
+            return Err(usage(
+                "--C and --alpha both set the kernel SVM's regularization: give one",
+            ));
+        }
+        let c = self.c.unwrap_or(1.0);
+        if !(c > 0.0 && c.is_finite()) {
+            return Err(usage(format!("--C: {c} must be a finite number > 0")));
+        }
+        let gamma = match &self.gamma {
+            Some(g) => g.resolve()?,
+            None => Gamma::Scale,
+        };
+        let scaler = match self.scaler.as_str() {
+            "standard" => ScalerKind::Standard,
+            "min-max" | "minmax" => ScalerKind::MinMax,
+            "none" => ScalerKind::None,
+            s => {
+                return Err(usage(format!(
+                    "--scaler: unknown scaler '{s}' (standard, min-max, none)"
+                )))
+            }
+        };
+        Ok(KernelSvmParams {
+            kernel,
+            gamma,
+            degree: self.kernel_degree.unwrap_or(3),
+            coef0: self.coef0.unwrap_or(0.0),
+            c,
+            scaler,
+            ..KernelSvmParams::default()
+        }
+        .check()?)
     }
 }
 
@@ -396,8 +481,23 @@ impl RunConfig {
         if let Some(v) = m.multiclass {
             self.multiclass = v;
         }
-        if m.gamma.is_some() {
-            self.gamma = m.gamma;
+        if let Some(g) = &m.gamma {
+            self.gamma = Some(match g.parse::<f64>() {
+                Ok(v) => GammaArg::Value(v),
+                Err(_) => GammaArg::Name(g.clone()),
+            });
+        }
+        if m.kernel.is_some() {
+            self.kernel = m.kernel.clone();
+        }
+        if m.c.is_some() {
+            self.c = m.c;
+        }
+        if m.kernel_degree.is_some() {
+            self.kernel_degree = m.kernel_degree;
+        }
+        if m.coef0.is_some() {
+            self.coef0 = m.coef0;
         }
         if let Some(v) = m.components {
             self.components = v;
@@ -673,7 +773,18 @@ impl RunConfig {
             "softmax" => LinearParams::softmax_regression(),
             "svm" => LinearParams::linear_svm(),
             "rbf-svm" => LinearParams::rbf_svm(
-                self.gamma.unwrap_or(1.0 / n_features.unwrap_or(1).max(1) as f64),
+                match &self.gamma {
+                    None => 1.0 / n_features.unwrap_or(1).max(1) as f64,
+                    Some(g) => match g.resolve()? {
+                        Gamma::Value(v) => v,
+                        Gamma::Auto => 1.0 / n_features.unwrap_or(1).max(1) as f64,
+                        Gamma::Scale => {
+                            return Err(usage(
+                                "--gamma scale is the exact kernel SVM's (--model svm --kernel rbf); rbf-svm takes a number or auto",
+                            ))
+                        }
+                    },
+                },
                 self.components,
             ),
             "perceptron" => LinearParams::perceptron(),

@@ -534,3 +534,45 @@ fn an_identifier_column_is_flagged_and_can_be_ignored() {
     let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     assert_eq!(v["features"], 1, "{v}");
 }
+
+#[test]
+fn the_exact_kernel_svm_from_the_command_line() {
+    // (Here for want of a kernel-SVM CLI file: it trains on a table like the rest.)
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k").display().to_string();
+    let a = steepest()
+        .args([
+            "train", "--data", "iris", "--model", "svm", "--kernel", "rbf", "--json", "--out", &out,
+        ])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert!(v["metrics"]["accuracy"].as_f64().unwrap() > 0.9, "{v}");
+    let a = steepest().args(["inspect", &out, "--json"]).assert().success();
+    let info: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(info["model"], "kernel-svm");
+    let nsv = info["support_vectors"].as_u64().unwrap();
+    assert!(nsv > 0 && nsv < 120, "{info}");
+    steepest()
+        .args(["eval", "--model", &out, "--data", "iris"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("accuracy"));
+    for (args, what) in [
+        (&["--C", "0"][..], "--C: 0 must be"),
+        (&["--gamma", "-1"][..], "--gamma: -1 must be"),
+        (&["--kernel", "cubic"][..], "unknown kernel 'cubic'"),
+        (&["--max-memory", "10K"][..], "the exact kernel SVM on 120 rows"),
+    ] {
+        let mut all = vec!["train", "--data", "iris", "--model", "svm"];
+        if !args.contains(&"--kernel") {
+            all.extend(["--kernel", "rbf"]);
+        }
+        all.extend(args);
+        steepest()
+            .args(&all)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(what));
+    }
+}

@@ -3,6 +3,7 @@
 //! and class names, the scaler, and the size and CRC-32 of the weights file. Loading validates
 //! all of it, so a truncated or altered file is rejected with a message saying what is wrong.
 
+use super::kernel_svm::{FittedKernelSvm, Kernel, KernelSvmParams};
 use super::linear::{FittedLinear, LinearKind, LinearParams};
 use super::mlp::{FittedMlp, MlpParams};
 use super::net::{FittedNet, NetParams, Network};
@@ -58,6 +59,14 @@ struct Metadata {
     encoder: Option<TableEncoder>,
     weights: WeightsInfo,
     training: serde_json::Value,
+}
+
+/// What a kernel SVM's model.json holds besides the common fields.
+#[derive(Serialize, Deserialize)]
+struct KernelMeta {
+    params: KernelSvmParams,
+    kernel: Kernel,
+    pairs: Vec<(usize, usize)>,
 }
 
 fn to_bytes<T: Scalar>(t: &Tensor<T>) -> Vec<u8> {
@@ -125,6 +134,15 @@ pub fn save_model_encoded<T: Scalar>(model: &FittedModel<T>, encoder: Option<&Ta
         FittedModel::Linear(m) => (serde_json::to_value(&m.params), m.scaler.clone(), None),
         FittedModel::Mlp(m) => (serde_json::to_value(&m.params), m.scaler.clone(), m.target_scale),
         FittedModel::Net(m) => (serde_json::to_value(&m.params), m.scaler.clone(), m.target_scale),
+        FittedModel::Kernel(m) => (
+            serde_json::to_value(KernelMeta {
+                params: m.params.clone(),
+                kernel: m.kernel,
+                pairs: m.pairs.clone(),
+            }),
+            m.scaler.clone(),
+            None,
+        ),
     };
     let (example_shape, layers) = match model {
         FittedModel::Net(m) => (m.net.input_shape().to_vec(), m.net.summary().to_vec()),
@@ -332,7 +350,40 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
             .cloned()
             .ok_or_else(|| bad(&wpath, format!("missing tensor '{n}'")))
     };
-    let model = if meta.kind == "cnn" || meta.kind == "net" {
+    let model = if meta.kind == "kernel-svm" {
+        let km: KernelMeta = serde_json::from_value(meta.hyperparameters)
+            .map_err(|e| bad(&meta_path, format!("bad hyper-parameters: {e}")))?;
+        let (sv, coef, b) = (need("support_vectors")?, need("dual_coef")?, need("intercept")?);
+        let (nsv, np, k) = (sv.shape()[0], km.pairs.len(), meta.class_names.len());
+        let pairs_ok = km.pairs.iter().all(|&(a, b)| a < b && b < k) && np == k * (k - 1) / 2;
+        if sv.shape() != [nsv, n_features]
+            || coef.shape() != [np, nsv]
+            || b.shape() != [np]
+            || !pairs_ok
+            || meta.scaler.scale.len() != n_features
+        {
+            return Err(bad(
+                &wpath,
+                "the support vectors, coefficients, pairs of classes and scaler do not agree",
+            ));
+        }
+        let mut weights = ParamStore::new();
+        weights.insert("support_vectors", sv);
+        weights.insert("dual_coef", coef);
+        weights.insert("intercept", b);
+        FittedModel::Kernel(FittedKernelSvm {
+            params: km.params,
+            kernel: km.kernel,
+            scaler: meta.scaler,
+            weights,
+            pairs: km.pairs,
+            class_names: meta.class_names,
+            n_inputs: n_features,
+            feature_names: meta.feature_names,
+            history: serde_json::from_value(meta.training.get("history").cloned().unwrap_or_default())
+                .unwrap_or_default(),
+        })
+    } else if meta.kind == "cnn" || meta.kind == "net" {
         let params: NetParams = serde_json::from_value(meta.hyperparameters)
             .map_err(|e| bad(&meta_path, format!("bad hyper-parameters: {e}")))?;
         if meta.example_shape.iter().product::<usize>() != n_features || meta.example_shape.is_empty() {

@@ -1,5 +1,6 @@
 //! What every fitted model can do: predict, give probabilities, score and evaluate.
 
+use super::kernel_svm::FittedKernelSvm;
 use super::linear::{classes_from_decision, FittedLinear};
 use super::mlp::FittedMlp;
 use super::net::FittedNet;
@@ -27,6 +28,8 @@ pub enum FittedModel<T: Scalar> {
     Mlp(FittedMlp<T>),
     /// A network built from layers.
     Net(FittedNet<T>),
+    /// An exact kernel SVM.
+    Kernel(FittedKernelSvm<T>),
 }
 
 /// The prediction interface; `predict`, `score` and `evaluate` come with it.
@@ -184,6 +187,7 @@ impl<T: Scalar> FittedModel<T> {
             FittedModel::Linear(m) => m,
             FittedModel::Mlp(m) => m,
             FittedModel::Net(m) => m,
+            FittedModel::Kernel(m) => m,
         }
     }
 
@@ -194,6 +198,7 @@ impl<T: Scalar> FittedModel<T> {
             FittedModel::Mlp(_) => "mlp",
             FittedModel::Net(m) if m.params.arch_name == "cnn" => "cnn",
             FittedModel::Net(_) => "net",
+            FittedModel::Kernel(_) => "kernel-svm",
         }
     }
 
@@ -203,6 +208,7 @@ impl<T: Scalar> FittedModel<T> {
             FittedModel::Linear(m) => m.n_inputs,
             FittedModel::Mlp(m) => m.n_inputs,
             FittedModel::Net(m) => m.n_inputs,
+            FittedModel::Kernel(m) => m.n_inputs,
         }
     }
 
@@ -212,6 +218,7 @@ impl<T: Scalar> FittedModel<T> {
             FittedModel::Linear(m) => &m.input_names,
             FittedModel::Mlp(m) => &m.feature_names,
             FittedModel::Net(m) => &m.feature_names,
+            FittedModel::Kernel(m) => &m.feature_names,
         }
     }
 
@@ -221,6 +228,7 @@ impl<T: Scalar> FittedModel<T> {
             FittedModel::Linear(m) => &m.history,
             FittedModel::Mlp(m) => &m.history,
             FittedModel::Net(m) => &m.history,
+            FittedModel::Kernel(m) => &m.history,
         }
     }
 
@@ -230,6 +238,7 @@ impl<T: Scalar> FittedModel<T> {
             FittedModel::Linear(m) => &m.weights,
             FittedModel::Mlp(m) => &m.net.params,
             FittedModel::Net(m) => &m.net.params,
+            FittedModel::Kernel(m) => &m.weights,
         }
     }
 
