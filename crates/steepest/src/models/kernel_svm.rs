@@ -269,9 +269,9 @@ fn newton_stage(
     } else {
         (2.0 * h / c, 1.0 + h)
     };
-    let objective = |beta: &[f64], f: &[f64]| -> f64 {
-        let kb = k * DVector::from_column_slice(beta);
-        0.5 * beta.iter().zip(kb.iter()).map(|(a, b)| a * b).sum::<f64>()
+    // With f = K beta + b, beta' K beta = beta' (f - b): the objective costs O(n), no product.
+    let objective = |beta: &[f64], f: &[f64], b: f64| -> f64 {
+        0.5 * beta.iter().zip(f).map(|(a, f)| a * (f - b)).sum::<f64>()
             + c * y.iter().zip(f).map(|(y, f)| row_loss(y * f, h)).sum::<f64>()
     };
     let parts = |f: &[f64]| -> (Vec<usize>, Vec<usize>) {
@@ -290,7 +290,7 @@ fn newton_stage(
     } else {
         ((0..n).collect(), Vec::new())
     };
-    let mut best = if warm { objective(&beta, &f) } else { f64::INFINITY };
+    let mut best = if warm { objective(&beta, &f, b) } else { f64::INFINITY };
     let mut steps = 0;
     for _ in 0..max_iter {
         steps += 1;
@@ -312,11 +312,9 @@ fn newton_stage(
                     "the kernel matrix is not positive semi-definite (sigmoid kernel?)",
                 )
             })?;
-            let rhs = DVector::from_iterator(
-                m,
-                quad.iter()
-                    .map(|&i| r * y[i] - lin.iter().map(|&j| k[(i, j)] * beta_new[j]).sum::<f64>()),
-            );
+            // K_QL beta_L through one product with beta (zero off L).
+            let k_lin = k * DVector::from_column_slice(&beta_new);
+            let rhs = DVector::from_iterator(m, quad.iter().map(|&i| r * y[i] - k_lin[i]));
             let u = chol.solve(&rhs);
             let v = chol.solve(&DVector::from_element(m, 1.0));
             let lin_sum: f64 = lin.iter().map(|&j| beta_new[j]).sum();
@@ -328,9 +326,9 @@ fn newton_stage(
             }
             b_new
         };
-        let nz: Vec<usize> = (0..n).filter(|&i| beta_new[i] != 0.0).collect();
-        let f_new: Vec<f64> = (0..n)
-            .map(|i| nz.iter().map(|&j| k[(i, j)] * beta_new[j]).sum::<f64>() + b_new)
+        let f_new: Vec<f64> = (k * DVector::from_column_slice(&beta_new))
+            .iter()
+            .map(|v| v + b_new)
             .collect();
         let mut t = 1.0;
         let mut accepted = None;
@@ -340,9 +338,10 @@ fn newton_stage(
                 true => f.iter().zip(&f_new).map(|(a, n)| a + t * (n - a)).collect(),
                 false => f_new.clone(),
             };
-            let obj = objective(&bt, &ft);
+            let bb = b + t * (b_new - b);
+            let obj = objective(&bt, &ft, bb);
             if !best.is_finite() || obj <= best {
-                accepted = Some((bt, b + t * (b_new - b), ft, obj));
+                accepted = Some((bt, bb, ft, obj));
                 break;
             }
             t *= 0.5;
