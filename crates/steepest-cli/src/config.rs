@@ -330,6 +330,15 @@ impl RunConfig {
             coef0: self.coef0.unwrap_or(0.0),
             c,
             scaler,
+            class_weight: match self.class_weight.as_str() {
+                "uniform" => ClassWeight::Uniform,
+                "balanced" => ClassWeight::Balanced,
+                w => {
+                    return Err(usage(format!(
+                        "--class-weight: expected uniform or balanced, found '{w}'"
+                    )))
+                }
+            },
             ..KernelSvmParams::default()
         }
         .check()?)

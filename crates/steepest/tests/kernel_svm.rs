@@ -36,12 +36,19 @@ fn blobs(n: usize) -> Dataset<f64> {
 
 #[test]
 fn the_solution_is_stationary_for_its_objective() {
+    stationary(&[1.0, 1.0]);
+    // Class weights multiply C row by row.
+    stationary(&[1.0, 3.0]);
+}
+
+fn stationary(class_weights: &[f64]) {
     let data = blobs(80);
-    let (c, h) = (2.0, 0.001);
+    let (c0, h) = (2.0, 0.001);
     let p = KernelSvmParams {
-        c,
+        c: c0,
         smoothing: h,
         scaler: steepest::data::ScalerKind::None,
+        class_weight: steepest::models::ClassWeight::Manual(class_weights.to_vec()),
         ..KernelSvmParams::default()
     };
     let m = p.check().unwrap().fit(&data).unwrap();
@@ -71,6 +78,7 @@ fn the_solution_is_stationary_for_its_objective() {
     }
     let mut worst = 0.0f64;
     for i in 0..data.rows() {
+        let c = c0 * class_weights[labels[i]];
         let y = if labels[i] == 1 { 1.0 } else { -1.0 };
         let t = y * f(i);
         let g = if t > 1.0 + h {

@@ -16,6 +16,7 @@
 //! The kernel matrix is n x n in f64, so this is for data up to some tens of thousands of rows;
 //! a larger request is refused by the memory budget with a pointer to the approximations.
 
+use super::linear::ClassWeight;
 use super::predict::Predictor;
 use crate::data::{Dataset, Features, Scaler, ScalerKind, Targets};
 use crate::error::{Error, Result};
@@ -152,8 +153,10 @@ pub struct KernelSvmParams {
     pub scaler: ScalerKind,
     /// Most Newton steps per binary problem.
     pub max_iter: usize,
-    /// Width h of the smoothed hinge (0: the squared hinge) (default 0.1).
+    /// Width h of the smoothed hinge (0: the squared hinge) (default 0.001).
     pub smoothing: f64,
+    /// Per-class weights multiplying C (scikit-learn's `class_weight`).
+    pub class_weight: ClassWeight,
 }
 
 impl Default for KernelSvmParams {
@@ -167,6 +170,7 @@ impl Default for KernelSvmParams {
             scaler: ScalerKind::Standard,
             max_iter: 100,
             smoothing: 0.001,
+            class_weight: ClassWeight::Uniform,
         }
     }
 }
@@ -228,7 +232,13 @@ fn row_loss(t: f64, h: f64) -> f64 {
 /// no L); beta is zero elsewhere. Each step solves that system on the current parts (the
 /// minimizer of the objective's local quadratic model), then a backtracking line search along
 /// it keeps every step a decrease (f is linear in beta and b).
-fn solve_binary(k: &DMatrix<f64>, y: &[f64], c: f64, h: f64, max_iter: usize) -> Result<(Vec<f64>, f64, usize, f64)> {
+fn solve_binary(
+    k: &DMatrix<f64>,
+    y: &[f64],
+    c: &[f64],
+    h: f64,
+    max_iter: usize,
+) -> Result<(Vec<f64>, f64, usize, f64)> {
     let mut widths = Vec::new();
     if h > 0.0 {
         let mut w = 0.5f64.max(h);
@@ -257,22 +267,27 @@ fn solve_binary(k: &DMatrix<f64>, y: &[f64], c: f64, h: f64, max_iter: usize) ->
 fn newton_stage(
     k: &DMatrix<f64>,
     y: &[f64],
-    c: f64,
+    c: &[f64],
     h: f64,
     max_iter: usize,
     warm: bool,
     start: (Vec<f64>, f64, Vec<f64>),
 ) -> Result<(Vec<f64>, f64, Vec<f64>, usize, f64)> {
     let n = y.len();
-    let (s, r) = if h == 0.0 {
-        (0.5 / c, 1.0)
+    // Per row: s_i = 1 / (2 C_i) (squared hinge) or 2h / C_i, C_i = C times the row's class weight.
+    let (s, r): (Vec<f64>, f64) = if h == 0.0 {
+        (c.iter().map(|c| 0.5 / c).collect(), 1.0)
     } else {
-        (2.0 * h / c, 1.0 + h)
+        (c.iter().map(|c| 2.0 * h / c).collect(), 1.0 + h)
     };
     // With f = K beta + b, beta' K beta = beta' (f - b): the objective costs O(n), no product.
     let objective = |beta: &[f64], f: &[f64], b: f64| -> f64 {
         0.5 * beta.iter().zip(f).map(|(a, f)| a * (f - b)).sum::<f64>()
-            + c * y.iter().zip(f).map(|(y, f)| row_loss(y * f, h)).sum::<f64>()
+            + y.iter()
+                .zip(f)
+                .zip(c)
+                .map(|((y, f), c)| c * row_loss(y * f, h))
+                .sum::<f64>()
     };
     let parts = |f: &[f64]| -> (Vec<usize>, Vec<usize>) {
         if h == 0.0 {
@@ -296,7 +311,7 @@ fn newton_stage(
         steps += 1;
         let mut beta_new = vec![0.0; n];
         for &i in &lin {
-            beta_new[i] = c * y[i];
+            beta_new[i] = c[i] * y[i];
         }
         let m = quad.len();
         let b_new = if m == 0 {
@@ -304,7 +319,7 @@ fn newton_stage(
         } else {
             let mut a = DMatrix::from_fn(m, m, |i, j| k[(quad[i], quad[j])]);
             for i in 0..m {
-                a[(i, i)] += s;
+                a[(i, i)] += s[quad[i]];
             }
             let chol = a.cholesky().ok_or_else(|| {
                 Error::invalid(
@@ -424,6 +439,29 @@ impl ValidKernelSvmParams {
         let t0 = std::time::Instant::now();
         let k_all = kernel.matrix(&x, &x)?;
         let classes = names.len();
+        // Class weights (scikit-learn's: balanced is rows / (classes * rows of the class)).
+        let weights: Vec<f64> = match &p.class_weight {
+            ClassWeight::Uniform => vec![1.0; classes],
+            ClassWeight::Balanced => {
+                let mut count = vec![0.0f64; classes];
+                labels.iter().for_each(|&l| count[l] += 1.0);
+                let n = labels.len() as f64;
+                count
+                    .iter()
+                    .map(|&c| if c > 0.0 { n / (classes as f64 * c) } else { 0.0 })
+                    .collect()
+            }
+            ClassWeight::Manual(w) if w.len() == classes => w.clone(),
+            ClassWeight::Manual(w) => {
+                return Err(Error::invalid(
+                    "svm",
+                    format!("{} class weights for {classes} classes", w.len()),
+                ))
+            }
+        };
+        if weights.iter().any(|w| !(*w > 0.0 && w.is_finite())) {
+            return Err(Error::invalid("svm", "class weights must be finite and > 0"));
+        }
         let mut pairs = Vec::new();
         let mut solutions = Vec::new();
         let (mut steps, mut objective) = (0, 0.0);
@@ -441,7 +479,8 @@ impl ValidKernelSvmParams {
                     .iter()
                     .map(|&r| if labels[r] == bcls { 1.0 } else { -1.0 })
                     .collect();
-                let (beta, b, s, obj) = solve_binary(&sub, &y, p.c, p.smoothing, p.max_iter)?;
+                let cs: Vec<f64> = rows.iter().map(|&r| p.c * weights[labels[r]]).collect();
+                let (beta, b, s, obj) = solve_binary(&sub, &y, &cs, p.smoothing, p.max_iter)?;
                 steps += s;
                 objective += obj / rows.len() as f64;
                 pairs.push((a, bcls));
