@@ -29,6 +29,11 @@ def case(name, x, y):
     run = os.path.join(tmp, "run")
     subprocess.run([EXE, "train", "--data", tr, "--test-data", te, "--model", "svm", "--kernel", "rbf",
                     "--task", "classify", "--quiet", "--out", run], check=True, stdout=subprocess.DEVNULL)
+    prun = os.path.join(tmp, "prob")
+    subprocess.run([EXE, "train", "--data", tr, "--test-data", te, "--model", "svm", "--kernel", "rbf",
+                    "--task", "classify", "--probability", "--quiet", "--out", prun], check=True,
+                   stdout=subprocess.DEVNULL)
+    ll_ours = json.load(open(os.path.join(prun, "summary.json")))["metrics"]["log_loss"]
     summary = json.load(open(os.path.join(run, "summary.json")))
     pred = subprocess.run([EXE, "predict", "--model", run, "--data", te, "--target", "label"], check=True,
                           capture_output=True, text=True).stdout.split()[1:]
@@ -38,10 +43,13 @@ def case(name, x, y):
     t_sk = time.perf_counter() - t0
     theirs = pipe.predict(xte)
     acc_o, acc_t = (ours == yte).mean(), (theirs == yte).mean()
+    from sklearn.metrics import log_loss
+    ll_theirs = log_loss(yte, make_pipeline(StandardScaler(), SVC(probability=True, random_state=0))
+                         .fit(xtr, ytr).predict_proba(xte))
     agree = (ours == theirs).mean()
     print(f"{name:<14} rows {len(x):>6}  accuracy steepest {acc_o:.4f} scikit-learn {acc_t:.4f} "
           f"(diff {acc_o - acc_t:+.4f})  agreement {agree:.4f}  fit s: steepest {summary['seconds']:.3f} "
-          f"scikit-learn {t_sk:.3f}")
+          f"scikit-learn {t_sk:.3f}  log-loss (--probability) {ll_ours:.4f} vs {ll_theirs:.4f}")
     return acc_o >= acc_t - 0.005 and agree >= 0.99
 
 

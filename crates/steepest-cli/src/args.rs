@@ -141,6 +141,10 @@ pub struct ModelArgs {
     /// Constant term of the polynomial and sigmoid kernels [default: 0].
     #[arg(long)]
     pub coef0: Option<f64>,
+    /// The exact kernel SVM: fit Platt's sigmoids (on 5-fold cross-validated decision values)
+    /// so that `predict --proba` gives probabilities (about 5 more fits).
+    #[arg(long)]
+    pub probability: bool,
     /// Random Fourier features of the RBF SVM [default: 500].
     #[arg(long)]
     pub components: Option<usize>,

@@ -220,9 +220,16 @@ fn predict_typed<T: Scalar>(a: &PredictArgs) -> CliResult<()> {
     let mut w = std::io::BufWriter::new(stdout.lock());
     let io = |e: std::io::Error| crate::error::failed(format!("writing predictions: {e}"));
     if a.proba {
-        let p = model
-            .predict_proba(&data.features)?
-            .ok_or_else(|| usage(format!("--proba: model '{}' gives no probabilities", model.kind_name())))?;
+        let p = model.predict_proba(&data.features)?.ok_or_else(|| {
+            let hint = match &model {
+                FittedModel::Kernel(_) => " (train the kernel SVM with --probability)",
+                _ => "",
+            };
+            usage(format!(
+                "--proba: model '{}' gives no probabilities{hint}",
+                model.kind_name()
+            ))
+        })?;
         writeln!(w, "{}", model.class_names().join(",")).map_err(io)?;
         for r in 0..p.rows_count() {
             let row: Vec<String> = p.row(r).iter().map(|v| format!("{v}")).collect();

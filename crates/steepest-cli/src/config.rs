@@ -92,6 +92,9 @@ pub struct RunConfig {
     /// Polynomial and sigmoid kernels' constant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coef0: Option<f64>,
+    /// Fit Platt's sigmoids (kernel SVM).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub probability: bool,
     /// RBF random features.
     pub components: usize,
     /// Polynomial degree.
@@ -165,6 +168,7 @@ impl Default for RunConfig {
             c: None,
             kernel_degree: None,
             coef0: None,
+            probability: false,
             components: 500,
             degree: 1,
             class_weight: "uniform".into(),
@@ -330,6 +334,7 @@ impl RunConfig {
             coef0: self.coef0.unwrap_or(0.0),
             c,
             scaler,
+            probability: self.probability,
             class_weight: match self.class_weight.as_str() {
                 "uniform" => ClassWeight::Uniform,
                 "balanced" => ClassWeight::Balanced,
@@ -508,6 +513,7 @@ impl RunConfig {
         if m.coef0.is_some() {
             self.coef0 = m.coef0;
         }
+        self.probability |= m.probability;
         if let Some(v) = m.components {
             self.components = v;
         }

@@ -120,3 +120,38 @@ fn three_classes_vote_one_against_one() {
     .check()
     .is_err());
 }
+
+#[test]
+fn platt_recovers_a_known_sigmoid_and_probabilities_sum_to_one() {
+    use steepest::models::Sigmoid;
+    // Labels drawn from P(positive | f) = 1 / (1 + exp(-2 f + 0.5)) on a grid of f.
+    let (a, b) = (-2.0, 0.5);
+    let mut state = 7u64;
+    let mut u = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let f: Vec<f64> = (0..20000).map(|i| -3.0 + 6.0 * (i % 1000) as f64 / 1000.0).collect();
+    let y: Vec<bool> = f.iter().map(|&v| u() < 1.0 / (1.0 + (a * v + b).exp())).collect();
+    let s = Sigmoid::fit(&f, &y);
+    assert!((s.a - a).abs() < 0.1 && (s.b - b).abs() < 0.1, "{s:?}");
+    // The kernel SVM's probabilities: rows sum to 1, and the most probable class is mostly the
+    // voted one.
+    let d = steepest::data::embedded::iris::<f64>().unwrap();
+    let p = KernelSvmParams {
+        probability: true,
+        ..Default::default()
+    };
+    let m = p.check().unwrap().fit(&d).unwrap();
+    let pr = m.predict_proba(&d.features).unwrap().unwrap();
+    assert_eq!(pr.shape(), [150, 3]);
+    assert!((0..150).all(|r| (pr.row(r).iter().sum::<f64>() - 1.0).abs() < 1e-6));
+    let by_prob = pr.argmax_axis(1).unwrap();
+    let steepest::models::Predictions::Classes(voted) = m.predict(&d.features).unwrap() else {
+        panic!()
+    };
+    let same = by_prob.iter().zip(&voted).filter(|(a, b)| a == b).count();
+    assert!(same >= 145, "{same}");
+}

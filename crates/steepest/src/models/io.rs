@@ -7,6 +7,7 @@ use super::kernel_svm::{FittedKernelSvm, Kernel, KernelSvmParams};
 use super::linear::{FittedLinear, LinearKind, LinearParams};
 use super::mlp::{FittedMlp, MlpParams};
 use super::net::{FittedNet, NetParams, Network};
+use super::platt::Sigmoid;
 use super::predict::{FittedModel, Predictor};
 use super::rff::RandomFourierFeatures;
 use crate::data::{PolynomialFeatures, Scaler, TableEncoder, Task};
@@ -67,6 +68,8 @@ struct KernelMeta {
     params: KernelSvmParams,
     kernel: Kernel,
     pairs: Vec<(usize, usize)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sigmoids: Vec<Sigmoid>,
 }
 
 fn to_bytes<T: Scalar>(t: &Tensor<T>) -> Vec<u8> {
@@ -139,6 +142,7 @@ pub fn save_model_encoded<T: Scalar>(model: &FittedModel<T>, encoder: Option<&Ta
                 params: m.params.clone(),
                 kernel: m.kernel,
                 pairs: m.pairs.clone(),
+                sigmoids: m.sigmoids.clone(),
             }),
             m.scaler.clone(),
             None,
@@ -355,7 +359,9 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
             .map_err(|e| bad(&meta_path, format!("bad hyper-parameters: {e}")))?;
         let (sv, coef, b) = (need("support_vectors")?, need("dual_coef")?, need("intercept")?);
         let (nsv, np, k) = (sv.shape()[0], km.pairs.len(), meta.class_names.len());
-        let pairs_ok = km.pairs.iter().all(|&(a, b)| a < b && b < k) && np == k * (k - 1) / 2;
+        let pairs_ok = km.pairs.iter().all(|&(a, b)| a < b && b < k)
+            && np == k * (k - 1) / 2
+            && (km.sigmoids.is_empty() || km.sigmoids.len() == np);
         if sv.shape() != [nsv, n_features]
             || coef.shape() != [np, nsv]
             || b.shape() != [np]
@@ -377,6 +383,7 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
             scaler: meta.scaler,
             weights,
             pairs: km.pairs,
+            sigmoids: km.sigmoids,
             class_names: meta.class_names,
             n_inputs: n_features,
             feature_names: meta.feature_names,

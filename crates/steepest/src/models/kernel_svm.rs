@@ -17,6 +17,7 @@
 //! a larger request is refused by the memory budget with a pointer to the approximations.
 
 use super::linear::ClassWeight;
+use super::platt::{couple, Sigmoid};
 use super::predict::Predictor;
 use crate::data::{Dataset, Features, Scaler, ScalerKind, Targets};
 use crate::error::{Error, Result};
@@ -157,6 +158,9 @@ pub struct KernelSvmParams {
     pub smoothing: f64,
     /// Per-class weights multiplying C (scikit-learn's `class_weight`).
     pub class_weight: ClassWeight,
+    /// Fit Platt's sigmoids for probabilities (scikit-learn's `probability=True`): each pair's
+    /// decision values from a 5-fold cross-validation on its rows, so about 5 more fits.
+    pub probability: bool,
 }
 
 impl Default for KernelSvmParams {
@@ -171,6 +175,7 @@ impl Default for KernelSvmParams {
             max_iter: 100,
             smoothing: 0.001,
             class_weight: ClassWeight::Uniform,
+            probability: false,
         }
     }
 }
@@ -383,6 +388,34 @@ impl ValidKernelSvmParams {
         &self.0
     }
 
+    /// Platt's sigmoid for one binary problem: decision values of each fifth of the rows from a
+    /// model fitted on the other four fifths (rows i with i % 5 == fold), then the fit.
+    fn platt(&self, k: &DMatrix<f64>, y: &[f64], c: &[f64]) -> Result<Sigmoid> {
+        let p = &self.0;
+        let n = y.len();
+        let mut dec = vec![0.0; n];
+        let folds = 5.min(n);
+        for fold in 0..folds {
+            let (train, held): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| i % folds != fold);
+            let both = train.iter().any(|&i| y[i] > 0.0) && train.iter().any(|&i| y[i] < 0.0);
+            if !both || held.is_empty() {
+                // One class only: libsvm's rule, the decision says that class.
+                let v = if train.iter().any(|&i| y[i] > 0.0) { 1.0 } else { -1.0 };
+                held.iter().for_each(|&i| dec[i] = v);
+                continue;
+            }
+            let sub = DMatrix::from_fn(train.len(), train.len(), |a, b| k[(train[a], train[b])]);
+            let ys: Vec<f64> = train.iter().map(|&i| y[i]).collect();
+            let cs: Vec<f64> = train.iter().map(|&i| c[i]).collect();
+            let (beta, b, _, _) = solve_binary(&sub, &ys, &cs, p.smoothing, p.max_iter)?;
+            for &i in &held {
+                dec[i] = train.iter().zip(&beta).map(|(&j, bj)| k[(i, j)] * bj).sum::<f64>() + b;
+            }
+        }
+        let positive: Vec<bool> = y.iter().map(|&v| v > 0.0).collect();
+        Ok(Sigmoid::fit(&dec, &positive))
+    }
+
     /// Checks that the kernel matrices of `rows` training rows fit the memory budget.
     pub fn check_memory(&self, rows: usize) -> Result<()> {
         let n = rows as u128;
@@ -463,6 +496,7 @@ impl ValidKernelSvmParams {
             return Err(Error::invalid("svm", "class weights must be finite and > 0"));
         }
         let mut pairs = Vec::new();
+        let mut sigmoids = Vec::new();
         let mut solutions = Vec::new();
         let (mut steps, mut objective) = (0, 0.0);
         for a in 0..classes {
@@ -482,6 +516,9 @@ impl ValidKernelSvmParams {
                 let cs: Vec<f64> = rows.iter().map(|&r| p.c * weights[labels[r]]).collect();
                 let (beta, b, s, obj) = solve_binary(&sub, &y, &cs, p.smoothing, p.max_iter)?;
                 steps += s;
+                if p.probability {
+                    sigmoids.push(self.platt(&sub, &y, &cs)?);
+                }
                 objective += obj / rows.len() as f64;
                 pairs.push((a, bcls));
                 solutions.push((rows, beta, b));
@@ -530,6 +567,7 @@ impl ValidKernelSvmParams {
             scaler,
             weights,
             pairs,
+            sigmoids,
             class_names: names.clone(),
             n_inputs: data.cols(),
             feature_names: data.feature_names.clone(),
@@ -552,6 +590,8 @@ pub struct FittedKernelSvm<T: Scalar> {
     pub weights: ParamStore<T>,
     /// The pairs (a, b), a < b: a positive decision votes for b.
     pub pairs: Vec<(usize, usize)>,
+    /// Per pair, Platt's sigmoid of P(b | decision) (empty unless fitted with `probability`).
+    pub sigmoids: Vec<Sigmoid>,
     /// Class names.
     pub class_names: Vec<String>,
     /// Number of input columns.
@@ -618,8 +658,29 @@ impl<T: Scalar> Predictor<T> for FittedKernelSvm<T> {
         Tensor::new(votes, &[rows, k])
     }
 
-    fn predict_proba(&self, _x: &Features<T>) -> Result<Option<Tensor<T>>> {
-        Ok(None)
+    /// Platt's sigmoids per pair, coupled into one distribution (Wu, Lin and Weng), when the
+    /// model was fitted with `probability`.
+    fn predict_proba(&self, x: &Features<T>) -> Result<Option<Tensor<T>>> {
+        if self.sigmoids.len() != self.pairs.len() || self.pairs.is_empty() {
+            return Ok(None);
+        }
+        let f = self.pair_decisions(x)?;
+        let (rows, np, k) = (f.rows_count(), self.pairs.len(), self.class_names.len());
+        let mut out = Vec::with_capacity(rows * k);
+        for r in 0..rows {
+            let mut pr = vec![0.0; k * k];
+            for (p, &(a, b)) in self.pairs.iter().enumerate() {
+                // Clipped as libsvm does, so that no pair is certain.
+                let pb = self.sigmoids[p]
+                    .prob(f.data()[r * np + p].as_f64())
+                    .clamp(1e-7, 1.0 - 1e-7);
+                pr[b * k + a] = pb;
+                pr[a * k + b] = 1.0 - pb;
+            }
+            let q = if k == 2 { vec![pr[1], pr[k]] } else { couple(&pr, k) };
+            out.extend(q.into_iter().map(T::of));
+        }
+        Ok(Some(Tensor::new(out, &[rows, k])?))
     }
 
     fn is_classifier(&self) -> bool {

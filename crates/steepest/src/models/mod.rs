@@ -33,6 +33,7 @@ mod linear_newton;
 mod mlp;
 mod net;
 mod options;
+mod platt;
 mod predict;
 mod rff;
 
@@ -43,5 +44,6 @@ pub use linear::{ClassWeight, FittedLinear, LinearKind, LinearParams, Multiclass
 pub use mlp::{Activation, FittedMlp, Init, MlpNet, MlpParams, ValidMlpParams};
 pub use net::{FittedNet, NetParams, Network, ValidNetParams};
 pub use options::FitOptions;
+pub use platt::{couple, Sigmoid};
 pub use predict::{FittedModel, Predictions, Predictor};
 pub use rff::RandomFourierFeatures;
