@@ -301,6 +301,18 @@ impl RunConfig {
         self.model == "svm" && self.kernel.as_deref().is_some_and(|k| k != "linear")
     }
 
+    /// The `--scaler` setting, checked.
+    pub fn scaler_kind(&self) -> CliResult<ScalerKind> {
+        match self.scaler.as_str() {
+            "standard" => Ok(ScalerKind::Standard),
+            "min-max" | "minmax" => Ok(ScalerKind::MinMax),
+            "none" => Ok(ScalerKind::None),
+            s => Err(usage(format!(
+                "--scaler: unknown scaler '{s}' (standard, min-max, none)"
+            ))),
+        }
+    }
+
     /// The exact kernel SVM's settings, checked.
     pub fn kernel_svm_params(&self) -> CliResult<ValidKernelSvmParams> {
         let kernel = KernelName::parse(self.kernel.as_deref().unwrap_or("rbf")).map_err(|e| usage(format!("--{e}")))?;
@@ -317,16 +329,7 @@ impl RunConfig {
             Some(g) => g.resolve()?,
             None => Gamma::Scale,
         };
-        let scaler = match self.scaler.as_str() {
-            "standard" => ScalerKind::Standard,
-            "min-max" | "minmax" => ScalerKind::MinMax,
-            "none" => ScalerKind::None,
-            s => {
-                return Err(usage(format!(
-                    "--scaler: unknown scaler '{s}' (standard, min-max, none)"
-                )))
-            }
-        };
+        let scaler = self.scaler_kind()?;
         Ok(KernelSvmParams {
             kernel,
             gamma,
@@ -686,16 +689,7 @@ impl RunConfig {
 
     fn fit_options(&self, default_optimizer: OptimizerSpec) -> CliResult<FitOptions> {
         let batch_size = BatchSize::parse(&self.batch_size).map_err(|e| usage(format!("--batch-size: {e}")))?;
-        let scaler = match self.scaler.as_str() {
-            "standard" => ScalerKind::Standard,
-            "min-max" | "minmax" => ScalerKind::MinMax,
-            "none" => ScalerKind::None,
-            s => {
-                return Err(usage(format!(
-                    "--scaler: unknown scaler '{s}' (standard, min-max, none)"
-                )))
-            }
-        };
+        let scaler = self.scaler_kind()?;
         let schedule_per = match self.schedule_per.as_str() {
             "epoch" => SchedulePer::Epoch,
             "step" => SchedulePer::Step,
