@@ -1,7 +1,7 @@
 //! `steepest eval`, `steepest predict` and `steepest inspect`: commands on a saved model.
 
 use crate::args::{EvalArgs, InspectArgs, PredictArgs};
-use crate::data_load::{encode_table, read_named, read_options, read_options_encoded, read_table_named};
+use crate::data_load::{encode_table_report, read_named, read_options, read_options_encoded, read_table_named};
 use crate::error::{usage, CliResult};
 use crate::output::{metrics_json, print_metrics};
 use serde_json::json;
@@ -83,12 +83,11 @@ fn read_encoded<T: Scalar>(
     opts.csv.no_target = task.is_none();
     let table = read_table_named(file, &opts)?
         .ok_or_else(|| usage(format!("{file}: the model was trained on a CSV table; give a CSV file")))?;
-    let d = encode_table(&enc, &table, false)?;
-    let extra: Vec<String> = table
-        .names
-        .iter()
-        .filter(|n| !enc.columns.iter().any(|c| &c.name == *n) && Some(n.as_str()) != target)
-        .cloned()
+    let (d, report) = encode_table_report(&enc, &table, false)?;
+    let extra: Vec<String> = report
+        .extra
+        .into_iter()
+        .filter(|n| Some(n.as_str()) != target)
         .collect();
     if !extra.is_empty() {
         eprintln!("note: {file}: columns not used by the model: {}", extra.join(", "));

@@ -99,7 +99,7 @@ fn cluster_ids(cfg: &RunConfig, col: &str) -> CliResult<Vec<usize>> {
                 ))
             })?;
             let next = ids.len();
-            Ok(*ids.entry(v).or_insert(next))
+            Ok(*ids.entry(v.into_owned()).or_insert(next))
         })
         .collect()
 }

@@ -6,8 +6,8 @@ use crate::error::{usage, CliError, CliResult};
 use std::path::Path;
 use steepest::collective::{shard_range, Communicator};
 use steepest::data::{
-    embedded, read_file, read_table, read_table_from, split, ColumnKind, CsvOptions, Dataset, EncodeOptions, Format,
-    ReadOptions, Table, TableEncoder, Task,
+    embedded, read_file, read_table, read_table_from, split, ColumnKind, CsvOptions, Dataset, EncodeOptions,
+    EncodeReport, Format, ReadOptions, Table, TableEncoder, Task,
 };
 use steepest::tensor::Scalar;
 use steepest_distributed::read_shard;
@@ -93,13 +93,22 @@ pub fn read_table_named(name: &str, opts: &ReadOptions) -> CliResult<Option<Tabl
 
 /// Encodes `table` with `enc`, printing a note for what it met (categories not seen in training).
 pub fn encode_table<T: Scalar>(enc: &TableEncoder, table: &Table, quiet: bool) -> CliResult<Dataset<T>> {
+    encode_table_report(enc, table, quiet).map(|(d, _)| d)
+}
+
+/// [`encode_table`], also returning the report (the columns the encoder left unused, say).
+pub fn encode_table_report<T: Scalar>(
+    enc: &TableEncoder,
+    table: &Table,
+    quiet: bool,
+) -> CliResult<(Dataset<T>, EncodeReport)> {
     let (d, report) = enc.transform::<T>(table)?;
     if !quiet {
         for n in report.notes(&table.source) {
             eprintln!("warning: {n}");
         }
     }
-    Ok(d)
+    Ok((d, report))
 }
 
 /// An embedded dataset (when `name` is one and no file of that name exists) or a file.

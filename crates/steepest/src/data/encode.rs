@@ -7,6 +7,7 @@ use super::table::{Column, Table};
 use crate::error::{Error, Result};
 use crate::tensor::{Scalar, Tensor};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// How missing numeric cells are filled (fitted on the training rows).
@@ -233,18 +234,19 @@ impl TableEncoder {
                         (0..col.len())
                             .filter_map(|r| col.text(r))
                             .for_each(|v| *counts.entry(v).or_insert(0) += 1);
-                        most_frequent(&counts)
+                        most_frequent(&counts).map(|v| v.into_owned())
                     }
                     (false, None, None) => return Err(needs_fill("most-frequent, or --impute-categorical missing")),
                 };
-                let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+                let mut counts: BTreeMap<Cow<str>, usize> = BTreeMap::new();
                 for r in 0..col.len() {
-                    if let Some(v) = col.text(r).or_else(|| fill.clone()) {
+                    if let Some(v) = col.text(r).or_else(|| fill.as_deref().map(Cow::Borrowed)) {
                         *counts.entry(v).or_insert(0) += 1;
                     }
                 }
                 let (mut categories, mut infrequent): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
                 for (v, n) in counts {
+                    let v = v.into_owned();
                     if n < opts.min_frequency {
                         infrequent.push(v);
                     } else {
@@ -456,17 +458,17 @@ impl TableEncoder {
                                 if *indicator {
                                     x[r * width + ind_at] = T::one();
                                 }
-                                f.clone()
+                                Cow::Borrowed(f.as_str())
                             }
                             (None, None) => return Err(missing_error(r)),
                         };
-                        match index.get(value.as_str()) {
+                        match index.get(value.as_ref()) {
                             Some(&i) if i >= skip => x[r * width + start + i - skip] = T::one(),
                             Some(_) => {} // the reference level: all zeros
                             None => {
                                 if let Some(p) = pooled {
                                     x[r * width + p] = T::one();
-                                    if infrequent.contains(&value) {
+                                    if infrequent.iter().any(|v| *v == value) {
                                         continue;
                                     }
                                 } else if *drop_first {
@@ -481,7 +483,7 @@ impl TableEncoder {
                                         ),
                                     ));
                                 }
-                                *unseen.entry((code.name.clone(), value)).or_insert(0) += 1;
+                                *unseen.entry((code.name.clone(), value.into_owned())).or_insert(0) += 1;
                             }
                         }
                     }

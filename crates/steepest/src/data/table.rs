@@ -3,6 +3,7 @@
 
 use super::dataset::Targets;
 use crate::error::{Error, Result};
+use std::borrow::Cow;
 
 /// One column of a [`Table`].
 #[derive(Clone, Debug, PartialEq)]
@@ -43,13 +44,13 @@ impl Column {
         }
     }
 
-    /// The cell at `r` as text (`None` when missing): numbers are written without a fraction
-    /// when they are whole.
-    pub fn text(&self, r: usize) -> Option<String> {
+    /// The cell at `r` as text (`None` when missing): borrowed from a text column; numbers are
+    /// written without a fraction when they are whole.
+    pub fn text(&self, r: usize) -> Option<Cow<'_, str>> {
         match self {
             Column::Numeric(v) if v[r].is_nan() => None,
-            Column::Numeric(v) => Some(super::csv_reader::fmt_label(v[r])),
-            Column::Text(v) => v[r].clone(),
+            Column::Numeric(v) => Some(Cow::Owned(super::csv_reader::fmt_label(v[r]))),
+            Column::Text(v) => v[r].as_deref().map(Cow::Borrowed),
         }
     }
 }

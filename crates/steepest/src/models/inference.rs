@@ -197,28 +197,26 @@ pub fn regression_table<T: Scalar>(
                 .collect::<Vec<_>>()
         })
         .collect();
-    let zt = Tensor::new(z.clone(), &[n, d])?;
+    let zt = Tensor::new(z, &[n, d])?;
+    let z = zt.data();
     let (coef, intercept) = model.coefficients()?;
     let (c, b) = (&coef[0], intercept[0]);
     let mut theta: Vec<f64> = (0..d).map(|j| c[j] * s[j]).collect();
     theta.push(b + (0..d).map(|j| c[j] * m[j]).sum::<f64>());
     let y_class: Vec<usize>;
-    let y_real: Vec<f64>;
-    let (y, class_weights) = match &data.targets {
-        Targets::Values(v) => {
-            y_real = v.clone();
-            (RowTargets::Real(&y_real), None)
-        }
+    let y = match &data.targets {
+        Targets::Values(v) => RowTargets::Real(v),
         Targets::Classes { .. } => {
             y_class = Predictor::align_classes(model, data)?;
-            (RowTargets::Class(&y_class), None::<&[f64]>)
+            RowTargets::Class(&y_class)
         }
     };
     let loss = if logit { LinearLoss::Log } else { LinearLoss::Squared };
-    let (_, g, h) = value_grad_hessian(&zt, y, class_weights, loss, 0.0, &theta)?;
-    let mut h = DMatrix::from_row_slice(k, k, &h);
-    let mut g = DVector::from_column_slice(&g);
-    // The penalty is on the model's scaled weights w_j * scale_j = theta_j * scale_j / s_j.
+    // X'WX / n and the gradient without the penalty, then the penalty on the model's scaled
+    // weights w_j * scale_j = theta_j * scale_j / s_j.
+    let (_, g, h0) = value_grad_hessian(&zt, y, None, loss, 0.0, &theta)?;
+    let h0 = DMatrix::from_row_slice(k, k, &h0);
+    let (mut h, mut g) = (h0.clone(), DVector::from_column_slice(&g));
     for j in 0..d {
         let r = model.scaler.scale.get(j).copied().unwrap_or(1.0) / s[j];
         h[(j, j)] += alpha * r * r;
@@ -226,13 +224,17 @@ pub fn regression_table<T: Scalar>(
     }
     let h_inv = inverse_psd(&h);
     // Per-row residual-type terms: least squares e_i = y_i - z_i; logistic y_i - p_i.
-    let zrow = |i: usize| -> DVector<f64> {
-        let mut r: Vec<f64> = z[i * d..(i + 1) * d].to_vec();
-        r.push(1.0);
-        DVector::from_vec(r)
-    };
+    let zrow =
+        |i: usize| -> DVector<f64> { DVector::from_iterator(k, z[i * d..(i + 1) * d].iter().copied().chain([1.0])) };
     let fitted: Vec<f64> = (0..n)
-        .map(|i| zrow(i).iter().zip(&theta).map(|(a, b)| a * b).sum::<f64>())
+        .map(|i| {
+            z[i * d..(i + 1) * d]
+                .iter()
+                .zip(&theta)
+                .map(|(a, b)| a * b)
+                .sum::<f64>()
+                + theta[d]
+        })
         .collect();
     let target = |i: usize| match y {
         RowTargets::Real(v) => v[i],
@@ -252,15 +254,6 @@ pub fn regression_table<T: Scalar>(
     let (nf, kf) = (n as f64, k as f64);
     let df_resid = nf - kf;
     let sigma2 = ssr / df_resid;
-    let h0 = {
-        // X'WX / n: the Hessian without the penalty.
-        let mut m0 = h.clone();
-        for j in 0..d {
-            let r = model.scaler.scale.get(j).copied().unwrap_or(1.0) / s[j];
-            m0[(j, j)] -= alpha * r * r;
-        }
-        m0
-    };
     let scores = |i: usize| zrow(i) * resid[i];
     let (meat, cov_type, df_inference) = match cov {
         Covariance::NonRobust => (if logit { h0.clone() } else { &h0 * sigma2 }, "nonrobust", df_resid),
@@ -295,16 +288,18 @@ pub fn regression_table<T: Scalar>(
         }
     };
     let cov_z = &h_inv * meat * &h_inv * (1.0 / nf);
+    let name_of = |j: usize| -> String {
+        match j == d {
+            true => "intercept".to_string(),
+            false => model.feature_names.get(j).cloned().unwrap_or_else(|| format!("f{j}")),
+        }
+    };
     // Optimality: the Newton step from the estimates, against their size and standard errors.
     let step = -(&h_inv * &g);
     for j in 0..k {
         let se = cov_z[(j, j)].max(0.0).sqrt();
         if step[j].abs() > 1e-6 * (theta[j].abs() + se) {
-            let name = if j == d {
-                "intercept".to_string()
-            } else {
-                model.feature_names.get(j).cloned().unwrap_or_else(|| format!("f{j}"))
-            };
+            let name = name_of(j);
             return refuse(format!(
                 "the model is not at the optimum of its objective on these rows (a Newton step \
                  would move '{name}' by {:.3e} standard errors); train it with --optimizer newton",
@@ -328,11 +323,7 @@ pub fn regression_table<T: Scalar>(
         let se = cov_o[(j, j)].max(0.0).sqrt();
         let stat = est_o[j] / se;
         let (pv, q) = two_sided(stat, use_t, df_inference)?;
-        let name = if j == d {
-            "intercept".to_string()
-        } else {
-            model.feature_names.get(j).cloned().unwrap_or_else(|| format!("f{j}"))
-        };
+        let name = name_of(j);
         estimates.push(Estimate {
             name,
             coef: est_o[j],

@@ -622,13 +622,12 @@ impl<T: Scalar> FittedKernelSvm<T> {
         );
         let k = self.kernel.matrix(&xs, support)?;
         let (rows, nsv, np) = (xs.rows_count(), support.rows_count(), self.pairs.len());
-        let mut out = Vec::with_capacity(rows * np);
-        for r in 0..rows {
-            for p in 0..np {
-                let f: f64 = (0..nsv).map(|s| k[(r, s)] * coef[p * nsv + s].as_f64()).sum();
-                out.push(T::of(f + intercept.data()[p].as_f64()));
-            }
-        }
+        // F = K coef' + intercept, one product.
+        let coef = DMatrix::from_row_iterator(np, nsv, coef.iter().map(|v| v.as_f64()));
+        let f = k * coef.transpose();
+        let out: Vec<T> = (0..rows * np)
+            .map(|i| T::of(f[(i / np, i % np)] + intercept.data()[i % np].as_f64()))
+            .collect();
         Tensor::new(out, &[rows, np])
     }
 
