@@ -3,6 +3,7 @@
 W1: MNIST-shaped images: 10 class prototypes (smooth random 28x28 patterns) plus noise, u8,
     as IDX files. W2: dense 100-feature rows with logistic labels (f32 IDX). W3: sparse rows,
     2^20 features, about 50 non-zeros each, logistic labels, as LIBSVM and Vowpal Wabbit text.
+K1: CSV sets for the kernel SVM (see k1).
 Usage: gen_data.py OUT_DIR [--quick]
 """
 import os
@@ -72,6 +73,29 @@ def w3(out, n_train, n_test, rng, d=1 << 20, nnz=50):
         vw.close()
 
 
+def k1(out, n_train, n_test):
+    """K1: the kernel SVM's fit. A 20,000-row two-class set (scikit-learn's make_classification,
+    20 features, 10 informative) and the digits with the 80/20 stratified split of seed 0, as
+    CSV files with a `label` column."""
+    from sklearn.datasets import load_digits, make_classification
+    from sklearn.model_selection import train_test_split
+
+    def write(name, x, y):
+        cols = ",".join(f"f{i}" for i in range(x.shape[1]))
+        with open(os.path.join(out, name), "w") as f:
+            f.write(cols + ",label\n")
+            for row, label in zip(x, y):
+                f.write(",".join(repr(float(v)) for v in row) + f",{int(label)}\n")
+
+    x, y = make_classification(n_samples=n_train + n_test, n_features=20, n_informative=10, random_state=0)
+    write("k1-20k-train.csv", x[:n_train], y[:n_train])
+    write("k1-20k-test.csv", x[n_train:], y[n_train:])
+    x, y = load_digits(return_X_y=True)
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.2, stratify=y, random_state=0)
+    write("k1-digits-train.csv", xtr, ytr)
+    write("k1-digits-test.csv", xte, yte)
+
+
 def main():
     out = sys.argv[1]
     quick = "--quick" in sys.argv
@@ -87,6 +111,7 @@ def main():
     w1(out, 60_000 // scale, 10_000 // scale, rng)
     w2(out, 1_000_000 // scale, 100_000 // scale, rng)
     w3(out, 1_000_000 // scale, 100_000 // scale, rng)
+    k1(out, 20_000 // scale, 5_000 // scale)
     open(stamp, "w").close()
 
 

@@ -1,7 +1,8 @@
 """The peers' side of the benchmarks: one workload per process, one JSON line on stdout.
 
 Usage: peers.py TOOL WORKLOAD DATA_DIR [--threads N] [--optimizer sgd|adam] [--epochs N]
-TOOL: torch, jax, sklearn, vw.
+TOOL: torch, jax, sklearn, vw; steepest for K1 (the `steepest` binary, whose fit time its
+summary reports).
 """
 import json
 import os
@@ -338,6 +339,41 @@ def w6_torch(epochs):
     emit({"workload": "W6 small-net steps", "seconds": t[len(t) // 2], "steps_per_second": steps / t[len(t) // 2], "times": times[1:], "accuracy": acc})
 
 
+def k1_sets():
+    import pandas as pd
+    name = opt("--set", "digits")
+    tr, te = (os.path.join(data, f"k1-{name}-{part}.csv") for part in ("train", "test"))
+    return name, tr, te, pd.read_csv(tr), pd.read_csv(te)
+
+
+def k1_sklearn():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+    name, _, _, tr, te = k1_sets()
+    xtr, ytr = tr.drop(columns="label").to_numpy(), tr["label"].to_numpy()
+    t0 = time.perf_counter()
+    m = make_pipeline(StandardScaler(), SVC()).fit(xtr, ytr)
+    secs = time.perf_counter() - t0
+    acc = m.score(te.drop(columns="label").to_numpy(), te["label"].to_numpy())
+    emit({"workload": f"K1 svm {name}", "seconds": secs, "accuracy": acc})
+
+
+def k1_steepest():
+    import subprocess
+    import tempfile
+    name, tr, te, _, _ = k1_sets()
+    exe = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "target", "release", "steepest")
+    run = os.path.join(tempfile.mkdtemp(), "run")
+    subprocess.run([exe, "train", "--data", tr, "--test-data", te, "--target", "label", "--task", "classify",
+                    "--model", "svm", "--kernel", "rbf", "--threads", str(threads), "--quiet", "--out", run],
+                   check=True, stdout=subprocess.DEVNULL)
+    s = json.load(open(os.path.join(run, "summary.json")))
+    d = {"workload": f"K1 svm {name}", "seconds": s["seconds"], "accuracy": s["metrics"]["accuracy"], "tool": tool}
+    d["rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    print(json.dumps(d))
+
+
 epochs = int(opt("--epochs", "3"))
 optimizer = opt("--optimizer", "sgd")
 {
@@ -350,4 +386,6 @@ optimizer = opt("--optimizer", "sgd")
     ("torch", "w4"): w4_torch,
     ("torch", "w5"): lambda: w5_torch(epochs),
     ("torch", "w6"): lambda: w6_torch(epochs),
+    ("sklearn", "k1"): k1_sklearn,
+    ("steepest", "k1"): k1_steepest,
 }[(tool, workload)]()

@@ -84,8 +84,10 @@ pub struct DataArgs {
 #[derive(Args, Debug, Clone, Default)]
 pub struct ModelArgs {
     /// linear, ridge, lasso, elastic-net (regression: the targets are read as values),
-    /// logistic (binary; multinomial on more classes, as scikit-learn's), softmax, svm, rbf-svm,
-    /// perceptron, mlp, or cnn (PyTorch's MNIST example network, for images) [default: mlp].
+    /// logistic (binary; multinomial on more classes, as scikit-learn's), softmax, svm (linear;
+    /// a kernel SVM with --kernel), rbf-svm (svm --kernel rbf --kernel-approx rff), svr (kernel
+    /// support vector regression), perceptron, mlp, or cnn (PyTorch's MNIST example network, for
+    /// images) [default: mlp].
     #[arg(long, value_name = "MODEL")]
     pub model: Option<String>,
     /// A network defined in a TOML file, one [[layer]] table per layer (type plus PyTorch's
@@ -117,23 +119,31 @@ pub struct ModelArgs {
     /// hinge, squared-hinge (svm).
     #[arg(long)]
     pub loss: Option<String>,
-    /// Epsilon of the huber and epsilon-insensitive losses [default: 1.35 and 0.1].
-    #[arg(long)]
+    /// Epsilon of the huber and epsilon-insensitive losses and of svr's tube [default: 1.35,
+    /// 0.1 and 0.1].
+    #[arg(long, allow_hyphen_values = true)]
     pub epsilon: Option<f64>,
-    /// Multi-class SVM: ovr or crammer-singer [default: ovr].
+    /// Multi-class SVM: ovo (a model per pair of classes, libsvm's), ovr, or crammer-singer
+    /// (linear only) [default: ovo for kernel SVMs, ovr for the linear SVM; ovo with the linear
+    /// SVM trains the exact linear-kernel SVM, as SVC(kernel="linear")].
     #[arg(long)]
     pub multiclass: Option<String>,
     /// Kernel width: a number, scale (1 / (features var(X)), scikit-learn's default) or auto
     /// (1 / features) [default: scale for --kernel, 1 / features for rbf-svm].
     #[arg(long, allow_hyphen_values = true)]
     pub gamma: Option<String>,
-    /// svm: the kernel: linear (the linear SVM), or rbf, poly, sigmoid (the exact kernel SVM,
-    /// trained in the primal by Newton's method; for up to some tens of thousands of rows: its
-    /// kernel matrix is rows x rows) [default: linear].
+    /// svm, svr: the kernel: linear (the linear SVM), or rbf, poly, sigmoid (the kernel SVM,
+    /// trained in the primal by Newton's method; exact for up to some tens of thousands of rows,
+    /// since its kernel matrix is rows x rows: beyond, use --kernel-approx) [default: linear
+    /// for svm, rbf for svr and with --kernel-approx].
     #[arg(long)]
     pub kernel: Option<String>,
-    /// The exact kernel SVM's C (scikit-learn's SVC(C=...)) [default: 1].
-    #[arg(long = "C", value_name = "C")]
+    /// Approximate the kernel by explicit features: nystroem (any kernel) or rff (random
+    /// Fourier features, rbf); cost linear in the rows; --components sets their number.
+    #[arg(long, value_name = "METHOD")]
+    pub kernel_approx: Option<String>,
+    /// The kernel SVM's C (scikit-learn's SVC(C=...)) [default: 1].
+    #[arg(long = "C", value_name = "C", allow_hyphen_values = true)]
     pub c: Option<f64>,
     /// Degree of the polynomial kernel [default: 3].
     #[arg(long)]
@@ -141,11 +151,11 @@ pub struct ModelArgs {
     /// Constant term of the polynomial and sigmoid kernels [default: 0].
     #[arg(long)]
     pub coef0: Option<f64>,
-    /// The exact kernel SVM: fit Platt's sigmoids (on 5-fold cross-validated decision values)
+    /// Kernel SVMs: fit Platt's sigmoids (on 5-fold cross-validated decision values)
     /// so that `predict --proba` gives probabilities (about 5 more fits).
     #[arg(long)]
     pub probability: bool,
-    /// Random Fourier features of the RBF SVM [default: 500].
+    /// Features of the kernel approximation (--kernel-approx, rbf-svm) [default: 500].
     #[arg(long)]
     pub components: Option<usize>,
     /// Polynomial feature degree [default: 1].

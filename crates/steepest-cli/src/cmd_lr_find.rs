@@ -42,12 +42,16 @@ fn typed<T: Scalar>(a: &LrFindArgs, cfg: &RunConfig, out: &Path) -> CliResult<()
         num_steps: a.steps.unwrap_or(100),
         ..LrFinderConfig::default()
     };
-    let res = if cfg.model == "mlp" {
+    let res = if cfg.is_kernel_svm() {
+        return Err(usage(
+            "lr-find: kernel SVMs train by Newton's method, which has no learning rate",
+        ));
+    } else if cfg.model == "mlp" {
         cfg.mlp_params()?.check()?.lr_find(&train, &fc)?
     } else if cfg.model == "cnn" || cfg.model == "net" {
         cfg.net_params()?.check()?.lr_find(&train, &fc)?
     } else {
-        cfg.linear_params(Some(train.cols()))?.check()?.lr_find(&train, &fc)?
+        cfg.linear_params()?.check()?.lr_find(&train, &fc)?
     };
     let existing = match a.overwrite {
         true => crate::run_folder::Existing::Overwrite,

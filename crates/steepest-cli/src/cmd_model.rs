@@ -292,6 +292,8 @@ fn inspect_typed<T: Scalar>(a: &InspectArgs) -> CliResult<()> {
     if let FittedModel::Kernel(k) = &model {
         out["kernel"] = json!(k.kernel);
         out["support_vectors"] = json!(k.support_count());
+        out["kernel_approx"] = json!(k.params.approx);
+        out["components"] = json!(k.map.as_ref().map(|m| m.components()));
     }
     if let FittedModel::Net(m) = &model {
         out["input_shape"] = json!(m.net.input_shape());
@@ -349,12 +351,7 @@ fn inspect_typed<T: Scalar>(a: &InspectArgs) -> CliResult<()> {
     }
     println!("parameters {count}");
     if let FittedModel::Kernel(k) = &model {
-        println!("kernel     {:?}, C {}", k.kernel, k.params.c);
-        println!(
-            "support vectors {} of the training rows ({} pairs of classes, one-vs-one)",
-            k.support_count(),
-            k.pairs.len()
-        );
+        println!("model      {}", k.describe());
     }
     if let FittedModel::Net(m) = &model {
         println!("layers (output shape of one example; input {:?}):", m.net.input_shape());

@@ -93,7 +93,8 @@ fn settings(args: &TrainArgs) -> CliResult<(RunConfig, std::path::PathBuf, bool)
 fn inapplicable_flags(args: &TrainArgs, cfg: &RunConfig) -> Vec<String> {
     let m = &args.model;
     let model = cfg.model.as_str();
-    let linear = !matches!(model, "mlp" | "cnn" | "net");
+    let kernel_svm = cfg.is_kernel_svm();
+    let linear = !matches!(model, "mlp" | "cnn" | "net") && !kernel_svm;
     let mut out = Vec::new();
     let mut check = |given: bool, flag: &str, applies: bool, for_what: &str| {
         if given && !applies {
@@ -121,19 +122,29 @@ fn inapplicable_flags(args: &TrainArgs, cfg: &RunConfig) -> Vec<String> {
         matches!(model, "svm" | "rbf-svm"),
         "svm and rbf-svm",
     );
-    let kernel_svm = cfg.is_kernel_svm();
     check(
         m.gamma.is_some(),
         "--gamma",
-        model == "rbf-svm" || kernel_svm,
-        "rbf-svm and svm with --kernel",
+        kernel_svm,
+        "kernel SVMs: svm with --kernel, rbf-svm and svr",
     );
-    check(m.kernel.is_some(), "--kernel", model == "svm", "svm");
+    check(
+        m.kernel.is_some(),
+        "--kernel",
+        matches!(model, "svm" | "svr"),
+        "svm and svr",
+    );
+    check(
+        m.kernel_approx.is_some(),
+        "--kernel-approx",
+        matches!(model, "svm" | "svr" | "rbf-svm"),
+        "svm, svr and rbf-svm",
+    );
     check(
         m.c.is_some(),
         "--C",
         kernel_svm,
-        "svm with --kernel rbf, poly or sigmoid",
+        "kernel SVMs: svm with --kernel, rbf-svm and svr",
     );
     check(
         m.kernel_degree.is_some(),
@@ -147,7 +158,12 @@ fn inapplicable_flags(args: &TrainArgs, cfg: &RunConfig) -> Vec<String> {
         kernel_svm,
         "svm with --kernel poly or sigmoid",
     );
-    check(m.components.is_some(), "--components", model == "rbf-svm", "rbf-svm");
+    check(
+        m.components.is_some(),
+        "--components",
+        model == "rbf-svm" || cfg.kernel_approx.is_some(),
+        "rbf-svm and --kernel-approx",
+    );
     if args.early_stopping.is_some_and(|p| p > 0) && cfg.validation == Some(0.0) {
         out.push(
             "--early-stopping with --validation 0 has no validation rows to watch: it stops on the training loss"
@@ -211,7 +227,7 @@ fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliRe
     let dir = Some(out.to_path_buf());
     Ok(if cfg.is_kernel_svm() {
         let p = cfg.kernel_svm_params()?;
-        p.check_memory(train.rows())?;
+        p.check_memory(train.rows(), train.cols())?;
         Spec::Kernel(p)
     } else if cfg.model == "mlp" {
         let mut p = cfg.mlp_params()?;
@@ -226,7 +242,7 @@ fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliRe
         p.check_data(train)?;
         Spec::Net(p)
     } else {
-        let mut p = cfg.linear_params(Some(train.cols()))?;
+        let mut p = cfg.linear_params()?;
         if cfg.model == "logistic" && train.n_classes() > 2 {
             // As scikit-learn's LogisticRegression: multinomial on more than two classes.
             eprintln!(
@@ -296,7 +312,7 @@ fn train_typed<T: Scalar>(
     let fitted = match &spec {
         Spec::Kernel(_) if distributed => Err(steepest::Error::invalid(
             "svm",
-            "the exact kernel SVM trains in one process; use the approximations for distributed runs",
+            "the kernel SVM trains in one process (its Newton solver is not distributed)",
         )),
         Spec::Kernel(p) => p.fit(&train).map(FittedModel::Kernel),
         Spec::Linear(p) => p
@@ -369,13 +385,9 @@ fn train_typed<T: Scalar>(
         println!("{summary}");
     } else if let FittedModel::Kernel(k) = &model {
         println!(
-            "trained the exact kernel SVM ({:?} kernel, C {}; Newton in the primal, {} pairs of classes) on {} rows \
-             in {seconds:.2} s: {} support vectors; final objective per row {:.5}",
-            k.kernel,
-            k.params.c,
-            k.pairs.len(),
+            "trained the {} by Newton's method in the primal on {} rows in {seconds:.2} s; final objective per row {:.5}",
+            k.describe(),
             train_rows,
-            k.support_count(),
             history.last().map_or(f64::NAN, |h| h.train_loss)
         );
         print_metrics(&m, model.is_classifier(), test.rows());

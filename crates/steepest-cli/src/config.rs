@@ -8,8 +8,8 @@ use std::path::Path;
 use steepest::data::{BatchSize, CategoricalImpute, EncodeOptions, Impute, ScalerKind};
 use steepest::linear::{LinearLoss, Penalty};
 use steepest::models::{
-    Activation, ClassWeight, FitOptions, Gamma, Init, KernelName, KernelSvmParams, LinearKind, LinearParams, MlpParams,
-    Multiclass, NetParams, ValidKernelSvmParams,
+    Activation, ClassWeight, FitOptions, Gamma, Init, KernelApprox, KernelMulticlass, KernelName, KernelSvmParams,
+    LinearKind, LinearParams, MlpParams, Multiclass, NetParams, ValidKernelSvmParams,
 };
 use steepest::nn::arch::LayerSpec;
 use steepest::optim::{OptimizerSpec, ScheduleSpec};
@@ -76,8 +76,9 @@ pub struct RunConfig {
     pub loss: Option<String>,
     /// Huber / epsilon-insensitive epsilon.
     pub epsilon: Option<f64>,
-    /// ovr or crammer-singer.
-    pub multiclass: String,
+    /// ovr, ovo or crammer-singer (none: the model's default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multiclass: Option<String>,
     /// RBF width.
     pub gamma: Option<GammaArg>,
     /// svm kernel (none: linear).
@@ -95,7 +96,10 @@ pub struct RunConfig {
     /// Fit Platt's sigmoids (kernel SVM).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub probability: bool,
-    /// RBF random features.
+    /// The kernel approximation: rff or nystroem (none: exact).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_approx: Option<String>,
+    /// Features of the kernel approximation.
     pub components: usize,
     /// Polynomial degree.
     pub degree: usize,
@@ -162,13 +166,14 @@ impl Default for RunConfig {
             l1_ratio: 0.15,
             loss: None,
             epsilon: None,
-            multiclass: "ovr".into(),
+            multiclass: None,
             gamma: None,
             kernel: None,
             c: None,
             kernel_degree: None,
             coef0: None,
             probability: false,
+            kernel_approx: None,
             components: 500,
             degree: 1,
             class_weight: "uniform".into(),
@@ -192,7 +197,7 @@ impl Default for RunConfig {
 }
 
 /// The model names the CLI knows.
-pub const MODELS: [&str; 12] = [
+pub const MODELS: [&str; 13] = [
     "linear",
     "ridge",
     "lasso",
@@ -201,6 +206,7 @@ pub const MODELS: [&str; 12] = [
     "softmax",
     "svm",
     "rbf-svm",
+    "svr",
     "perceptron",
     "mlp",
     "cnn",
@@ -296,9 +302,18 @@ impl GammaArg {
 }
 
 impl RunConfig {
-    /// Whether the model is the exact kernel SVM (`svm` with a kernel other than linear).
+    /// Whether the model is a kernel SVM: `svm` with a kernel other than linear, with a kernel
+    /// approximation or one-vs-one; `rbf-svm` (random Fourier features); `svr`.
     pub fn is_kernel_svm(&self) -> bool {
-        self.model == "svm" && self.kernel.as_deref().is_some_and(|k| k != "linear")
+        match self.model.as_str() {
+            "rbf-svm" | "svr" => true,
+            "svm" => {
+                self.kernel.as_deref().is_some_and(|k| k != "linear")
+                    || self.kernel_approx.is_some()
+                    || self.multiclass.as_deref() == Some("ovo")
+            }
+            _ => false,
+        }
     }
 
     /// The `--scaler` setting, checked.
@@ -313,9 +328,41 @@ impl RunConfig {
         }
     }
 
-    /// The exact kernel SVM's settings, checked.
+    /// The kernel SVM's settings, checked. `svm` with `--kernel-approx` and no `--kernel`
+    /// approximates the RBF kernel; `rbf-svm` is `svm --kernel rbf --kernel-approx rff` with
+    /// gamma 1 / features by default (`auto`).
     pub fn kernel_svm_params(&self) -> CliResult<ValidKernelSvmParams> {
-        let kernel = KernelName::parse(self.kernel.as_deref().unwrap_or("rbf")).map_err(|e| usage(format!("--{e}")))?;
+        let rbf_svm = self.model == "rbf-svm";
+        let default_kernel = if self.kernel_approx.is_some() || rbf_svm || self.model == "svr" {
+            "rbf"
+        } else {
+            "linear"
+        };
+        let kernel_name = if rbf_svm {
+            "rbf"
+        } else {
+            self.kernel.as_deref().unwrap_or(default_kernel)
+        };
+        if rbf_svm && self.kernel.as_deref().is_some_and(|k| k != "rbf") {
+            return Err(usage(
+                "--kernel: rbf-svm is the rbf kernel; for another kernel use --model svm --kernel K",
+            ));
+        }
+        let kernel = KernelName::parse(kernel_name).map_err(|e| usage(format!("--{e}")))?;
+        let approx = match (&self.kernel_approx, rbf_svm) {
+            (Some(a), _) => Some(KernelApprox::parse(a).map_err(|e| usage(format!("--{e}")))?),
+            (None, true) => Some(KernelApprox::Rff),
+            (None, false) => None,
+        };
+        let multiclass = match self.multiclass.as_deref() {
+            None | Some("ovo" | "one-vs-one") => KernelMulticlass::Ovo,
+            Some("ovr" | "one-vs-rest") => KernelMulticlass::Ovr,
+            Some(m) => {
+                return Err(usage(format!(
+                    "--multiclass: a kernel SVM takes ovo or ovr, found '{m}'"
+                )))
+            }
+        };
         if self.c.is_some() && self.alpha.is_some() {
             return Err(usage(
                 "--C and --alpha both set the kernel SVM's regularization: give one",
@@ -327,8 +374,16 @@ impl RunConfig {
         }
         let gamma = match &self.gamma {
             Some(g) => g.resolve()?,
+            None if rbf_svm => Gamma::Auto,
             None => Gamma::Scale,
         };
+        if self.components == 0 {
+            return Err(usage("--components: needs at least 1"));
+        }
+        let epsilon = self.epsilon.unwrap_or(0.1);
+        if !(epsilon >= 0.0 && epsilon.is_finite()) {
+            return Err(usage(format!("--epsilon: {epsilon} must be a finite number >= 0")));
+        }
         let scaler = self.scaler_kind()?;
         Ok(KernelSvmParams {
             kernel,
@@ -338,6 +393,11 @@ impl RunConfig {
             c,
             scaler,
             probability: self.probability,
+            epsilon,
+            multiclass,
+            approx,
+            components: self.components,
+            seed: self.seed,
             class_weight: match self.class_weight.as_str() {
                 "uniform" => ClassWeight::Uniform,
                 "balanced" => ClassWeight::Balanced,
@@ -495,8 +555,11 @@ impl RunConfig {
         if m.epsilon.is_some() {
             self.epsilon = m.epsilon;
         }
-        if let Some(v) = m.multiclass {
-            self.multiclass = v;
+        if m.multiclass.is_some() {
+            self.multiclass = m.multiclass.clone();
+        }
+        if m.kernel_approx.is_some() {
+            self.kernel_approx = m.kernel_approx.clone();
         }
         if let Some(g) = &m.gamma {
             self.gamma = Some(match g.parse::<f64>() {
@@ -683,7 +746,9 @@ impl RunConfig {
         Ok(match self.model.as_str() {
             "mlp" => MlpParams::default().fit.optimizer,
             "cnn" | "net" => NetParams::cnn().fit.optimizer,
-            _ => self.linear_params(None)?.fit.optimizer,
+            // Newton's method, no step optimizer: the linear SVM's stands in for the record.
+            _ if self.is_kernel_svm() => LinearParams::linear_svm().fit.optimizer,
+            _ => self.linear_params()?.fit.optimizer,
         })
     }
 
@@ -747,7 +812,7 @@ impl RunConfig {
     }
 
     /// The linear model's parameters; `n_features` sets the RBF default width 1 / features.
-    pub fn linear_params(&self, n_features: Option<usize>) -> CliResult<LinearParams> {
+    pub fn linear_params(&self) -> CliResult<LinearParams> {
         let loss = |default: LinearLoss| -> CliResult<LinearLoss> {
             Ok(match self.loss.as_deref() {
                 None => default,
@@ -764,12 +829,12 @@ impl RunConfig {
                 Some(l) => return Err(usage(format!("--loss: unknown loss '{l}'"))),
             })
         };
-        let multiclass = match self.multiclass.as_str() {
-            "ovr" | "one-vs-rest" => Multiclass::OneVsRest,
-            "crammer-singer" => Multiclass::CrammerSinger,
-            m => {
+        let multiclass = match self.multiclass.as_deref() {
+            None | Some("ovr" | "one-vs-rest") => Multiclass::OneVsRest,
+            Some("crammer-singer") => Multiclass::CrammerSinger,
+            Some(m) => {
                 return Err(usage(format!(
-                    "--multiclass: expected ovr or crammer-singer, found '{m}'"
+                    "--multiclass: the linear SVM takes ovr, ovo or crammer-singer, found '{m}'"
                 )))
             }
         };
@@ -781,21 +846,6 @@ impl RunConfig {
             "logistic" => LinearParams::logistic_regression(),
             "softmax" => LinearParams::softmax_regression(),
             "svm" => LinearParams::linear_svm(),
-            "rbf-svm" => LinearParams::rbf_svm(
-                match &self.gamma {
-                    None => 1.0 / n_features.unwrap_or(1).max(1) as f64,
-                    Some(g) => match g.resolve()? {
-                        Gamma::Value(v) => v,
-                        Gamma::Auto => 1.0 / n_features.unwrap_or(1).max(1) as f64,
-                        Gamma::Scale => {
-                            return Err(usage(
-                                "--gamma scale is the exact kernel SVM's (--model svm --kernel rbf); rbf-svm takes a number or auto",
-                            ))
-                        }
-                    },
-                },
-                self.components,
-            ),
             "perceptron" => LinearParams::perceptron(),
             m => {
                 return Err(usage(format!(

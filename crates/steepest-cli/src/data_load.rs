@@ -27,7 +27,7 @@ pub fn parse_task(s: Option<&str>) -> CliResult<Option<Task>> {
 /// follows from the data.
 pub fn model_task(model: &str) -> Option<Task> {
     match model {
-        "linear" | "ridge" | "lasso" | "elastic-net" => Some(Task::Regress),
+        "linear" | "ridge" | "lasso" | "elastic-net" | "svr" => Some(Task::Regress),
         "logistic" | "softmax" | "svm" | "rbf-svm" | "perceptron" => Some(Task::Classify),
         _ => None,
     }

@@ -155,3 +155,247 @@ fn platt_recovers_a_known_sigmoid_and_probabilities_sum_to_one() {
     let same = by_prob.iter().zip(&voted).filter(|(a, b)| a == b).count();
     assert!(same >= 145, "{same}");
 }
+
+/// A smooth 1-D regression problem (seeded): y = sin(3x) + noise.
+fn wave(n: usize) -> Dataset<f64> {
+    let mut state = 5u64;
+    let mut u = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let x: Vec<f64> = (0..n).map(|_| u() * 4.0 - 2.0).collect();
+    let y: Vec<f64> = x.iter().map(|&v| (3.0 * v).sin() + (u() - 0.5) * 0.4).collect();
+    Dataset::from_dense(Tensor::new(x, &[n, 1]).unwrap(), Targets::Values(y)).unwrap()
+}
+
+/// The derivative of the smoothed hinge of the excess u with band half-width h.
+fn hinge_slope(u: f64, h: f64) -> f64 {
+    if u < -h {
+        0.0
+    } else if u <= h {
+        (u + h) / (2.0 * h)
+    } else {
+        1.0
+    }
+}
+
+#[test]
+fn support_vector_regression_is_stationary_for_its_objective() {
+    // Objective 1/2 beta' K beta + C sum loss(|y - f| - eps), smoothed over h: stationarity is
+    // beta_i = C sign(r_i) loss'(|r_i| - eps) and sum beta = 0, checked with the kernel written
+    // out.
+    let data = wave(120);
+    let (c, eps, h) = (3.0, 0.1, 0.001);
+    let p = KernelSvmParams {
+        c,
+        epsilon: eps,
+        smoothing: h,
+        gamma: steepest::models::Gamma::Value(2.0),
+        scaler: steepest::data::ScalerKind::None,
+        ..KernelSvmParams::default()
+    };
+    let m = p.check().unwrap().fit(&data).unwrap();
+    assert!(!m.is_classifier());
+    let sv = m.weights.get("support_vectors").unwrap();
+    let coef = m.weights.get("dual_coef").unwrap().data();
+    let b = m.weights.get("intercept").unwrap().data()[0];
+    let Features::Dense(x) = &data.features else { panic!() };
+    let y = data.targets.values().unwrap();
+    let f = |i: usize| -> f64 {
+        (0..sv.rows_count())
+            .map(|s| coef[s] * (-2.0 * (x.row(i)[0] - sv.row(s)[0]).powi(2)).exp())
+            .sum::<f64>()
+            + b
+    };
+    let mut beta_of = vec![0.0; data.rows()];
+    for s in 0..sv.rows_count() {
+        let i = (0..data.rows()).find(|&i| x.row(i) == sv.row(s)).unwrap();
+        beta_of[i] = coef[s];
+    }
+    let mut worst = 0.0f64;
+    for i in 0..data.rows() {
+        let r = y[i] - f(i);
+        let want = c * r.signum() * hinge_slope(r.abs() - eps, h);
+        worst = worst.max((beta_of[i] - want).abs());
+    }
+    assert!(worst < 1e-6, "stationarity residual {worst}");
+    assert!(beta_of.iter().sum::<f64>().abs() < 1e-9);
+    // The tube holds the rows it should: some inside (no coefficient), a good fit.
+    assert!(m.support_count() < data.rows());
+    assert!(m.score(&data).unwrap() > 0.9);
+}
+
+#[test]
+fn nystroem_on_every_row_is_the_exact_model_and_the_primal_solver_is_stationary() {
+    use steepest::models::{FeatureMap, KernelApprox};
+    let data = blobs(60);
+    let exact = KernelSvmParams {
+        scaler: steepest::data::ScalerKind::None,
+        ..KernelSvmParams::default()
+    };
+    // As many components as rows: the basis is the rows, z z' = K, the same model.
+    let approx = KernelSvmParams {
+        approx: Some(KernelApprox::Nystroem),
+        components: 60,
+        ..exact.clone()
+    };
+    let (me, ma) = (
+        exact.check().unwrap().fit(&data).unwrap(),
+        approx.check().unwrap().fit(&data).unwrap(),
+    );
+    let (fe, fa) = (
+        me.decision_function(&data.features).unwrap(),
+        ma.decision_function(&data.features).unwrap(),
+    );
+    let worst = fe.max_abs_diff(&fa).unwrap();
+    assert!(worst < 1e-5, "exact and Nystroem-on-all-rows differ by {worst}");
+    // Fewer components than rows: the features by hand, z(x) = k(x, B) N, and the primal
+    // stationarity of (w, b): w = C sum_i y_i loss'(u_i) z_i, sum_i y_i loss'(u_i) = 0.
+    let rows = 400;
+    let big = blobs(rows);
+    let p = KernelSvmParams {
+        approx: Some(KernelApprox::Nystroem),
+        components: 20,
+        c: 2.0,
+        scaler: steepest::data::ScalerKind::None,
+        ..KernelSvmParams::default()
+    };
+    let m = p.check().unwrap().fit(&big).unwrap();
+    let Some(FeatureMap::Nystroem {
+        kernel: Kernel::Rbf { gamma },
+        basis,
+        normalization,
+    }) = &m.map
+    else {
+        panic!("a Nystroem map")
+    };
+    let Features::Dense(x) = &big.features else { panic!() };
+    let mc = basis.rows_count();
+    let z = |i: usize| -> Vec<f64> {
+        let k: Vec<f64> = (0..mc)
+            .map(|j| {
+                let d2: f64 = x.row(i).iter().zip(basis.row(j)).map(|(a, b)| (a - b) * (a - b)).sum();
+                (-gamma * d2).exp()
+            })
+            .collect();
+        (0..mc)
+            .map(|c| (0..mc).map(|j| k[j] * normalization.data()[j * mc + c]).sum())
+            .collect()
+    };
+    let w = m.weights.get("coef").unwrap().data().to_vec();
+    let b = m.weights.get("intercept").unwrap().data()[0];
+    let (labels, _) = big.targets.classes().unwrap();
+    let (mut grad, mut grad_b) = (w.clone(), 0.0);
+    for i in 0..rows {
+        let zi = z(i);
+        let y = if labels[i] == 1 { 1.0 } else { -1.0 };
+        let f: f64 = zi.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + b;
+        let g = 2.0 * y * hinge_slope(1.0 - y * f, 0.001);
+        grad.iter_mut().zip(&zi).for_each(|(gr, zv)| *gr -= g * zv);
+        grad_b -= g;
+    }
+    let worst = grad.iter().fold(grad_b.abs(), |a, g| a.max(g.abs()));
+    assert!(worst < 1e-6, "primal gradient {worst}");
+}
+
+#[test]
+fn random_fourier_features_approach_the_exact_model_as_they_grow() {
+    use steepest::models::KernelApprox;
+    let data = blobs(200);
+    let exact = KernelSvmParams::default().check().unwrap().fit(&data).unwrap();
+    let fe = exact.decision_function(&data.features).unwrap();
+    let gap = |components: usize| -> f64 {
+        let p = KernelSvmParams {
+            approx: Some(KernelApprox::Rff),
+            components,
+            ..KernelSvmParams::default()
+        };
+        let fa = p
+            .check()
+            .unwrap()
+            .fit(&data)
+            .unwrap()
+            .decision_function(&data.features)
+            .unwrap();
+        fe.data().iter().zip(fa.data()).map(|(a, b)| (a - b).abs()).sum::<f64>() / 200.0
+    };
+    let (small, large) = (gap(20), gap(2000));
+    assert!(
+        large < small / 2.0 && large < 0.1,
+        "mean gap: 20 features {small}, 2000 features {large}"
+    );
+    // Random Fourier features are for the rbf kernel only.
+    let poly = KernelSvmParams {
+        kernel: steepest::models::KernelName::Poly,
+        approx: Some(KernelApprox::Rff),
+        ..KernelSvmParams::default()
+    };
+    assert!(poly.check().is_err());
+}
+
+#[test]
+fn one_vs_rest_solves_one_binary_problem_per_class() {
+    use steepest::models::KernelMulticlass;
+    let d = steepest::data::embedded::iris::<f64>().unwrap();
+    let p = KernelSvmParams {
+        multiclass: KernelMulticlass::Ovr,
+        ..KernelSvmParams::default()
+    };
+    let m = p.check().unwrap().fit(&d).unwrap();
+    let f = m.decision_function(&d.features).unwrap();
+    assert_eq!(f.shape(), [150, 3]);
+    let (labels, names) = d.targets.classes().unwrap();
+    // Class 1 against the rest, as its own binary model.
+    let binary = Dataset::from_dense(
+        d.features.dense("test").unwrap().clone(),
+        Targets::Classes {
+            labels: labels.iter().map(|&l| usize::from(l == 1)).collect(),
+            names: vec!["rest".into(), names[1].clone()],
+        },
+    )
+    .unwrap();
+    let fb = KernelSvmParams::default()
+        .check()
+        .unwrap()
+        .fit(&binary)
+        .unwrap()
+        .decision_function(&binary.features)
+        .unwrap();
+    let worst = (0..150).map(|r| (f.row(r)[1] - fb.row(r)[0]).abs()).fold(0.0, f64::max);
+    assert!(worst < 1e-9, "{worst}");
+    assert!(m.score(&d).unwrap() > 0.95);
+}
+
+#[test]
+fn the_blocked_cholesky_solves_what_a_plain_product_checks() {
+    use steepest::tensor::Cholesky;
+    // A = B B' + I, 150 x 150 (three blocks of 64 and a remainder); the solution of A x = b
+    // is checked by multiplying back with a plain loop.
+    let n = 150;
+    let mut state = 3u64;
+    let mut u = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let b: Vec<f64> = (0..n * n).map(|_| u()).collect();
+    let mut a = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            a[i * n + j] = (0..n).map(|k| b[i * n + k] * b[j * n + k]).sum::<f64>() + f64::from(u8::from(i == j));
+        }
+    }
+    let rhs: Vec<f64> = (0..n).map(|i| (i as f64).sin()).collect();
+    let x = Cholesky::factor(a.clone(), n).unwrap().solve(&rhs);
+    let worst = (0..n)
+        .map(|i| ((0..n).map(|j| a[i * n + j] * x[j]).sum::<f64>() - rhs[i]).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-9, "residual {worst}");
+    // Not positive definite: refused.
+    let mut bad = a;
+    bad[70 * n + 70] = -1e6;
+    assert!(Cholesky::factor(bad, n).is_none());
+}

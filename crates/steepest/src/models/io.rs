@@ -3,7 +3,8 @@
 //! and class names, the scaler, and the size and CRC-32 of the weights file. Loading validates
 //! all of it, so a truncated or altered file is rejected with a message saying what is wrong.
 
-use super::kernel_svm::{FittedKernelSvm, Kernel, KernelSvmParams};
+use super::kernel_approx::FeatureMap;
+use super::kernel_svm::{FittedKernelSvm, Kernel, KernelMulticlass, KernelSvmParams};
 use super::linear::{FittedLinear, LinearKind, LinearParams};
 use super::mlp::{FittedMlp, MlpParams};
 use super::net::{FittedNet, NetParams, Network};
@@ -357,30 +358,58 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
     let model = if meta.kind == "kernel-svm" {
         let km: KernelMeta = serde_json::from_value(meta.hyperparameters)
             .map_err(|e| bad(&meta_path, format!("bad hyper-parameters: {e}")))?;
-        let (sv, coef, b) = (need("support_vectors")?, need("dual_coef")?, need("intercept")?);
-        let (nsv, np, k) = (sv.shape()[0], km.pairs.len(), meta.class_names.len());
-        let pairs_ok = km.pairs.iter().all(|&(a, b)| a < b && b < k)
-            && np == k * (k - 1) / 2
-            && (km.sigmoids.is_empty() || km.sigmoids.len() == np);
-        if sv.shape() != [nsv, n_features]
-            || coef.shape() != [np, nsv]
-            || b.shape() != [np]
-            || !pairs_ok
+        let b = need("intercept")?;
+        let (np, k) = (b.len(), meta.class_names.len());
+        let problems_ok = match (k, km.params.multiclass) {
+            (0, _) => np == 1 && km.pairs.is_empty(),
+            (2, _) | (_, KernelMulticlass::Ovo) => {
+                km.pairs.len() == np && km.pairs.iter().all(|&(a, b)| a < b && b < k) && np <= k * (k - 1) / 2
+            }
+            (_, KernelMulticlass::Ovr) => km.pairs.is_empty() && np == k,
+        };
+        let mut weights = ParamStore::new();
+        let map = match km.params.approx {
+            Some(kind) => {
+                let map = FeatureMap::load(kind, km.kernel, &store, n_features)
+                    .ok_or_else(|| bad(&wpath, "the approximation's tensors are missing or of the wrong shape"))?;
+                let coef = need("coef")?;
+                if coef.shape() != [np, map.components()] {
+                    return Err(bad(
+                        &wpath,
+                        "the coefficients do not match the approximation's features",
+                    ));
+                }
+                map.store(&mut weights);
+                weights.insert("coef", coef);
+                Some(map)
+            }
+            None => {
+                let (sv, coef) = (need("support_vectors")?, need("dual_coef")?);
+                let nsv = sv.shape()[0];
+                if sv.shape() != [nsv, n_features] || coef.shape() != [np, nsv] {
+                    return Err(bad(&wpath, "the support vectors and coefficients do not agree"));
+                }
+                weights.insert("support_vectors", sv);
+                weights.insert("dual_coef", coef);
+                None
+            }
+        };
+        if b.ndim() != 1
+            || !problems_ok
+            || (!km.sigmoids.is_empty() && km.sigmoids.len() != np)
             || meta.scaler.scale.len() != n_features
         {
             return Err(bad(
                 &wpath,
-                "the support vectors, coefficients, pairs of classes and scaler do not agree",
+                "the coefficients, pairs of classes, sigmoids and scaler do not agree",
             ));
         }
-        let mut weights = ParamStore::new();
-        weights.insert("support_vectors", sv);
-        weights.insert("dual_coef", coef);
         weights.insert("intercept", b);
         FittedModel::Kernel(FittedKernelSvm {
             params: km.params,
             kernel: km.kernel,
             scaler: meta.scaler,
+            map,
             weights,
             pairs: km.pairs,
             sigmoids: km.sigmoids,

@@ -1,30 +1,36 @@
-//! The exact kernel SVM, trained in the primal by Newton's method (O. Chapelle, "Training a
-//! Support Vector Machine in the Primal", Neural Computation 19, 2007).
+//! Kernel support vector machines trained in the primal by Newton's method (O. Chapelle,
+//! "Training a Support Vector Machine in the Primal", Neural Computation 19, 2007; the solver is
+//! in `svm_newton`): classification (C-SVC) and regression (epsilon-SVR), with the RBF,
+//! polynomial, sigmoid or linear kernel, exact or approximated by explicit features.
 //!
-//! Binary problem, labels y_i = +-1, kernel matrix K over the n training rows: the decision
-//! function is f(x) = sum_i beta_i k(x_i, x) + b, and (beta, b) minimize
+//! Exact: the decision function is a kernel expansion over the training rows,
+//! f(x) = sum_i beta_i k(x_i, x) + b, and (beta, b) minimize 1/2 beta' K beta + sum_i C_i
+//! loss(x_i) with the hinge (classification) or the epsilon-insensitive loss (regression),
+//! Huber-smoothed over a band of half-width h = 0.001 (libsvm minimizes the unsmoothed losses,
+//! so the two agree on all but points within h of the margin). The kernel matrix is n x n in
+//! f64, so this is for data up to some tens of thousands of rows; a larger request is refused
+//! by the memory budget with a pointer to the approximations.
 //!
-//! 1/2 beta' K beta + C sum_i max(0, 1 - y_i f(x_i))^2
+//! Approximate ([`KernelApprox`]): the rows are mapped to D random Fourier or Nyström features
+//! z(x) and f(x) = w.z(x) + b minimizes 1/2 ||w||^2 + sum_i C_i loss(x_i), the same objective
+//! with the approximate kernel, by the same Newton's method over w (a (D+1)-square system); the
+//! cost is linear in the rows, and more components bring the model toward the exact one.
 //!
-//! (the squared hinge; libsvm's `SVC` minimizes the hinge, so the two agree on all but points
-//! near the margin). Each Newton step solves, over the rows S with y_i f(x_i) < 1,
-//! (K_SS + I / (2C)) beta_S + b 1 = y_S with 1' beta_S = 0 (beta is zero off S), through a
-//! Cholesky factorization, until S stops changing (or the objective stops falling).
-//! Multi-class: one-vs-one (libsvm's way): a binary model per pair of classes on their rows,
-//! and a vote (ties go to the lower class index).
-//!
-//! The kernel matrix is n x n in f64, so this is for data up to some tens of thousands of rows;
-//! a larger request is refused by the memory budget with a pointer to the approximations.
+//! Multi-class: one-vs-one (libsvm's way, the default): a binary model per pair of classes on
+//! their rows, and a vote (ties go to the lower class index); or one-vs-rest: a model per class
+//! against the others, the largest decision wins.
 
+use super::kernel_approx::{FeatureMap, KernelApprox};
 use super::linear::ClassWeight;
 use super::platt::{couple, Sigmoid};
 use super::predict::Predictor;
+use super::svm_newton::{solve_dual, solve_primal, Solution, SvmLoss};
 use crate::data::{Dataset, Features, Scaler, ScalerKind, Targets};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
 use crate::tensor::{Scalar, Tensor};
 use crate::train::{EpochRecord, History};
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 /// A kernel with its parameters resolved.
@@ -70,7 +76,9 @@ impl Kernel {
     /// The kernel matrix `[a.rows, b.rows]` between the rows of `a` and of `b` (dense, the same
     /// width), through one matrix product of their dot products.
     pub fn matrix<T: Scalar>(&self, a: &Tensor<T>, b: &Tensor<T>) -> Result<DMatrix<f64>> {
-        let dots: Tensor<f64> = a.cast::<f64>().matmul_t(&b.cast::<f64>(), false, true)?;
+        // b a' row-major [m, n] is a b' column-major [n, m]: the products' buffer becomes the
+        // matrix, and the kernel is applied in place (no second n x m copy).
+        let dots: Tensor<f64> = b.cast::<f64>().matmul_t(&a.cast::<f64>(), false, true)?;
         let sq = |t: &Tensor<T>| -> Vec<f64> {
             (0..t.rows_count())
                 .map(|r| t.row(r).iter().map(|v| v.as_f64() * v.as_f64()).sum())
@@ -78,8 +86,16 @@ impl Kernel {
         };
         let (sa, sb) = (sq(a), sq(b));
         let (n, m) = (a.rows_count(), b.rows_count());
-        let d = dots.data();
-        Ok(DMatrix::from_fn(n, m, |i, j| self.of(d[i * m + j], sa[i], sb[j])))
+        let mut k = DMatrix::from_vec(n, m, dots.into_vec());
+        if n > 0 {
+            use rayon::prelude::*;
+            k.as_mut_slice().par_chunks_mut(n).enumerate().for_each(|(j, col)| {
+                for (i, v) in col.iter_mut().enumerate() {
+                    *v = self.of(*v, sa[i], sb[j]);
+                }
+            });
+        }
+        Ok(k)
     }
 }
 
@@ -126,15 +142,31 @@ impl KernelName {
     }
 }
 
-/// The settings of the exact kernel SVM. Defaults as scikit-learn's `SVC()`: RBF, gamma
-/// `scale`, C = 1, degree 3, coef0 0; features standardized (Steepest's default scaling).
+/// How a kernel SVM splits more than two classes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KernelMulticlass {
+    /// A model per pair of classes and a vote (libsvm's way).
+    #[default]
+    Ovo,
+    /// A model per class against the others; the largest decision wins.
+    Ovr,
+}
+
+/// The settings of a kernel SVM. Defaults as scikit-learn's `SVC()` and `SVR()`: RBF, gamma
+/// `scale`, C = 1, degree 3, coef0 0, epsilon 0.1 (regression), one-vs-one; the exact kernel
+/// expansion; features standardized (Steepest's default scaling). Classification or
+/// regression follows the targets.
 ///
 /// ```
 /// use steepest::data::embedded;
-/// use steepest::models::{KernelSvmParams, Predictor};
+/// use steepest::models::{KernelApprox, KernelSvmParams, Predictor};
 /// let data = embedded::iris::<f64>()?;
 /// let m = KernelSvmParams::default().check()?.fit(&data)?;
 /// assert!(m.score(&data)? > 0.95);
+/// // The same with 100 Nyström features.
+/// let approx = KernelSvmParams { approx: Some(KernelApprox::Nystroem), components: 100, ..Default::default() };
+/// assert!(approx.check()?.fit(&data)?.score(&data)? > 0.95);
 /// # Ok::<(), steepest::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -150,17 +182,27 @@ pub struct KernelSvmParams {
     pub coef0: f64,
     /// The weight of the loss against the margin (scikit-learn's `C`).
     pub c: f64,
+    /// Half-width of the regression tube (scikit-learn's `SVR(epsilon=...)`, in target units).
+    pub epsilon: f64,
     /// Feature scaling before the kernel.
     pub scaler: ScalerKind,
-    /// Most Newton steps per binary problem.
+    /// Most Newton steps per problem and band width.
     pub max_iter: usize,
     /// Width h of the smoothed hinge (0: the squared hinge) (default 0.001).
     pub smoothing: f64,
     /// Per-class weights multiplying C (scikit-learn's `class_weight`).
     pub class_weight: ClassWeight,
-    /// Fit Platt's sigmoids for probabilities (scikit-learn's `probability=True`): each pair's
-    /// decision values from a 5-fold cross-validation on its rows, so about 5 more fits.
+    /// Fit Platt's sigmoids for probabilities (scikit-learn's `probability=True`): each
+    /// problem's decision values from a 5-fold cross-validation on its rows, so about 5 more fits.
     pub probability: bool,
+    /// More than two classes: one-vs-one or one-vs-rest.
+    pub multiclass: KernelMulticlass,
+    /// `None`: the exact kernel expansion; else the approximation.
+    pub approx: Option<KernelApprox>,
+    /// Features of the approximation (default 500).
+    pub components: usize,
+    /// Seed of the approximation's draws.
+    pub seed: u64,
 }
 
 impl Default for KernelSvmParams {
@@ -171,17 +213,23 @@ impl Default for KernelSvmParams {
             degree: 3,
             coef0: 0.0,
             c: 1.0,
+            epsilon: 0.1,
             scaler: ScalerKind::Standard,
             max_iter: 100,
             smoothing: 0.001,
             class_weight: ClassWeight::Uniform,
             probability: false,
+            multiclass: KernelMulticlass::Ovo,
+            approx: None,
+            components: 500,
+            seed: 0,
         }
     }
 }
 
 impl KernelSvmParams {
-    /// Checks the settings: C > 0, a given gamma > 0, degree >= 1.
+    /// Checks the settings: C > 0, a given gamma > 0, degree >= 1, epsilon >= 0, at least one
+    /// component, random Fourier features only for the RBF kernel.
     pub fn check(self) -> Result<ValidKernelSvmParams> {
         if !(self.c > 0.0 && self.c.is_finite()) {
             return Err(Error::invalid(
@@ -203,6 +251,21 @@ impl KernelSvmParams {
                 "the kernel degree and max_iter must be at least 1, coef0 finite",
             ));
         }
+        if !(self.epsilon >= 0.0 && self.epsilon.is_finite()) {
+            return Err(Error::invalid(
+                "svm",
+                format!("epsilon = {} must be a finite number >= 0", self.epsilon),
+            ));
+        }
+        if self.approx.is_some() && self.components == 0 {
+            return Err(Error::invalid("svm", "the approximation needs at least one component"));
+        }
+        if self.approx == Some(KernelApprox::Rff) && self.kernel != KernelName::Rbf {
+            return Err(Error::invalid(
+                "svm",
+                "random Fourier features approximate the rbf kernel only; use nystroem for this kernel",
+            ));
+        }
         Ok(ValidKernelSvmParams(self))
     }
 }
@@ -211,175 +274,63 @@ impl KernelSvmParams {
 #[derive(Clone, Debug)]
 pub struct ValidKernelSvmParams(KernelSvmParams);
 
-/// The loss of a row at margin t = y f(x), with smoothing width `h`: 0 for t > 1 + h,
-/// (1 + h - t)^2 / (4h) for |1 - t| <= h, 1 - t below (the hinge, Huber-smoothed); `h` = 0
-/// means the squared hinge max(0, 1 - t)^2.
-fn row_loss(t: f64, h: f64) -> f64 {
-    if h == 0.0 {
-        (1.0 - t).max(0.0).powi(2)
-    } else if t > 1.0 + h {
-        0.0
-    } else if t >= 1.0 - h {
-        (1.0 + h - t).powi(2) / (4.0 * h)
-    } else {
-        1.0 - t
+/// What the solver sees: the kernel matrix of the training rows (exact) or their features
+/// (approximate).
+enum Design {
+    Kernel(DMatrix<f64>),
+    Features(DMatrix<f64>),
+}
+
+impl Design {
+    /// Solves one problem on `rows` with targets `y` and weights `c`.
+    fn solve(&self, rows: &[usize], y: &[f64], c: &[f64], loss: SvmLoss, p: &KernelSvmParams) -> Result<Solution> {
+        match self {
+            Design::Kernel(k) if rows.len() == k.nrows() && rows.iter().enumerate().all(|(i, &r)| i == r) => {
+                solve_dual(k, y, c, loss, p.smoothing, p.max_iter)
+            }
+            Design::Kernel(k) => {
+                let sub = DMatrix::from_fn(rows.len(), rows.len(), |i, j| k[(rows[i], rows[j])]);
+                solve_dual(&sub, y, c, loss, p.smoothing, p.max_iter)
+            }
+            Design::Features(z) => {
+                let sub = z.select_rows(rows);
+                // Up to 4 rows per feature (and 10,000 rows), the same problem in its kernel form,
+                // K = Z Z' and w = Z' beta (the representer theorem), is cheaper: its Newton
+                // systems are the size of the margin's rows, not of the features.
+                if rows.len() > (4 * sub.ncols()).min(10_000) {
+                    return solve_primal(&sub, y, c, loss, p.smoothing, p.max_iter);
+                }
+                let mut s = solve_dual(&(&sub * sub.transpose()), y, c, loss, p.smoothing, p.max_iter)?;
+                s.coef = sub
+                    .tr_mul(&nalgebra::DVector::from_column_slice(&s.coef))
+                    .iter()
+                    .copied()
+                    .collect();
+                Ok(s)
+            }
+        }
+    }
+
+    /// Decision values at rows `at` of a solution fitted on rows `fitted`.
+    fn decide(&self, fitted: &[usize], s: &Solution, at: &[usize]) -> Vec<f64> {
+        match self {
+            Design::Kernel(k) => at
+                .iter()
+                .map(|&i| fitted.iter().zip(&s.coef).map(|(&j, b)| k[(i, j)] * b).sum::<f64>() + s.intercept)
+                .collect(),
+            Design::Features(z) => at
+                .iter()
+                .map(|&i| (0..z.ncols()).map(|j| z[(i, j)] * s.coef[j]).sum::<f64>() + s.intercept)
+                .collect(),
+        }
     }
 }
 
-/// Newton's method on one binary problem over kernel matrix `k` and labels `y` (+-1), loss
-/// [`row_loss`] with width `h`: returns (beta, b, steps, objective). The width shrinks from 0.5
-/// to `h` by factors of 10, each stage starting from the last one's solution (a narrow band
-/// from a cold start makes Newton's steps overshoot).
-///
-/// With Q the rows in the quadratic part and L those in the linear part (h > 0), stationarity
-/// gives beta_L = C y_L and (K_QQ + s I) beta_Q + b 1 = r y_Q - K_QL beta_L with
-/// 1' beta_Q = -1' beta_L, where s = 2h / C and r = 1 + h (squared hinge: s = 1 / (2C), r = 1,
-/// no L); beta is zero elsewhere. Each step solves that system on the current parts (the
-/// minimizer of the objective's local quadratic model), then a backtracking line search along
-/// it keeps every step a decrease (f is linear in beta and b).
-fn solve_binary(
-    k: &DMatrix<f64>,
-    y: &[f64],
-    c: &[f64],
-    h: f64,
-    max_iter: usize,
-) -> Result<(Vec<f64>, f64, usize, f64)> {
-    let mut widths = Vec::new();
-    if h > 0.0 {
-        let mut w = 0.5f64.max(h);
-        while w > h * 1.0001 {
-            widths.push(w);
-            w /= 10.0;
-        }
-    }
-    widths.push(h);
-    let n = y.len();
-    let (mut beta, mut b, mut f) = (vec![0.0; n], 0.0, vec![0.0; n]);
-    let (mut steps, mut obj) = (0, f64::INFINITY);
-    for (stage, &w) in widths.iter().enumerate() {
-        let warm = stage > 0;
-        let r = newton_stage(k, y, c, w, max_iter, warm, (beta, b, f))?;
-        (beta, b, f) = (r.0, r.1, r.2);
-        steps += r.3;
-        obj = r.4;
-    }
-    Ok((beta, b, steps, obj))
-}
-
-/// One width's Newton iterations from (beta, b, f) (a cold start puts every row in the
-/// quadratic part): (beta, b, f, steps, objective).
-#[allow(clippy::type_complexity)]
-fn newton_stage(
-    k: &DMatrix<f64>,
-    y: &[f64],
-    c: &[f64],
-    h: f64,
-    max_iter: usize,
-    warm: bool,
-    start: (Vec<f64>, f64, Vec<f64>),
-) -> Result<(Vec<f64>, f64, Vec<f64>, usize, f64)> {
-    let n = y.len();
-    // Per row: s_i = 1 / (2 C_i) (squared hinge) or 2h / C_i, C_i = C times the row's class weight.
-    let (s, r): (Vec<f64>, f64) = if h == 0.0 {
-        (c.iter().map(|c| 0.5 / c).collect(), 1.0)
-    } else {
-        (c.iter().map(|c| 2.0 * h / c).collect(), 1.0 + h)
-    };
-    // With f = K beta + b, beta' K beta = beta' (f - b): the objective costs O(n), no product.
-    let objective = |beta: &[f64], f: &[f64], b: f64| -> f64 {
-        0.5 * beta.iter().zip(f).map(|(a, f)| a * (f - b)).sum::<f64>()
-            + y.iter()
-                .zip(f)
-                .zip(c)
-                .map(|((y, f), c)| c * row_loss(y * f, h))
-                .sum::<f64>()
-    };
-    let parts = |f: &[f64]| -> (Vec<usize>, Vec<usize>) {
-        if h == 0.0 {
-            ((0..n).filter(|&i| y[i] * f[i] < 1.0).collect(), Vec::new())
-        } else {
-            (
-                (0..n).filter(|&i| (1.0 - y[i] * f[i]).abs() <= h).collect(),
-                (0..n).filter(|&i| y[i] * f[i] < 1.0 - h).collect(),
-            )
-        }
-    };
-    let (mut beta, mut b, mut f) = start;
-    let (mut quad, mut lin) = if warm {
-        parts(&f)
-    } else {
-        ((0..n).collect(), Vec::new())
-    };
-    let mut best = if warm { objective(&beta, &f, b) } else { f64::INFINITY };
-    let mut steps = 0;
-    for _ in 0..max_iter {
-        steps += 1;
-        let mut beta_new = vec![0.0; n];
-        for &i in &lin {
-            beta_new[i] = c[i] * y[i];
-        }
-        let m = quad.len();
-        let b_new = if m == 0 {
-            b
-        } else {
-            let mut a = DMatrix::from_fn(m, m, |i, j| k[(quad[i], quad[j])]);
-            for i in 0..m {
-                a[(i, i)] += s[quad[i]];
-            }
-            let chol = a.cholesky().ok_or_else(|| {
-                Error::invalid(
-                    "svm",
-                    "the kernel matrix is not positive semi-definite (sigmoid kernel?)",
-                )
-            })?;
-            // K_QL beta_L through one product with beta (zero off L).
-            let k_lin = k * DVector::from_column_slice(&beta_new);
-            let rhs = DVector::from_iterator(m, quad.iter().map(|&i| r * y[i] - k_lin[i]));
-            let u = chol.solve(&rhs);
-            let v = chol.solve(&DVector::from_element(m, 1.0));
-            let lin_sum: f64 = lin.iter().map(|&j| beta_new[j]).sum();
-            // 1' (u - b v) = -lin_sum.
-            let b_new = (u.sum() + lin_sum) / v.sum();
-            let beta_q = &u - &v * b_new;
-            for (q, &i) in quad.iter().enumerate() {
-                beta_new[i] = beta_q[q];
-            }
-            b_new
-        };
-        let f_new: Vec<f64> = (k * DVector::from_column_slice(&beta_new))
-            .iter()
-            .map(|v| v + b_new)
-            .collect();
-        let mut t = 1.0;
-        let mut accepted = None;
-        for _ in 0..50 {
-            let bt: Vec<f64> = beta.iter().zip(&beta_new).map(|(a, n)| a + t * (n - a)).collect();
-            let ft: Vec<f64> = match best.is_finite() {
-                true => f.iter().zip(&f_new).map(|(a, n)| a + t * (n - a)).collect(),
-                false => f_new.clone(),
-            };
-            let bb = b + t * (b_new - b);
-            let obj = objective(&bt, &ft, bb);
-            if !best.is_finite() || obj <= best {
-                accepted = Some((bt, bb, ft, obj));
-                break;
-            }
-            t *= 0.5;
-        }
-        let Some((bt, b_t, ft, obj)) = accepted else {
-            break; // no decrease along the step: the optimum to the arithmetic's precision
-        };
-        let full = t == 1.0;
-        best = obj;
-        (beta, b, f) = (bt, b_t, ft);
-        let (next_q, next_l) = parts(&f);
-        // A full step that leaves the parts as they were has reached the minimizer.
-        if full && next_q == quad && next_l == lin {
-            break;
-        }
-        (quad, lin) = (next_q, next_l);
-    }
-    Ok((beta, b, f, steps, best))
+/// One problem of a fit: its rows and targets (+-1 or values).
+struct Problem {
+    rows: Vec<usize>,
+    y: Vec<f64>,
+    c: Vec<f64>,
 }
 
 impl ValidKernelSvmParams {
@@ -390,9 +341,9 @@ impl ValidKernelSvmParams {
 
     /// Platt's sigmoid for one binary problem: decision values of each fifth of the rows from a
     /// model fitted on the other four fifths (rows i with i % 5 == fold), then the fit.
-    fn platt(&self, k: &DMatrix<f64>, y: &[f64], c: &[f64]) -> Result<Sigmoid> {
-        let p = &self.0;
-        let n = y.len();
+    fn platt(&self, design: &Design, pb: &Problem) -> Result<Sigmoid> {
+        let n = pb.y.len();
+        let y = &pb.y;
         let mut dec = vec![0.0; n];
         let folds = 5.min(n);
         for fold in 0..folds {
@@ -404,54 +355,170 @@ impl ValidKernelSvmParams {
                 held.iter().for_each(|&i| dec[i] = v);
                 continue;
             }
-            let sub = DMatrix::from_fn(train.len(), train.len(), |a, b| k[(train[a], train[b])]);
+            let rows: Vec<usize> = train.iter().map(|&i| pb.rows[i]).collect();
             let ys: Vec<f64> = train.iter().map(|&i| y[i]).collect();
-            let cs: Vec<f64> = train.iter().map(|&i| c[i]).collect();
-            let (beta, b, _, _) = solve_binary(&sub, &ys, &cs, p.smoothing, p.max_iter)?;
-            for &i in &held {
-                dec[i] = train.iter().zip(&beta).map(|(&j, bj)| k[(i, j)] * bj).sum::<f64>() + b;
+            let cs: Vec<f64> = train.iter().map(|&i| pb.c[i]).collect();
+            let s = design.solve(&rows, &ys, &cs, SvmLoss::Hinge, &self.0)?;
+            let at: Vec<usize> = held.iter().map(|&i| pb.rows[i]).collect();
+            for (&i, v) in held.iter().zip(design.decide(&rows, &s, &at)) {
+                dec[i] = v;
             }
         }
         let positive: Vec<bool> = y.iter().map(|&v| v > 0.0).collect();
         Ok(Sigmoid::fit(&dec, &positive))
     }
 
-    /// Checks that the kernel matrices of `rows` training rows fit the memory budget.
-    pub fn check_memory(&self, rows: usize) -> Result<()> {
-        let n = rows as u128;
-        crate::memory::ensure(
-            &format!("the exact kernel SVM on {rows} rows (an n x n kernel matrix)"),
-            n * n * 8 * 2,
-            "; for large data use an approximation (--model rbf-svm: random Fourier features)",
-        )
+    /// Checks that training on `rows` rows of `features` columns fits the memory budget: the
+    /// n x n kernel matrix and its pair blocks (exact), or the features and the Newton system
+    /// (approximate).
+    pub fn check_memory(&self, rows: usize, features: usize) -> Result<()> {
+        let (n, d) = (rows as u128, features as u128);
+        match self.0.approx {
+            None => crate::memory::ensure(
+                &format!("the exact kernel SVM on {rows} rows (an n x n kernel matrix)"),
+                n * n * 8 * 2,
+                "; for large data use an approximation (--kernel-approx nystroem or rff --components N)",
+            ),
+            Some(_) => {
+                let m = self.0.components as u128;
+                crate::memory::ensure(
+                    &format!("a kernel SVM on {rows} rows with {m} approximate features"),
+                    n * m * 8 * 3 + (m + 1) * (m + 1) * 8 * 3 + m * d * 8,
+                    "; use fewer --components",
+                )
+            }
+        }
     }
 
-    /// Fits on `data` (classes).
+    /// Fits on `data`: classes (C-SVC) or values (epsilon-SVR).
     pub fn fit<T: Scalar>(&self, data: &Dataset<T>) -> Result<FittedKernelSvm<T>> {
         let p = &self.0;
-        let Targets::Classes { labels, names } = &data.targets else {
-            return Err(Error::invalid(
-                "svm",
-                "the kernel SVM classifies: the targets are values",
-            ));
+        let names: Vec<String> = match &data.targets {
+            Targets::Classes { names, .. } if names.len() < 2 => {
+                return Err(Error::invalid("svm", "classification needs at least 2 classes"))
+            }
+            Targets::Classes { names, .. } => names.clone(),
+            Targets::Values(_) => {
+                if p.probability {
+                    return Err(Error::invalid(
+                        "svm",
+                        "probabilities are for classifiers, not regression",
+                    ));
+                }
+                if p.class_weight != ClassWeight::Uniform {
+                    return Err(Error::invalid(
+                        "svm",
+                        "class weights are for classifiers, not regression",
+                    ));
+                }
+                Vec::new()
+            }
         };
-        if names.len() < 2 {
-            return Err(Error::invalid("svm", "classification needs at least 2 classes"));
-        }
         data.check_finite("training data")?;
-        self.check_memory(data.rows())?;
+        self.check_memory(data.rows(), data.cols())?;
         let scaler = Scaler::fit(p.scaler, &data.features)?;
         let Features::Dense(x) = scaler.transform(&data.features)? else {
-            return Err(Error::invalid("svm", "the exact kernel SVM needs dense features"));
+            return Err(Error::invalid("svm", "the kernel SVM needs dense features"));
         };
+        let kernel = self.kernel_for(&x);
+        let t0 = std::time::Instant::now();
+        let map = match p.approx {
+            Some(kind) => Some(FeatureMap::fit(kind, kernel, &x, p.components, p.seed ^ 0xF0F0)?),
+            None => None,
+        };
+        let design = match &map {
+            Some(m) => Design::Features(m.transform(&x)?),
+            None => Design::Kernel(kernel.matrix(&x, &x)?),
+        };
+        let (problems, pairs, loss) = self.problems(&data.targets)?;
+        let mut sigmoids = Vec::new();
+        let mut solutions = Vec::with_capacity(problems.len());
+        let (mut steps, mut objective) = (0, 0.0);
+        for pb in &problems {
+            let s = design.solve(&pb.rows, &pb.y, &pb.c, loss, p)?;
+            steps += s.steps;
+            objective += s.objective / pb.rows.len().max(1) as f64;
+            if p.probability {
+                sigmoids.push(self.platt(&design, pb)?);
+            }
+            solutions.push(s);
+        }
+        let mut weights = ParamStore::new();
+        let np = problems.len();
+        let intercept: Vec<T> = solutions.iter().map(|s| T::of(s.intercept)).collect();
+        match &map {
+            Some(m) => {
+                let d = m.components();
+                let coef: Vec<T> = solutions
+                    .iter()
+                    .flat_map(|s| s.coef.iter().map(|&v| T::of(v)))
+                    .collect();
+                m.store(&mut weights);
+                weights.insert("coef", Tensor::new(coef, &[np, d])?);
+            }
+            None => {
+                // The support vectors: rows with a non-zero coefficient in some problem.
+                let mut sv_of = vec![usize::MAX; data.rows()];
+                let mut support_rows = Vec::new();
+                for (pb, s) in problems.iter().zip(&solutions) {
+                    for (&r, &v) in pb.rows.iter().zip(&s.coef) {
+                        if v != 0.0 && sv_of[r] == usize::MAX {
+                            sv_of[r] = support_rows.len();
+                            support_rows.push(r);
+                        }
+                    }
+                }
+                let nsv = support_rows.len();
+                let mut coef = vec![T::zero(); np * nsv];
+                for (pi, (pb, s)) in problems.iter().zip(&solutions).enumerate() {
+                    for (&r, &v) in pb.rows.iter().zip(&s.coef) {
+                        if v != 0.0 {
+                            coef[pi * nsv + sv_of[r]] = T::of(v);
+                        }
+                    }
+                }
+                weights.insert("support_vectors", x.gather_rows(&support_rows)?);
+                weights.insert("dual_coef", Tensor::new(coef, &[np, nsv])?);
+            }
+        }
+        weights.insert("intercept", Tensor::new(intercept, &[np])?);
+        // One record: the primal objective per row, averaged over the problems, and the time;
+        // the Newton steps taken (over all problems) stand in the gradient-norm column.
+        let history = vec![EpochRecord {
+            epoch: 1,
+            train_loss: objective / np.max(1) as f64,
+            val_loss: None,
+            val_metric: None,
+            lr: 0.0,
+            grad_norm: steps as f64,
+            seconds: t0.elapsed().as_secs_f64(),
+        }];
+        Ok(FittedKernelSvm {
+            params: p.clone(),
+            kernel,
+            scaler,
+            map,
+            weights,
+            pairs,
+            sigmoids,
+            class_names: names,
+            n_inputs: data.cols(),
+            feature_names: data.feature_names.clone(),
+            history,
+        })
+    }
+
+    /// The kernel with gamma resolved on the scaled training features `x`.
+    fn kernel_for<T: Scalar>(&self, x: &Tensor<T>) -> Kernel {
+        let p = &self.0;
         let d = x.row_len().max(1) as f64;
         let gamma = match p.gamma {
             Gamma::Value(g) => g,
             Gamma::Auto => 1.0 / d,
             Gamma::Scale => {
-                let v: Vec<f64> = x.data().iter().map(|v| v.as_f64()).collect();
-                let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
-                let var = v.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / v.len().max(1) as f64;
+                let n = x.len().max(1) as f64;
+                let mean = x.data().iter().map(|v| v.as_f64()).sum::<f64>() / n;
+                let var = x.data().iter().map(|v| (v.as_f64() - mean).powi(2)).sum::<f64>() / n;
                 if var > 0.0 {
                     1.0 / (d * var)
                 } else {
@@ -459,7 +526,7 @@ impl ValidKernelSvmParams {
                 }
             }
         };
-        let kernel = match p.kernel {
+        match p.kernel {
             KernelName::Rbf => Kernel::Rbf { gamma },
             KernelName::Poly => Kernel::Poly {
                 gamma,
@@ -468,9 +535,27 @@ impl ValidKernelSvmParams {
             },
             KernelName::Sigmoid => Kernel::Sigmoid { gamma, coef0: p.coef0 },
             KernelName::Linear => Kernel::Linear,
+        }
+    }
+
+    /// The problems to solve: one regression; one binary problem for two classes (+1: the
+    /// second); per pair (a, b), a < b, on their rows (+1: b) for one-vs-one; per class against
+    /// the rest (+1: the class) for one-vs-rest. Also the pairs (one-vs-one and binary) and the
+    /// loss.
+    #[allow(clippy::type_complexity)]
+    fn problems(&self, targets: &Targets) -> Result<(Vec<Problem>, Vec<(usize, usize)>, SvmLoss)> {
+        let p = &self.0;
+        let (labels, names) = match targets {
+            Targets::Values(v) => {
+                let pb = Problem {
+                    rows: (0..v.len()).collect(),
+                    y: v.clone(),
+                    c: vec![p.c; v.len()],
+                };
+                return Ok((vec![pb], Vec::new(), SvmLoss::EpsilonInsensitive(p.epsilon)));
+            }
+            Targets::Classes { labels, names } => (labels, names),
         };
-        let t0 = std::time::Instant::now();
-        let k_all = kernel.matrix(&x, &x)?;
         let classes = names.len();
         // Class weights (scikit-learn's: balanced is rows / (classes * rows of the class)).
         let weights: Vec<f64> = match &p.class_weight {
@@ -495,88 +580,39 @@ impl ValidKernelSvmParams {
         if weights.iter().any(|w| !(*w > 0.0 && w.is_finite())) {
             return Err(Error::invalid("svm", "class weights must be finite and > 0"));
         }
+        let problem = |rows: Vec<usize>, positive: &dyn Fn(usize) -> bool| Problem {
+            y: rows
+                .iter()
+                .map(|&r| if positive(labels[r]) { 1.0 } else { -1.0 })
+                .collect(),
+            c: rows.iter().map(|&r| p.c * weights[labels[r]]).collect(),
+            rows,
+        };
+        let mut out = Vec::new();
         let mut pairs = Vec::new();
-        let mut sigmoids = Vec::new();
-        let mut solutions = Vec::new();
-        let (mut steps, mut objective) = (0, 0.0);
-        for a in 0..classes {
-            for bcls in a + 1..classes {
-                let rows: Vec<usize> = (0..labels.len())
-                    .filter(|&r| labels[r] == a || labels[r] == bcls)
-                    .collect();
-                if rows.is_empty() {
-                    continue;
-                }
-                let sub = DMatrix::from_fn(rows.len(), rows.len(), |i, j| k_all[(rows[i], rows[j])]);
-                // +1 for the higher class: a positive decision votes for it.
-                let y: Vec<f64> = rows
-                    .iter()
-                    .map(|&r| if labels[r] == bcls { 1.0 } else { -1.0 })
-                    .collect();
-                let cs: Vec<f64> = rows.iter().map(|&r| p.c * weights[labels[r]]).collect();
-                let (beta, b, s, obj) = solve_binary(&sub, &y, &cs, p.smoothing, p.max_iter)?;
-                steps += s;
-                if p.probability {
-                    sigmoids.push(self.platt(&sub, &y, &cs)?);
-                }
-                objective += obj / rows.len() as f64;
-                pairs.push((a, bcls));
-                solutions.push((rows, beta, b));
+        if classes > 2 && p.multiclass == KernelMulticlass::Ovr {
+            for cls in 0..classes {
+                out.push(problem((0..labels.len()).collect(), &|l| l == cls));
             }
-        }
-        // The support vectors: rows with a non-zero coefficient in some pair.
-        let mut sv_of = vec![usize::MAX; data.rows()];
-        let mut support_rows = Vec::new();
-        for (rows, beta, _) in &solutions {
-            for (&r, &v) in rows.iter().zip(beta) {
-                if v != 0.0 && sv_of[r] == usize::MAX {
-                    sv_of[r] = support_rows.len();
-                    support_rows.push(r);
+        } else {
+            for a in 0..classes {
+                for b in a + 1..classes {
+                    let rows: Vec<usize> = (0..labels.len())
+                        .filter(|&r| labels[r] == a || labels[r] == b)
+                        .collect();
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    out.push(problem(rows, &|l| l == b));
+                    pairs.push((a, b));
                 }
             }
         }
-        let nsv = support_rows.len();
-        let mut coef = vec![T::zero(); pairs.len() * nsv];
-        let mut intercept = Vec::with_capacity(pairs.len());
-        for (pi, (rows, beta, b)) in solutions.iter().enumerate() {
-            for (&r, &v) in rows.iter().zip(beta) {
-                if v != 0.0 {
-                    coef[pi * nsv + sv_of[r]] = T::of(v);
-                }
-            }
-            intercept.push(T::of(*b));
-        }
-        let mut weights = ParamStore::new();
-        weights.insert("support_vectors", x.gather_rows(&support_rows)?);
-        weights.insert("dual_coef", Tensor::new(coef, &[pairs.len(), nsv])?);
-        weights.insert("intercept", Tensor::new(intercept, &[pairs.len()])?);
-        // One record: the primal objective per row, averaged over the pairs, and the time; the
-        // Newton steps taken (over all pairs) stand in the gradient-norm column.
-        let history = vec![EpochRecord {
-            epoch: 1,
-            train_loss: objective / pairs.len().max(1) as f64,
-            val_loss: None,
-            val_metric: None,
-            lr: 0.0,
-            grad_norm: steps as f64,
-            seconds: t0.elapsed().as_secs_f64(),
-        }];
-        Ok(FittedKernelSvm {
-            params: p.clone(),
-            kernel,
-            scaler,
-            weights,
-            pairs,
-            sigmoids,
-            class_names: names.clone(),
-            n_inputs: data.cols(),
-            feature_names: data.feature_names.clone(),
-            history,
-        })
+        Ok((out, pairs, SvmLoss::Hinge))
     }
 }
 
-/// A fitted exact kernel SVM.
+/// A fitted kernel SVM (classifier or regressor, exact or approximate).
 #[derive(Clone, Debug)]
 pub struct FittedKernelSvm<T: Scalar> {
     /// The settings it was fitted with.
@@ -585,26 +621,31 @@ pub struct FittedKernelSvm<T: Scalar> {
     pub kernel: Kernel,
     /// The scaling fitted on the training rows.
     pub scaler: Scaler,
-    /// `support_vectors` `[nsv, features]` (scaled), `dual_coef` `[pairs, nsv]` (per pair of
-    /// classes, each support vector's coefficient) and `intercept` `[pairs]`.
+    /// The approximation's feature map (`None`: exact).
+    pub map: Option<FeatureMap<T>>,
+    /// Exact: `support_vectors` `[nsv, features]` (scaled) and `dual_coef` `[problems, nsv]`
+    /// (each support vector's coefficient per problem); approximate: `coef`
+    /// `[problems, components]` and the map's tensors; both: `intercept` `[problems]`.
     pub weights: ParamStore<T>,
-    /// The pairs (a, b), a < b: a positive decision votes for b.
+    /// The pairs (a, b), a < b, of one-vs-one and binary models (a positive decision votes for
+    /// b); empty for one-vs-rest (a problem per class) and regression (one problem).
     pub pairs: Vec<(usize, usize)>,
-    /// Per pair, Platt's sigmoid of P(b | decision) (empty unless fitted with `probability`).
+    /// Per problem, Platt's sigmoid of P(positive | decision) (empty unless fitted with
+    /// `probability`).
     pub sigmoids: Vec<Sigmoid>,
-    /// Class names.
+    /// Class names (empty for regression).
     pub class_names: Vec<String>,
     /// Number of input columns.
     pub n_inputs: usize,
     /// Input column names.
     pub feature_names: Vec<String>,
-    /// One record: the objective per row (averaged over the pairs), the Newton steps taken (in
-    /// the gradient-norm column) and the time.
+    /// One record: the objective per row (averaged over the problems), the Newton steps taken
+    /// (in the gradient-norm column) and the time.
     pub history: History,
 }
 
 impl<T: Scalar> FittedKernelSvm<T> {
-    /// The pairwise decision values `[rows, pairs]`.
+    /// The problems' decision values `[rows, problems]`.
     pub fn pair_decisions(&self, x: &Features<T>) -> Result<Tensor<T>> {
         if x.cols() != self.n_inputs {
             return Err(Error::invalid(
@@ -613,37 +654,80 @@ impl<T: Scalar> FittedKernelSvm<T> {
             ));
         }
         let Features::Dense(xs) = self.scaler.transform(x)? else {
-            return Err(Error::invalid("svm", "the exact kernel SVM needs dense features"));
+            return Err(Error::invalid("svm", "the kernel SVM needs dense features"));
         };
-        let support = self.weights.require("support_vectors")?;
-        let (coef, intercept) = (
-            self.weights.require("dual_coef")?.data(),
-            self.weights.require("intercept")?,
-        );
-        let k = self.kernel.matrix(&xs, support)?;
-        let (rows, nsv, np) = (xs.rows_count(), support.rows_count(), self.pairs.len());
-        // F = K coef' + intercept, one product.
-        let coef = DMatrix::from_row_iterator(np, nsv, coef.iter().map(|v| v.as_f64()));
-        let f = k * coef.transpose();
+        let intercept = self.weights.require("intercept")?;
+        let np = intercept.len();
+        let (z, coef) = match &self.map {
+            Some(m) => (m.transform(&xs)?, self.weights.require("coef")?),
+            None => (
+                self.kernel.matrix(&xs, self.weights.require("support_vectors")?)?,
+                self.weights.require("dual_coef")?,
+            ),
+        };
+        // F = Z coef' + intercept, one product.
+        let coef = DMatrix::from_row_iterator(np, z.ncols(), coef.data().iter().map(|v| v.as_f64()));
+        let f = z * coef.transpose();
+        let rows = xs.rows_count();
         let out: Vec<T> = (0..rows * np)
             .map(|i| T::of(f[(i / np, i % np)] + intercept.data()[i % np].as_f64()))
             .collect();
         Tensor::new(out, &[rows, np])
     }
 
-    /// The number of support vectors.
+    /// The number of support vectors (exact models; 0 for the approximations).
     pub fn support_count(&self) -> usize {
         self.weights.get("support_vectors").map_or(0, |t| t.rows_count())
+    }
+
+    /// One line on what it is: exact or approximate, the kernel, C, the problems and the
+    /// support vectors (exact models).
+    pub fn describe(&self) -> String {
+        let p = &self.params;
+        let what = if self.class_names.is_empty() {
+            format!("kernel SVR (epsilon {})", p.epsilon)
+        } else {
+            "kernel SVM".to_string()
+        };
+        let how = match &self.map {
+            Some(FeatureMap::Rff(_)) => format!(
+                "{} random Fourier features",
+                self.map.as_ref().map_or(0, |m| m.components())
+            ),
+            Some(FeatureMap::Nystroem { .. }) => {
+                format!("{} Nystroem features", self.map.as_ref().map_or(0, |m| m.components()))
+            }
+            None => "exact".to_string(),
+        };
+        let k = self.class_names.len();
+        let split = if k > 2 && self.one_vs_rest() {
+            format!(", one-vs-rest over {k} classes")
+        } else if k > 2 {
+            format!(", one-vs-one over {} pairs of classes", self.pairs.len())
+        } else {
+            String::new()
+        };
+        let sv = match self.map {
+            None => format!("; {} support vectors", self.support_count()),
+            Some(_) => String::new(),
+        };
+        format!("{what} ({how}, {:?}, C {}{split}){sv}", self.kernel, p.c)
+    }
+
+    /// Whether it is one-vs-rest over more than two classes.
+    fn one_vs_rest(&self) -> bool {
+        self.pairs.is_empty() && self.class_names.len() > 2
     }
 }
 
 impl<T: Scalar> Predictor<T> for FittedKernelSvm<T> {
-    /// Binary: the decision value `[rows, 1]` (positive: the second class). More classes: the
-    /// one-vs-one votes `[rows, classes]` (the first of the most voted wins, as libsvm).
+    /// Regression: the values `[rows, 1]`. Binary: the decision value `[rows, 1]` (positive:
+    /// the second class). More classes, one-vs-one: the votes `[rows, classes]` (the first of
+    /// the most voted wins, as libsvm); one-vs-rest: each class's decision.
     fn decision_function(&self, x: &Features<T>) -> Result<Tensor<T>> {
         let f = self.pair_decisions(x)?;
         let k = self.class_names.len();
-        if k == 2 {
+        if k <= 2 || self.one_vs_rest() {
             return Ok(f);
         }
         let (rows, np) = (f.rows_count(), self.pairs.len());
@@ -657,22 +741,34 @@ impl<T: Scalar> Predictor<T> for FittedKernelSvm<T> {
         Tensor::new(votes, &[rows, k])
     }
 
-    /// Platt's sigmoids per pair, coupled into one distribution (Wu, Lin and Weng), when the
-    /// model was fitted with `probability`.
+    /// Platt's sigmoids per problem, when the model was fitted with `probability`: one-vs-one
+    /// pairs coupled into one distribution (Wu, Lin and Weng); one-vs-rest classes normalized
+    /// to sum to one.
     fn predict_proba(&self, x: &Features<T>) -> Result<Option<Tensor<T>>> {
-        if self.sigmoids.len() != self.pairs.len() || self.pairs.is_empty() {
+        let k = self.class_names.len();
+        let np = if self.one_vs_rest() { k } else { self.pairs.len() };
+        if k < 2 || np == 0 || self.sigmoids.len() != np {
             return Ok(None);
         }
         let f = self.pair_decisions(x)?;
-        let (rows, np, k) = (f.rows_count(), self.pairs.len(), self.class_names.len());
+        let rows = f.rows_count();
+        // Clipped as libsvm does, so that no problem is certain.
+        let prob = |r: usize, p: usize| {
+            self.sigmoids[p]
+                .prob(f.data()[r * np + p].as_f64())
+                .clamp(1e-7, 1.0 - 1e-7)
+        };
         let mut out = Vec::with_capacity(rows * k);
         for r in 0..rows {
+            if self.one_vs_rest() {
+                let q: Vec<f64> = (0..k).map(|c| prob(r, c)).collect();
+                let sum: f64 = q.iter().sum();
+                out.extend(q.into_iter().map(|v| T::of(v / sum)));
+                continue;
+            }
             let mut pr = vec![0.0; k * k];
             for (p, &(a, b)) in self.pairs.iter().enumerate() {
-                // Clipped as libsvm does, so that no pair is certain.
-                let pb = self.sigmoids[p]
-                    .prob(f.data()[r * np + p].as_f64())
-                    .clamp(1e-7, 1.0 - 1e-7);
+                let pb = prob(r, p);
                 pr[b * k + a] = pb;
                 pr[a * k + b] = 1.0 - pb;
             }
@@ -683,7 +779,7 @@ impl<T: Scalar> Predictor<T> for FittedKernelSvm<T> {
     }
 
     fn is_classifier(&self) -> bool {
-        true
+        !self.class_names.is_empty()
     }
 
     fn class_names(&self) -> &[String] {

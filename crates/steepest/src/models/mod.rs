@@ -27,6 +27,7 @@
 
 mod inference;
 pub mod io;
+mod kernel_approx;
 mod kernel_svm;
 mod linear;
 mod linear_newton;
@@ -36,10 +37,14 @@ mod options;
 mod platt;
 mod predict;
 mod rff;
+mod svm_newton;
 
 pub use inference::{regression_table, Covariance, Estimate, RegressionTable};
 pub use io::{load_encoder, load_model, save_model, save_model_encoded, FORMAT_VERSION};
-pub use kernel_svm::{FittedKernelSvm, Gamma, Kernel, KernelName, KernelSvmParams, ValidKernelSvmParams};
+pub use kernel_approx::{FeatureMap, KernelApprox};
+pub use kernel_svm::{
+    FittedKernelSvm, Gamma, Kernel, KernelMulticlass, KernelName, KernelSvmParams, ValidKernelSvmParams,
+};
 pub use linear::{ClassWeight, FittedLinear, LinearKind, LinearParams, Multiclass, ValidLinearParams};
 pub use mlp::{Activation, FittedMlp, Init, MlpNet, MlpParams, ValidMlpParams};
 pub use net::{FittedNet, NetParams, Network, ValidNetParams};

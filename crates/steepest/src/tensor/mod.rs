@@ -47,6 +47,7 @@ macro_rules! multiversion {
 pub(crate) use multiversion;
 
 mod broadcast;
+mod cholesky;
 mod conv;
 mod denormal;
 pub mod elementwise;
@@ -64,6 +65,7 @@ mod sparse;
 pub(crate) mod unary;
 
 pub use broadcast::broadcast_shape;
+pub use cholesky::Cholesky;
 pub use conv::{channel_sum, conv2d, conv2d_backward, conv_out_len, Conv2dGeometry};
 pub use denormal::{flush_denormals_everywhere, set_flush_denormals};
 pub(crate) use matmul::split_threads;

@@ -1,0 +1,408 @@
+//! Newton's method for support vector machines in the primal (O. Chapelle, "Training a Support
+//! Vector Machine in the Primal", Neural Computation 19, 2007), for classification (the hinge)
+//! and regression (the epsilon-insensitive loss), over a kernel matrix ([`solve_dual`]: the
+//! decision function is a kernel expansion f = K beta + b) or over explicit features
+//! ([`solve_primal`]: f = Z w + b, for the kernel approximations).
+//!
+//! Each row's loss is a function of its excess u and a direction sigma:
+//! classification, labels y = +-1: u = 1 - y f, sigma = y; regression: u = |y - f| - epsilon,
+//! sigma = sign(y - f). The loss is the hinge of u, Huber-smoothed over a band of half-width h:
+//! 0 for u < -h, (u + h)^2 / (4h) for |u| <= h, u above (h = 0: the squared hinge max(0, u)^2).
+//! The objective is 1/2 ||w||^2 (1/2 beta' K beta) + sum_i C_i loss(u_i).
+//!
+//! The loss is piecewise quadratic, so Newton's step on the current parts (the rows in the band,
+//! Q, and beyond it, L) is the exact minimizer of the local model; a backtracking line search
+//! keeps every step a decrease, and a full step that leaves the parts unchanged has reached the
+//! minimizer. The band shrinks from 0.5 to h by factors of 10, each stage warm-started from the
+//! last (a narrow band from a cold start makes Newton's steps overshoot).
+
+use crate::error::{Error, Result};
+use crate::tensor::{matmul_slices, Cholesky, MatRef};
+use nalgebra::{DMatrix, DVector};
+
+/// The loss of one binary or regression problem.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum SvmLoss {
+    /// Classification, labels +-1.
+    Hinge,
+    /// Regression with a tube of half-width epsilon.
+    EpsilonInsensitive(f64),
+}
+
+impl SvmLoss {
+    /// (u, sigma) of a row with target `y` and decision `f`.
+    #[inline]
+    fn excess(self, y: f64, f: f64) -> (f64, f64) {
+        match self {
+            SvmLoss::Hinge => (1.0 - y * f, y),
+            SvmLoss::EpsilonInsensitive(eps) => {
+                let r = y - f;
+                (r.abs() - eps, if r >= 0.0 { 1.0 } else { -1.0 })
+            }
+        }
+    }
+
+    /// The tube's half-width (0 for classification).
+    fn epsilon(self) -> f64 {
+        match self {
+            SvmLoss::Hinge => 0.0,
+            SvmLoss::EpsilonInsensitive(e) => e,
+        }
+    }
+}
+
+/// The smoothed hinge of the excess `u` with band half-width `h` (see the module's doc).
+pub(crate) fn smoothed_hinge(u: f64, h: f64) -> f64 {
+    if h == 0.0 {
+        u.max(0.0).powi(2)
+    } else if u < -h {
+        0.0
+    } else if u <= h {
+        (u + h).powi(2) / (4.0 * h)
+    } else {
+        u
+    }
+}
+
+/// Its derivative and second derivative in u.
+fn hinge_derivatives(u: f64, h: f64) -> (f64, f64) {
+    if h == 0.0 {
+        if u > 0.0 {
+            (2.0 * u, 2.0)
+        } else {
+            (0.0, 0.0)
+        }
+    } else if u < -h {
+        (0.0, 0.0)
+    } else if u <= h {
+        ((u + h) / (2.0 * h), 1.0 / (2.0 * h))
+    } else {
+        (1.0, 0.0)
+    }
+}
+
+/// The rows in the band (Q) and beyond it (L) at decisions `f`; with h = 0 every row with a
+/// loss is in Q.
+fn parts(loss: SvmLoss, y: &[f64], f: &[f64], h: f64) -> (Vec<usize>, Vec<usize>) {
+    let (mut q, mut l) = (Vec::new(), Vec::new());
+    for i in 0..y.len() {
+        let u = loss.excess(y[i], f[i]).0;
+        if h == 0.0 {
+            if u > 0.0 {
+                q.push(i);
+            }
+        } else if u > h {
+            l.push(i);
+        } else if u >= -h {
+            q.push(i);
+        }
+    }
+    (q, l)
+}
+
+fn loss_sum(loss: SvmLoss, y: &[f64], f: &[f64], c: &[f64], h: f64) -> f64 {
+    (0..y.len())
+        .map(|i| c[i] * smoothed_hinge(loss.excess(y[i], f[i]).0, h))
+        .sum()
+}
+
+/// The band widths of the continuation: 0.5, 0.05, ... down to `h`, then `h`. For regression
+/// no wider than epsilon: a band reaching past r = 0 would smooth |r| - epsilon where |r| has
+/// its kink, and Newton's steps would cross it.
+fn widths(loss: SvmLoss, h: f64) -> Vec<f64> {
+    let (start, h) = match loss {
+        SvmLoss::EpsilonInsensitive(e) if e > 0.0 => (0.5f64.min(e), h.min(e)),
+        _ => (0.5, h),
+    };
+    let mut out = Vec::new();
+    if h > 0.0 {
+        let mut w = start.max(h);
+        while w > h * 1.0001 {
+            out.push(w);
+            w /= 10.0;
+        }
+    }
+    out.push(h);
+    out
+}
+
+/// Above this many rows, [`solve_dual`] starts from a solution on a quarter of them.
+const WARM_START_ROWS: usize = 3000;
+
+/// A solved problem: coefficients (beta over the rows, or w over the features), intercept,
+/// Newton steps, objective.
+pub(crate) struct Solution {
+    pub coef: Vec<f64>,
+    pub intercept: f64,
+    pub steps: usize,
+    pub objective: f64,
+}
+
+/// Newton's method on the kernel expansion, kernel matrix `k` over the rows, targets `y` and
+/// per-row weights `c` (C times the class weight).
+///
+/// Stationarity gives beta_L = C sigma_L and
+/// (K_QQ + s I) beta_Q + b 1 = y_Q + sigma_Q (h - eps) - K_QL beta_L with 1' beta = 0, where s_i = 2h / C_i (h = 0: 1 / (2 C_i)); beta is zero
+/// elsewhere. Each step solves that system through a Cholesky factorization.
+pub(crate) fn solve_dual(
+    k: &DMatrix<f64>,
+    y: &[f64],
+    c: &[f64],
+    loss: SvmLoss,
+    h: f64,
+    max_iter: usize,
+) -> Result<Solution> {
+    let n = y.len();
+    let (mut beta, mut b, mut f) = (vec![0.0; n], 0.0, vec![0.0; n]);
+    let (mut steps, mut objective) = (0, f64::INFINITY);
+    // Many rows: start from the solution on every fourth row (recursively), so that the first
+    // Newton systems hold the band's rows, not all of them (Chapelle's section 5 grows the
+    // training set the same way).
+    let seeded = n > WARM_START_ROWS;
+    if seeded {
+        let sub: Vec<usize> = (0..n).step_by(4).collect();
+        let ks = DMatrix::from_fn(sub.len(), sub.len(), |i, j| k[(sub[i], sub[j])]);
+        let pick = |v: &[f64]| -> Vec<f64> { sub.iter().map(|&i| v[i]).collect() };
+        let s = solve_dual(&ks, &pick(y), &pick(c), loss, h, max_iter)?;
+        for (q, &i) in sub.iter().enumerate() {
+            beta[i] = s.coef[q];
+        }
+        b = s.intercept;
+        f = times_sparse(k, &beta);
+        f.iter_mut().for_each(|v| *v += b);
+        steps = s.steps;
+    }
+    // From a seeded start the widest band is skipped: its Newton systems would hold a third
+    // of the rows, and the seed is already near the optimum.
+    let stages = widths(loss, h);
+    let skip = usize::from(seeded && stages.len() > 2);
+    for (stage, &w) in stages.iter().enumerate().skip(skip) {
+        let warm = stage > 0 || seeded;
+        let s: Vec<f64> = c.iter().map(|c| if w == 0.0 { 0.5 / c } else { 2.0 * w / c }).collect();
+        // With f = K beta + b, beta' K beta = beta' (f - b): the objective costs O(n).
+        let obj = |beta: &[f64], f: &[f64], b: f64| -> f64 {
+            0.5 * beta.iter().zip(f).map(|(a, f)| a * (f - b)).sum::<f64>() + loss_sum(loss, y, f, c, w)
+        };
+        let (mut quad, mut lin) = if warm {
+            parts(loss, y, &f, w)
+        } else {
+            ((0..n).collect(), Vec::new())
+        };
+        let mut best = if warm { obj(&beta, &f, b) } else { f64::INFINITY };
+        for _ in 0..max_iter {
+            steps += 1;
+            let mut beta_new = vec![0.0; n];
+            for &i in &lin {
+                beta_new[i] = c[i] * loss.excess(y[i], f[i]).1;
+            }
+            let m = quad.len();
+            let b_new = if m == 0 {
+                b
+            } else {
+                // Row i of K_QQ is column quad[i] of the symmetric K (contiguous).
+                let mut a = Vec::with_capacity(m * m);
+                for (i, &qi) in quad.iter().enumerate() {
+                    let col = k.column(qi);
+                    a.extend(quad.iter().map(|&qj| col[qj]));
+                    a[i * m + i] += s[qi];
+                }
+                let chol = Cholesky::factor(a, m).ok_or_else(|| {
+                    Error::invalid(
+                        "svm",
+                        "the kernel matrix is not positive semi-definite (sigmoid kernel?)",
+                    )
+                })?;
+                // K_QL beta_L, row by row over Q: column i of the symmetric K at the rows of L.
+                let k_lin: Vec<f64> = quad
+                    .iter()
+                    .map(|&i| {
+                        let col = k.column(i);
+                        lin.iter().map(|&j| col[j] * beta_new[j]).sum()
+                    })
+                    .collect();
+                let shift = w - loss.epsilon();
+                let rhs: Vec<f64> = quad
+                    .iter()
+                    .map(|&i| {
+                        // f is zero on a cold start: sigma is the label or the target's sign.
+                        y[i] + loss.excess(y[i], f[i]).1 * shift
+                    })
+                    .zip(&k_lin)
+                    .map(|(r, kl)| r - kl)
+                    .collect();
+                let u = chol.solve(&rhs);
+                let v = chol.solve(&vec![1.0; m]);
+                let lin_sum: f64 = lin.iter().map(|&j| beta_new[j]).sum();
+                // 1' (u - b v) = -lin_sum.
+                let b_new = (u.iter().sum::<f64>() + lin_sum) / v.iter().sum::<f64>();
+                for (q, &i) in quad.iter().enumerate() {
+                    beta_new[i] = u[q] - v[q] * b_new;
+                }
+                b_new
+            };
+            // f_new = f + K (beta_new - beta) + (b_new - b): only the rows whose coefficient
+            // changed (those staying beyond the band keep C sigma).
+            // (f is K beta + b throughout, zero at a cold start.)
+            let delta: Vec<f64> = beta_new.iter().zip(&beta).map(|(n, o)| n - o).collect();
+            let mut f_new = times_sparse(k, &delta);
+            for (v, fi) in f_new.iter_mut().zip(&f) {
+                *v += fi + b_new - b;
+            }
+            let Some((t, bt, bb, ft, o)) = line_search(best, |t| {
+                let bt: Vec<f64> = beta.iter().zip(&beta_new).map(|(a, n)| a + t * (n - a)).collect();
+                let ft: Vec<f64> = match best.is_finite() {
+                    true => f.iter().zip(&f_new).map(|(a, n)| a + t * (n - a)).collect(),
+                    false => f_new.clone(),
+                };
+                let bb = b + t * (b_new - b);
+                let o = obj(&bt, &ft, bb);
+                (bt, bb, ft, o)
+            }) else {
+                break; // no decrease along the step: the optimum to the arithmetic's precision
+            };
+            best = o;
+            (beta, b, f) = (bt, bb, ft);
+            let (next_q, next_l) = parts(loss, y, &f, w);
+            if t == 1.0 && next_q == quad && next_l == lin {
+                break;
+            }
+            (quad, lin) = (next_q, next_l);
+        }
+        objective = best;
+    }
+    Ok(Solution {
+        coef: beta,
+        intercept: b,
+        steps,
+        objective,
+    })
+}
+
+/// K beta for the symmetric `k` and a `beta` that is zero on most rows: the columns of its
+/// non-zero entries, scaled and summed (contiguous in the column-major matrix).
+fn times_sparse(k: &DMatrix<f64>, beta: &[f64]) -> Vec<f64> {
+    use rayon::prelude::*;
+    let nz: Vec<(usize, f64)> = beta.iter().copied().enumerate().filter(|&(_, b)| b != 0.0).collect();
+    let n = k.nrows();
+    let all = k.as_slice(); // column-major: column j is all[j * n..(j + 1) * n]
+    let mut out = vec![0.0; n];
+    // Blocks of rows in parallel; each reads its part of every column it needs.
+    const ROWS: usize = 2048;
+    out.par_chunks_mut(ROWS).enumerate().for_each(|(ci, o)| {
+        let r0 = ci * ROWS;
+        for &(j, b) in &nz {
+            let col = &all[j * n + r0..j * n + r0 + o.len()];
+            o.iter_mut().zip(col).for_each(|(o, v)| *o += b * v);
+        }
+    });
+    out
+}
+
+/// Backtracking from t = 1, halving, until the objective (from `eval(t)`) is at most `best`
+/// (any finite value when `best` is infinite): (t, the evaluation).
+#[allow(clippy::type_complexity)]
+fn line_search<A, B, C>(best: f64, mut eval: impl FnMut(f64) -> (A, B, C, f64)) -> Option<(f64, A, B, C, f64)> {
+    let mut t = 1.0;
+    for _ in 0..50 {
+        let (a, b, c, o) = eval(t);
+        if (!best.is_finite() && o.is_finite()) || o <= best {
+            return Some((t, a, b, c, o));
+        }
+        t *= 0.5;
+    }
+    None
+}
+
+/// Newton's method on explicit features `z` (rows x features): f = z w + b, objective
+/// 1/2 ||w||^2 + sum_i C_i loss(u_i). The Hessian is I (w) plus sum over the band's rows of
+/// C_i loss''(u_i) [z_i; 1][z_i; 1]', one product over those rows only, factorized by Cholesky
+/// (the intercept's diagonal gets 1e-10 of ridge so that an empty band still factorizes).
+pub(crate) fn solve_primal(
+    z: &DMatrix<f64>,
+    y: &[f64],
+    c: &[f64],
+    loss: SvmLoss,
+    h: f64,
+    max_iter: usize,
+) -> Result<Solution> {
+    let (n, d) = (z.nrows(), z.ncols());
+    let (mut w, mut b) = (DVector::<f64>::zeros(d), 0.0);
+    let mut f = vec![0.0; n];
+    let (mut steps, mut objective) = (0, f64::INFINITY);
+    for &width in &widths(loss, h) {
+        let obj = |w: &DVector<f64>, f: &[f64]| 0.5 * w.norm_squared() + loss_sum(loss, y, f, c, width);
+        let mut best = obj(&w, &f);
+        let mut prev_parts = parts(loss, y, &f, width);
+        for _ in 0..max_iter {
+            steps += 1;
+            // Gradient and the band's weights.
+            let mut gw = w.clone();
+            let mut gb = 0.0;
+            let mut coef = vec![0.0; n]; // C_i loss'(u_i) sigma_i
+            let mut band = Vec::new();
+            for i in 0..n {
+                let (u, sigma) = loss.excess(y[i], f[i]);
+                let (d1, d2) = hinge_derivatives(u, width);
+                if d1 != 0.0 {
+                    coef[i] = c[i] * d1 * sigma;
+                    gb -= coef[i];
+                }
+                if d2 != 0.0 {
+                    band.push((i, (c[i] * d2).sqrt()));
+                }
+            }
+            gw -= z.tr_mul(&DVector::from_column_slice(&coef));
+            // Hessian: [I + Zq' D Zq, Zq' D 1; ., 1' D 1], one product of the band's scaled
+            // rows [sqrt(C_i loss'') z_i, sqrt(C_i loss'')] (row-major) with themselves.
+            let (rows, e) = (band.len(), d + 1);
+            let mut a = vec![0.0; rows * e];
+            for (r, &(i, s)) in band.iter().enumerate() {
+                let row = &mut a[r * e..(r + 1) * e];
+                for (j, v) in row[..d].iter_mut().enumerate() {
+                    *v = s * z[(i, j)];
+                }
+                row[d] = s;
+            }
+            let mut hess = vec![0.0; e * e];
+            if rows > 0 {
+                let at = MatRef::row_major(&a, rows, e);
+                matmul_slices(&mut hess, e, at.t(), at, false)?;
+            }
+            for j in 0..d {
+                hess[j * e + j] += 1.0;
+            }
+            hess[d * e + d] += if band.is_empty() { 1.0 } else { 1e-10 };
+            let g: Vec<f64> = gw.iter().copied().chain([gb]).collect();
+            let chol =
+                Cholesky::factor(hess, e).ok_or_else(|| Error::invalid("svm", "the Newton system is singular"))?;
+            let step = chol.solve(&g);
+            let dw = DVector::from_iterator(d, step[..d].iter().map(|v| -v));
+            let db = -step[d];
+            let df = z * &dw;
+            let Some((t, wt, bt, ft, o)) = line_search(best, |t| {
+                let wt = &w + &dw * t;
+                let ft: Vec<f64> = (0..n).map(|i| f[i] + t * (df[i] + db)).collect();
+                let o = obj(&wt, &ft);
+                (wt, b + t * db, ft, o)
+            }) else {
+                break;
+            };
+            let decrease = best - o;
+            best = o;
+            (w, b, f) = (wt, bt, ft);
+            let now = parts(loss, y, &f, width);
+            let settled = t == 1.0 && prev_parts == now;
+            prev_parts = now;
+            if settled || decrease <= 1e-12 * best.abs().max(1.0) {
+                break;
+            }
+        }
+        objective = best;
+    }
+    Ok(Solution {
+        coef: w.iter().copied().collect(),
+        intercept: b,
+        steps,
+        objective,
+    })
+}
