@@ -34,10 +34,19 @@ pub enum Command {
 /// Where the data comes from.
 #[derive(Args, Debug, Clone, Default)]
 pub struct DataArgs {
-    /// Training data: a CSV, LIBSVM or IDX file, or an embedded dataset name (digits, iris,
-    /// diabetes) [default: digits].
+    /// Training data: a CSV, LIBSVM or IDX file, a folder (an IDX pair per split, or images
+    /// in a folder per class, with train/ and test/ (or val/) when present), or an embedded
+    /// dataset name (digits, iris, diabetes, mnist10k) [default: digits].
     #[arg(long, value_name = "FILE")]
     pub data: Option<String>,
+    /// Image folders: resize every image to this size, `28` or `32x32` (height x width)
+    /// [default: the first image's size, which all must have].
+    #[arg(long, value_name = "SIZE")]
+    pub image_size: Option<String>,
+    /// Image folders: leave out files that cannot be decoded, with a counted warning
+    /// [default: such a file is an error naming it].
+    #[arg(long)]
+    pub skip_bad: bool,
     /// Test data file (instead of a split of --data).
     #[arg(long, value_name = "FILE")]
     pub test_data: Option<String>,
@@ -320,8 +329,20 @@ pub struct PredictArgs {
     #[arg(long, value_name = "DIR")]
     pub model: PathBuf,
     /// Data file: the model's features, with or without a target column.
-    #[arg(long, value_name = "FILE")]
-    pub data: String,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "files",
+        conflicts_with = "files"
+    )]
+    pub data: Option<String>,
+    /// Image files to classify (PNG, JPEG, BMP, GIF; resized to the model's input): one line
+    /// each, `file,class,probability` (CSV with that header).
+    #[arg(value_name = "IMAGE")]
+    pub files: Vec<PathBuf>,
+    /// With image files: one JSON array instead of CSV.
+    #[arg(long, requires = "files")]
+    pub json: bool,
     /// Target column to drop if the file has one [default: the last column].
     #[arg(long, value_name = "COLUMN")]
     pub target: Option<String>,

@@ -95,6 +95,21 @@ fn read_encoded<T: Scalar>(
     Ok(Some(d))
 }
 
+/// Images read for `model`: at the size and channels of its input when it takes images.
+fn image_options<T: Scalar>(model: &FittedModel<T>) -> steepest::data::ImageOptions {
+    match model {
+        FittedModel::Net(m) if m.net.input_shape().len() == 3 => {
+            let s = m.net.input_shape();
+            steepest::data::ImageOptions {
+                size: Some((s[1], s[2])),
+                channels: Some(s[0]),
+                skip_bad: false,
+            }
+        }
+        _ => steepest::data::ImageOptions::default(),
+    }
+}
+
 fn eval_typed<T: Scalar>(a: &EvalArgs) -> CliResult<()> {
     let model: FittedModel<T> = load_model(&a.model)?;
     let task = Some(task_of(&model));
@@ -102,7 +117,7 @@ fn eval_typed<T: Scalar>(a: &EvalArgs) -> CliResult<()> {
         return report_eval(a, &model, &data);
     }
     let opts = read_options(a.format.as_deref(), a.target.as_deref(), task)?;
-    let data: Dataset<T> = read_named(&a.data, &opts)?;
+    let data: Dataset<T> = read_named(&a.data, &opts, &image_options(&model))?;
     let mut data = by_name(&model, data, &a.data)?;
     let cols = data.cols();
     data.features = data.features.with_cols(model.n_inputs()).map_err(|_| {
@@ -138,7 +153,8 @@ pub fn predict(a: PredictArgs) -> CliResult<()> {
 }
 
 fn read_for_prediction<T: Scalar>(a: &PredictArgs, model: &FittedModel<T>) -> CliResult<Dataset<T>> {
-    if let Some(d) = read_encoded::<T>(&a.model, &a.data, a.format.as_deref(), a.target.as_deref(), None)? {
+    let data_name: &str = a.data.as_deref().unwrap_or_default();
+    if let Some(d) = read_encoded::<T>(&a.model, data_name, a.format.as_deref(), a.target.as_deref(), None)? {
         return Ok(d);
     }
     let (n, task) = (model.n_inputs(), task_of(model));
@@ -147,8 +163,8 @@ fn read_for_prediction<T: Scalar>(a: &PredictArgs, model: &FittedModel<T>) -> Cl
         .as_deref()
         .map(Format::parse)
         .transpose()?
-        .or_else(|| Format::from_path(Path::new(&a.data)));
-    if format == Some(Format::Csv) || format.is_none() && Path::new(&a.data).is_file() {
+        .or_else(|| Format::from_path(Path::new(data_name)));
+    if format == Some(Format::Csv) || format.is_none() && Path::new(data_name).is_file() {
         // A CSV may hold just the features, or the features and a target column: with
         // --target that column is dropped by name (it may hold strings); without, the file is
         // read as all features, or, when that fails, with its last column as the target.
@@ -162,17 +178,20 @@ fn read_for_prediction<T: Scalar>(a: &PredictArgs, model: &FittedModel<T>) -> Cl
             ..CsvOptions::default()
         };
         let d: Dataset<T> = match &a.target {
-            Some(_) => read_csv(&a.data, &with_target)?,
-            None => match read_csv(&a.data, &bare) {
+            Some(_) => read_csv(data_name, &with_target)?,
+            None => match read_csv(data_name, &bare) {
                 Ok(d) => d,
-                Err(first) => read_csv(&a.data, &with_target).map_err(|_| first)?,
+                Err(first) => read_csv(data_name, &with_target).map_err(|_| first)?,
             },
         };
         // Columns named as the model's features are taken by name (the target and any other
         // column left out); a file without a header is read by position.
         let names = model.feature_names();
         if !names.is_empty() && d.feature_names != names {
-            if let Some((d, extra)) = d.select_columns(names).map_err(|e| usage(format!("{}: {e}", a.data)))? {
+            if let Some((d, extra)) = d
+                .select_columns(names)
+                .map_err(|e| usage(format!("{}: {e}", data_name)))?
+            {
                 let extra: Vec<&String> = extra
                     .iter()
                     .filter(|c| Some(c.as_str()) != a.target.as_deref())
@@ -180,7 +199,7 @@ fn read_for_prediction<T: Scalar>(a: &PredictArgs, model: &FittedModel<T>) -> Cl
                 if !extra.is_empty() {
                     eprintln!(
                         "note: {}: columns not used by the model: {}",
-                        a.data,
+                        data_name,
                         extra.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
                     );
                 }
@@ -191,29 +210,99 @@ fn read_for_prediction<T: Scalar>(a: &PredictArgs, model: &FittedModel<T>) -> Cl
             return Ok(d);
         }
         if d.cols() == n + 1 && a.target.is_none() {
-            let d: Dataset<T> = read_csv(&a.data, &with_target)?;
+            let d: Dataset<T> = read_csv(data_name, &with_target)?;
             if d.cols() == n {
                 return Ok(d);
             }
         }
         return Err(usage(format!(
             "{}: {} columns, the model takes {n} features (plus an optional target)",
-            a.data,
+            data_name,
             d.cols()
         )));
     }
     let opts = read_options(a.format.as_deref(), a.target.as_deref(), Some(task))?;
-    let mut d: Dataset<T> = read_named(&a.data, &opts)?;
+    let mut d: Dataset<T> = read_named(data_name, &opts, &image_options(model))?;
     let cols = d.cols();
     d.features = d
         .features
         .with_cols(n)
-        .map_err(|_| usage(format!("{}: {cols} features, the model takes {n}", a.data)))?;
+        .map_err(|_| usage(format!("{}: {cols} features, the model takes {n}", data_name)))?;
     Ok(d)
+}
+
+/// `predict --model RUN a.png b.jpg ...`: one line per file, its class and that class's
+/// probability (empty for models without probabilities).
+fn predict_files<T: Scalar>(a: &PredictArgs, model: &FittedModel<T>) -> CliResult<()> {
+    if !model.is_classifier() {
+        return Err(usage("predict IMAGE...: the model is not a classifier"));
+    }
+    let opts = image_options(model);
+    let decoded = steepest::data::read_images::<T>(&a.files, &opts)?;
+    let (x, shape) = (decoded.pixels, decoded.shape);
+    if x.row_len() != model.n_inputs() {
+        return Err(usage(format!(
+            "the images are {} values each ({}x{}x{}), the model takes {}",
+            x.row_len(),
+            shape[0],
+            shape[1],
+            shape[2],
+            model.n_inputs()
+        )));
+    }
+    let features = steepest::data::Features::Dense(x);
+    let Predictions::Classes(classes) = model.predict(&features)? else {
+        return Err(usage("predict IMAGE...: the model is not a classifier"));
+    };
+    let proba = model.predict_proba(&features)?;
+    let names = model.class_names();
+    let rows: Vec<(String, String, Option<f64>)> = a
+        .files
+        .iter()
+        .zip(&classes)
+        .enumerate()
+        .map(|(i, (f, &c))| {
+            let p = proba.as_ref().map(|p| p.row(i)[c].as_f64());
+            (f.display().to_string(), names[c].clone(), p)
+        })
+        .collect();
+    let io = |e: std::io::Error| crate::error::failed(format!("writing predictions: {e}"));
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    if a.json {
+        let v: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(f, c, p)| json!({ "file": f, "class": c, "probability": p }))
+            .collect();
+        writeln!(w, "{}", serde_json::Value::Array(v)).map_err(io)?;
+    } else {
+        writeln!(w, "file,class,probability").map_err(io)?;
+        for (f, c, p) in rows {
+            let quote = |s: &str| {
+                if s.contains([',', '"', '\n']) {
+                    format!("\"{}\"", s.replace('"', "\"\""))
+                } else {
+                    s.to_string()
+                }
+            };
+            writeln!(
+                w,
+                "{},{},{}",
+                quote(&f),
+                quote(&c),
+                p.map_or(String::new(), |p| format!("{p:.6}"))
+            )
+            .map_err(io)?;
+        }
+    }
+    w.flush().map_err(io)
 }
 
 fn predict_typed<T: Scalar>(a: &PredictArgs) -> CliResult<()> {
     let model: FittedModel<T> = load_model(&a.model)?;
+    if !a.files.is_empty() {
+        return predict_files(a, &model);
+    }
     let data = read_for_prediction::<T>(a, &model)?;
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());

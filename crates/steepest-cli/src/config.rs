@@ -25,6 +25,12 @@ pub struct RunConfig {
     pub format: Option<String>,
     /// Test data file.
     pub test_data: Option<String>,
+    /// Image folders: the size to resize to (`28`, `32x32`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<String>,
+    /// Image folders: leave out undecodable files.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skip_bad: bool,
     /// Held-out fraction when there is no test file.
     pub test_split: f64,
     /// Target column.
@@ -145,6 +151,8 @@ impl Default for RunConfig {
             data: "digits".into(),
             format: None,
             test_data: None,
+            image_size: None,
+            skip_bad: false,
             test_split: 0.2,
             target: None,
             task: None,
@@ -316,6 +324,19 @@ impl RunConfig {
         }
     }
 
+    /// How image folders are read: `--image-size` (`28` or `32x32`) and `--skip-bad`.
+    pub fn image_options(&self) -> CliResult<steepest::data::ImageOptions> {
+        let size = match &self.image_size {
+            None => None,
+            Some(s) => Some(parse_image_size(s)?),
+        };
+        Ok(steepest::data::ImageOptions {
+            size,
+            channels: None,
+            skip_bad: self.skip_bad,
+        })
+    }
+
     /// The `--scaler` setting, checked.
     pub fn scaler_kind(&self) -> CliResult<ScalerKind> {
         match self.scaler.as_str() {
@@ -413,6 +434,25 @@ impl RunConfig {
     }
 }
 
+/// `28` (square) or `32x32` (height x width), each 1 to 4096.
+pub fn parse_image_size(s: &str) -> CliResult<(usize, usize)> {
+    let bad = || {
+        usage(format!(
+            "--image-size: expected a size such as 28 or 32x32, found '{s}'"
+        ))
+    };
+    let mut parts = s.split(['x', 'X']).map(|p| p.trim().parse::<usize>());
+    let h = parts.next().ok_or_else(bad)?.map_err(|_| bad())?;
+    let w = match parts.next() {
+        Some(w) => w.map_err(|_| bad())?,
+        None => h,
+    };
+    if parts.next().is_some() || !(1..=4096).contains(&h) || !(1..=4096).contains(&w) {
+        return Err(bad());
+    }
+    Ok((h, w))
+}
+
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
@@ -450,6 +490,10 @@ impl RunConfig {
         if a.test_data.is_some() {
             self.test_data = a.test_data.clone();
         }
+        if a.image_size.is_some() {
+            self.image_size = a.image_size.clone();
+        }
+        self.skip_bad |= a.skip_bad;
         if let Some(v) = a.test_split {
             self.test_split = v;
         }

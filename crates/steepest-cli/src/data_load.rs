@@ -68,6 +68,9 @@ fn is_embedded(name: &str) -> bool {
 /// The table of a CSV file or an embedded dataset, before encoding; `None` for other formats
 /// (LIBSVM, IDX), which are numeric already.
 pub fn read_table_named(name: &str, opts: &ReadOptions) -> CliResult<Option<Table>> {
+    if is_embedded(name) && embedded::is_images(name) {
+        return Ok(None);
+    }
     if is_embedded(name) {
         let csv = CsvOptions {
             task: opts
@@ -85,7 +88,7 @@ pub fn read_table_named(name: &str, opts: &ReadOptions) -> CliResult<Option<Tabl
     }
     if !path.exists() {
         return Err(usage(format!(
-            "{name}: no such file (embedded datasets: digits, iris, diabetes)"
+            "{name}: no such file (embedded datasets: digits, iris, diabetes, mnist10k)"
         )));
     }
     Ok(Some(read_table(path, &opts.csv)?))
@@ -111,11 +114,37 @@ pub fn encode_table_report<T: Scalar>(
     Ok((d, report))
 }
 
-/// An embedded dataset (when `name` is one and no file of that name exists) or a file.
-pub fn read_named<T: Scalar>(name: &str, opts: &ReadOptions) -> CliResult<Dataset<T>> {
+/// A folder's training split and test split (when it has one): an image folder (class
+/// folders, see [`steepest::data::read_image_folder`]) or IDX pairs; undecodable images left
+/// out with `--skip-bad` are counted in a warning.
+pub fn read_folder<T: Scalar>(
+    name: &str,
+    images: &steepest::data::ImageOptions,
+) -> CliResult<(Dataset<T>, Option<Dataset<T>>)> {
+    if steepest::data::is_image_folder(Path::new(name)) {
+        let f = steepest::data::read_image_folder::<T>(name, images)?;
+        if let Some((first, why)) = f.skipped.first() {
+            eprintln!(
+                "warning: {} image files could not be decoded and were left out (first: {}: {why})",
+                f.skipped.len(),
+                first.display()
+            );
+        }
+        return Ok((f.train, f.test));
+    }
+    Ok(steepest::data::read_idx_dir::<T>(name)?)
+}
+
+/// An embedded dataset (when `name` is one and no file of that name exists) or a file; a
+/// folder's test split when it has one (what eval and predict want), its images read as
+/// `images` says.
+pub fn read_named<T: Scalar>(
+    name: &str,
+    opts: &ReadOptions,
+    images: &steepest::data::ImageOptions,
+) -> CliResult<Dataset<T>> {
     if Path::new(name).is_dir() {
-        // A folder of IDX pairs: its test split when it has one (what eval and predict want).
-        let (train, test) = steepest::data::read_idx_dir::<T>(name)?;
+        let (train, test) = read_folder::<T>(name, images)?;
         return Ok(test.unwrap_or(train));
     }
     let is_embedded = is_embedded(name);
@@ -124,7 +153,7 @@ pub fn read_named<T: Scalar>(name: &str, opts: &ReadOptions) -> CliResult<Datase
     } else {
         if !Path::new(name).exists() {
             return Err(usage(format!(
-                "{name}: no such file (embedded datasets: digits, iris, diabetes)"
+                "{name}: no such file (embedded datasets: digits, iris, diabetes, mnist10k)"
             )));
         }
         read_file::<T>(name, opts)?
@@ -176,7 +205,7 @@ pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<Loaded<T>> {
     let opts = run_read_options(cfg)?;
     if Path::new(&cfg.data).is_dir() && opts.format.is_some_and(|f| f != Format::Idx) {
         return Err(usage(format!(
-            "{}: a folder; --format {} reads a file (a folder holds IDX pairs)",
+            "{}: a folder; --format {} reads a file (a folder holds IDX pairs or images in class folders)",
             cfg.data,
             cfg.format.as_deref().unwrap_or("")
         )));
@@ -184,9 +213,14 @@ pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<Loaded<T>> {
     if let Some(table) = read_table_named(&cfg.data, &opts)? {
         return load_table(cfg, &opts, table);
     }
-    let (data, dir_test) = match Path::new(&cfg.data).is_dir() {
-        true => steepest::data::read_idx_dir::<T>(&cfg.data)?,
-        false => (read_named::<T>(&cfg.data, &opts)?, None),
+    let images = cfg.image_options()?;
+    let (data, dir_test) = if Path::new(&cfg.data).is_dir() {
+        read_folder::<T>(&cfg.data, &images)?
+    } else if is_embedded(&cfg.data) && embedded::is_images(&cfg.data) {
+        let (train, test) = embedded::mnist10k::<T>()?;
+        (train, Some(test))
+    } else {
+        (read_named::<T>(&cfg.data, &opts, &images)?, None)
     };
     if data.rows() < 2 {
         return Err(usage(format!(
@@ -202,7 +236,17 @@ pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<Loaded<T>> {
         encoder: None,
     };
     if let Some(t) = &cfg.test_data {
-        let test = read_named::<T>(t, &opts)?;
+        // Images of a test folder at the training images' size and channels.
+        let shape = &data.example_shape;
+        let test_images = match shape.len() {
+            3 => steepest::data::ImageOptions {
+                size: Some((shape[1], shape[2])),
+                channels: Some(shape[0]),
+                skip_bad: cfg.skip_bad,
+            },
+            _ => images.clone(),
+        };
+        let test = read_named::<T>(t, &opts, &test_images)?;
         if test.cols() != data.cols() {
             return Err(usage(format!(
                 "{t}: {} features, the training data has {}",
@@ -312,7 +356,7 @@ pub fn load_shard<T: Scalar>(cfg: &RunConfig, comm: &mut dyn Communicator) -> Cl
     let exists = match embedded || Path::new(name).exists() {
         true => Ok(()),
         false => Err(usage(format!(
-            "{name}: no such file (embedded datasets: digits, iris, diabetes)"
+            "{name}: no such file (embedded datasets: digits, iris, diabetes, mnist10k)"
         ))),
     };
     agree(Some(&mut *comm), exists)?;
@@ -347,7 +391,7 @@ pub fn load_shard<T: Scalar>(cfg: &RunConfig, comm: &mut dyn Communicator) -> Cl
                         )))
                     }
                 },
-                (0, None) => Some(read_named::<T>(t, &opts)?),
+                (0, None) => Some(read_named::<T>(t, &opts, &cfg.image_options()?)?),
                 _ => None,
             };
             if let Some(test) = &test {

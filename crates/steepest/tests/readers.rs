@@ -303,3 +303,40 @@ fn gzipped_libsvm_reads_as_the_plain_file() {
     let c: steepest::data::Dataset<f64> = steepest::data::read_file(&gz, &Default::default()).unwrap();
     assert_eq!(a, c);
 }
+
+#[test]
+fn images_become_channel_planes_scaled_to_one() {
+    use steepest::data::{read_images, ImageOptions};
+    // A 2x1 RGB image: pixels (255, 0, 128) and (0, 255, 0); a grey 2x1 image (0, 51).
+    let dir = tempfile::tempdir().unwrap();
+    let rgb = dir.path().join("rgb.png");
+    image::RgbImage::from_raw(2, 1, vec![255, 0, 128, 0, 255, 0])
+        .unwrap()
+        .save(&rgb)
+        .unwrap();
+    let d = read_images::<f64>(std::slice::from_ref(&rgb), &ImageOptions::default()).unwrap();
+    assert_eq!(
+        (d.shape.as_slice(), d.kept.as_slice(), d.skipped.len()),
+        (&[3, 1, 2][..], &[true][..], 0)
+    );
+    let x = d.pixels;
+    // Channel-major: the red plane, the green plane, the blue plane.
+    let want = [1.0, 0.0, 0.0, 1.0, 128.0 / 255.0, 0.0];
+    assert!(
+        x.data().iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-12),
+        "{:?}",
+        x.data()
+    );
+    let grey = dir.path().join("grey.png");
+    image::GrayImage::from_raw(2, 1, vec![0, 51])
+        .unwrap()
+        .save(&grey)
+        .unwrap();
+    let g = read_images::<f64>(std::slice::from_ref(&grey), &ImageOptions::default()).unwrap();
+    assert_eq!(g.shape, [1, 1, 2]);
+    assert_eq!(g.pixels.data(), &[0.0, 0.2]);
+    // Grey and colour together: every image as RGB (grey repeated in the three planes).
+    let both = read_images::<f64>(&[grey, rgb], &ImageOptions::default()).unwrap();
+    assert_eq!(both.shape, [3, 1, 2]);
+    assert_eq!(both.pixels.row(0), &[0.0, 0.2, 0.0, 0.2, 0.0, 0.2]);
+}

