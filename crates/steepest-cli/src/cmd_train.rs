@@ -89,6 +89,75 @@ fn settings(args: &TrainArgs) -> CliResult<(RunConfig, std::path::PathBuf, bool)
     })
 }
 
+/// For an image classifier: `misclassified.png` (the test errors it was most confident about,
+/// up to 36, each with its true and predicted class and the confidence) and `filters.png` (the
+/// first layer's kernels, or the first linear layer's weights as images, up to 64).
+fn image_pictures<T: Scalar>(
+    out: &Path,
+    model: &FittedModel<T>,
+    test: &Dataset<T>,
+    truth: &[usize],
+    pred: &[usize],
+) -> CliResult<()> {
+    use crate::pictures::{grid, Tile};
+    let s = &test.example_shape;
+    let shape = [s[0], s[1], s[2]];
+    let names = model.class_names();
+    let proba = model.predict_proba(&test.features)?;
+    let x = test.features.dense("pictures")?;
+    let mut wrong: Vec<(usize, f64)> = (0..truth.len())
+        .filter(|&r| truth[r] != pred[r])
+        .map(|r| (r, proba.as_ref().map_or(f64::NAN, |p| p.row(r)[pred[r]].as_f64())))
+        .collect();
+    wrong.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let tiles: Vec<Tile> = wrong
+        .iter()
+        .take(36)
+        .map(|&(r, conf)| Tile {
+            values: x.row(r).iter().map(|v| v.as_f64()).collect(),
+            shape,
+            caption: if conf.is_nan() {
+                format!("{} -> {}", names[truth[r]], names[pred[r]])
+            } else {
+                format!("{} -> {} ({conf:.2})", names[truth[r]], names[pred[r]])
+            },
+            signed: false,
+        })
+        .collect();
+    let title = format!(
+        "{} of {} test images misclassified; the most confident errors (true -> predicted)",
+        wrong.len(),
+        truth.len()
+    );
+    grid(out, "misclassified", &title, &tiles).or_fail()?;
+    // The first layer that looks at the image: a convolution's kernels, or a linear layer's
+    // rows as images.
+    let per = shape.iter().product::<usize>();
+    let first = model
+        .weights()
+        .iter()
+        .find(|(n, t)| n.ends_with("weight") && (t.ndim() == 4 || (t.ndim() == 2 && t.shape()[1] == per)));
+    if let Some((name, w)) = first {
+        let (count, fshape) = if w.ndim() == 4 {
+            (w.shape()[0], [w.shape()[1], w.shape()[2], w.shape()[3]])
+        } else {
+            (w.shape()[0], shape)
+        };
+        let len: usize = fshape.iter().product();
+        let tiles: Vec<Tile> = (0..count.min(64))
+            .map(|i| Tile {
+                values: w.data()[i * len..(i + 1) * len].iter().map(|v| v.as_f64()).collect(),
+                shape: fshape,
+                caption: format!("{i}"),
+                signed: true,
+            })
+            .collect();
+        let title = format!("{name}: the first layer's weights (red positive, blue negative)");
+        grid(out, "filters", &title, &tiles).or_fail()?;
+    }
+    Ok(())
+}
+
 /// Flags given that the chosen model or settings do not use, each with what it is for.
 fn inapplicable_flags(args: &TrainArgs, cfg: &RunConfig) -> Vec<String> {
     let m = &args.model;
@@ -354,6 +423,9 @@ fn train_typed<T: Scalar>(
         if let steepest::models::Predictions::Classes(p) = model.predict(&test.features)? {
             let cm = metrics::confusion_matrix(&y, &p, model.class_names().len())?;
             plots::confusion(out, &cm, model.class_names()).or_fail()?;
+            if test.example_shape.len() == 3 {
+                image_pictures(out, &model, &test, &y, &p)?;
+            }
         }
     }
     let optimizer = match &model {

@@ -16,6 +16,7 @@ mod data_load;
 mod distributed;
 pub mod error;
 mod output;
+mod pictures;
 mod plots;
 mod progress;
 mod run_folder;

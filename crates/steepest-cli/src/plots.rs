@@ -9,7 +9,7 @@ use std::sync::Once;
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
 
-fn font() {
+pub(crate) fn font() {
     REGISTER.call_once(|| {
         // The font is compiled in, so registering it cannot fail for want of a file.
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);

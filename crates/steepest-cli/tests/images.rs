@@ -63,6 +63,11 @@ fn an_image_folder_trains_and_its_files_are_predicted() {
         "the test/ folder is the test split: {v}"
     );
     assert!(v["metrics"]["accuracy"].as_f64().unwrap() > 0.9, "{v}");
+    // The pictures of an image classifier: valid PNG files.
+    for pic in ["misclassified.png", "filters.png"] {
+        let img = image::open(Path::new(&run).join(pic)).unwrap();
+        assert!(img.width() >= 150 && img.height() >= 40, "{pic}");
+    }
     // Classes in numeric order: 10 after 1.
     let i = steepest().args(["inspect", &run, "--json"]).assert().success();
     let info: Value = serde_json::from_slice(&i.get_output().stdout).unwrap();
