@@ -48,7 +48,7 @@ fn typed<T: Scalar>(a: &LrFindArgs, cfg: &RunConfig, out: &Path) -> CliResult<()
         ));
     } else if cfg.model == "mlp" {
         cfg.mlp_params()?.check()?.lr_find(&train, &fc)?
-    } else if cfg.model == "cnn" || cfg.model == "net" {
+    } else if crate::config::is_network(&cfg.model) {
         cfg.net_params()?.check()?.lr_find(&train, &fc)?
     } else {
         cfg.linear_params()?.check()?.lr_find(&train, &fc)?

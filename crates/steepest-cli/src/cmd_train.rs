@@ -163,7 +163,7 @@ fn inapplicable_flags(args: &TrainArgs, cfg: &RunConfig) -> Vec<String> {
     let m = &args.model;
     let model = cfg.model.as_str();
     let kernel_svm = cfg.is_kernel_svm();
-    let linear = !matches!(model, "mlp" | "cnn" | "net") && !kernel_svm;
+    let linear = model != "mlp" && !crate::config::is_network(model) && !kernel_svm;
     let mut out = Vec::new();
     let mut check = |given: bool, flag: &str, applies: bool, for_what: &str| {
         if given && !applies {
@@ -304,7 +304,7 @@ fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliRe
         let p = p.check()?;
         p.check_memory(train)?;
         Spec::Mlp(p)
-    } else if cfg.model == "cnn" || cfg.model == "net" {
+    } else if crate::config::is_network(&cfg.model) {
         let mut p = cfg.net_params()?;
         p.fit.train.checkpoint_dir = dir;
         let p = p.check()?;

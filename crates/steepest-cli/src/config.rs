@@ -205,7 +205,7 @@ impl Default for RunConfig {
 }
 
 /// The model names the CLI knows.
-pub const MODELS: [&str; 13] = [
+pub const MODELS: [&str; 15] = [
     "linear",
     "ridge",
     "lasso",
@@ -218,8 +218,15 @@ pub const MODELS: [&str; 13] = [
     "perceptron",
     "mlp",
     "cnn",
+    "cnn-bn",
+    "lenet5",
     "net",
 ];
+
+/// Whether `model` is a network built from layers (a preset or `--arch`).
+pub fn is_network(model: &str) -> bool {
+    matches!(model, "cnn" | "cnn-bn" | "lenet5" | "net")
+}
 
 /// An architecture file: `[[layer]]` tables in order, with an optional `name` for the network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -789,7 +796,7 @@ impl RunConfig {
     pub fn default_optimizer(&self) -> CliResult<OptimizerSpec> {
         Ok(match self.model.as_str() {
             "mlp" => MlpParams::default().fit.optimizer,
-            "cnn" | "net" => NetParams::cnn().fit.optimizer,
+            m if is_network(m) => NetParams::cnn().fit.optimizer,
             // Newton's method, no step optimizer: the linear SVM's stands in for the record.
             _ if self.is_kernel_svm() => LinearParams::linear_svm().fit.optimizer,
             _ => self.linear_params()?.fit.optimizer,
@@ -989,7 +996,7 @@ impl RunConfig {
     /// The parameters of a network built from layers: the `cnn` preset or the `--arch` file.
     pub fn net_params(&self) -> CliResult<NetParams> {
         let mut p = match (self.model.as_str(), &self.arch) {
-            ("cnn", _) => NetParams::cnn(),
+            (m, _) if NetParams::preset(m).is_some() => NetParams::preset(m).unwrap_or_else(NetParams::cnn),
             ("net", Some(a)) => NetParams::from_layers(a.name.as_deref().unwrap_or("net"), a.layer.clone()),
             ("net", None) => return Err(usage("--model net needs --arch FILE")),
             (m, _) => return Err(usage(format!("--model {m} is not a network of layers"))),

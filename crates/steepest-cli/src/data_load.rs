@@ -210,11 +210,26 @@ pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<Loaded<T>> {
             cfg.format.as_deref().unwrap_or("")
         )));
     }
-    if let Some(table) = read_table_named(&cfg.data, &opts)? {
-        return load_table(cfg, &opts, table);
-    }
     let images = cfg.image_options()?;
-    let (data, dir_test) = if Path::new(&cfg.data).is_dir() {
+    let list = Path::new(&cfg.data).is_file()
+        && opts.format.or_else(|| Format::from_path(Path::new(&cfg.data))) == Some(Format::Csv)
+        && steepest::data::is_image_list(Path::new(&cfg.data));
+    if !list {
+        if let Some(table) = read_table_named(&cfg.data, &opts)? {
+            return load_table(cfg, &opts, table);
+        }
+    }
+    let (data, dir_test) = if list {
+        let f = steepest::data::read_image_list::<T>(&cfg.data, &images)?;
+        if let Some((first, why)) = f.skipped.first() {
+            eprintln!(
+                "warning: {} image files could not be decoded and were left out (first: {}: {why})",
+                f.skipped.len(),
+                first.display()
+            );
+        }
+        (f.train, None)
+    } else if Path::new(&cfg.data).is_dir() {
         read_folder::<T>(&cfg.data, &images)?
     } else if is_embedded(&cfg.data) && embedded::is_images(&cfg.data) {
         let (train, test) = embedded::mnist10k::<T>()?;

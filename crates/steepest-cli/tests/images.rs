@@ -98,6 +98,35 @@ fn an_image_folder_trains_and_its_files_are_predicted() {
         .success();
     let arr: Value = serde_json::from_slice(&j.get_output().stdout).unwrap();
     assert_eq!(arr[0]["class"], "0", "{arr}");
+    // The same images as a CSV list of path,label (relative paths), split 80/20.
+    let mut list = String::from("path,label\n");
+    for c in ["0", "1", "10"] {
+        for i in 0..12 {
+            list.push_str(&format!("train/{c}/{i}.png,{c}\n"));
+        }
+    }
+    std::fs::write(root.join("list.csv"), list).unwrap();
+    let l = steepest()
+        .args([
+            "train",
+            "--data",
+            root.join("list.csv").to_str().unwrap(),
+            "--model",
+            "mlp",
+            "--hidden",
+            "16",
+        ])
+        .args([
+            "--epochs",
+            "40",
+            "--json",
+            "--out",
+            dir.path().join("list-run").to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&l.get_output().stdout).unwrap();
+    assert!(v["metrics"]["accuracy"].as_f64().unwrap() > 0.8, "{v}");
     // eval reads the folder's test split.
     steepest()
         .args(["eval", "--model", &run, "--data", root.to_str().unwrap()])
@@ -183,6 +212,19 @@ fn the_embedded_mnist_sample_trains_a_cnn_and_exports() {
         .success();
     let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     assert_eq!(v["test_rows"].as_u64(), Some(2000), "{v}");
+    // The other presets build and train on the same images.
+    for model in ["lenet5", "cnn-bn"] {
+        let r = dir.path().join(model).display().to_string();
+        steepest()
+            .args([
+                "train", "--data", "mnist10k", "--model", model, "--steps", "2", "--quiet", "--out", &r,
+            ])
+            .assert()
+            .success();
+        let i = steepest().args(["inspect", &r, "--json"]).assert().success();
+        let info: Value = serde_json::from_slice(&i.get_output().stdout).unwrap();
+        assert_eq!(info["model"], model, "{info}");
+    }
     let out = dir.path().join("idx");
     steepest()
         .args(["datasets", "--export", "mnist10k", "--out", out.to_str().unwrap()])

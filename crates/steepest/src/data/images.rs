@@ -6,6 +6,8 @@
 //! * `DIR/train/<class>/*` with `DIR/test/<class>/*` (or `val/`) when those folders exist;
 //! * else `DIR/<class>/*`, one split.
 //!
+//! A CSV file of `path,label` rows is a list of images ([`read_image_list`]).
+//!
 //! Classes are the folder names, ordered as numbers when every name is a number (so `10`
 //! follows `9`), else by name. Every image becomes `channels x height x width` values in
 //! [0, 1] (grey when every training image is grey, else RGB; an alpha channel is dropped),
@@ -324,4 +326,100 @@ pub fn read_image_folder<T: Scalar>(dir: impl AsRef<Path>, opts: &ImageOptions) 
         None => None,
     };
     Ok(ImageFolder { train, test, skipped })
+}
+
+/// Whether the CSV file `path` is a list of images: its first data row's first cell names an
+/// image file (by extension), with or without a header row.
+pub fn is_image_list(path: &Path) -> bool {
+    let Ok(mut r) = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+    else {
+        return false;
+    };
+    r.records()
+        .take(2)
+        .filter_map(|rec| rec.ok())
+        .any(|rec| rec.get(0).is_some_and(|c| is_image_file(Path::new(c.trim()))))
+}
+
+/// Reads a CSV list of images, `path,label` per row (a header row is skipped when its first
+/// cell is not an image file name; paths relative to the CSV's folder), as one split. Labels
+/// are class names, ordered as [`read_image_folder`] orders folders.
+pub fn read_image_list<T: Scalar>(csv_path: impl AsRef<Path>, opts: &ImageOptions) -> Result<ImageFolder<T>> {
+    let csv_path = csv_path.as_ref();
+    let base = csv_path.parent().unwrap_or(Path::new("."));
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(csv_path)
+        .map_err(|e| Error::format(csv_path.display().to_string(), e.to_string()))?;
+    let (mut files, mut labels) = (Vec::new(), Vec::new());
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| Error::format(csv_path.display().to_string(), e.to_string()))?;
+        let path = rec.get(0).unwrap_or("").trim();
+        if i == 0 && !is_image_file(Path::new(path)) {
+            continue; // the header
+        }
+        let Some(label) = rec.get(1).map(str::trim).filter(|l| !l.is_empty()) else {
+            return Err(Error::Parse {
+                file: csv_path.display().to_string(),
+                line: i + 1,
+                column: 2,
+                msg: "expected path,label: the label is missing".into(),
+            });
+        };
+        let p = Path::new(path);
+        files.push(if p.is_absolute() { p.to_path_buf() } else { base.join(p) });
+        labels.push(label.to_string());
+    }
+    let mut names: Vec<String> = labels.clone();
+    names.sort();
+    names.dedup();
+    if names.iter().all(|n| n.parse::<f64>().is_ok()) {
+        names.sort_by(|a, b| {
+            a.parse::<f64>()
+                .unwrap_or(0.0)
+                .total_cmp(&b.parse::<f64>().unwrap_or(0.0))
+        });
+    }
+    if names.len() < 2 {
+        return Err(Error::format(
+            csv_path.display().to_string(),
+            format!("a list of images needs at least 2 classes, found {}", names.len()),
+        ));
+    }
+    for f in &files {
+        if !f.is_file() {
+            return Err(Error::format(
+                csv_path.display().to_string(),
+                format!("{}: no such image file", f.display()),
+            ));
+        }
+    }
+    let DecodedImages {
+        pixels,
+        shape,
+        kept,
+        skipped,
+    } = read_images::<T>(&files, opts)?;
+    let labels: Vec<usize> = labels
+        .iter()
+        .zip(&kept)
+        .filter(|(_, k)| **k)
+        .map(|(l, _)| names.iter().position(|n| n == l).unwrap_or(0))
+        .collect();
+    let feature_names = (0..pixels.row_len()).map(|i| format!("pixel{i}")).collect();
+    let train = Dataset::new(
+        Features::Dense(pixels),
+        Targets::Classes { labels, names },
+        feature_names,
+    )?
+    .with_example_shape(&shape)?;
+    Ok(ImageFolder {
+        train,
+        test: None,
+        skipped,
+    })
 }

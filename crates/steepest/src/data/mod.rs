@@ -37,7 +37,8 @@ pub use encode::{
 };
 pub use idx::{read_idx, read_idx_dir, read_idx_tensor};
 pub use images::{
-    is_image_file, is_image_folder, read_image_folder, read_images, DecodedImages, ImageFolder, ImageOptions, Skipped,
+    is_image_file, is_image_folder, is_image_list, read_image_folder, read_image_list, read_images, DecodedImages,
+    ImageFolder, ImageOptions, Skipped,
 };
 pub use libsvm::{read_libsvm, read_libsvm_from, read_libsvm_part, LibsvmPart};
 pub use poly::PolynomialFeatures;

@@ -63,6 +63,27 @@ impl NetParams {
         Self::from_layers("cnn", mnist_cnn())
     }
 
+    /// LeNet-5 (see [`lenet5`](crate::nn::arch::lenet5)), Adam 1e-3.
+    pub fn lenet5() -> Self {
+        Self::from_layers("lenet5", crate::nn::arch::lenet5())
+    }
+
+    /// Conv-BN-ReLU blocks for small grey images (see [`cnn_bn`](crate::nn::arch::cnn_bn)),
+    /// Adam 1e-3.
+    pub fn cnn_bn() -> Self {
+        Self::from_layers("cnn-bn", crate::nn::arch::cnn_bn())
+    }
+
+    /// The preset called `name` (`cnn`, `cnn-bn`, `lenet5`), if there is one.
+    pub fn preset(name: &str) -> Option<Self> {
+        match name {
+            "cnn" => Some(Self::cnn()),
+            "cnn-bn" => Some(Self::cnn_bn()),
+            "lenet5" => Some(Self::lenet5()),
+            _ => None,
+        }
+    }
+
     /// Validates the settings (the layers are checked against the data when fitting).
     pub fn check(self) -> Result<ValidNetParams> {
         self.fit.validate()?;

@@ -197,6 +197,8 @@ impl<T: Scalar> FittedModel<T> {
             FittedModel::Linear(m) => m.params.kind.name(),
             FittedModel::Mlp(_) => "mlp",
             FittedModel::Net(m) if m.params.arch_name == "cnn" => "cnn",
+            FittedModel::Net(m) if m.params.arch_name == "cnn-bn" => "cnn-bn",
+            FittedModel::Net(m) if m.params.arch_name == "lenet5" => "lenet5",
             FittedModel::Net(_) => "net",
             FittedModel::Kernel(_) => "kernel-svm",
         }

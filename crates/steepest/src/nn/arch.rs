@@ -413,6 +413,93 @@ pub fn mnist_cnn() -> Vec<LayerSpec> {
     ]
 }
 
+fn conv_spec(name: &str, out: usize, kernel: usize, padding: usize) -> LayerSpec {
+    LayerSpec::Conv2d {
+        name: Some(name.into()),
+        in_channels: None,
+        out_channels: out,
+        kernel_size: Size2::One(kernel),
+        stride: Size2::One(1),
+        padding: Size2::One(padding),
+        dilation: Size2::One(1),
+        groups: 1,
+        bias: true,
+    }
+}
+
+fn linear_spec(name: &str, out: Option<usize>) -> LayerSpec {
+    LayerSpec::Linear {
+        name: Some(name.into()),
+        in_features: None,
+        out_features: out,
+        bias: true,
+    }
+}
+
+fn max_pool2() -> LayerSpec {
+    LayerSpec::MaxPool2d {
+        name: None,
+        kernel_size: Size2::One(2),
+        stride: None,
+        padding: Size2::One(0),
+    }
+}
+
+/// LeNet-5 as PyTorch users write it today (LeCun et al. 1998, with ReLU and max-pooling):
+/// conv 6 5x5 (padding 2), max-pool 2, conv 16 5x5, max-pool 2, linear 120, linear 84, linear
+/// (the classes); ReLU after each hidden layer; the first linear layer sized from the input
+/// (400 inputs for 28x28 images).
+pub fn lenet5() -> Vec<LayerSpec> {
+    let relu = || LayerSpec::Relu { name: None };
+    vec![
+        conv_spec("conv1", 6, 5, 2),
+        relu(),
+        max_pool2(),
+        conv_spec("conv2", 16, 5, 0),
+        relu(),
+        max_pool2(),
+        LayerSpec::Flatten { name: None },
+        linear_spec("fc1", Some(120)),
+        relu(),
+        linear_spec("fc2", Some(84)),
+        relu(),
+        linear_spec("fc3", None),
+    ]
+}
+
+/// A small convolutional network with batch norm for small grey images: blocks of conv 3x3
+/// (padding 1), batch norm and ReLU with 32, 32 channels, max-pool 2, 64, 64, max-pool 2,
+/// dropout 0.25, linear 128 with ReLU, dropout 0.5, linear (the classes).
+pub fn cnn_bn() -> Vec<LayerSpec> {
+    let block = |i: usize, out: usize| {
+        vec![
+            conv_spec(&format!("conv{i}"), out, 3, 1),
+            LayerSpec::BatchNorm2d {
+                name: Some(format!("bn{i}")),
+                num_features: None,
+                eps: 1e-5,
+                momentum: 0.1,
+                affine: true,
+            },
+            LayerSpec::Relu { name: None },
+        ]
+    };
+    let mut layers = Vec::new();
+    layers.extend(block(1, 32));
+    layers.extend(block(2, 32));
+    layers.push(max_pool2());
+    layers.extend(block(3, 64));
+    layers.extend(block(4, 64));
+    layers.push(max_pool2());
+    layers.push(LayerSpec::Dropout { name: None, p: 0.25 });
+    layers.push(LayerSpec::Flatten { name: None });
+    layers.push(linear_spec("fc1", Some(128)));
+    layers.push(LayerSpec::Relu { name: None });
+    layers.push(LayerSpec::Dropout { name: None, p: 0.5 });
+    layers.push(linear_spec("fc2", None));
+    layers
+}
+
 fn shape_err(i: usize, spec: &LayerSpec, name: &str, msg: String) -> Error {
     Error::invalid("architecture", format!("layer {i} ({} '{name}'): {msg}", spec.kind()))
 }
