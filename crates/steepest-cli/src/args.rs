@@ -170,6 +170,21 @@ pub struct ModelArgs {
     /// Polynomial feature degree [default: 1].
     #[arg(long)]
     pub degree: Option<usize>,
+    /// Networks on images: shift each training image by up to PAD pixels (torchvision's
+    /// RandomCrop(size, padding=PAD)).
+    #[arg(long, value_name = "PAD")]
+    pub random_crop: Option<usize>,
+    /// Networks on images: mirror training images left to right with probability 0.5
+    /// (RandomHorizontalFlip; wrong for digits and text).
+    #[arg(long)]
+    pub random_horizontal_flip: bool,
+    /// Networks on images: rotate training images by up to DEG degrees (RandomRotation).
+    #[arg(long, value_name = "DEG")]
+    pub random_rotation: Option<f64>,
+    /// Networks on images: erase a random rectangle of a training image with probability P
+    /// (RandomErasing).
+    #[arg(long, value_name = "P")]
+    pub random_erasing: Option<f64>,
     /// Class weights: uniform or balanced [default: uniform].
     #[arg(long)]
     pub class_weight: Option<String>,

@@ -173,6 +173,16 @@ fn inapplicable_flags(args: &TrainArgs, cfg: &RunConfig) -> Vec<String> {
         }
     };
     check(m.hidden.is_some(), "--hidden", model == "mlp", "the mlp");
+    let augments = m.random_crop.is_some()
+        || m.random_horizontal_flip
+        || m.random_rotation.is_some()
+        || m.random_erasing.is_some();
+    check(
+        augments,
+        "augmentation (--random-*)",
+        crate::config::is_network(model),
+        "networks of layers on images: cnn, cnn-bn, lenet5, net",
+    );
     check(m.activation.is_some(), "--activation", model == "mlp", "the mlp");
     check(m.dropout.is_some(), "--dropout", model == "mlp", "the mlp");
     check(m.init.is_some(), "--init", model == "mlp", "the mlp");

@@ -102,6 +102,11 @@ pub struct RunConfig {
     /// Fit Platt's sigmoids (kernel SVM).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub probability: bool,
+    /// Augmentations of each training batch of a network on images, in order (torchvision's
+    /// names: RandomShift (RandomCrop with padding), HorizontalFlip, RandomRotation,
+    /// RandomErasing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub augment: Vec<steepest::data::Augment>,
     /// The kernel approximation: rff or nystroem (none: exact).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_approx: Option<String>,
@@ -181,6 +186,7 @@ impl Default for RunConfig {
             kernel_degree: None,
             coef0: None,
             probability: false,
+            augment: Vec::new(),
             kernel_approx: None,
             components: 500,
             degree: 1,
@@ -612,6 +618,20 @@ impl RunConfig {
         if m.kernel_approx.is_some() {
             self.kernel_approx = m.kernel_approx.clone();
         }
+        // Augmentation flags replace the file's list, in a fixed order (geometry first).
+        use steepest::data::Augment;
+        let flags: Vec<Augment> = [
+            m.random_crop.map(|pixels| Augment::RandomShift { pixels }),
+            m.random_horizontal_flip.then_some(Augment::HorizontalFlip { p: 0.5 }),
+            m.random_rotation.map(|degrees| Augment::RandomRotation { degrees }),
+            m.random_erasing.map(|p| Augment::RandomErasing { p }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !flags.is_empty() {
+            self.augment = flags;
+        }
         if let Some(g) = &m.gamma {
             self.gamma = Some(match g.parse::<f64>() {
                 Ok(v) => GammaArg::Value(v),
@@ -1002,6 +1022,22 @@ impl RunConfig {
             (m, _) => return Err(usage(format!("--model {m} is not a network of layers"))),
         };
         p.init_seed = self.seed;
+        for a in &self.augment {
+            match *a {
+                steepest::data::Augment::RandomRotation { degrees } if !(0.0..=360.0).contains(&degrees) => {
+                    return Err(usage(format!(
+                        "--random-rotation: {degrees} must be in [0, 360] degrees"
+                    )))
+                }
+                steepest::data::Augment::RandomErasing { p } | steepest::data::Augment::HorizontalFlip { p }
+                    if !(0.0..=1.0).contains(&p) =>
+                {
+                    return Err(usage(format!("--random-erasing: probability {p} must be in [0, 1]")))
+                }
+                _ => {}
+            }
+        }
+        p.augment = self.augment.clone();
         let default_opt = p.fit.optimizer.clone();
         p.fit = self.fit_options(default_opt)?;
         Ok(p)

@@ -225,6 +225,59 @@ fn the_embedded_mnist_sample_trains_a_cnn_and_exports() {
         let info: Value = serde_json::from_slice(&i.get_output().stdout).unwrap();
         assert_eq!(info["model"], model, "{info}");
     }
+    // Augmentation, named as torchvision's, recorded in the run's config; bad values refused.
+    let r = dir.path().join("aug").display().to_string();
+    steepest()
+        .args([
+            "train", "--data", "mnist10k", "--model", "lenet5", "--steps", "2", "--quiet", "--out", &r,
+        ])
+        .args([
+            "--random-crop",
+            "2",
+            "--random-rotation",
+            "10",
+            "--random-erasing",
+            "0.5",
+        ])
+        .assert()
+        .success();
+    let config = std::fs::read_to_string(Path::new(&r).join("config.toml")).unwrap();
+    assert!(
+        config.contains("RandomRotation") && config.contains("RandomErasing"),
+        "{config}"
+    );
+    steepest()
+        .args([
+            "train",
+            "--data",
+            "mnist10k",
+            "--model",
+            "lenet5",
+            "--steps",
+            "1",
+            "--random-rotation",
+            "400",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--random-rotation"));
+    steepest()
+        .args([
+            "train",
+            "--data",
+            "iris",
+            "--model",
+            "mlp",
+            "--epochs",
+            "1",
+            "--random-crop",
+            "2",
+            "--quiet",
+        ])
+        .args(["--out", dir.path().join("mlp").to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("does not apply"));
     let out = dir.path().join("idx");
     steepest()
         .args(["datasets", "--export", "mnist10k", "--out", out.to_str().unwrap()])

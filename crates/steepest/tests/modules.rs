@@ -351,3 +351,55 @@ fn augmentations_move_pixels_as_defined_and_repeat_exactly() {
     p.augment = vec![Augment::HorizontalFlip { p: 0.5 }];
     assert!(p.check().unwrap().fit(&flat).is_err());
 }
+
+#[test]
+fn rotation_keeps_distances_to_the_centre_and_erasing_zeroes_one_rectangle() {
+    use steepest::data::{Augment, BatchTransform};
+    use steepest::tensor::rng;
+    // One bright pixel 6 pixels right of the centre of a 15x15 image: after any rotation it
+    // lies about 6 pixels from the centre (nearest-neighbour rounding: within 1).
+    let (h, w) = (15usize, 15usize);
+    for seed in 0..20u64 {
+        let mut img = vec![0.0f64; h * w];
+        img[7 * w + 13] = 1.0;
+        let mut t = Tensor::new(img, &[1, 1, h, w]).unwrap();
+        BatchTransform::<f64>::apply(&Augment::RandomRotation { degrees: 180.0 }, &mut t, &mut |_| rng(seed)).unwrap();
+        let lit: Vec<usize> = (0..h * w).filter(|&i| t.data()[i] > 0.5).collect();
+        assert!(lit.len() <= 2, "{lit:?}");
+        for i in lit {
+            let (y, x) = ((i / w) as f64 - 7.0, (i % w) as f64 - 7.0);
+            let r = (y * y + x * x).sqrt();
+            assert!((r - 6.0).abs() <= 1.0, "seed {seed}: the pixel is {r} from the centre");
+        }
+        // Zero degrees: the image as it was.
+        let mut same = Tensor::new((0..h * w).map(|v| v as f64).collect(), &[1, 1, h, w]).unwrap();
+        let before = same.clone();
+        BatchTransform::<f64>::apply(&Augment::RandomRotation { degrees: 0.0 }, &mut same, &mut |_| rng(seed)).unwrap();
+        assert_eq!(same, before);
+    }
+    // Erasing with p = 1: exactly one axis-aligned rectangle of zeros covering 2 % to 33 % of
+    // the image, the same in every channel; the rest untouched.
+    for seed in 0..20u64 {
+        let (c, h, w) = (3usize, 20usize, 24usize);
+        let mut t = Tensor::new(vec![1.0f64; c * h * w], &[1, c, h, w]).unwrap();
+        BatchTransform::<f64>::apply(&Augment::RandomErasing { p: 1.0 }, &mut t, &mut |_| rng(seed)).unwrap();
+        let zeros: Vec<(usize, usize)> = (0..h * w)
+            .filter(|&i| t.data()[i] == 0.0)
+            .map(|i| (i / w, i % w))
+            .collect();
+        let (y0, y1) = (
+            zeros.iter().map(|p| p.0).min().unwrap(),
+            zeros.iter().map(|p| p.0).max().unwrap(),
+        );
+        let (x0, x1) = (
+            zeros.iter().map(|p| p.1).min().unwrap(),
+            zeros.iter().map(|p| p.1).max().unwrap(),
+        );
+        assert_eq!(zeros.len(), (y1 - y0 + 1) * (x1 - x0 + 1), "a rectangle");
+        let share = zeros.len() as f64 / (h * w) as f64;
+        assert!((0.01..=0.36).contains(&share), "{share}");
+        for ch in 1..c {
+            assert_eq!(&t.data()[ch * h * w..(ch + 1) * h * w], &t.data()[..h * w]);
+        }
+    }
+}
