@@ -107,7 +107,7 @@ impl<T: Scalar> BatchTransform<T> for Augment {
                 }
             }
             Augment::RandomRotation { degrees } => {
-                if !(degrees >= 0.0 && degrees <= 360.0) {
+                if !(0.0..=360.0).contains(&degrees) {
                     return Err(Error::invalid(
                         "augment",
                         format!("rotation of {degrees} degrees must be in [0, 360]"),
