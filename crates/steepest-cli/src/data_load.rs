@@ -114,6 +114,17 @@ pub fn encode_table_report<T: Scalar>(
     Ok((d, report))
 }
 
+/// One warning for the image files `--skip-bad` left out, naming the first.
+fn warn_skipped(skipped: &[steepest::data::Skipped]) {
+    if let Some((first, why)) = skipped.first() {
+        eprintln!(
+            "warning: {} image files could not be decoded and were left out (first: {}: {why})",
+            skipped.len(),
+            first.display()
+        );
+    }
+}
+
 /// A folder's training split and test split (when it has one): an image folder (class
 /// folders, see [`steepest::data::read_image_folder`]) or IDX pairs; undecodable images left
 /// out with `--skip-bad` are counted in a warning.
@@ -123,13 +134,7 @@ pub fn read_folder<T: Scalar>(
 ) -> CliResult<(Dataset<T>, Option<Dataset<T>>)> {
     if steepest::data::is_image_folder(Path::new(name)) {
         let f = steepest::data::read_image_folder::<T>(name, images)?;
-        if let Some((first, why)) = f.skipped.first() {
-            eprintln!(
-                "warning: {} image files could not be decoded and were left out (first: {}: {why})",
-                f.skipped.len(),
-                first.display()
-            );
-        }
+        warn_skipped(&f.skipped);
         return Ok((f.train, f.test));
     }
     Ok(steepest::data::read_idx_dir::<T>(name)?)
@@ -221,13 +226,7 @@ pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<Loaded<T>> {
     }
     let (data, dir_test) = if list {
         let f = steepest::data::read_image_list::<T>(&cfg.data, &images)?;
-        if let Some((first, why)) = f.skipped.first() {
-            eprintln!(
-                "warning: {} image files could not be decoded and were left out (first: {}: {why})",
-                f.skipped.len(),
-                first.display()
-            );
-        }
+        warn_skipped(&f.skipped);
         (f.train, None)
     } else if Path::new(&cfg.data).is_dir() {
         read_folder::<T>(&cfg.data, &images)?

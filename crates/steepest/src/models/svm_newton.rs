@@ -142,8 +142,9 @@ pub(crate) struct Solution {
 /// per-row weights `c` (C times the class weight).
 ///
 /// Stationarity gives beta_L = C sigma_L and
-/// (K_QQ + s I) beta_Q + b 1 = y_Q + sigma_Q (h - eps) - K_QL beta_L with 1' beta = 0, where s_i = 2h / C_i (h = 0: 1 / (2 C_i)); beta is zero
-/// elsewhere. Each step solves that system through a Cholesky factorization.
+/// (K_QQ + s I) beta_Q + b 1 = y_Q + sigma_Q (h - eps) - K_QL beta_L with 1' beta = 0, where
+/// s_i = 2h / C_i (h = 0: 1 / (2 C_i)); beta is zero elsewhere. Each step solves that system
+/// through a Cholesky factorization.
 pub(crate) fn solve_dual(
     k: &DMatrix<f64>,
     y: &[f64],
