@@ -68,10 +68,21 @@ fn settings(args: &TrainArgs) -> CliResult<(RunConfig, std::path::PathBuf, bool)
                 None => RunConfig::default(),
             };
             cfg.apply_data(&args.data);
+            // A preset's recipe (without a config file), then the flags over it.
+            let recipe = match (&args.config, &args.model.model) {
+                (None, Some(m)) => cfg.apply_recipe(m),
+                _ => None,
+            };
             cfg.apply_model(&args.model)?;
             // The step budget first: the schedule's default lengths follow from it.
             cfg.apply_train(args);
             cfg.apply_optim(&args.optim)?;
+            let budget_in_steps = cfg.steps.is_some();
+            if let Some(name) =
+                recipe.filter(|_| args.optim.schedule.is_none() && args.optim.optimizer.is_none() && !budget_in_steps)
+            {
+                cfg.recipe_schedule(name)?;
+            }
             for w in inapplicable_flags(args, &cfg) {
                 eprintln!("warning: {w}");
             }

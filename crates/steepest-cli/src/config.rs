@@ -776,6 +776,38 @@ impl RunConfig {
 
     /// A schedule by name, its lengths derived from the run (t_max = epochs, ...), with
     /// KEY=VALUE overrides.
+    /// The default recipe of an image preset, applied before the flags (which win): epochs,
+    /// batch, optimizer and augmentation; the name of its schedule, which the caller sets after
+    /// the flags when they name none (its length follows the final epochs). `None` for models
+    /// without one. lenet5: 40 epochs of batch 128, Adam 3e-3 with cosine decay, shifts of up to
+    /// 2 pixels and rotations of up to 10 degrees (mnist10k: 0.9890, 0.9885, 0.9860 for seeds
+    /// 0, 1, 2).
+    pub fn apply_recipe(&mut self, model: &str) -> Option<&'static str> {
+        use steepest::data::Augment;
+        match model {
+            "lenet5" => {
+                self.epochs = 40;
+                self.batch_size = "128".into();
+                self.optimizer = Some(OptimizerSpec::Adam(steepest::optim::rules::Adam {
+                    lr: 3e-3,
+                    ..Default::default()
+                }));
+                self.augment = vec![
+                    Augment::RandomShift { pixels: 2 },
+                    Augment::RandomRotation { degrees: 10.0 },
+                ];
+                Some("cosine")
+            }
+            _ => None,
+        }
+    }
+
+    /// The schedule `name` with its default settings, for a recipe.
+    pub fn recipe_schedule(&mut self, name: &str) -> CliResult<()> {
+        self.schedule = Some(self.schedule_spec(name, &[])?);
+        Ok(())
+    }
+
     fn schedule_spec(&self, name: &str, opts: &[String]) -> CliResult<ScheduleSpec> {
         let e = match (self.steps, self.schedule_per.as_str()) {
             (Some(s), "step") => s,
