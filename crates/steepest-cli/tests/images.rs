@@ -290,3 +290,69 @@ fn the_embedded_mnist_sample_trains_a_cnn_and_exports() {
         .success()
         .stdout(predicate::str::contains("mnist10k").and(predicate::str::contains("8000")));
 }
+
+#[test]
+fn an_image_folder_written_from_mnist_trains_as_the_idx_form_and_predicts_as_eval() {
+    // The embedded mnist10k written out as PNG files in class folders (train/ and test/).
+    let (train, test) = steepest::data::embedded::mnist10k::<f32>().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("mnist-png");
+    let mut test_files = Vec::new();
+    for (split, d) in [("train", &train), ("test", &test)] {
+        let (labels, names) = d.targets.classes().unwrap();
+        let x = d.features.dense("test").unwrap();
+        for r in 0..d.rows() {
+            let folder = root.join(split).join(&names[labels[r]]);
+            std::fs::create_dir_all(&folder).unwrap();
+            let px: Vec<u8> = x.row(r).iter().map(|&v| v as u8).collect();
+            let file = folder.join(format!("{r:05}.png"));
+            image::GrayImage::from_raw(28, 28, px).unwrap().save(&file).unwrap();
+            if split == "test" && r < 40 {
+                test_files.push(file.display().to_string());
+            }
+        }
+    }
+    let accuracy = |data: &str, out: &str| -> f64 {
+        let a = steepest()
+            .args([
+                "train", "--data", data, "--model", "lenet5", "--epochs", "4", "--json", "--out", out,
+            ])
+            .assert()
+            .success();
+        let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+        v["metrics"]["accuracy"].as_f64().unwrap()
+    };
+    let idx_run = dir.path().join("idx-run").display().to_string();
+    let (from_idx, from_png) = (
+        accuracy("mnist10k", &idx_run),
+        accuracy(root.to_str().unwrap(), dir.path().join("png-run").to_str().unwrap()),
+    );
+    assert!(from_idx > 0.95, "{from_idx}");
+    eprintln!("test accuracy after 4 epochs: IDX {from_idx}, PNG folder {from_png}");
+    assert!(
+        (from_idx - from_png).abs() <= 0.005,
+        "IDX {from_idx}, PNG folder {from_png}"
+    );
+    // predict on PNG files agrees with predict on the same test rows of the IDX form.
+    let files = steepest()
+        .args(["predict", "--model", &idx_run])
+        .args(&test_files)
+        .assert()
+        .success();
+    let from_files: Vec<String> = String::from_utf8_lossy(&files.get_output().stdout)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().to_string())
+        .collect();
+    let rows = steepest()
+        .args(["predict", "--model", &idx_run, "--data", "mnist10k"])
+        .assert()
+        .success();
+    let from_rows: Vec<String> = String::from_utf8_lossy(&rows.get_output().stdout)
+        .lines()
+        .skip(1)
+        .take(40)
+        .map(str::to_string)
+        .collect();
+    assert_eq!(from_files, from_rows);
+}

@@ -305,7 +305,7 @@ fn gzipped_libsvm_reads_as_the_plain_file() {
 }
 
 #[test]
-fn images_become_channel_planes_scaled_to_one() {
+fn images_become_channel_planes_of_grey_levels() {
     use steepest::data::{read_images, ImageOptions};
     // A 2x1 RGB image: pixels (255, 0, 128) and (0, 255, 0); a grey 2x1 image (0, 51).
     let dir = tempfile::tempdir().unwrap();
@@ -321,7 +321,7 @@ fn images_become_channel_planes_scaled_to_one() {
     );
     let x = d.pixels;
     // Channel-major: the red plane, the green plane, the blue plane.
-    let want = [1.0, 0.0, 0.0, 1.0, 128.0 / 255.0, 0.0];
+    let want = [255.0, 0.0, 0.0, 255.0, 128.0, 0.0];
     assert!(
         x.data().iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-12),
         "{:?}",
@@ -334,9 +334,9 @@ fn images_become_channel_planes_scaled_to_one() {
         .unwrap();
     let g = read_images::<f64>(std::slice::from_ref(&grey), &ImageOptions::default()).unwrap();
     assert_eq!(g.shape, [1, 1, 2]);
-    assert_eq!(g.pixels.data(), &[0.0, 0.2]);
+    assert_eq!(g.pixels.data(), &[0.0, 51.0]);
     // Grey and colour together: every image as RGB (grey repeated in the three planes).
     let both = read_images::<f64>(&[grey, rgb], &ImageOptions::default()).unwrap();
     assert_eq!(both.shape, [3, 1, 2]);
-    assert_eq!(both.pixels.row(0), &[0.0, 0.2, 0.0, 0.2, 0.0, 0.2]);
+    assert_eq!(both.pixels.row(0), &[0.0, 51.0, 0.0, 51.0, 0.0, 51.0]);
 }

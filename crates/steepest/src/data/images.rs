@@ -9,8 +9,9 @@
 //! A CSV file of `path,label` rows is a list of images ([`read_image_list`]).
 //!
 //! Classes are the folder names, ordered as numbers when every name is a number (so `10`
-//! follows `9`), else by name. Every image becomes `channels x height x width` values in
-//! [0, 1] (grey when every training image is grey, else RGB; an alpha channel is dropped),
+//! follows `9`), else by name. Every image becomes `channels x height x width` grey levels
+//! 0-255, as IDX files hold them (grey when every training image is grey, else RGB; an alpha
+//! channel is dropped; models standardize each channel),
 //! resized to [`ImageOptions::size`] (bilinear, as torchvision's `Resize`) or, without it, all
 //! of the first image's size. Images are decoded in parallel; one that cannot be read is an
 //! error naming the file, or with [`ImageOptions::skip_bad`] a counted warning.
@@ -40,7 +41,7 @@ pub type Skipped = (PathBuf, String);
 /// Images decoded by [`read_images`].
 #[derive(Clone, Debug)]
 pub struct DecodedImages<T: Scalar> {
-    /// `[images kept, channels * height * width]`, values in [0, 1], channel planes in order.
+    /// `[images kept, channels * height * width]`, values 0-255, channel planes in order.
     pub pixels: Tensor<T>,
     /// `[channels, height, width]`.
     pub shape: Vec<usize>,
@@ -153,7 +154,8 @@ fn decode(path: &Path) -> std::result::Result<Decoded, String> {
     })
 }
 
-/// `d` as `channels x height x width` values in [0, 1], resized to `(h, w)` when it differs.
+/// `d` as `channels x height x width` grey levels 0-255 (as IDX files hold them, so that a model
+/// trained on either form reads the other), resized to `(h, w)` when it differs.
 fn pixels<T: Scalar>(d: &Decoded, channels: usize, (h, w): (usize, usize), out: &mut [T]) {
     let img = if (d.height as usize, d.width as usize) != (h, w) {
         d.image
@@ -161,18 +163,17 @@ fn pixels<T: Scalar>(d: &Decoded, channels: usize, (h, w): (usize, usize), out: 
     } else {
         d.image.clone()
     };
-    let inv = 1.0 / 255.0;
     if channels == 1 {
         let g = img.to_luma8();
         for (o, p) in out.iter_mut().zip(g.as_raw()) {
-            *o = T::of(f64::from(*p) * inv);
+            *o = T::of(f64::from(*p));
         }
     } else {
         let rgb = img.to_rgb8();
         let plane = h * w;
         for (i, px) in rgb.as_raw().chunks(3).enumerate() {
             for c in 0..3 {
-                out[c * plane + i] = T::of(f64::from(px[c]) * inv);
+                out[c * plane + i] = T::of(f64::from(px[c]));
             }
         }
     }
