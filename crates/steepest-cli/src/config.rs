@@ -781,7 +781,8 @@ impl RunConfig {
     /// the flags when they name none (its length follows the final epochs). `None` for models
     /// without one. lenet5: 40 epochs of batch 128, Adam 3e-3 with cosine decay, shifts of up to
     /// 2 pixels and rotations of up to 10 degrees (mnist10k: 0.9890, 0.9885, 0.9860 for seeds
-    /// 0, 1, 2).
+    /// 0, 1, 2). cnn-bn: 12 epochs of batch 128, AdamW 3e-3 with the one-cycle schedule, the same
+    /// augmentation (mnist10k: 0.9840).
     pub fn apply_recipe(&mut self, model: &str) -> Option<&'static str> {
         use steepest::data::Augment;
         match model {
@@ -797,6 +798,19 @@ impl RunConfig {
                     Augment::RandomRotation { degrees: 10.0 },
                 ];
                 Some("cosine")
+            }
+            "cnn-bn" => {
+                self.epochs = 12;
+                self.batch_size = "128".into();
+                self.optimizer = Some(OptimizerSpec::AdamW(steepest::optim::rules::AdamW {
+                    lr: 3e-3,
+                    ..Default::default()
+                }));
+                self.augment = vec![
+                    Augment::RandomShift { pixels: 2 },
+                    Augment::RandomRotation { degrees: 10.0 },
+                ];
+                Some("one-cycle")
             }
             _ => None,
         }
