@@ -98,16 +98,10 @@ fn read_encoded<T: Scalar>(
 /// Images read for `model`: at the size and channels of its input when it takes images.
 fn image_options<T: Scalar>(model: &FittedModel<T>) -> steepest::data::ImageOptions {
     match model {
-        FittedModel::Net(m) if m.net.input_shape().len() == 3 => {
-            let s = m.net.input_shape();
-            steepest::data::ImageOptions {
-                size: Some((s[1], s[2])),
-                channels: Some(s[0]),
-                skip_bad: false,
-            }
-        }
-        _ => steepest::data::ImageOptions::default(),
+        FittedModel::Net(m) => steepest::data::ImageOptions::for_shape(m.net.input_shape(), false),
+        _ => None,
     }
+    .unwrap_or_default()
 }
 
 fn eval_typed<T: Scalar>(a: &EvalArgs) -> CliResult<()> {

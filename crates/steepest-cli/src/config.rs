@@ -785,6 +785,10 @@ impl RunConfig {
     /// augmentation (mnist10k: 0.9840).
     pub fn apply_recipe(&mut self, model: &str) -> Option<&'static str> {
         use steepest::data::Augment;
+        let shift_and_rotate = vec![
+            Augment::RandomShift { pixels: 2 },
+            Augment::RandomRotation { degrees: 10.0 },
+        ];
         match model {
             "lenet5" => {
                 self.epochs = 40;
@@ -793,10 +797,7 @@ impl RunConfig {
                     lr: 3e-3,
                     ..Default::default()
                 }));
-                self.augment = vec![
-                    Augment::RandomShift { pixels: 2 },
-                    Augment::RandomRotation { degrees: 10.0 },
-                ];
+                self.augment = shift_and_rotate.clone();
                 Some("cosine")
             }
             "cnn-bn" => {
@@ -806,10 +807,7 @@ impl RunConfig {
                     lr: 3e-3,
                     ..Default::default()
                 }));
-                self.augment = vec![
-                    Augment::RandomShift { pixels: 2 },
-                    Augment::RandomRotation { degrees: 10.0 },
-                ];
+                self.augment = shift_and_rotate.clone();
                 Some("one-cycle")
             }
             _ => None,

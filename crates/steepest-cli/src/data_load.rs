@@ -251,15 +251,8 @@ pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<Loaded<T>> {
     };
     if let Some(t) = &cfg.test_data {
         // Images of a test folder at the training images' size and channels.
-        let shape = &data.example_shape;
-        let test_images = match shape.len() {
-            3 => steepest::data::ImageOptions {
-                size: Some((shape[1], shape[2])),
-                channels: Some(shape[0]),
-                skip_bad: cfg.skip_bad,
-            },
-            _ => images.clone(),
-        };
+        let test_images = steepest::data::ImageOptions::for_shape(&data.example_shape, cfg.skip_bad)
+            .unwrap_or_else(|| images.clone());
         let test = read_named::<T>(t, &opts, &test_images)?;
         if test.cols() != data.cols() {
             return Err(usage(format!(

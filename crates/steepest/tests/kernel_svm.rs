@@ -6,15 +6,20 @@ use steepest::data::{Dataset, Features, Targets};
 use steepest::models::{Kernel, KernelSvmParams, Predictor};
 use steepest::Tensor;
 
-/// Two overlapping blobs in 2-D (seeded), classes 0 and 1.
-fn blobs(n: usize) -> Dataset<f64> {
-    let mut state = 99u64;
-    let mut u = || {
+/// A seeded stream of numbers uniform in [0, 1) (a 64-bit LCG's top 53 bits).
+fn uniform(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    }
+}
+
+/// Two overlapping blobs in 2-D (seeded), classes 0 and 1.
+fn blobs(n: usize) -> Dataset<f64> {
+    let mut u = uniform(99);
     let (mut x, mut labels) = (Vec::new(), Vec::new());
     for i in 0..n {
         let c = i % 2;
@@ -126,13 +131,7 @@ fn platt_recovers_a_known_sigmoid_and_probabilities_sum_to_one() {
     use steepest::models::Sigmoid;
     // Labels drawn from P(positive | f) = 1 / (1 + exp(-2 f + 0.5)) on a grid of f.
     let (a, b) = (-2.0, 0.5);
-    let mut state = 7u64;
-    let mut u = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut u = uniform(7);
     let f: Vec<f64> = (0..20000).map(|i| -3.0 + 6.0 * (i % 1000) as f64 / 1000.0).collect();
     let y: Vec<bool> = f.iter().map(|&v| u() < 1.0 / (1.0 + (a * v + b).exp())).collect();
     let s = Sigmoid::fit(&f, &y);
@@ -158,13 +157,7 @@ fn platt_recovers_a_known_sigmoid_and_probabilities_sum_to_one() {
 
 /// A smooth 1-D regression problem (seeded): y = sin(3x) + noise.
 fn wave(n: usize) -> Dataset<f64> {
-    let mut state = 5u64;
-    let mut u = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut u = uniform(5);
     let x: Vec<f64> = (0..n).map(|_| u() * 4.0 - 2.0).collect();
     let y: Vec<f64> = x.iter().map(|&v| (3.0 * v).sin() + (u() - 0.5) * 0.4).collect();
     Dataset::from_dense(Tensor::new(x, &[n, 1]).unwrap(), Targets::Values(y)).unwrap()
@@ -374,13 +367,8 @@ fn the_blocked_cholesky_solves_what_a_plain_product_checks() {
     // A = B B' + I, 150 x 150 (three blocks of 64 and a remainder); the solution of A x = b
     // is checked by multiplying back with a plain loop.
     let n = 150;
-    let mut state = 3u64;
-    let mut u = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-    };
+    let mut u0 = uniform(3);
+    let mut u = || u0() - 0.5;
     let b: Vec<f64> = (0..n * n).map(|_| u()).collect();
     let mut a = vec![0.0; n * n];
     for i in 0..n {

@@ -35,6 +35,21 @@ pub struct ImageOptions {
     pub skip_bad: bool,
 }
 
+impl ImageOptions {
+    /// Images read as examples of `shape` (`[channels, height, width]`) are: that size and
+    /// those channels; `None` when `shape` is not an image's.
+    pub fn for_shape(shape: &[usize], skip_bad: bool) -> Option<ImageOptions> {
+        match *shape {
+            [c, h, w] => Some(ImageOptions {
+                size: Some((h, w)),
+                channels: Some(c),
+                skip_bad,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// A file that could not be decoded, with the reason.
 pub type Skipped = (PathBuf, String);
 
@@ -87,13 +102,9 @@ fn name_of(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// The class folders of `dir` in class order (numbers as numbers when all are numbers).
-fn class_dirs(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
-    let mut classes: Vec<(String, PathBuf)> = sorted_dirs(dir)?
-        .into_iter()
-        .map(|p| (name_of(&p), p))
-        .filter(|(n, _)| !n.starts_with('.'))
-        .collect();
+/// Sorts class names (with what goes with them) by name, or as numbers when all are numbers.
+fn order_classes<X>(classes: &mut [(String, X)]) {
+    classes.sort_by(|a, b| a.0.cmp(&b.0));
     if !classes.is_empty() && classes.iter().all(|(n, _)| n.parse::<f64>().is_ok()) {
         classes.sort_by(|a, b| {
             a.0.parse::<f64>()
@@ -101,6 +112,16 @@ fn class_dirs(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
                 .total_cmp(&b.0.parse::<f64>().unwrap_or(0.0))
         });
     }
+}
+
+/// The class folders of `dir` in class order.
+fn class_dirs(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut classes: Vec<(String, PathBuf)> = sorted_dirs(dir)?
+        .into_iter()
+        .map(|p| (name_of(&p), p))
+        .filter(|(n, _)| !n.starts_with('.'))
+        .collect();
+    order_classes(&mut classes);
     Ok(classes)
 }
 
@@ -130,7 +151,7 @@ pub fn is_image_folder(dir: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// One decoded image: its channels (1 or 3) and its pixels as u8, `[h, w, c]`.
+/// One decoded image, whether it is grey, and its size.
 struct Decoded {
     grey: bool,
     width: u32,
@@ -235,6 +256,36 @@ pub fn read_images<T: Scalar>(files: &[PathBuf], opts: &ImageOptions) -> Result<
     })
 }
 
+/// The classification dataset of `files` (decoded as `opts` says) labelled `labels` (indices
+/// into `names`), the undecodable ones left out with their labels.
+fn labelled<T: Scalar>(
+    files: &[PathBuf],
+    labels: Vec<usize>,
+    names: Vec<String>,
+    opts: &ImageOptions,
+) -> Result<(Dataset<T>, Vec<Skipped>)> {
+    let DecodedImages {
+        pixels,
+        shape,
+        kept,
+        skipped,
+    } = read_images::<T>(files, opts)?;
+    let labels: Vec<usize> = labels
+        .into_iter()
+        .zip(&kept)
+        .filter(|(_, k)| **k)
+        .map(|(l, _)| l)
+        .collect();
+    let feature_names = (0..pixels.row_len()).map(|i| format!("pixel{i}")).collect();
+    let d = Dataset::new(
+        Features::Dense(pixels),
+        Targets::Classes { labels, names },
+        feature_names,
+    )?
+    .with_example_shape(&shape)?;
+    Ok((d, skipped))
+}
+
 /// One split's class folders read into a dataset with `names` as its classes.
 fn read_split<T: Scalar>(root: &Path, names: &[String], opts: &ImageOptions) -> Result<(Dataset<T>, Vec<Skipped>)> {
     let mut files = Vec::new();
@@ -260,29 +311,7 @@ fn read_split<T: Scalar>(root: &Path, names: &[String], opts: &ImageOptions) -> 
             "no image files (png, jpg, bmp, gif) in its class folders",
         ));
     }
-    let DecodedImages {
-        pixels: x,
-        shape,
-        kept,
-        skipped,
-    } = read_images::<T>(&files, opts)?;
-    let labels: Vec<usize> = labels
-        .into_iter()
-        .zip(&kept)
-        .filter(|(_, k)| **k)
-        .map(|(l, _)| l)
-        .collect();
-    let feature_names = (0..x.row_len()).map(|i| format!("pixel{i}")).collect();
-    let d = Dataset::new(
-        Features::Dense(x),
-        Targets::Classes {
-            labels,
-            names: names.to_vec(),
-        },
-        feature_names,
-    )?
-    .with_example_shape(&shape)?;
-    Ok((d, skipped))
+    labelled(&files, labels, names.to_vec(), opts)
 }
 
 /// Reads an image folder (see the module's doc). The test split is read at the training
@@ -314,12 +343,7 @@ pub fn read_image_folder<T: Scalar>(dir: impl AsRef<Path>, opts: &ImageOptions) 
     let (train, mut skipped) = read_split::<T>(&train_root, &names, opts)?;
     let test = match test_root {
         Some(root) => {
-            let shape = &train.example_shape;
-            let o = ImageOptions {
-                size: Some((shape[1], shape[2])),
-                channels: Some(shape[0]),
-                skip_bad: opts.skip_bad,
-            };
+            let o = ImageOptions::for_shape(&train.example_shape, opts.skip_bad).unwrap_or_else(|| opts.clone());
             let (t, s) = read_split::<T>(&root, &names, &o)?;
             skipped.extend(s);
             Some(t)
@@ -375,16 +399,10 @@ pub fn read_image_list<T: Scalar>(csv_path: impl AsRef<Path>, opts: &ImageOption
         files.push(if p.is_absolute() { p.to_path_buf() } else { base.join(p) });
         labels.push(label.to_string());
     }
-    let mut names: Vec<String> = labels.clone();
-    names.sort();
-    names.dedup();
-    if names.iter().all(|n| n.parse::<f64>().is_ok()) {
-        names.sort_by(|a, b| {
-            a.parse::<f64>()
-                .unwrap_or(0.0)
-                .total_cmp(&b.parse::<f64>().unwrap_or(0.0))
-        });
-    }
+    let mut classes: Vec<(String, ())> = labels.iter().map(|l| (l.clone(), ())).collect();
+    order_classes(&mut classes);
+    classes.dedup_by(|a, b| a.0 == b.0);
+    let names: Vec<String> = classes.into_iter().map(|(n, _)| n).collect();
     if names.len() < 2 {
         return Err(Error::format(
             csv_path.display().to_string(),
@@ -399,25 +417,11 @@ pub fn read_image_list<T: Scalar>(csv_path: impl AsRef<Path>, opts: &ImageOption
             ));
         }
     }
-    let DecodedImages {
-        pixels,
-        shape,
-        kept,
-        skipped,
-    } = read_images::<T>(&files, opts)?;
-    let labels: Vec<usize> = labels
+    let index: Vec<usize> = labels
         .iter()
-        .zip(&kept)
-        .filter(|(_, k)| **k)
-        .map(|(l, _)| names.iter().position(|n| n == l).unwrap_or(0))
+        .map(|l| names.iter().position(|n| n == l).unwrap_or(0))
         .collect();
-    let feature_names = (0..pixels.row_len()).map(|i| format!("pixel{i}")).collect();
-    let train = Dataset::new(
-        Features::Dense(pixels),
-        Targets::Classes { labels, names },
-        feature_names,
-    )?
-    .with_example_shape(&shape)?;
+    let (train, skipped) = labelled(&files, index, names, opts)?;
     Ok(ImageFolder {
         train,
         test: None,
