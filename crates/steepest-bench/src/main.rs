@@ -109,6 +109,7 @@ fn run(args: &[String]) -> steepest::Result<serde_json::Value> {
                     adaptive: false,
                     eta: None,
                     average: true,
+                    eps: 1e-10,
                 },
             )?
         }
@@ -130,6 +131,7 @@ fn run(args: &[String]) -> steepest::Result<serde_json::Value> {
                     adaptive: false,
                     eta: None,
                     average: false,
+                    eps: 1e-10,
                 },
                 _ => SgdConfig {
                     loss: LinearLoss::Log,
@@ -137,6 +139,7 @@ fn run(args: &[String]) -> steepest::Result<serde_json::Value> {
                     adaptive: true,
                     eta: Some(eta),
                     average: false,
+                    eps: 1e-10,
                 },
             };
             // 32-bit weights, as Vowpal Wabbit's: the pass is bound by fetching 50 random

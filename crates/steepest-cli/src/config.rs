@@ -923,6 +923,7 @@ impl RunConfig {
             },
             scaler,
             validation_fraction: validation,
+            fast_path: true,
         })
     }
 

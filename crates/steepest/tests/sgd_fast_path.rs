@@ -36,12 +36,12 @@ fn reference(x: &[Vec<f64>], y: &[usize], cfg: &SgdConfig, passes: usize, sparse
                     let g = dz * row[j] + alpha * w[j];
                     if g != 0.0 {
                         g2[j] += g * g;
-                        w[j] -= eta * g / g2[j].sqrt();
+                        w[j] -= eta * g / (g2[j].sqrt() + cfg.eps);
                     }
                 }
                 if dz != 0.0 {
                     g2b += dz * dz;
-                    b -= eta * dz / g2b.sqrt();
+                    b -= eta * dz / (g2b.sqrt() + cfg.eps);
                 }
             } else {
                 let eta = cfg.eta.unwrap_or(1.0 / (alpha * (t0 + t as f64 - 1.0)));
@@ -135,6 +135,7 @@ fn f32_weights_follow_the_f64_loop_to_single_precision() {
             adaptive,
             eta,
             average,
+            eps: 1e-10,
         };
         run_in::<f32>(&cfg, false, 1e-4);
         run_in::<f32>(&cfg, true, 1e-4);
@@ -153,6 +154,7 @@ fn plain_sgd_with_lazy_l2_and_averaging_matches_the_written_out_loop() {
                     adaptive: false,
                     eta,
                     average,
+                    eps: 1e-10,
                 };
                 run(&cfg, false);
                 run(&cfg, true);
@@ -171,6 +173,7 @@ fn adagrad_steps_match_the_written_out_loop() {
                 adaptive: true,
                 eta: Some(0.3),
                 average,
+                eps: 1e-10,
             };
             run(&cfg, false);
             run(&cfg, true);
@@ -188,6 +191,7 @@ fn state_vectors_round_trip() {
         adaptive: false,
         eta: None,
         average: true,
+        eps: 1e-10,
     };
     let order: Vec<usize> = (0..50).collect();
     let mut m = SgdModel::<f64>::new(6);
@@ -212,6 +216,7 @@ fn the_parallel_pass_is_the_row_weighted_mean_of_the_blocks_passes() {
             adaptive,
             eta: adaptive.then_some(0.2),
             average: true,
+            eps: 1e-10,
         };
         let order: Vec<usize> = (0..301).collect();
         let mut m = SgdModel::<f64>::new(8);

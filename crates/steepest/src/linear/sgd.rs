@@ -7,7 +7,9 @@
 //!   the L2 penalty shrinks w by (1 - eta_t alpha) through a scalar weight scale (lazy L2,
 //!   O(nnz) per step), then w <- w - eta_t d x;
 //! * adaptive (AdaGrad per feature, as Vowpal Wabbit's default `--adaptive`): G_j += (d x_j)^2,
-//!   w_j <- w_j - eta d x_j / sqrt(G_j), which makes the step invariant to feature scale.
+//!   w_j <- w_j - eta d x_j / (sqrt(G_j) + eps), which makes the step invariant to feature scale
+//!   (PyTorch's `Adagrad` without decay, exactly: a weight whose feature is absent has g = 0 and
+//!   does not move, so only the row's features are touched).
 //!
 //! With `average`, the weights returned are the running mean of the iterates (averaged SGD,
 //! Polyak and Juditsky 1992), dense data only. The mean is kept lazily, at no extra pass over
@@ -36,6 +38,8 @@ pub struct SgdConfig {
     pub eta: Option<f64>,
     /// Return the averaged iterate (dense data only).
     pub average: bool,
+    /// AdaGrad's term added to sqrt(G) in the denominator (PyTorch's `eps`, 1e-10).
+    pub eps: f64,
 }
 
 /// Weights and the state the fast path carries between passes, stored as `W` (`f64` by
@@ -83,6 +87,32 @@ impl<W: Scalar> SgdModel<W> {
     /// Steps taken.
     pub fn steps(&self) -> u64 {
         self.t
+    }
+
+    /// Widens the model to `d` features (new weights and AdaGrad sums 0): a stream meets its
+    /// features as it goes. Never narrows.
+    ///
+    /// ```
+    /// use steepest::linear::SgdModel;
+    /// let mut m: SgdModel = SgdModel::new(2);
+    /// m.grow(5);
+    /// assert_eq!(m.w.len(), 5);
+    /// ```
+    pub fn grow(&mut self, d: usize) {
+        if d > self.w.len() {
+            self.w.resize(d, W::zero());
+            if !self.g2.is_empty() {
+                self.g2.resize(d, W::zero());
+            }
+            if !self.avg_u.is_empty() {
+                self.avg_u.resize(d, W::zero());
+            }
+        }
+    }
+
+    /// Whether every weight and the intercept are finite.
+    pub fn is_finite(&self) -> bool {
+        self.b.is_finite() && self.scale.is_finite() && self.w.iter().all(|w| w.as_f64().is_finite())
     }
 
     /// The decision value of a dense row.
@@ -266,7 +296,7 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
                 if g != 0.0 {
                     let g2j = g2[j].as_f64() + g * g;
                     g2[j] = W::of(g2j);
-                    let delta = eta0 * g / g2j.sqrt();
+                    let delta = eta0 * g / (g2j.sqrt() + cfg.eps);
                     w[j] = W::of(w[j].as_f64() - delta);
                     delta
                 } else {
@@ -291,7 +321,7 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
             }
             if d != 0.0 {
                 m.g2b += d * d;
-                m.b -= eta0 * d / m.g2b.sqrt();
+                m.b -= eta0 * d / (m.g2b.sqrt() + cfg.eps);
             }
         } else {
             let eta = match cfg.eta {

@@ -1,5 +1,6 @@
 //! The linear estimators.
 
+use super::linear_online::{online_plan, OnlineRule};
 use super::options::{lr_find, run_fit, FitOptions};
 use super::rff::RandomFourierFeatures;
 use crate::collective::Communicator;
@@ -496,6 +497,38 @@ impl ValidLinearParams {
         })
     }
 
+    /// The per-example rule [`Self::fit`] takes for these settings (see `online_plan`), or why
+    /// it takes the general loop.
+    pub fn fast_path(&self) -> std::result::Result<OnlineRule, String> {
+        let p = &self.0;
+        let trainer = LinearTrainer::<f64> {
+            core: LinearCore { inputs: 0, outputs: 1 },
+            params: ParamStore::new(),
+            loss: p.kind.loss(),
+            penalty: p.penalty,
+            class_weights: (p.class_weight != ClassWeight::Uniform).then(Vec::new),
+        };
+        self.online_rule(&trainer, false)
+    }
+
+    fn online_rule<T: Scalar>(
+        &self,
+        trainer: &LinearTrainer<T>,
+        distributed_or_resumed: bool,
+    ) -> std::result::Result<OnlineRule, String> {
+        let p = &self.0;
+        if !p.fit.fast_path {
+            return Err("the fast path is turned off".into());
+        }
+        if distributed_or_resumed {
+            return Err("a distributed or resumed fit".into());
+        }
+        if matches!(p.fit.optimizer, OptimizerSpec::Newton(_)) {
+            return Err("Newton's method".into());
+        }
+        online_plan(&p.fit, trainer.loss, trainer.penalty, trainer.class_weights.is_some())
+    }
+
     /// The learning-rate range test for this model on `data` (see
     /// [`lr_range_test`](crate::optim::lr_range_test)), with its optimizer and batch size.
     pub fn lr_find<T: Scalar>(&self, data: &Dataset<T>, cfg: &LrFinderConfig) -> Result<LrFinderResult> {
@@ -544,7 +577,10 @@ impl ValidLinearParams {
                 }
                 super::linear_newton::fit_newton(&mut trainer, &train_t, val_t.as_ref(), newton, observers)?
             }
-            _ => run_fit(&mut trainer, &train_t, val_t.as_ref(), &p.fit, resume, observers, comm)?,
+            _ => match self.online_rule(&trainer, comm.is_some() || resume.is_some()) {
+                Ok(rule) => super::linear_online::fit_online(&mut trainer, &train_t, val_t.as_ref(), &p.fit, rule, observers)?,
+                Err(_) => run_fit(&mut trainer, &train_t, val_t.as_ref(), &p.fit, resume, observers, comm)?,
+            },
         };
         let feature_names = match poly {
             Some(pf) => pf.names(&data.all_feature_names()),

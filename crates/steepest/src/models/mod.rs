@@ -31,6 +31,7 @@ mod kernel_approx;
 mod kernel_svm;
 mod linear;
 mod linear_newton;
+mod linear_online;
 mod mlp;
 mod net;
 mod options;
@@ -45,6 +46,7 @@ pub use kernel_approx::{FeatureMap, KernelApprox};
 pub use kernel_svm::{
     FittedKernelSvm, Gamma, Kernel, KernelMulticlass, KernelName, KernelSvmParams, ValidKernelSvmParams,
 };
+pub use linear_online::{is_wide_sparse, online_plan, OnlineRule};
 pub use linear::{ClassWeight, FittedLinear, LinearKind, LinearParams, Multiclass, ValidLinearParams};
 pub use mlp::{Activation, FittedMlp, Init, MlpNet, MlpParams, ValidMlpParams};
 pub use net::{FittedNet, NetParams, Network, ValidNetParams};

@@ -28,6 +28,14 @@ pub struct FitOptions {
     /// Fraction of the training rows held out (stratified) for validation every epoch; 0 uses
     /// none.
     pub validation_fraction: f64,
+    /// Linear models: take the per-example fast path where it gives the loop's steps (see
+    /// `online_plan`; default true); false always runs the general loop.
+    #[serde(default = "yes")]
+    pub fast_path: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for FitOptions {
@@ -46,6 +54,7 @@ impl Default for FitOptions {
             },
             scaler: ScalerKind::Standard,
             validation_fraction: 0.0,
+            fast_path: true,
         }
     }
 }

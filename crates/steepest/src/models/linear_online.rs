@@ -1,0 +1,274 @@
+//! The per-example fast path inside the linear estimators: when a fit's settings are steps that
+//! [`sgd_pass`] takes exactly, the trainer's loop is replaced by passes of `sgd_pass` over the
+//! same row order, at O(non-zeros) per step instead of O(model width).
+//!
+//! It applies with batch size 1, plain SGD without momentum or weight decay (a constant rate,
+//! any schedule stepped per epoch, or scikit-learn's "optimal" schedule stepped per example with
+//! the L2 penalty's alpha) or AdaGrad without decay (no penalty: an L2 term would move every
+//! weight each step), no penalty or L2 (lazy: the weights carry a scale), single-output losses
+//! or one-vs-rest (each output its own model over the same rows), no class weights, clipping,
+//! step budget, resumed checkpoint or data parallelism. Anything else takes the general loop,
+//! which gives the same steps at the model's width per step; [`online_plan`] says why.
+//!
+//! The training loss of an epoch is the progressive loss: each row's loss before its step
+//! (Vowpal Wabbit's "average loss"), without the penalty term. The divergence guard restores the
+//! epoch's starting weights and halves the rate, as the loop does.
+
+use super::linear::{row_targets, LinearTrainer};
+use super::options::FitOptions;
+use crate::data::{BatchSize, Batches, Dataset, Features, Targets};
+use crate::error::{Error, Result};
+use crate::linear::{sgd_pass, LinearLoss, Penalty, RowTargets, SgdConfig, SgdModel};
+use crate::optim::{OptimizerSpec, ScheduleSpec};
+use crate::tensor::{Scalar, Tensor};
+use crate::train::{EpochRecord, History, Observer, SchedulePer};
+use std::time::Instant;
+
+/// The per-example rule a fit maps to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OnlineRule {
+    /// AdaGrad (otherwise plain SGD).
+    pub adaptive: bool,
+    /// The base rate (`None`: the "optimal" schedule per example).
+    pub lr: Option<f64>,
+    /// The L2 strength.
+    pub alpha: f64,
+    /// AdaGrad's eps.
+    pub eps: f64,
+}
+
+/// The per-example rule for these settings, or why the general loop must take them (a phrase:
+/// "momentum 0.9 moves every weight at each step").
+pub fn online_plan(
+    opts: &FitOptions,
+    loss: LinearLoss,
+    penalty: Penalty,
+    class_weights: bool,
+) -> std::result::Result<OnlineRule, String> {
+    let t = &opts.train;
+    if t.batch_size != BatchSize::Rows(1) {
+        return Err("the batch size is not 1".into());
+    }
+    if loss.is_multiclass() {
+        return Err("a multinomial loss couples the outputs".into());
+    }
+    if class_weights {
+        return Err("class weights".into());
+    }
+    if t.clip_grad_norm.is_some() {
+        return Err("gradient clipping".into());
+    }
+    if t.max_steps.is_some() {
+        return Err("a step budget".into());
+    }
+    let alpha = match penalty {
+        Penalty::None => 0.0,
+        Penalty::L2 { alpha } => alpha,
+        _ => return Err("an L1 penalty's proximal step moves every weight".into()),
+    };
+    let (adaptive, lr, eps) = match &opts.optimizer {
+        OptimizerSpec::Sgd(s) if s.momentum != 0.0 => {
+            return Err(format!("momentum {} moves every weight at each step", s.momentum))
+        }
+        OptimizerSpec::Sgd(s) if s.weight_decay != 0.0 || s.maximize => {
+            return Err("weight decay in the optimizer".into())
+        }
+        OptimizerSpec::Sgd(s) => (false, s.lr, 0.0),
+        OptimizerSpec::Adagrad(a)
+            if a.lr_decay != 0.0 || a.weight_decay != 0.0 || a.initial_accumulator_value != 0.0 || a.maximize =>
+        {
+            return Err("AdaGrad with decay or a starting sum".into())
+        }
+        OptimizerSpec::Adagrad(_) if alpha > 0.0 => {
+            return Err("AdaGrad with an L2 penalty moves every weight at each step".into())
+        }
+        OptimizerSpec::Adagrad(a) => (true, a.lr, a.eps),
+        o => return Err(format!("{} moves every weight at each step", o.name())),
+    };
+    let lr = match (&opts.schedule, t.schedule_per) {
+        (None, _) | (Some(_), SchedulePer::Epoch) => Some(lr),
+        (Some(ScheduleSpec::Optimal { alpha: a }), SchedulePer::Step) if !adaptive && *a == alpha && alpha > 0.0 => None,
+        (Some(_), SchedulePer::Step) => return Err("a schedule stepped per example".into()),
+    };
+    Ok(OnlineRule {
+        adaptive,
+        lr,
+        alpha,
+        eps,
+    })
+}
+
+/// Rows per call of [`sgd_pass`] (and per progress report).
+const BLOCK: usize = 8192;
+
+/// Fits `trainer` (its weights start at zero, as the general loop's do) by per-example passes.
+pub(super) fn fit_online<T: Scalar>(
+    trainer: &mut LinearTrainer<T>,
+    train: &Dataset<T>,
+    val: Option<&Dataset<T>>,
+    opts: &FitOptions,
+    rule: OnlineRule,
+    observers: &mut [&mut dyn Observer],
+) -> Result<History> {
+    let (d, k) = (trainer.core.inputs, trainer.core.outputs);
+    let n = train.rows();
+    let cfg = &opts.train;
+    // One model per output, each with its own ±1 targets (one-vs-rest).
+    let per_output: Vec<Vec<usize>> = match (&train.targets, k) {
+        (Targets::Classes { labels, .. }, k) if k > 1 => {
+            (0..k).map(|c| labels.iter().map(|&l| usize::from(l == c)).collect()).collect()
+        }
+        _ => Vec::new(),
+    };
+    let targets = |j: usize| -> RowTargets<'_> {
+        match per_output.get(j) {
+            Some(l) => RowTargets::Class(l),
+            None => row_targets(&train.targets),
+        }
+    };
+    let mut models: Vec<SgdModel<T>> = (0..k).map(|_| SgdModel::new(d)).collect();
+    let base_lr = rule.lr.unwrap_or(f64::NAN);
+    let mut schedule = match (&opts.schedule, rule.lr) {
+        (Some(s), Some(lr)) => Some(s.build(lr)?),
+        _ => None,
+    };
+    let blocks = n.div_ceil(BLOCK);
+    for o in observers.iter_mut() {
+        o.on_start(cfg.epochs, blocks);
+    }
+    let (mut history, mut lr_scale, mut retries) = (History::new(), 1.0, 0);
+    let (mut best, mut bad_epochs, mut best_models) = (None::<f64>, 0, None::<Vec<SgdModel<T>>>);
+    let mut epoch = 0;
+    while epoch < cfg.epochs {
+        let start = Instant::now();
+        let lr = rule.lr.map(|lr| schedule.as_ref().map_or(lr, |s| s.lr()) * lr_scale);
+        let sgd = SgdConfig {
+            loss: trainer.loss,
+            alpha: rule.alpha,
+            adaptive: rule.adaptive,
+            eta: lr,
+            average: false,
+            eps: rule.eps,
+        };
+        let order: Vec<usize> = Batches::new(n, BatchSize::Rows(1), cfg.shuffle, cfg.seed, epoch as u64)
+            .iter()
+            .map(|c| c[0])
+            .collect();
+        let saved = models.clone();
+        let mut total = 0.0;
+        for (bi, rows) in order.chunks(BLOCK).enumerate() {
+            let mut loss = 0.0;
+            for (j, m) in models.iter_mut().enumerate() {
+                loss += sgd_pass(m, &train.features, targets(j), rows, &sgd)?;
+            }
+            total += loss * rows.len() as f64;
+            for o in observers.iter_mut() {
+                o.on_batch(epoch + 1, bi + 1, rows.len(), loss);
+            }
+        }
+        let train_loss = total / n.max(1) as f64;
+        if !train_loss.is_finite() || !models.iter().all(SgdModel::is_finite) {
+            retries += 1;
+            let why = format!("loss {train_loss} in epoch {}", epoch + 1);
+            if retries > cfg.max_divergence_retries || rule.lr.is_none() {
+                return Err(Error::Diverged(format!(
+                    "{why}; gave up after {} recoveries; lower the learning rate",
+                    retries - 1
+                )));
+            }
+            models = saved;
+            lr_scale *= 0.5;
+            let msg = format!(
+                "diverged ({why}): restored the weights of epoch {epoch}, halved the learning rate to {:.3e} (recovery {retries} of {})",
+                lr.unwrap_or(base_lr) * 0.5,
+                cfg.max_divergence_retries
+            );
+            for o in observers.iter_mut() {
+                o.on_message(&msg);
+            }
+            continue;
+        }
+        store(trainer, &models)?;
+        let (val_loss, val_metric) = match val {
+            Some(v) => {
+                let m = crate::train::Trainable::eval_metric(trainer, v)?;
+                (
+                    Some(crate::train::Trainable::eval_loss(trainer, v)?),
+                    m.map(|p| (p.name().to_string(), p.value())),
+                )
+            }
+            None => (None, None),
+        };
+        let record = EpochRecord {
+            epoch: epoch + 1,
+            train_loss,
+            val_loss,
+            val_metric,
+            lr: lr.unwrap_or_else(|| 1.0 / (rule.alpha * (t0(rule.alpha) + models[0].steps() as f64))),
+            grad_norm: f64::NAN,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        for o in observers.iter_mut() {
+            o.on_epoch(&record);
+        }
+        history.push(record);
+        epoch += 1;
+        let monitored = val_loss.unwrap_or(train_loss);
+        if let Some(s) = schedule.as_deref_mut() {
+            s.step(Some(monitored));
+        }
+        if let Some(es) = cfg.early_stopping {
+            if best.is_none_or(|b| monitored < b - es.min_delta) {
+                best = Some(monitored);
+                bad_epochs = 0;
+                if es.restore_best {
+                    best_models = Some(models.clone());
+                }
+            } else {
+                bad_epochs += 1;
+            }
+            if bad_epochs > es.patience {
+                let msg = format!("early stopping after epoch {epoch}: no improvement for {bad_epochs} epochs");
+                for o in observers.iter_mut() {
+                    o.on_message(&msg);
+                }
+                break;
+            }
+        }
+    }
+    if let Some(b) = best_models {
+        store(trainer, &b)?;
+    }
+    for o in observers.iter_mut() {
+        o.on_end();
+    }
+    Ok(history)
+}
+
+/// t0 of scikit-learn's "optimal" schedule (see [`crate::optim::schedule::Optimal`]).
+fn t0(alpha: f64) -> f64 {
+    1.0 / ((1.0 / alpha.sqrt()).sqrt() * alpha)
+}
+
+/// Writes the models' weights into the trainer's `weight` [inputs, outputs] and `bias`.
+fn store<T: Scalar>(trainer: &mut LinearTrainer<T>, models: &[SgdModel<T>]) -> Result<()> {
+    let (d, k) = (trainer.core.inputs, trainer.core.outputs);
+    let mut w = vec![T::zero(); d * k];
+    let mut b = vec![T::zero(); k];
+    for (j, m) in models.iter().enumerate() {
+        let (wj, bj) = m.finish(false);
+        for (i, v) in wj.iter().enumerate() {
+            w[i * k + j] = T::of(*v);
+        }
+        b[j] = T::of(bj);
+    }
+    trainer.params.insert("weight", Tensor::new(w, &[d, k])?);
+    trainer.params.insert("bias", Tensor::new(b, &[k])?);
+    Ok(())
+}
+
+/// Whether `x` is sparse and wider than `width` columns (where a step over every weight costs
+/// far more than one over a row's features).
+pub fn is_wide_sparse<T: Scalar>(x: &Features<T>, width: usize) -> bool {
+    matches!(x, Features::Sparse(_)) && x.cols() > width
+}

@@ -1,0 +1,133 @@
+//! The estimators' per-example fast path gives the general loop's steps: the same settings fitted
+//! both ways (the general loop forced with `fast_path: false`) end at the same weights, f64.
+
+use steepest::data::{BatchSize, Dataset, Features, ScalerKind, Targets};
+use steepest::linear::{LinearLoss, Penalty};
+use steepest::models::{FittedLinear, LinearKind, LinearParams, Multiclass};
+use steepest::optim::rules::{Adagrad, Sgd};
+use steepest::optim::{OptimizerSpec, ScheduleSpec};
+use steepest::tensor::{rng, CsrMatrix, Tensor};
+use steepest::train::SchedulePer;
+
+/// `n` rows of `d` features (a third of them zero), with `k` classes from a random linear rule
+/// (`k` = 0: real targets).
+fn data(n: usize, d: usize, k: usize, sparse: bool) -> Dataset<f64> {
+    let mut r = rng(7);
+    let x = Tensor::<f64>::randn(&[n, d], 0.0, 1.0, &mut r);
+    let outputs = if k > 2 { k } else { 1 };
+    let w = Tensor::<f64>::randn(&[d, outputs], 0.0, 1.0, &mut r);
+    let mut v = x.data().to_vec();
+    v.iter_mut().enumerate().filter(|(i, _)| i % 3 == 0).for_each(|(_, x)| *x = 0.0);
+    let x = Tensor::new(v, &[n, d]).unwrap();
+    let z = x.matmul(&w).unwrap();
+    let targets = match k {
+        0 => Targets::Values(z.data().to_vec()),
+        2 => Targets::Classes {
+            labels: z.data().iter().map(|&v| usize::from(v > 0.2)).collect(),
+            names: vec!["a".into(), "b".into()],
+        },
+        k => Targets::Classes {
+            labels: z.argmax_axis(1).unwrap(),
+            names: (0..k).map(|c| c.to_string()).collect(),
+        },
+    };
+    let features = match sparse {
+        true => Features::Sparse(CsrMatrix::from_dense(&x).unwrap()),
+        false => Features::Dense(x),
+    };
+    Dataset::new(features, targets, Vec::new()).unwrap()
+}
+
+fn weights(m: &FittedLinear<f64>) -> Vec<f64> {
+    let (w, b) = m.coefficients().unwrap();
+    w.concat().into_iter().chain(b).collect()
+}
+
+/// Fits `p` (batch 1, 3 epochs, shuffled) both ways and compares the weights.
+fn same_both_ways(mut p: LinearParams, data: &Dataset<f64>, what: &str) {
+    p.fit.train.batch_size = BatchSize::Rows(1);
+    p.fit.train.epochs = 3;
+    p.fit.scaler = ScalerKind::None;
+    let fast = p.clone().check().unwrap();
+    assert!(fast.fast_path().is_ok(), "{what}: expected the fast path: {:?}", fast.fast_path());
+    p.fit.fast_path = false;
+    let general = p.check().unwrap();
+    let (a, b) = (fast.fit(data).unwrap(), general.fit(data).unwrap());
+    let (wa, wb) = (weights(&a), weights(&b));
+    let scale = wb.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
+    let worst = wa.iter().zip(&wb).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(worst <= 1e-9 * scale, "{what}: off by {worst:e} (scale {scale})");
+    assert!(scale > 1e-2, "{what}: the weights did not move");
+    assert_eq!(a.history.len(), b.history.len());
+}
+
+fn sgd(lr: f64) -> OptimizerSpec {
+    OptimizerSpec::Sgd(Sgd {
+        lr,
+        momentum: 0.0,
+        ..Sgd::default()
+    })
+}
+
+#[test]
+fn plain_sgd_with_l2_equals_the_general_loop_dense_and_sparse() {
+    for sparse in [false, true] {
+        let mut p = LinearParams::logistic_regression().penalty(Penalty::L2 { alpha: 0.01 });
+        p.fit.optimizer = sgd(0.05);
+        same_both_ways(p, &data(200, 13, 2, sparse), &format!("logistic l2 sparse={sparse}"));
+    }
+}
+
+#[test]
+fn adagrad_equals_the_general_loop() {
+    let mut p = LinearParams::logistic_regression();
+    p.fit.optimizer = OptimizerSpec::Adagrad(Adagrad {
+        lr: 0.2,
+        ..Adagrad::default()
+    });
+    same_both_ways(p, &data(200, 13, 2, true), "logistic adagrad");
+}
+
+#[test]
+fn one_vs_rest_svm_and_least_squares_equal_the_general_loop() {
+    let mut p = LinearParams::linear_svm();
+    p.kind = LinearKind::Svm {
+        loss: LinearLoss::Hinge,
+        multiclass: Multiclass::OneVsRest,
+    };
+    p.penalty = Penalty::L2 { alpha: 1e-3 };
+    p.fit.optimizer = sgd(0.02);
+    same_both_ways(p, &data(150, 9, 3, true), "svm ovr, 3 classes");
+    let mut p = LinearParams::ridge(0.01);
+    p.fit.optimizer = sgd(0.01);
+    same_both_ways(p, &data(150, 9, 0, false), "ridge");
+}
+
+#[test]
+fn schedules_per_epoch_and_the_optimal_rate_per_example_equal_the_general_loop() {
+    let mut p = LinearParams::logistic_regression().penalty(Penalty::L2 { alpha: 0.01 });
+    p.fit.optimizer = sgd(0.1);
+    p.fit.schedule = Some(ScheduleSpec::Exponential { gamma: 0.5 });
+    same_both_ways(p, &data(120, 11, 2, true), "exponential per epoch");
+    let mut p = LinearParams::logistic_regression().penalty(Penalty::L2 { alpha: 0.01 });
+    p.fit.optimizer = sgd(1.0);
+    p.fit.schedule = Some(ScheduleSpec::Optimal { alpha: 0.01 });
+    p.fit.train.schedule_per = SchedulePer::Step;
+    same_both_ways(p, &data(120, 11, 2, true), "optimal per example");
+}
+
+#[test]
+fn settings_the_fast_path_cannot_take_say_why() {
+    let mut p = LinearParams::logistic_regression();
+    p.fit.train.batch_size = BatchSize::Rows(1);
+    // The default optimizer has momentum 0.9.
+    let why = p.clone().check().unwrap().fast_path().unwrap_err();
+    assert!(why.contains("momentum"), "{why}");
+    p.fit.optimizer = sgd(0.1);
+    p.penalty = Penalty::L1 { alpha: 0.1 };
+    let why = p.clone().check().unwrap().fast_path().unwrap_err();
+    assert!(why.contains("L1"), "{why}");
+    p.penalty = Penalty::None;
+    p.fit.train.batch_size = BatchSize::Rows(8);
+    assert!(p.check().unwrap().fast_path().is_err());
+}
