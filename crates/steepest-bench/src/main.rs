@@ -110,6 +110,7 @@ fn run(args: &[String]) -> steepest::Result<serde_json::Value> {
                     eta: None,
                     average: true,
                     eps: 1e-10,
+                    invariant: false,
                 },
             )?
         }
@@ -124,22 +125,34 @@ fn run(args: &[String]) -> steepest::Result<serde_json::Value> {
             let mut test = test;
             test.features = test.features.with_cols(cols)?;
             let eta: f64 = arg(args, "--eta", "0.1").parse().unwrap_or(0.1);
+            let average = arg(args, "--average", "false") == "true";
             let cfg = match arg(args, "--update", "plain").as_str() {
                 "plain" => SgdConfig {
                     loss: LinearLoss::Log,
                     alpha: 1e-4,
                     adaptive: false,
                     eta: None,
-                    average: false,
+                    average,
                     eps: 1e-10,
+                    invariant: false,
                 },
-                _ => SgdConfig {
+                "invariant" => SgdConfig {
                     loss: LinearLoss::Log,
                     alpha: 0.0,
                     adaptive: true,
                     eta: Some(eta),
                     average: false,
                     eps: 1e-10,
+                    invariant: true,
+                },
+                _ => SgdConfig {
+                    loss: LinearLoss::Log,
+                    alpha: 0.0,
+                    adaptive: true,
+                    eta: Some(eta),
+                    average,
+                    eps: 1e-10,
+                    invariant: false,
                 },
             };
             // 32-bit weights, as Vowpal Wabbit's: the pass is bound by fetching 50 random

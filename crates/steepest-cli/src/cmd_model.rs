@@ -1,7 +1,9 @@
 //! `steepest eval`, `steepest predict` and `steepest inspect`: commands on a saved model.
 
 use crate::args::{EvalArgs, InspectArgs, PredictArgs};
-use crate::data_load::{encode_table_report, read_named, read_options, read_options_encoded, read_table_named};
+use crate::data_load::{
+    encode_table_report, fit_width, read_named, read_options, read_options_encoded, read_table_named,
+};
 use crate::error::{usage, CliResult};
 use crate::output::{metrics_json, print_metrics};
 use serde_json::json;
@@ -112,15 +114,8 @@ fn eval_typed<T: Scalar>(a: &EvalArgs) -> CliResult<()> {
     }
     let opts = read_options(a.format.as_deref(), a.target.as_deref(), task)?;
     let data: Dataset<T> = read_named(&a.data, &opts, &image_options(&model))?;
-    let mut data = by_name(&model, data, &a.data)?;
-    let cols = data.cols();
-    data.features = data.features.with_cols(model.n_inputs()).map_err(|_| {
-        usage(format!(
-            "{}: {cols} features, the model takes {}",
-            a.data,
-            model.n_inputs()
-        ))
-    })?;
+    let data = by_name(&model, data, &a.data)?;
+    let data = fit_width(data, model.n_inputs(), &a.data, "the model takes")?;
     report_eval(a, &model, &data)
 }
 
@@ -216,13 +211,8 @@ fn read_for_prediction<T: Scalar>(a: &PredictArgs, model: &FittedModel<T>) -> Cl
         )));
     }
     let opts = read_options(a.format.as_deref(), a.target.as_deref(), Some(task))?;
-    let mut d: Dataset<T> = read_named(data_name, &opts, &image_options(model))?;
-    let cols = d.cols();
-    d.features = d
-        .features
-        .with_cols(n)
-        .map_err(|_| usage(format!("{}: {cols} features, the model takes {n}", data_name)))?;
-    Ok(d)
+    let d: Dataset<T> = read_named(data_name, &opts, &image_options(model))?;
+    fit_width(d, n, data_name, "the model takes")
 }
 
 /// `predict --model RUN a.png b.jpg ...`: one line per file, its class and that class's

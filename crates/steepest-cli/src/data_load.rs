@@ -254,13 +254,7 @@ pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<Loaded<T>> {
         let test_images = steepest::data::ImageOptions::for_shape(&data.example_shape, cfg.skip_bad)
             .unwrap_or_else(|| images.clone());
         let test = read_named::<T>(t, &opts, &test_images)?;
-        if test.cols() != data.cols() {
-            return Err(usage(format!(
-                "{t}: {} features, the training data has {}",
-                test.cols(),
-                data.cols()
-            )));
-        }
+        let test = fit_width(test, data.cols(), t, "the training data has")?;
         return Ok(loaded(data, test, None));
     }
     if let Some(test) = dir_test {
@@ -279,6 +273,25 @@ pub fn load_train_test<T: Scalar>(cfg: &RunConfig) -> CliResult<Loaded<T>> {
         )));
     }
     Ok(loaded(data.subset(&s.train)?, data.subset(&s.test)?, None))
+}
+
+/// `data` at `cols` features: sparse rows cut or widened (a LIBSVM file's width is its
+/// highest index; entries of features beyond `cols` were never seen in training and have no
+/// weight: they are counted in a note), dense rows must match. `against` ends the error:
+/// "{name}: N features, {against} M".
+pub fn fit_width<T: Scalar>(mut data: Dataset<T>, cols: usize, name: &str, against: &str) -> CliResult<Dataset<T>> {
+    let have = data.cols();
+    let (features, dropped) = data
+        .features
+        .fit_cols(cols)
+        .map_err(|_| usage(format!("{name}: {have} features, {against} {cols}")))?;
+    if dropped > 0 {
+        eprintln!(
+            "note: {name}: {dropped} entries of features numbered beyond the {cols} seen in training ignored (they have no weight)"
+        );
+    }
+    data.features = features;
+    Ok(data)
 }
 
 /// [`load_train_test`] for a table: split, then the encoder fitted on the training rows.
@@ -401,15 +414,10 @@ pub fn load_shard<T: Scalar>(cfg: &RunConfig, comm: &mut dyn Communicator) -> Cl
                 (0, None) => Some(read_named::<T>(t, &opts, &cfg.image_options()?)?),
                 _ => None,
             };
-            if let Some(test) = &test {
-                if test.cols() != shard.cols() {
-                    return Err(usage(format!(
-                        "{t}: {} features, the training data has {}",
-                        test.cols(),
-                        shard.cols()
-                    )));
-                }
-            }
+            let test = match test {
+                Some(test) => Some(fit_width(test, shard.cols(), t, "the training data has")?),
+                None => None,
+            };
             return Ok((shard, test, None, encoder.filter(|e| !e.is_identity())));
         }
         if cfg.test_split == 0.0 {

@@ -208,6 +208,7 @@ fn parameter_averaging_is_the_row_weighted_mean_of_the_shard_models() {
         eta: Some(0.1),
         average: false,
         eps: 1e-10,
+        invariant: false,
     };
     let y = RowTargets::Class(&labels);
     let averaged = on_ranks(2, |c| {

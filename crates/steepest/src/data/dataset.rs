@@ -91,6 +91,20 @@ impl<T: Scalar> Features<T> {
         }
     }
 
+    /// Sparse features cut or widened to `cols` columns, and the number of entries cut: the
+    /// width of a LIBSVM file is its highest index, so a test file's may differ from the training
+    /// file's; a feature the model never saw has no weight (a zero one). Dense features must
+    /// already have `cols` columns.
+    pub fn fit_cols(self, cols: usize) -> Result<(Self, usize)> {
+        match self {
+            Features::Sparse(s) if s.shape().1 > cols => {
+                let (m, dropped) = s.first_cols(cols);
+                Ok((Features::Sparse(m), dropped))
+            }
+            f => Ok((f.with_cols(cols)?, 0)),
+        }
+    }
+
     /// Sparse features widened to `cols` columns (a LIBSVM file whose highest index is below
     /// the model's); dense features must already have `cols` columns.
     pub fn with_cols(self, cols: usize) -> Result<Self> {

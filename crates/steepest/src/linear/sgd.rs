@@ -12,7 +12,7 @@
 //!   does not move, so only the row's features are touched).
 //!
 //! With `average`, the weights returned are the running mean of the iterates (averaged SGD,
-//! Polyak and Juditsky 1992), dense data only. The mean is kept lazily, at no extra pass over
+//! Polyak and Juditsky 1992), dense or sparse rows. The mean is kept lazily, at no extra pass over
 //! the weights: with w_t = s_t v_t (v stored, s the lazy L2 scale), t avg_t = u_t + Q_t v_t where
 //! a step v_t = v_{t-1} - Delta adds Q_{t-1} Delta to u (in the same loop as the step) and
 //! Q_t = Q_{t-1} + s_t (the trick of Xu 2011, "Towards optimal one pass large scale learning
@@ -36,10 +36,13 @@ pub struct SgdConfig {
     /// Base step: eta for adaptive steps; for plain steps a constant rate, or `None` for
     /// scikit-learn's "optimal" schedule.
     pub eta: Option<f64>,
-    /// Return the averaged iterate (dense data only).
+    /// Return the averaged iterate (dense or sparse rows).
     pub average: bool,
     /// AdaGrad's term added to sqrt(G) in the denominator (PyTorch's `eps`, 1e-10).
     pub eps: f64,
+    /// With `adaptive`: normalized, importance-invariant steps (see
+    /// [`crate::optim::Invariant`]); needs alpha 0 and no averaging.
+    pub invariant: bool,
 }
 
 /// Weights and the state the fast path carries between passes, stored as `W` (`f64` by
@@ -60,6 +63,10 @@ pub struct SgdModel<W: Scalar = f64> {
     avg_u: Vec<W>,
     avg_q: f64,
     avg_b: f64,
+    /// Normalized steps: the largest |x_j| seen per feature, and the sum over steps of
+    /// sum_j x_j^2 / N_j^2 (the constant included).
+    nrm: Vec<W>,
+    norm_sum: f64,
 }
 
 impl<W: Scalar> SgdModel<W> {
@@ -81,6 +88,8 @@ impl<W: Scalar> SgdModel<W> {
             avg_u: Vec::new(),
             avg_q: 0.0,
             avg_b: 0.0,
+            nrm: Vec::new(),
+            norm_sum: 0.0,
         }
     }
 
@@ -106,6 +115,9 @@ impl<W: Scalar> SgdModel<W> {
             }
             if !self.avg_u.is_empty() {
                 self.avg_u.resize(d, W::zero());
+            }
+            if !self.nrm.is_empty() {
+                self.nrm.resize(d, W::zero());
             }
         }
     }
@@ -135,23 +147,31 @@ impl<W: Scalar> SgdModel<W> {
         v.push(self.g2b);
         v.extend(&avg);
         v.push(self.avg_b);
+        if !self.nrm.is_empty() {
+            v.extend(self.nrm.iter().map(|n| n.as_f64()));
+            v.push(self.norm_sum);
+        }
         v
     }
 
     /// Sizes the AdaGrad sums and the lazy average that `cfg` needs on `x`; returns whether the
-    /// pass averages (dense data only).
+    /// pass averages.
     fn size_state<T: Scalar>(&mut self, cfg: &SgdConfig, x: &Features<T>) -> bool {
         if cfg.adaptive && self.g2.len() != self.w.len() {
             self.g2 = vec![W::zero(); self.w.len()];
         }
-        let dense_avg = cfg.average && matches!(x, Features::Dense(_));
-        if dense_avg && self.avg_u.len() != self.w.len() {
+        if cfg.adaptive && cfg.invariant && self.nrm.len() != self.w.len() {
+            self.nrm = vec![W::zero(); self.w.len()];
+        }
+        let _ = x;
+        let averaging = cfg.average;
+        if averaging && self.avg_u.len() != self.w.len() {
             // The average starts now: t avg = 0 at this step count.
             self.fold_scale();
             self.avg_u = vec![W::zero(); self.w.len()];
             self.avg_q = 0.0;
         }
-        dense_avg
+        averaging
     }
 
     /// Multiplies the lazy scale into the stored weights, and moves the lazy average's
@@ -183,10 +203,11 @@ impl<W: Scalar> SgdModel<W> {
     /// Loads a vector laid out as [`SgdModel::state_vector`] gives.
     pub fn load_state_vector(&mut self, v: &[f64]) -> Result<()> {
         let (d, g, a) = (self.w.len(), self.g2.len(), self.avg_u.len());
-        if v.len() != d + g + a + 3 {
+        let nn = if self.nrm.is_empty() { 0 } else { d + 1 };
+        if v.len() != d + g + a + 3 + nn {
             return Err(Error::invalid(
                 "sgd state",
-                format!("{} values for a model of {} numbers", v.len(), d + g + a + 3),
+                format!("{} values for a model of {} numbers", v.len(), d + g + a + 3 + nn),
             ));
         }
         self.scale = 1.0;
@@ -203,6 +224,11 @@ impl<W: Scalar> SgdModel<W> {
             self.avg_u[j] = W::of(t * a - self.avg_q * self.w[j].as_f64());
         }
         self.avg_b = v[d + 2 + g + a];
+        if nn > 0 {
+            let at = d + 3 + g + a;
+            self.nrm.iter_mut().zip(&v[at..at + d]).for_each(|(n, &x)| *n = W::of(x));
+            self.norm_sum = v[at + d];
+        }
         Ok(())
     }
 
@@ -227,6 +253,12 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
     if cfg.loss.is_multiclass() {
         return Err(Error::invalid("sgd fast path", "needs a single-output loss"));
     }
+    if cfg.invariant && (cfg.average || cfg.alpha != 0.0 || !cfg.adaptive) {
+        return Err(Error::invalid(
+            "sgd fast path",
+            "invariant steps are adaptive, without averaging or an L2 term",
+        ));
+    }
     if x.cols() != m.w.len() {
         return Err(Error::shapes("sgd fast path", &[x.cols()], &[m.w.len()]));
     }
@@ -234,7 +266,7 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
         RowTargets::Real(v) => Target::Real(v[r]),
         RowTargets::Class(c) => Target::Class(c[r]),
     };
-    let dense_avg = m.size_state(cfg, x);
+    let averaging = m.size_state(cfg, x);
     let alpha = cfg.alpha;
     let t0 = if alpha > 0.0 {
         1.0 / ((1.0 / alpha.sqrt()).sqrt() * alpha)
@@ -244,6 +276,7 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
     let eta0 = cfg.eta.unwrap_or(0.5);
     let mut total = 0.0;
     let mut dz = [0.0f64];
+    let mut scratch = Vec::new();
     for (i, &r) in order.iter().enumerate() {
         // The step of each row waits on the previous one, so the memory system gets no help
         // from out-of-order execution: ask for a row a few steps ahead.
@@ -268,6 +301,9 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
                         if let Some(g) = m.g2.get(j as usize) {
                             prefetch(std::slice::from_ref(g));
                         }
+                        if let Some(n) = m.nrm.get(j as usize) {
+                            prefetch(std::slice::from_ref(n));
+                        }
                     }
                 }
             }
@@ -287,7 +323,11 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
         total += cfg.loss.eval(&[z], target(r), &mut dz);
         let d = dz[0];
         m.t += 1;
-        if cfg.adaptive {
+        if cfg.adaptive && cfg.invariant {
+            if d != 0.0 {
+                invariant_step(m, x, r, z, target(r), d, cfg, &mut scratch);
+            }
+        } else if cfg.adaptive {
             // AdaGrad per feature; the L2 term enters the gradient of the touched features.
             // A change Delta of v adds Q Delta to the lazy average's u.
             let q = m.avg_q;
@@ -307,7 +347,7 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
                 Features::Dense(t) => {
                     for (j, v) in t.row(r).iter().enumerate() {
                         let delta = step(j, v.as_f64(), &mut m.w, &mut m.g2);
-                        if dense_avg {
+                        if averaging {
                             m.avg_u[j] = W::of(m.avg_u[j].as_f64() + q * delta);
                         }
                     }
@@ -315,7 +355,10 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
                 Features::Sparse(s) => {
                     let (idx, val) = s.row(r);
                     for (&j, v) in idx.iter().zip(val) {
-                        step(j as usize, v.as_f64(), &mut m.w, &mut m.g2);
+                        let delta = step(j as usize, v.as_f64(), &mut m.w, &mut m.g2);
+                        if averaging {
+                            m.avg_u[j as usize] = W::of(m.avg_u[j as usize].as_f64() + q * delta);
+                        }
                     }
                 }
             }
@@ -339,8 +382,17 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
                 let c = eta * d / m.scale;
                 match x {
                     // v -= c x, and u += Q c x for the lazy average, in one loop.
-                    Features::Dense(t) if dense_avg => dense::axpy2(-c, t.row(r), &mut m.w, m.avg_q * c, &mut m.avg_u),
+                    Features::Dense(t) if averaging => dense::axpy2(-c, t.row(r), &mut m.w, m.avg_q * c, &mut m.avg_u),
                     Features::Dense(t) => dense::axpy(-c, t.row(r), &mut m.w),
+                    Features::Sparse(s) if averaging => {
+                        let (idx, val) = s.row(r);
+                        let cq = m.avg_q * c;
+                        idx.iter().zip(val).for_each(|(&j, v)| {
+                            let j = j as usize;
+                            m.w[j] = W::of(m.w[j].as_f64() - c * v.as_f64());
+                            m.avg_u[j] = W::of(m.avg_u[j].as_f64() + cq * v.as_f64());
+                        });
+                    }
                     Features::Sparse(s) => {
                         let (idx, val) = s.row(r);
                         idx.iter().zip(val).for_each(|(&j, v)| {
@@ -352,12 +404,121 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
                 m.b -= eta * d;
             }
         }
-        if dense_avg {
+        if averaging {
             m.avg_q += m.scale;
             m.avg_b += (m.b - m.avg_b) / m.t as f64;
         }
     }
     Ok(total / order.len().max(1) as f64)
+}
+
+/// One normalized, importance-invariant AdaGrad step on row `r` (see
+/// [`crate::optim::Invariant`]): the sums G take the row's gradient (d x_j, and d for the
+/// intercept), each feature's rate is r_j = 1 / ((sqrt(G_j) + eps) N_j) (N_j the largest |x_j|
+/// seen), h = sum x_j^2 r_j + r_b, the decision value moves from `z` to the end of its flow over
+/// rate lr sqrt(t / sum_steps ||x||_N^2) h, and each weight takes its share: w_j -= s x_j r_j
+/// with s h = z - z_new.
+#[allow(clippy::too_many_arguments)]
+fn invariant_step<T: Scalar, W: Scalar>(
+    m: &mut SgdModel<W>,
+    x: &Features<T>,
+    r: usize,
+    z: f64,
+    target: Target,
+    d: f64,
+    cfg: &SgdConfig,
+    scratch: &mut Vec<(usize, f64, f64)>,
+) {
+    let eta = cfg.eta.unwrap_or(0.5);
+    let eps = cfg.eps;
+    // The row's non-zeros as (feature, value, rate r_j), after the sums and scales take them.
+    scratch.clear();
+    match x {
+        Features::Dense(t) => scratch.extend(
+            t.row(r)
+                .iter()
+                .enumerate()
+                .map(|(j, v)| (j, v.as_f64(), 0.0))
+                .filter(|e| e.1 != 0.0),
+        ),
+        Features::Sparse(s) => {
+            let (idx, val) = s.row(r);
+            scratch.extend(
+                idx.iter()
+                    .zip(val)
+                    .map(|(&j, v)| (j as usize, v.as_f64(), 0.0))
+                    .filter(|e| e.1 != 0.0),
+            );
+        }
+    }
+    // Normalization: N_j grows to the largest |x_j| seen (a weight learned at a smaller scale is
+    // rescaled by N_old / N_new), and the rate is multiplied by sqrt(t / sum of ||x||_N^2).
+    let mut norm_x = 1.0; // the constant, whose scale is 1
+    let mut h = 0.0;
+    for e in scratch.iter_mut() {
+        let (j, v) = (e.0, e.1);
+        let (a, n_old) = (v.abs(), m.nrm[j].as_f64());
+        let n = if a > n_old {
+            if n_old > 0.0 {
+                m.w[j] = W::of(m.w[j].as_f64() * n_old / a);
+            }
+            m.nrm[j] = W::of(a);
+            a
+        } else {
+            n_old
+        };
+        norm_x += (v / n) * (v / n);
+        let g2 = m.g2[j].as_f64() + (d * v) * (d * v);
+        m.g2[j] = W::of(g2);
+        e.2 = 1.0 / ((g2.sqrt() + eps) * n);
+        h += v * v * e.2;
+    }
+    m.g2b += d * d;
+    m.norm_sum += norm_x;
+    let hb = 1.0 / (m.g2b.sqrt() + eps);
+    h += hb;
+    let rate = eta * (m.t as f64 / m.norm_sum).sqrt() * h;
+    let z_new = match (cfg.loss, target) {
+        (LinearLoss::Squared, Target::Real(y)) => y + (z - y) * (-rate).exp(),
+        (LinearLoss::Log, Target::Class(c)) | (LinearLoss::Hinge, Target::Class(c)) => {
+            let y = if c == 1 { 1.0 } else { -1.0 };
+            let u0 = y * z;
+            let u = match cfg.loss {
+                LinearLoss::Hinge => (u0 + rate).min(1.0).max(u0),
+                // u + e^u = u0 + e^u0 + rate: u = ln W(e^c), W the Lambert function.
+                _ if u0 < 30.0 => lambert_w_of_exp(u0 + u0.exp() + rate).ln(),
+                // The derivative is below 1e-13: the flow is the plain step.
+                _ => u0 - rate * d * y,
+            };
+            y * u
+        }
+        _ => z - rate * d,
+    };
+    let s = (z - z_new) / h;
+    if !s.is_finite() || s == 0.0 {
+        return;
+    }
+    for &(j, v, rj) in scratch.iter() {
+        m.w[j] = W::of(m.w[j].as_f64() - s * v * rj);
+    }
+    m.b -= s * hb;
+}
+
+/// W(e^c), the Lambert function at e^c: the w > 0 with w + ln w = c (Newton's method from
+/// c - ln c above 1, e^c below, where W(x) is about x; it converges quadratically, within
+/// eight steps to f64 precision).
+fn lambert_w_of_exp(c: f64) -> f64 {
+    let mut w = if c > 1.0 { c - c.ln() } else { c.exp() };
+    for _ in 0..8 {
+        let f = w + w.ln() - c;
+        let next = (w - f / (1.0 + 1.0 / w)).max(f64::MIN_POSITIVE);
+        let done = (next - w).abs() <= 1e-15 * w;
+        w = next;
+        if done {
+            break;
+        }
+    }
+    w
 }
 
 /// One pass over `order` on `threads` cores by parameter mixing: the rows are cut into

@@ -267,6 +267,12 @@ impl LinearParams {
                 return Err(Error::invalid("model", "class weights must be finite and >= 0"));
             }
         }
+        if let OptimizerSpec::Invariant(_) = self.fit.optimizer {
+            let loss = self.kind.loss();
+            let weights = self.class_weight != ClassWeight::Uniform;
+            online_plan(&self.fit, loss, self.penalty, weights)
+                .map_err(|why| Error::invalid("invariant", format!("the per-example rule does not apply: {why}")))?;
+        }
         let l1 = self.penalty.strengths().0 > 0.0;
         if let OptimizerSpec::Newton(_) = self.fit.optimizer {
             let exact = matches!(

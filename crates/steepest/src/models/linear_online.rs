@@ -2,7 +2,8 @@
 //! [`sgd_pass`] takes exactly, the trainer's loop is replaced by passes of `sgd_pass` over the
 //! same row order, at O(non-zeros) per step instead of O(model width).
 //!
-//! It applies with batch size 1, plain SGD without momentum or weight decay (a constant rate,
+//! It applies with batch size 1, importance-invariant AdaGrad ([`crate::optim::Invariant`], which
+//! only it runs), plain SGD without momentum or weight decay (a constant rate,
 //! any schedule stepped per epoch, or scikit-learn's "optimal" schedule stepped per example with
 //! the L2 penalty's alpha) or AdaGrad without decay (no penalty: an L2 term would move every
 //! weight each step), no penalty or L2 (lazy: the weights carry a scale), single-output losses
@@ -35,6 +36,8 @@ pub struct OnlineRule {
     pub alpha: f64,
     /// AdaGrad's eps.
     pub eps: f64,
+    /// Importance-invariant AdaGrad ([`crate::optim::Invariant`]).
+    pub invariant: bool,
 }
 
 /// The per-example rule for these settings, or why the general loop must take them (a phrase:
@@ -66,14 +69,14 @@ pub fn online_plan(
         Penalty::L2 { alpha } => alpha,
         _ => return Err("an L1 penalty's proximal step moves every weight".into()),
     };
-    let (adaptive, lr, eps) = match &opts.optimizer {
+    let (adaptive, lr, eps, invariant) = match &opts.optimizer {
         OptimizerSpec::Sgd(s) if s.momentum != 0.0 => {
             return Err(format!("momentum {} moves every weight at each step", s.momentum))
         }
         OptimizerSpec::Sgd(s) if s.weight_decay != 0.0 || s.maximize => {
             return Err("weight decay in the optimizer".into())
         }
-        OptimizerSpec::Sgd(s) => (false, s.lr, 0.0),
+        OptimizerSpec::Sgd(s) => (false, s.lr, 0.0, false),
         OptimizerSpec::Adagrad(a)
             if a.lr_decay != 0.0 || a.weight_decay != 0.0 || a.initial_accumulator_value != 0.0 || a.maximize =>
         {
@@ -82,7 +85,11 @@ pub fn online_plan(
         OptimizerSpec::Adagrad(_) if alpha > 0.0 => {
             return Err("AdaGrad with an L2 penalty moves every weight at each step".into())
         }
-        OptimizerSpec::Adagrad(a) => (true, a.lr, a.eps),
+        OptimizerSpec::Adagrad(a) => (true, a.lr, a.eps, false),
+        OptimizerSpec::Invariant(_) if alpha > 0.0 => {
+            return Err("invariant steps take no penalty (an L2 term would move every weight at each step)".into())
+        }
+        OptimizerSpec::Invariant(i) => (true, i.lr, i.eps, true),
         o => return Err(format!("{} moves every weight at each step", o.name())),
     };
     let lr = match (&opts.schedule, t.schedule_per) {
@@ -95,6 +102,7 @@ pub fn online_plan(
         lr,
         alpha,
         eps,
+        invariant,
     })
 }
 
@@ -149,6 +157,7 @@ pub(super) fn fit_online<T: Scalar>(
             eta: lr,
             average: false,
             eps: rule.eps,
+            invariant: rule.invariant,
         };
         let order: Vec<usize> = Batches::new(n, BatchSize::Rows(1), cfg.shuffle, cfg.seed, epoch as u64)
             .iter()

@@ -91,6 +91,8 @@ impl FitOptions {
         match &self.optimizer {
             // Newton is run by the models that have a Hessian; they check it.
             OptimizerSpec::Newton(n) => n.check(),
+            // The linear fast path runs it; the linear models check that it applies.
+            OptimizerSpec::Invariant(r) => r.check(),
             o => o.build::<f64>().map(|_| ()),
         }
     }

@@ -23,6 +23,9 @@ pub enum OptimizerSpec {
     Sgd(Sgd),
     /// [`Adagrad`].
     Adagrad(Adagrad),
+    /// [`Invariant`](super::Invariant): importance-invariant AdaGrad, the linear fast path's
+    /// per-example rule (linear models with batch size 1 only).
+    Invariant(super::Invariant),
     /// [`RmsProp`].
     #[serde(rename = "rmsprop")]
     RmsProp(RmsProp),
@@ -62,9 +65,10 @@ pub enum OptimizerSpec {
 }
 
 /// The optimizer names [`OptimizerSpec::from_name`] knows.
-pub const OPTIMIZER_NAMES: [&str; 17] = [
+pub const OPTIMIZER_NAMES: [&str; 18] = [
     "sgd",
     "adagrad",
+    "invariant",
     "rmsprop",
     "adadelta",
     "adam",
@@ -179,6 +183,11 @@ impl OptimizerSpec {
         match self.clone() {
             OptimizerSpec::Sgd(r) => boxed(r),
             OptimizerSpec::Adagrad(r) => boxed(r),
+            OptimizerSpec::Invariant(_) => Err(Error::invalid(
+                "optimizer",
+                "invariant is the linear models' per-example rule: it needs a linear model with \
+                 --batch-size 1 and no penalty",
+            )),
             OptimizerSpec::RmsProp(r) => boxed(r),
             OptimizerSpec::Adadelta(r) => boxed(r),
             OptimizerSpec::Adam(r) => boxed(r),

@@ -129,6 +129,40 @@ impl<T: Scalar> CsrMatrix<T> {
         Ok(Self { cols, ..self.clone() })
     }
 
+    /// The first `cols` columns (entries of later columns dropped) and how many entries were
+    /// dropped.
+    ///
+    /// ```
+    /// # use steepest::tensor::CsrMatrix;
+    /// let a = CsrMatrix::new(2, 4, vec![0, 2, 3], vec![0, 3, 1], vec![1.0f32, 2.0, 3.0]).unwrap();
+    /// let (b, dropped) = a.first_cols(2);
+    /// assert_eq!((b.shape(), b.nnz(), dropped), ((2, 2), 2, 1));
+    /// ```
+    pub fn first_cols(&self, cols: usize) -> (Self, usize) {
+        if cols >= self.cols {
+            return (self.clone(), 0);
+        }
+        let mut indptr = Vec::with_capacity(self.rows + 1);
+        let (mut indices, mut values) = (Vec::with_capacity(self.nnz()), Vec::with_capacity(self.nnz()));
+        indptr.push(0);
+        for r in 0..self.rows {
+            let (idx, val) = self.row(r);
+            let keep = idx.partition_point(|&c| (c as usize) < cols);
+            indices.extend_from_slice(&idx[..keep]);
+            values.extend_from_slice(&val[..keep]);
+            indptr.push(indices.len());
+        }
+        let dropped = self.nnz() - indices.len();
+        let m = Self {
+            rows: self.rows,
+            cols,
+            indptr,
+            indices,
+            values,
+        };
+        (m, dropped)
+    }
+
     /// Number of stored non-zeros.
     pub fn nnz(&self) -> usize {
         self.values.len()
