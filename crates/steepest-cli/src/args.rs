@@ -39,6 +39,11 @@ pub struct DataArgs {
     /// dataset name (digits, iris, diabetes, mnist10k) [default: digits].
     #[arg(long, value_name = "FILE")]
     pub data: Option<String>,
+    /// Sparse data: hash feature indices into 2^N buckets (MurmurHash3, as Vowpal Wabbit's
+    /// `-b`; collisions are counted and reported); the model stores N and hashes what it
+    /// predicts on.
+    #[arg(long, value_name = "N")]
+    pub hash_bits: Option<u32>,
     /// Image folders: resize every image to this size, `28` or `32x32` (height x width)
     /// [default: the first image's size, which all must have].
     #[arg(long, value_name = "SIZE")]
@@ -239,8 +244,8 @@ pub struct OptimArgs {
     /// Rows per step: 1 is SGD, full is full-batch gradient descent [default: 32].
     #[arg(long, value_name = "N|full")]
     pub batch_size: Option<String>,
-    /// Passes over the data [default: 50].
-    #[arg(long)]
+    /// Passes over the data [default: 50; 1 for a linear model on sparse data].
+    #[arg(long, visible_alias = "passes")]
     pub epochs: Option<usize>,
     /// Clip the global gradient norm.
     #[arg(long, value_name = "NORM")]
@@ -315,6 +320,17 @@ pub struct TrainArgs {
     /// build with `--features mpi`). Rank 0 prints and writes the run folder.
     #[arg(long)]
     pub distributed: bool,
+    /// Linear models on a LIBSVM file: learn while reading, block by block, in file order, with
+    /// memory for the model and one block whatever the file's length (per-example steps; the
+    /// progressive loss is the held-out measure) [default: on when the file is larger than a
+    /// quarter of the memory budget].
+    #[arg(long)]
+    pub stream: bool,
+    /// Where a stream keeps its binary cache of the parsed file, which later passes (and later
+    /// runs on the same unchanged file with the same settings) read instead of the text
+    /// [default: the run folder, when there is more than one pass].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// `steepest eval`.

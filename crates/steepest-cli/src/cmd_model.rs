@@ -2,7 +2,7 @@
 
 use crate::args::{EvalArgs, InspectArgs, PredictArgs};
 use crate::data_load::{
-    encode_table_report, fit_width, read_named, read_options, read_options_encoded, read_table_named,
+    encode_table_report, for_model, read_named, read_options, read_options_encoded, read_table_named,
 };
 use crate::error::{usage, CliResult};
 use crate::output::{metrics_json, print_metrics};
@@ -115,7 +115,7 @@ fn eval_typed<T: Scalar>(a: &EvalArgs) -> CliResult<()> {
     let opts = read_options(a.format.as_deref(), a.target.as_deref(), task)?;
     let data: Dataset<T> = read_named(&a.data, &opts, &image_options(&model))?;
     let data = by_name(&model, data, &a.data)?;
-    let data = fit_width(data, model.n_inputs(), &a.data, "the model takes")?;
+    let data = for_model(data, &model, &a.data)?;
     report_eval(a, &model, &data)
 }
 
@@ -212,7 +212,7 @@ fn read_for_prediction<T: Scalar>(a: &PredictArgs, model: &FittedModel<T>) -> Cl
     }
     let opts = read_options(a.format.as_deref(), a.target.as_deref(), Some(task))?;
     let d: Dataset<T> = read_named(data_name, &opts, &image_options(model))?;
-    fit_width(d, n, data_name, "the model takes")
+    for_model(d, model, data_name)
 }
 
 /// `predict --model RUN a.png b.jpg ...`: one line per file, its class and that class's

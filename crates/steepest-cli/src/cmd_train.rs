@@ -74,9 +74,16 @@ fn settings(args: &TrainArgs) -> CliResult<(RunConfig, std::path::PathBuf, bool)
                 _ => None,
             };
             cfg.apply_model(&args.model)?;
+            let sparse = args.config.is_none() && cfg.is_linear() && cfg.is_sparse_source();
+            if sparse {
+                cfg.apply_sparse_recipe(args.model.scaler.is_some())?;
+            }
             // The step budget first: the schedule's default lengths follow from it.
             cfg.apply_train(args);
             cfg.apply_optim(&args.optim)?;
+            if sparse {
+                cfg.sparse_sgd_schedule(args.optim.lr.is_some())?;
+            }
             let budget_in_steps = cfg.steps.is_some();
             if let Some(name) =
                 recipe.filter(|_| args.optim.schedule.is_none() && args.optim.optimizer.is_none() && !budget_in_steps)
@@ -344,6 +351,14 @@ fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliRe
         p.fit.train.checkpoint_dir = dir;
         let p = p.check()?;
         p.check_memory(train)?;
+        if let (true, Err(why)) = (steepest::models::is_wide_sparse(&train.features, 100_000), p.fast_path()) {
+            eprintln!(
+                "warning: every step moves all {} weights of this sparse model, since the per-example fast path \
+                 does not apply ({why}); --batch-size 1 with --optimizer invariant, adagrad or sgd (no momentum) \
+                 takes O(non-zeros) steps",
+                train.cols()
+            );
+        }
         Spec::Linear(p)
     })
 }
@@ -355,11 +370,30 @@ fn train_typed<T: Scalar>(
     args: &TrainArgs,
     mut comm: Option<&mut (dyn Communicator + '_)>,
 ) -> CliResult<()> {
+    if comm.is_none() && !resume && crate::cmd_stream::wants_stream(cfg, args) {
+        return crate::cmd_stream::run::<T>(cfg, out, args);
+    }
     let root = comm.as_ref().is_none_or(|c| c.rank() == 0);
     let (json, quiet) = (args.json, args.quiet || !root);
     let (train, test, note, encoder) = match comm.as_deref_mut() {
         None => load_train_test::<T>(cfg).map(|l| (l.train, Some(l.test), l.note, l.encoder))?,
         Some(c) => load_shard::<T>(cfg, c)?,
+    };
+    let (train, test) = match cfg.hash_bits {
+        Some(bits) => {
+            let mut h = steepest::data::FeatureHasher::new(bits)?;
+            let train = crate::data_load::hashed(train, &mut h, &cfg.data)?;
+            let (distinct, collided) = h.collisions();
+            if !quiet {
+                eprintln!("hashing: {distinct} distinct features into 2^{bits} buckets; {collided} share a bucket with another");
+            }
+            let mut ht = steepest::data::FeatureHasher::new(bits)?;
+            let test = test
+                .map(|t| crate::data_load::hashed(t, &mut ht, cfg.test_data.as_deref().unwrap_or(&cfg.data)))
+                .transpose()?;
+            (train, test)
+        }
+        None => (train, test),
     };
     let spec = agree(comm.as_deref_mut(), spec_for(cfg, &train, out))?;
     // Training rows and ranks of the whole job.
@@ -502,7 +536,7 @@ fn train_typed<T: Scalar>(
 
 /// Claims the run folder (see [`run_folder::claim`]) and writes its config (a new run, or the
 /// settings a resumed one continues with).
-fn prepare_folder(cfg: &RunConfig, out: &Path, existing: Existing) -> CliResult<FolderLock> {
+pub(crate) fn prepare_folder(cfg: &RunConfig, out: &Path, existing: Existing) -> CliResult<FolderLock> {
     let lock = run_folder::claim(out, existing)?;
     // A resumed run writes it again: the same settings, or the extended epochs.
     write_file(&out.join("config.toml"), cfg.to_toml()?.as_bytes())?;
@@ -539,7 +573,7 @@ fn read_checkpoint<T: Scalar>(
     }
 }
 
-fn write_history(out: &Path, h: &History) -> CliResult<()> {
+pub(crate) fn write_history(out: &Path, h: &History) -> CliResult<()> {
     let metric = h
         .iter()
         .find_map(|r| r.val_metric.as_ref().map(|(n, _)| format!("val_{n}")))
@@ -554,14 +588,15 @@ fn write_history(out: &Path, h: &History) -> CliResult<()> {
             opt(r.val_loss),
             opt(r.val_metric.as_ref().map(|m| m.1)),
             r.lr,
-            r.grad_norm,
+            // Not measured by the per-example fast path: an empty cell.
+            opt(Some(r.grad_norm).filter(|g| g.is_finite())),
             r.seconds
         ));
     }
     write_file(&out.join("metrics.csv"), s.as_bytes())
 }
 
-fn plot_loss(out: &Path, h: &History) -> CliResult<()> {
+pub(crate) fn plot_loss(out: &Path, h: &History) -> CliResult<()> {
     let mut series = vec![(
         "train loss".to_string(),
         h.iter().map(|r| (r.epoch as f64, r.train_loss)).collect::<Vec<_>>(),

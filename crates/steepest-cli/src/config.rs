@@ -148,6 +148,9 @@ pub struct RunConfig {
     pub checkpoint_every: usize,
     /// f32 or f64.
     pub dtype: String,
+    /// Feature hashing into 2^N buckets (sparse data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_bits: Option<u32>,
 }
 
 impl Default for RunConfig {
@@ -206,6 +209,7 @@ impl Default for RunConfig {
             clip_grad_norm: None,
             checkpoint_every: 1,
             dtype: "f32".into(),
+            hash_bits: None,
         }
     }
 }
@@ -536,6 +540,9 @@ impl RunConfig {
             self.impute_categorical = a.impute_categorical.clone();
         }
         self.missing_indicator |= a.missing_indicator;
+        if a.hash_bits.is_some() {
+            self.hash_bits = a.hash_bits;
+        }
     }
 
     /// The table-encoding settings (categorical columns, imputation), checked.
@@ -814,6 +821,75 @@ impl RunConfig {
         }
     }
 
+    /// Whether the data named is sparse text (LIBSVM or Vowpal Wabbit), by `--format` or name.
+    pub fn is_sparse_source(&self) -> bool {
+        match self.format.as_deref() {
+            Some(f) => matches!(f, "libsvm" | "svmlight" | "vw"),
+            None => matches!(
+                steepest::data::Format::from_path(Path::new(&self.data)),
+                Some(steepest::data::Format::Libsvm)
+            ),
+        }
+    }
+
+    /// Whether the model is a linear one (not a network, not a kernel SVM).
+    pub fn is_linear(&self) -> bool {
+        self.model != "mlp" && !is_network(&self.model) && !self.is_kernel_svm() && self.model != "rbf-svm"
+    }
+
+    /// The defaults of a linear model on sparse data, applied after the model's flags and before
+    /// the training flags (which win): features as they are (`--scaler none`: dividing a rare
+    /// feature by its small standard deviation makes it huge), one pass (`--epochs 1`) of
+    /// per-example steps (`--batch-size 1`), by the normalized, importance-invariant adaptive
+    /// rule (`--optimizer invariant`, lr 0.5, as Vowpal Wabbit's default) when the model has no
+    /// penalty, else plain SGD on scikit-learn's "optimal" schedule (`SGDClassifier`'s default).
+    /// L1 penalties keep the general loop. `given` says which of scaler, epochs, batch size were
+    /// set by flags.
+    pub fn apply_sparse_recipe(&mut self, scaler_given: bool) -> CliResult<()> {
+        if !scaler_given {
+            self.scaler = "none".into();
+        }
+        self.epochs = 1;
+        self.batch_size = "1".into();
+        match self.linear_params()?.penalty {
+            Penalty::None => {
+                self.optimizer = Some(OptimizerSpec::Invariant(steepest::optim::Invariant::default()));
+            }
+            Penalty::L2 { .. } => {
+                self.optimizer = Some(OptimizerSpec::Sgd(steepest::optim::rules::Sgd {
+                    lr: 1.0,
+                    ..Default::default()
+                }))
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// After the flags, on sparse data: plain SGD given without a rate or schedule runs on
+    /// scikit-learn's "optimal" schedule per example, 1 / (alpha (t0 + t)), with the model's L2
+    /// strength (an L2 penalty of 1e-4 where the model has none: `SGDClassifier`'s defaults).
+    pub fn sparse_sgd_schedule(&mut self, lr_given: bool) -> CliResult<()> {
+        let Some(OptimizerSpec::Sgd(s)) = &self.optimizer else {
+            return Ok(());
+        };
+        if lr_given || self.schedule.is_some() || s.momentum != 0.0 {
+            return Ok(());
+        }
+        let alpha = match self.linear_params()?.penalty {
+            Penalty::L2 { alpha } => alpha,
+            Penalty::None if self.penalty.is_none() => {
+                self.penalty = Some("l2".into());
+                self.alpha = Some(self.alpha.unwrap_or(1e-4));
+                self.alpha.unwrap_or(1e-4)
+            }
+            _ => return Ok(()),
+        };
+        self.schedule = Some(ScheduleSpec::Optimal { alpha });
+        self.schedule_per = "step".into();
+        Ok(())
+    }
+
     /// The schedule `name` with its default settings, for a recipe.
     pub fn recipe_schedule(&mut self, name: &str) -> CliResult<()> {
         self.schedule = Some(self.schedule_spec(name, &[])?);
@@ -1020,6 +1096,7 @@ impl RunConfig {
             }
         };
         p.poly_degree = self.degree;
+        p.hash_bits = self.hash_bits;
         let default_opt = p.fit.optimizer.clone();
         p.fit = self.fit_options(default_opt)?;
         Ok(p)

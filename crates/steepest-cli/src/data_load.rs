@@ -294,6 +294,37 @@ pub fn fit_width<T: Scalar>(mut data: Dataset<T>, cols: usize, name: &str, again
     Ok(data)
 }
 
+/// `data` with its sparse columns hashed into 2^`bits` buckets by `hasher` (which counts the
+/// collisions); an error for dense data.
+pub fn hashed<T: Scalar>(
+    mut data: Dataset<T>,
+    hasher: &mut steepest::data::FeatureHasher,
+    name: &str,
+) -> CliResult<Dataset<T>> {
+    data.features = hasher
+        .hash_features(data.features)
+        .map_err(|e| usage(format!("{name}: --hash-bits: {e}")))?;
+    data.feature_names = Vec::new();
+    Ok(data)
+}
+
+/// The data a model reads: hashed as it was trained (`--hash-bits`), then cut or widened to its
+/// inputs.
+pub fn for_model<T: Scalar>(
+    data: Dataset<T>,
+    model: &steepest::models::FittedModel<T>,
+    name: &str,
+) -> CliResult<Dataset<T>> {
+    let data = match model {
+        steepest::models::FittedModel::Linear(m) => match m.params.hash_bits {
+            Some(bits) => hashed(data, &mut steepest::data::FeatureHasher::new(bits)?, name)?,
+            None => data,
+        },
+        _ => data,
+    };
+    fit_width(data, model.n_inputs(), name, "the model takes")
+}
+
 /// [`load_train_test`] for a table: split, then the encoder fitted on the training rows.
 fn load_table<T: Scalar>(cfg: &RunConfig, opts: &ReadOptions, table: Table) -> CliResult<Loaded<T>> {
     if table.rows() < 2 {

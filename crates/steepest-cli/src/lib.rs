@@ -10,6 +10,7 @@ mod cmd_landscape;
 mod cmd_lr_find;
 mod cmd_model;
 mod cmd_stats;
+mod cmd_stream;
 mod cmd_train;
 pub mod config;
 mod data_load;

@@ -13,10 +13,12 @@
 
 mod augment;
 mod batch;
+mod cache;
 mod csv_reader;
 mod dataset;
 pub mod embedded;
 mod encode;
+mod hashing;
 pub mod generate;
 mod idx;
 mod images;
@@ -26,10 +28,15 @@ mod poly;
 mod read;
 mod scale;
 mod split;
+mod stream;
 mod table;
 
 pub use augment::{Augment, BatchTransform};
 pub use batch::{BatchSize, Batches};
+pub use cache::{is_cache, CacheReader, CacheWriter};
+pub use hashing::{murmur3_32, FeatureHasher};
+pub use stream::{CacheKey, ChunkReader, LibsvmChunks, SparseChunk, StreamSource};
+pub(crate) use csv_reader::fmt_label;
 pub use csv_reader::{read_csv, read_csv_from, read_table, read_table_from, CsvOptions, Missing};
 pub use dataset::{Dataset, Features, Targets, Task};
 pub use encode::{

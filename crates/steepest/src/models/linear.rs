@@ -124,6 +124,10 @@ pub struct LinearParams {
     pub poly_degree: usize,
     /// Training options.
     pub fit: FitOptions,
+    /// Feature hashing of sparse inputs into 2^N buckets, done by the reader (training and
+    /// prediction alike; see [`crate::data::FeatureHasher`]): the model's inputs are buckets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_bits: Option<u32>,
 }
 
 impl LinearParams {
@@ -142,6 +146,7 @@ impl LinearParams {
             class_weight: ClassWeight::Uniform,
             poly_degree: 1,
             fit,
+            hash_bits: None,
         }
     }
 
@@ -533,6 +538,58 @@ impl ValidLinearParams {
             return Err("Newton's method".into());
         }
         online_plan(&p.fit, trainer.loss, trainer.penalty, trainer.class_weights.is_some())
+    }
+
+    /// Fits on `source` read pass after pass (one epoch each; see `stream_passes`): per-example
+    /// steps in file order, with the memory of the model and one block of the file, whatever
+    /// the file's length. The fast path must apply (an error says why not); no scaling (the
+    /// features as they are), no validation split, no polynomial or random features.
+    pub fn fit_stream<T: Scalar>(
+        &self,
+        source: &mut crate::data::StreamSource,
+        observers: &mut [&mut dyn Observer],
+    ) -> Result<FittedLinear<T>> {
+        let p = &self.0;
+        let rule = self
+            .fast_path()
+            .map_err(|why| Error::invalid("stream", format!("streaming takes per-example steps; here {why}")))?;
+        if p.fit.scaler != ScalerKind::None || p.poly_degree > 1 || matches!(p.kind, LinearKind::RbfSvm { .. }) {
+            return Err(Error::invalid(
+                "stream",
+                "a stream is learned as it is read: no scaling (--scaler none), polynomial or random features",
+            ));
+        }
+        if p.fit.validation_fraction > 0.0 || p.fit.train.early_stopping.is_some() {
+            return Err(Error::invalid(
+                "stream",
+                "a stream has no validation split (its progressive loss is the held-out measure); drop --validation and --early-stopping",
+            ));
+        }
+        let classify = p.kind.task() == Task::Classify;
+        let multi = !matches!(p.kind, LinearKind::Logistic | LinearKind::Regression { .. });
+        let s = super::linear_online::stream_passes::<T>(source, p.kind.loss(), classify, multi, &p.fit, rule, observers)?;
+        let width = s.width;
+        let class_names = s.classes.iter().map(|&c| crate::data::fmt_label(c)).collect();
+        Ok(FittedLinear {
+            params: p.clone(),
+            core: LinearCore {
+                inputs: width,
+                outputs: s.models.len(),
+            },
+            weights: super::linear_online::weights_of(&s.models, width)?,
+            scaler: Scaler {
+                kind: ScalerKind::None,
+                offset: vec![0.0; width],
+                scale: vec![1.0; width],
+            },
+            poly: None,
+            rff: None,
+            n_inputs: width,
+            input_names: Vec::new(),
+            feature_names: Vec::new(),
+            class_names,
+            history: s.history,
+        })
     }
 
     /// The learning-rate range test for this model on `data` (see

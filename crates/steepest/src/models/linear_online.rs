@@ -261,18 +261,7 @@ fn t0(alpha: f64) -> f64 {
 
 /// Writes the models' weights into the trainer's `weight` [inputs, outputs] and `bias`.
 fn store<T: Scalar>(trainer: &mut LinearTrainer<T>, models: &[SgdModel<T>]) -> Result<()> {
-    let (d, k) = (trainer.core.inputs, trainer.core.outputs);
-    let mut w = vec![T::zero(); d * k];
-    let mut b = vec![T::zero(); k];
-    for (j, m) in models.iter().enumerate() {
-        let (wj, bj) = m.finish(false);
-        for (i, v) in wj.iter().enumerate() {
-            w[i * k + j] = T::of(*v);
-        }
-        b[j] = T::of(bj);
-    }
-    trainer.params.insert("weight", Tensor::new(w, &[d, k])?);
-    trainer.params.insert("bias", Tensor::new(b, &[k])?);
+    trainer.params = weights_of(models, trainer.core.inputs)?;
     Ok(())
 }
 
@@ -280,4 +269,203 @@ fn store<T: Scalar>(trainer: &mut LinearTrainer<T>, models: &[SgdModel<T>]) -> R
 /// far more than one over a row's features).
 pub fn is_wide_sparse<T: Scalar>(x: &Features<T>, width: usize) -> bool {
     matches!(x, Features::Sparse(_)) && x.cols() > width
+}
+
+/// What a streamed fit learned: one model per output, the classes (sorted labels; empty for
+/// regression), the widest row seen and the history.
+pub(super) struct Streamed<T: Scalar> {
+    pub models: Vec<SgdModel<T>>,
+    pub classes: Vec<f64>,
+    pub width: usize,
+    pub history: History,
+}
+
+/// Per-example passes over `source` in file order (streams are not shuffled): the first chunk
+/// fixes the classes (a later unknown label is an error), the models widen as features appear.
+/// The training loss of a pass is its progressive loss, also reported as Vowpal Wabbit does
+/// (at 2^k rows).
+pub(super) fn stream_passes<T: Scalar>(
+    source: &mut crate::data::StreamSource,
+    loss: LinearLoss,
+    classify: bool,
+    multi_output: bool,
+    opts: &FitOptions,
+    rule: OnlineRule,
+    observers: &mut [&mut dyn Observer],
+) -> Result<Streamed<T>> {
+    let cfg = &opts.train;
+    let mut schedule = match (&opts.schedule, rule.lr) {
+        (Some(s), Some(lr)) => Some(s.build(lr)?),
+        _ => None,
+    };
+    for o in observers.iter_mut() {
+        o.on_start(cfg.epochs, 0);
+    }
+    let (mut models, mut classes, mut width) = (Vec::<SgdModel<T>>::new(), Vec::<f64>::new(), 0usize);
+    let mut history = History::new();
+    let (mut seen, mut next_report, mut since) = (0u64, 4096u64, (0.0f64, 0u64));
+    for epoch in 0..cfg.epochs {
+        let start = Instant::now();
+        let lr = rule.lr.map(|lr| schedule.as_ref().map_or(lr, |s| s.lr()));
+        let sgd = SgdConfig {
+            loss,
+            alpha: rule.alpha,
+            adaptive: rule.adaptive,
+            eta: lr,
+            average: false,
+            eps: rule.eps,
+            invariant: rule.invariant,
+        };
+        let mut reader = source.open_pass()?;
+        let (mut total, mut rows, mut chunk_no) = (0.0, 0u64, 0usize);
+        while let Some(chunk) = reader.next_chunk()? {
+            chunk_no += 1;
+            if models.is_empty() {
+                if classify {
+                    classes = chunk.labels.clone();
+                    classes.sort_by(f64::total_cmp);
+                    classes.dedup();
+                    if classes.len() < 2 {
+                        return Err(Error::invalid(
+                            "stream",
+                            "the first block of the file has one class: a stream fixes its classes on its first 8 MiB \
+                             (shuffle the file, or train without --stream)",
+                        ));
+                    }
+                    if classes.len() > 2 && !multi_output {
+                        return Err(Error::invalid(
+                            "stream",
+                            format!("{} classes for a binary model", classes.len()),
+                        ));
+                    }
+                }
+                let k = if classes.len() > 2 { classes.len() } else { 1 };
+                models = (0..k).map(|_| SgdModel::new(0)).collect();
+            }
+            let (rows_here, cols) = chunk.x.shape();
+            width = width.max(cols);
+            let (indptr, indices, values) = chunk.x.cast::<T>()?.into_parts();
+            let x = crate::data::Features::Sparse(crate::tensor::CsrMatrix::new(rows_here, width, indptr, indices, values)?);
+            let n = chunk.labels.len();
+            let labels: Vec<usize> = match classify {
+                true => chunk
+                    .labels
+                    .iter()
+                    .map(|l| {
+                        classes.binary_search_by(|c| c.total_cmp(l)).map_err(|_| {
+                            Error::invalid(
+                                "stream",
+                                format!(
+                                    "label {l} after row {} is not among the classes of the first block ({:?})",
+                                    seen + rows,
+                                    classes
+                                ),
+                            )
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+                false => Vec::new(),
+            };
+            let order: Vec<usize> = (0..n).collect();
+            let mut loss_sum = 0.0;
+            let k = models.len();
+            for (j, m) in models.iter_mut().enumerate() {
+                m.grow(width);
+                let binary: Vec<usize>;
+                let y = match (classify, k) {
+                    (false, _) => RowTargets::Real(&chunk.labels),
+                    (true, 1) => RowTargets::Class(&labels),
+                    (true, _) => {
+                        binary = labels.iter().map(|&l| usize::from(l == j)).collect();
+                        RowTargets::Class(&binary)
+                    }
+                };
+                loss_sum += sgd_pass(m, &x, y, &order, &sgd)? * n as f64;
+            }
+            total += loss_sum;
+            rows += n as u64;
+            for o in observers.iter_mut() {
+                o.on_batch(epoch + 1, chunk_no, n, loss_sum / n.max(1) as f64);
+            }
+            if epoch == 0 {
+                since = (since.0 + loss_sum, since.1 + n as u64);
+                if seen + rows >= next_report {
+                    while seen + rows >= next_report * 2 {
+                        next_report *= 2;
+                    }
+                    let msg = format!(
+                        "progressive loss {:.6} over {} rows (the rows since the last report: {:.6})",
+                        total / rows as f64,
+                        seen + rows,
+                        since.0 / since.1.max(1) as f64
+                    );
+                    for o in observers.iter_mut() {
+                        o.on_message(&msg);
+                    }
+                    since = (0.0, 0);
+                    next_report *= 2;
+                }
+            }
+        }
+        drop(reader);
+        if rows == 0 {
+            return Err(Error::invalid("stream", "the file has no rows"));
+        }
+        let train_loss = total / rows as f64;
+        if !train_loss.is_finite() || !models.iter().all(SgdModel::is_finite) {
+            return Err(Error::Diverged(format!(
+                "progressive loss {train_loss} in pass {}; lower the learning rate",
+                epoch + 1
+            )));
+        }
+        let record = EpochRecord {
+            epoch: epoch + 1,
+            train_loss,
+            val_loss: None,
+            val_metric: None,
+            lr: lr.unwrap_or_else(|| 1.0 / (rule.alpha * (t0(rule.alpha) + models[0].steps() as f64))),
+            grad_norm: f64::NAN,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        for o in observers.iter_mut() {
+            o.on_epoch(&record);
+        }
+        history.push(record);
+        if epoch == 0 {
+            seen = rows;
+        }
+        if let Some(s) = schedule.as_deref_mut() {
+            s.step(Some(train_loss));
+        }
+    }
+    for m in models.iter_mut() {
+        m.grow(width);
+    }
+    for o in observers.iter_mut() {
+        o.on_end();
+    }
+    Ok(Streamed {
+        models,
+        classes,
+        width,
+        history,
+    })
+}
+
+/// The weight and bias tensors of per-output models of `width` features.
+pub(super) fn weights_of<T: Scalar>(models: &[SgdModel<T>], width: usize) -> Result<crate::nn::ParamStore<T>> {
+    let k = models.len();
+    let mut w = vec![T::zero(); width * k];
+    let mut b = vec![T::zero(); k];
+    for (j, m) in models.iter().enumerate() {
+        let (wj, bj) = m.finish(false);
+        for (i, v) in wj.iter().enumerate().take(width) {
+            w[i * k + j] = T::of(*v);
+        }
+        b[j] = T::of(bj);
+    }
+    let mut p = crate::nn::ParamStore::new();
+    p.insert("weight", Tensor::new(w, &[width, k])?);
+    p.insert("bias", Tensor::new(b, &[k])?);
+    Ok(p)
 }

@@ -163,6 +163,16 @@ impl<T: Scalar> CsrMatrix<T> {
         (m, dropped)
     }
 
+    /// The arrays, moved out: row pointers, column indices, values.
+    pub fn into_parts(self) -> (Vec<usize>, Vec<u32>, Vec<T>) {
+        (self.indptr, self.indices, self.values)
+    }
+
+    /// The arrays: row pointers, column indices, values.
+    pub fn parts(&self) -> (&[usize], &[u32], &[T]) {
+        (&self.indptr, &self.indices, &self.values)
+    }
+
     /// Number of stored non-zeros.
     pub fn nnz(&self) -> usize {
         self.values.len()

@@ -1,0 +1,153 @@
+//! `steepest train --stream`: a linear model learned while a LIBSVM file is read, block by
+//! block, with memory for the model and one block (see `StreamSource`).
+
+use crate::args::TrainArgs;
+use crate::config::RunConfig;
+use crate::data_load::{for_model, read_named, read_options};
+use crate::error::{failed, usage, CliResult};
+use crate::output::{metrics_json, print_metrics, write_file};
+use crate::progress::Progress;
+use crate::run_folder::Existing;
+use serde_json::json;
+use std::path::Path;
+use std::time::Instant;
+use steepest::data::{Dataset, StreamSource};
+use steepest::models::{save_model_encoded, FittedModel, Predictor};
+use steepest::tensor::Scalar;
+
+/// Whether this run streams: `--stream`, or a linear model on a sparse file larger than a
+/// quarter of the memory budget (said so).
+pub fn wants_stream(cfg: &RunConfig, args: &TrainArgs) -> bool {
+    if args.stream {
+        return true;
+    }
+    if args.resume.is_some() || args.distributed || !cfg.is_linear() || !cfg.is_sparse_source() {
+        return false;
+    }
+    let Ok(meta) = std::fs::metadata(&cfg.data) else { return false };
+    let (budget, _) = steepest::memory::budget();
+    let big = meta.len() > budget / 4;
+    if big {
+        eprintln!(
+            "note: {} ({}) is larger than a quarter of the memory budget ({}): streaming it (--stream)",
+            cfg.data,
+            steepest::memory::human(meta.len() as u128),
+            steepest::memory::human(budget as u128)
+        );
+    }
+    big
+}
+
+/// Trains by streaming (see the module docs).
+pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResult<()> {
+    if !cfg.is_linear() || !cfg.is_sparse_source() {
+        return Err(usage(format!(
+            "--stream: learns a linear model (linear, ridge, logistic, svm, perceptron) from a LIBSVM file; \
+             here model '{}' on {}",
+            cfg.model, cfg.data
+        )));
+    }
+    if args.resume.is_some() || args.distributed {
+        return Err(usage("--stream: a stream is not resumed or distributed; start it again"));
+    }
+    if !Path::new(&cfg.data).is_file() {
+        return Err(usage(format!("{}: no such file", cfg.data)));
+    }
+    let params = cfg.linear_params()?.check()?;
+    if let Err(why) = params.fast_path() {
+        return Err(usage(format!(
+            "--stream takes per-example steps (--batch-size 1 with sgd, adagrad or invariant); here {why}"
+        )));
+    }
+    let existing = if args.overwrite { Existing::Overwrite } else { Existing::Refuse };
+    let _lock = crate::cmd_train::prepare_folder(cfg, out, existing)?;
+    let cache_dir = match &args.cache_dir {
+        Some(d) => Some(d.clone()),
+        None if cfg.epochs > 1 => Some(out.join("cache")),
+        None => None,
+    };
+    let mut source = StreamSource::new(Path::new(&cfg.data), cfg.hash_bits, cache_dir.as_deref())?;
+    let quiet = args.quiet;
+    let mut progress = Progress::new(quiet);
+    let t0 = Instant::now();
+    let fitted = {
+        let mut observers: Vec<&mut dyn steepest::train::Observer> = vec![&mut progress];
+        params.fit_stream::<T>(&mut source, &mut observers)
+    };
+    let fitted = fitted.map_err(|e| {
+        let io = matches!(e, steepest::Error::Io { .. } | steepest::Error::Diverged(_));
+        let mut err = crate::error::CliError::from(e);
+        if io {
+            err.code = 1;
+        }
+        err
+    })?;
+    let seconds = t0.elapsed().as_secs_f64();
+    if let (Some((distinct, collided)), false) = (source.collisions, quiet) {
+        eprintln!(
+            "hashing: {distinct} distinct features into 2^{} buckets; {collided} share a bucket with another",
+            cfg.hash_bits.unwrap_or(0)
+        );
+    }
+    if let (Some(c), false) = (source.cache_path(), quiet) {
+        eprintln!(
+            "cache: {} ({} of {} passes read from it)",
+            c.display(),
+            source.cached_passes,
+            cfg.epochs
+        );
+    }
+    let model = FittedModel::Linear(fitted);
+    save_model_encoded(&model, None, out).map_err(|e| failed(format!("saving the model: {e}")))?;
+    let history = model.history().clone();
+    crate::cmd_train::write_history(out, &history)?;
+    crate::cmd_train::plot_loss(out, &history)?;
+    let test: Option<Dataset<T>> = match &cfg.test_data {
+        Some(t) => {
+            let opts = read_options(cfg.format.as_deref(), None, Some(if model.is_classifier() { steepest::data::Task::Classify } else { steepest::data::Task::Regress }))?;
+            let d = read_named::<T>(t, &opts, &steepest::data::ImageOptions::default())?;
+            Some(for_model(d, &model, t)?)
+        }
+        None => None,
+    };
+    let metrics = match &test {
+        Some(t) => Some(model.evaluate(t)?),
+        None => None,
+    };
+    let summary = json!({
+        "model": model.kind_name(),
+        "optimizer": cfg.optimizer.as_ref().map_or_else(|| "default".to_string(), |o| o.name()),
+        "epochs": history.len(),
+        "seconds": seconds,
+        "out_dir": out.display().to_string(),
+        "train_loss": history.last().map(|h| h.train_loss),
+        "progressive_loss": history.first().map(|h| h.train_loss),
+        "streamed": true,
+        "cache": source.cache_path().map(|p| p.display().to_string()),
+        "hash_collisions": source.collisions.map(|(d, c)| json!({"distinct": d, "collided": c})),
+        "test_rows": test.as_ref().map(|t| t.rows()),
+        "data": cfg.data,
+        "metrics": metrics.as_ref().map(|m| metrics_json(m, model.is_classifier())),
+    });
+    write_file(
+        &out.join("summary.json"),
+        serde_json::to_string_pretty(&summary).map_err(|e| failed(e.to_string()))?.as_bytes(),
+    )?;
+    if args.json {
+        println!("{summary}");
+        return Ok(());
+    }
+    println!(
+        "streamed {} ({} passes) in {seconds:.2} s; progressive loss {:.5} (first pass), {:.5} (last)",
+        model.kind_name(),
+        history.len(),
+        history.first().map_or(f64::NAN, |h| h.train_loss),
+        history.last().map_or(f64::NAN, |h| h.train_loss)
+    );
+    match (&metrics, &test) {
+        (Some(m), Some(t)) => print_metrics(m, model.is_classifier(), t.rows()),
+        _ => println!("no --test-data: the progressive loss is the held-out measure"),
+    }
+    println!("run folder: {}", out.display());
+    Ok(())
+}

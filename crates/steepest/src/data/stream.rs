@@ -1,0 +1,309 @@
+//! Reading a sparse text file in chunks, for training passes whose memory does not grow with
+//! the file: blocks of about 8 MiB are read (through gzip when the file is gzipped), cut at
+//! the last newline, and parsed in parallel into CSR rows.
+//!
+//! Indices are one-based unless an index 0 appears in the first chunk (the in-memory reader
+//! decides on the whole file; a stream decides on its first 8 MiB, and an index 0 after rows
+//! read as one-based is an error naming its line). With a [`FeatureHasher`] the indices become
+//! buckets.
+
+use super::hashing::FeatureHasher;
+use super::libsvm_fast::parse_parallel;
+use crate::error::{Error, Result};
+use crate::tensor::CsrMatrix;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// A block of rows: their labels (as numbers) and features.
+#[derive(Clone, Debug)]
+pub struct SparseChunk {
+    /// The label of each row.
+    pub labels: Vec<f64>,
+    /// The rows; the column count is the largest index of the chunk plus one (or the hashed
+    /// width).
+    pub x: CsrMatrix<f32>,
+}
+
+/// Something that yields the chunks of one pass.
+pub trait ChunkReader {
+    /// The next chunk, or `None` at the end of the pass.
+    fn next_chunk(&mut self) -> Result<Option<SparseChunk>>;
+}
+
+/// Bytes per block read from the file.
+const BLOCK: usize = 8 << 20;
+
+/// The chunks of a LIBSVM file, in file order.
+pub struct LibsvmChunks {
+    reader: Box<dyn Read + Send>,
+    name: String,
+    carry: Vec<u8>,
+    lines: usize,
+    done: bool,
+    one_based: Option<bool>,
+    hasher: Option<FeatureHasher>,
+}
+
+impl LibsvmChunks {
+    /// Opens `path` (gzip by its magic bytes), hashing indices with `hasher` when given.
+    pub fn open(path: &Path, hasher: Option<FeatureHasher>) -> Result<Self> {
+        let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut magic = [0u8; 2];
+        let gz = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let reader: Box<dyn Read + Send> = match gz {
+            true => Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f))),
+            false => Box::new(f),
+        };
+        Ok(Self {
+            reader,
+            name: path.display().to_string(),
+            carry: Vec::new(),
+            lines: 0,
+            done: false,
+            one_based: None,
+            hasher,
+        })
+    }
+
+    /// The hasher (with its collision counts).
+    pub fn hasher(&self) -> Option<&FeatureHasher> {
+        self.hasher.as_ref()
+    }
+
+    /// Whether indices were read as one-based (known after the first chunk).
+    pub fn one_based(&self) -> Option<bool> {
+        self.one_based
+    }
+
+    /// Reads up to the next block boundary: whole lines only (the rest is carried over).
+    fn read_block(&mut self) -> Result<Option<Vec<u8>>> {
+        if self.done && self.carry.is_empty() {
+            return Ok(None);
+        }
+        let mut buf = std::mem::take(&mut self.carry);
+        let start = buf.len();
+        buf.resize(start.max(BLOCK) + BLOCK / 8, 0);
+        let mut filled = start;
+        while !self.done && filled < buf.len() {
+            match self.reader.read(&mut buf[filled..]) {
+                Ok(0) => self.done = true,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(Path::new(&self.name), e)),
+            }
+        }
+        buf.truncate(filled);
+        if !self.done {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(p) => self.carry = buf.split_off(p + 1),
+                // A line longer than the block: read on.
+                None => {
+                    self.carry = buf;
+                    return self.read_block();
+                }
+            }
+        }
+        Ok(Some(buf))
+    }
+}
+
+impl ChunkReader for LibsvmChunks {
+    fn next_chunk(&mut self) -> Result<Option<SparseChunk>> {
+        loop {
+            let Some(bytes) = self.read_block()? else { return Ok(None) };
+            let pieces = parse_parallel::<f32>(&bytes, &self.name, rayon::current_num_threads()).map_err(|e| match e {
+                Error::Parse {
+                    file,
+                    line,
+                    column,
+                    msg,
+                } => Error::Parse {
+                    file,
+                    line: line + self.lines,
+                    column,
+                    msg,
+                },
+                e => e,
+            })?;
+            let first_line = self.lines;
+            self.lines += bytes.iter().filter(|&&b| b == b'\n').count();
+            let (mut labels, mut indptr, mut indices, mut values) = (Vec::new(), vec![0usize], Vec::new(), Vec::new());
+            let (mut lo, mut hi) = (u64::MAX, 0u64);
+            for p in pieces {
+                let base = indices.len();
+                indptr.extend(p.indptr[1..].iter().map(|&o| o + base));
+                labels.extend(p.labels);
+                indices.extend(p.indices);
+                values.extend(p.values);
+                lo = lo.min(p.min_index);
+                hi = hi.max(p.max_index);
+            }
+            if labels.is_empty() {
+                continue;
+            }
+            let one_based = *self.one_based.get_or_insert(lo != 0);
+            if one_based {
+                if lo == 0 {
+                    let at = indptr
+                        .windows(2)
+                        .position(|w| indices[w[0]..w[1]].contains(&0))
+                        .unwrap_or(0);
+                    return Err(Error::format(
+                        &self.name,
+                        format!(
+                            "index 0 on row {} (after line {first_line}), but the first rows were read as one-based; \
+                             a stream decides the index base on its first block (shift the indices, or read the file \
+                             without --stream)",
+                            first_line + at + 1
+                        ),
+                    ));
+                }
+                indices.iter_mut().for_each(|i| *i -= 1);
+                hi = hi.saturating_sub(1);
+            }
+            let cols = match &mut self.hasher {
+                Some(h) => {
+                    indptr = h.hash_rows(&indptr, &mut indices, &mut values);
+                    h.width()
+                }
+                None => hi as usize + 1,
+            };
+            let x = CsrMatrix::new(labels.len(), cols, indptr, indices, values)?;
+            return Ok(Some(SparseChunk { labels, x }));
+        }
+    }
+}
+
+/// Where a stream's binary cache lives and what it was made from.
+#[derive(Clone, Debug)]
+pub struct CacheKey {
+    /// The cache file.
+    pub path: PathBuf,
+    /// What makes it valid: the source's canonical path, length and modification time, the
+    /// reading settings and the format version.
+    pub source: String,
+}
+
+impl CacheKey {
+    /// The key of `source` read with `settings` (hashing and the like), cached in `dir`.
+    pub fn new(source: &Path, settings: &str, dir: &Path) -> Result<Self> {
+        let meta = std::fs::metadata(source).map_err(|e| Error::io(source, e))?;
+        let canon = source.canonicalize().map_err(|e| Error::io(source, e))?;
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let stem = source.file_name().and_then(|s| s.to_str()).unwrap_or("data");
+        Ok(Self {
+            path: dir.join(format!("{stem}.cache")),
+            source: format!(
+                "{} len={} mtime={mtime} {settings} v{}",
+                canon.display(),
+                meta.len(),
+                super::cache::VERSION
+            ),
+        })
+    }
+}
+
+/// A file read pass after pass: the first pass parses the text (teeing its chunks into the
+/// cache when one is kept), later passes read the cache; a cache left by an earlier run of the
+/// same source and settings is used from the first pass.
+pub struct StreamSource {
+    path: PathBuf,
+    hash_bits: Option<u32>,
+    cache: Option<CacheKey>,
+    /// Distinct features and collisions of the hashing, after a text pass.
+    pub collisions: Option<(u64, u64)>,
+    /// Passes read from the cache.
+    pub cached_passes: usize,
+}
+
+impl StreamSource {
+    /// The source `path`, hashed into 2^`hash_bits` buckets when given, cached in `cache_dir`
+    /// when given.
+    pub fn new(path: &Path, hash_bits: Option<u32>, cache_dir: Option<&Path>) -> Result<Self> {
+        let settings = format!("format=libsvm hash_bits={hash_bits:?}");
+        let cache = cache_dir.map(|d| CacheKey::new(path, &settings, d)).transpose()?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            hash_bits,
+            cache,
+            collisions: None,
+            cached_passes: 0,
+        })
+    }
+
+    /// The cache file, when one is kept.
+    pub fn cache_path(&self) -> Option<&Path> {
+        self.cache.as_ref().map(|k| k.path.as_path())
+    }
+
+    /// The readers of the next pass.
+    pub fn open_pass(&mut self) -> Result<Box<dyn ChunkReader + '_>> {
+        if let Some(key) = &self.cache {
+            if let Some(r) = super::cache::CacheReader::open(key)? {
+                self.cached_passes += 1;
+                return Ok(Box::new(r));
+            }
+        }
+        let hasher = self.hash_bits.map(FeatureHasher::new).transpose()?;
+        let text = LibsvmChunks::open(&self.path, hasher)?;
+        let writer = self.cache.as_ref().map(super::cache::CacheWriter::create).transpose()?;
+        Ok(Box::new(TextPass {
+            text,
+            writer,
+            src: self,
+        }))
+    }
+}
+
+/// A pass over the text, teeing its chunks into the cache.
+struct TextPass<'a> {
+    text: LibsvmChunks,
+    writer: Option<super::cache::CacheWriter>,
+    src: &'a mut StreamSource,
+}
+
+impl ChunkReader for TextPass<'_> {
+    fn next_chunk(&mut self) -> Result<Option<SparseChunk>> {
+        let next = self.text.next_chunk();
+        match next {
+            Ok(Some(c)) => {
+                if let Some(w) = self.writer.as_mut() {
+                    if let Err(e) = w.write(&c) {
+                        if let Some(w) = self.writer.take() {
+                            w.abandon();
+                        }
+                        return Err(e);
+                    }
+                }
+                Ok(Some(c))
+            }
+            Ok(None) => {
+                if let Some(w) = self.writer.take() {
+                    w.finish()?;
+                }
+                self.src.collisions = self.text.hasher().map(FeatureHasher::collisions);
+                Ok(None)
+            }
+            Err(e) => {
+                if let Some(w) = self.writer.take() {
+                    w.abandon();
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for TextPass<'_> {
+    fn drop(&mut self) {
+        // A pass left unfinished (an error, a stop) leaves no cache behind.
+        if let Some(w) = self.writer.take() {
+            w.abandon();
+        }
+    }
+}
