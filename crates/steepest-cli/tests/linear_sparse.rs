@@ -1,0 +1,162 @@
+//! Large-scale linear learning from the command line: the defaults on sparse data (per-example
+//! invariant steps, one pass, no scaling), `--stream` with its cache, `--hash-bits` carried into
+//! eval, and the errors of settings a stream cannot take.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::io::Write;
+
+fn steepest() -> Command {
+    Command::cargo_bin("steepest").unwrap()
+}
+
+/// `n` rows of a sparse logistic problem: 30 of `d` binary features per row, label drawn from
+/// a logistic of a fixed random rule (a W3 in miniature).
+fn write_sparse(path: &std::path::Path, n: usize, d: u64, seed: u64) {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state >> 11
+    };
+    let weight = |j: u64| ((j.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40) % 2001) as f64 / 1000.0 - 1.0;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for _ in 0..n {
+        let mut idx: Vec<u64> = (0..30).map(|_| 1 + next() % d).collect();
+        idx.sort_unstable();
+        idx.dedup();
+        let z: f64 = idx.iter().map(|&j| weight(j)).sum::<f64>() * 0.6;
+        let u = (next() % 1_000_000) as f64 / 1e6;
+        let y = usize::from(u < 1.0 / (1.0 + (-z).exp()));
+        let feats: Vec<String> = idx.iter().map(|j| format!("{j}:1")).collect();
+        writeln!(f, "{y} {}", feats.join(" ")).unwrap();
+    }
+}
+
+#[test]
+fn sparse_data_get_one_fast_calibrated_pass_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = (dir.path().join("train.svm"), dir.path().join("test.svm"));
+    write_sparse(&train, 20_000, 2_000, 1);
+    write_sparse(&test, 4_000, 2_000, 2);
+    let out = dir.path().join("run");
+    let a = steepest()
+        .args(["train", "--model", "logistic", "--json", "--data"])
+        .arg(&train)
+        .arg("--test-data")
+        .arg(&test)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(v["optimizer"], "invariant", "{v}");
+    assert_eq!(v["epochs"], 1, "{v}");
+    let acc = v["metrics"]["accuracy"].as_f64().unwrap();
+    let ll = v["metrics"]["log_loss"].as_f64().unwrap();
+    // The base rate's log-loss is at most ln 2; a default run must beat it, and learn.
+    assert!(ll < 0.69 && acc > 0.6, "{v}");
+    let config = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(config.contains("scaler = \"none\"") && config.contains("batch_size = \"1\""), "{config}");
+    // The general loop's default (standard scaling, momentum, mini-batches) on the same rows
+    // ends overconfident: the reason for the sparse defaults.
+    let a = steepest()
+        .args(["train", "--model", "logistic", "--json", "--scaler", "standard", "--batch-size", "32"])
+        .args(["--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.01", "--epochs", "1", "--data"])
+        .arg(&train)
+        .arg("--test-data")
+        .arg(&test)
+        .arg("--out")
+        .arg(dir.path().join("general"))
+        .assert()
+        .success();
+    let g: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert!(g["metrics"]["log_loss"].as_f64().unwrap() > ll, "{g} vs {v}");
+}
+
+#[test]
+fn a_stream_with_passes_keeps_a_cache_and_refuses_a_damaged_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = (dir.path().join("train.svm"), dir.path().join("test.svm"));
+    write_sparse(&train, 5_000, 1_000, 3);
+    write_sparse(&test, 1_000, 1_000, 4);
+    let cache = dir.path().join("cache");
+    let run = |name: &str| {
+        let mut c = steepest();
+        c.args(["train", "--model", "logistic", "--stream", "--passes", "2", "--json", "--data"])
+            .arg(&train)
+            .arg("--test-data")
+            .arg(&test)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .arg("--out")
+            .arg(dir.path().join(name));
+        c
+    };
+    let a = run("s1").assert().success();
+    let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(v["streamed"], true);
+    assert!(v["metrics"]["accuracy"].as_f64().unwrap() > 0.55, "{v}");
+    let metrics = std::fs::read_to_string(dir.path().join("s1/metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 3, "{metrics}");
+    let cfile = cache.join("train.svm.cache");
+    let bytes = std::fs::read(&cfile).unwrap();
+    // Damaged: exit 2 naming the cache.
+    std::fs::write(&cfile, &bytes[..bytes.len() / 2]).unwrap();
+    run("s2")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("damaged").and(predicate::str::contains("train.svm.cache")));
+    // A stream cannot shuffle, scale or hold out rows.
+    steepest()
+        .args(["train", "--model", "logistic", "--stream", "--scaler", "standard", "--data"])
+        .arg(&train)
+        .arg("--out")
+        .arg(dir.path().join("s3"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no scaling"));
+    steepest()
+        .args(["train", "--model", "mlp", "--stream", "--data"])
+        .arg(&train)
+        .arg("--out")
+        .arg(dir.path().join("s4"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--stream"));
+}
+
+#[test]
+fn hashed_models_hash_what_they_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = (dir.path().join("train.svm"), dir.path().join("test.svm"));
+    write_sparse(&train, 5_000, 50_000, 5);
+    write_sparse(&test, 1_000, 50_000, 6);
+    let out = dir.path().join("h");
+    let a = steepest()
+        .args(["train", "--model", "logistic", "--hash-bits", "12", "--json", "--data"])
+        .arg(&train)
+        .arg("--test-data")
+        .arg(&test)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("share a bucket"));
+    let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let a = steepest()
+        .args(["eval", "--json", "--model"])
+        .arg(&out)
+        .arg("--data")
+        .arg(&test)
+        .assert()
+        .success();
+    let e: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let (x, y) = (&v["metrics"]["accuracy"], &e["metrics"]["accuracy"]);
+    assert_eq!(x, y, "train's test metrics {v} vs eval {e}");
+    let info: Value = serde_json::from_slice(
+        &steepest().args(["inspect", "--json"]).arg(&out).assert().success().get_output().stdout,
+    )
+    .unwrap();
+    assert_eq!(info["features"].as_u64(), Some(4096), "the model is over the 2^12 buckets");
+}

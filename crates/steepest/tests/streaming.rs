@@ -1,0 +1,122 @@
+//! Streamed linear learning: a stream learns what the in-memory fast path learns over the same
+//! rows in the same order, its cache is used when valid, rebuilt when the source changes and
+//! refused when damaged; feature hashing counts its collisions.
+
+use std::io::Write;
+use steepest::data::{murmur3_32, read_libsvm, BatchSize, FeatureHasher, ScalerKind, StreamSource, Task};
+use steepest::models::{FittedLinear, LinearParams};
+use steepest::optim::{Invariant, OptimizerSpec};
+
+/// `n` LIBSVM rows over 40 features with values that f32 holds exactly (k / 8), labels from a
+/// fixed rule.
+fn write_rows(path: &std::path::Path, n: usize, seed: u64) {
+    // A 64-bit linear congruential stream (Knuth's MMIX constants).
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state >> 33
+    };
+    let mut f = std::fs::File::create(path).unwrap();
+    for _ in 0..n {
+        let mut feats: Vec<(u32, f64)> = (0..6)
+            .map(|_| {
+                let j = 1 + (next() % 40) as u32;
+                (j, (1 + next() % 16) as f64 / 8.0)
+            })
+            .collect();
+        feats.sort_by_key(|e| e.0);
+        feats.dedup_by_key(|e| e.0);
+        let z: f64 = feats.iter().map(|(j, v)| if j % 2 == 0 { *v } else { -v }).sum();
+        let line: Vec<String> = feats.iter().map(|(j, v)| format!("{j}:{v}")).collect();
+        writeln!(f, "{} {}", usize::from(z > 0.0), line.join(" ")).unwrap();
+    }
+}
+
+fn params(epochs: usize) -> LinearParams {
+    let mut p = LinearParams::logistic_regression();
+    p.fit.optimizer = OptimizerSpec::Invariant(Invariant::default());
+    p.fit.train.batch_size = BatchSize::Rows(1);
+    p.fit.train.epochs = epochs;
+    p.fit.train.shuffle = false;
+    p.fit.scaler = ScalerKind::None;
+    p
+}
+
+fn weights(m: &FittedLinear<f64>) -> Vec<f64> {
+    let (w, b) = m.coefficients().unwrap();
+    w.concat().into_iter().chain(b).collect()
+}
+
+#[test]
+fn a_stream_learns_what_the_in_memory_fast_path_learns() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("train.svm");
+    write_rows(&file, 500, 1);
+    let p = params(2).check().unwrap();
+    let mut src = StreamSource::new(&file, None, Some(&dir.path().join("cache"))).unwrap();
+    let streamed: FittedLinear<f64> = p.fit_stream(&mut src, &mut []).unwrap();
+    assert_eq!(src.cached_passes, 1, "the second pass reads the cache");
+    let data = read_libsvm::<f64>(&file, Some(Task::Classify)).unwrap();
+    let memory = p.fit(&data).unwrap();
+    let (a, b) = (weights(&streamed), weights(&memory));
+    assert_eq!(a.len(), b.len());
+    let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(worst < 1e-9, "stream and memory differ by {worst:e}");
+    assert!(a.iter().any(|w| w.abs() > 0.1), "the weights did not move");
+    assert_eq!(streamed.history.len(), 2);
+    assert!((streamed.history[0].train_loss - memory.history[0].train_loss).abs() < 1e-9);
+}
+
+#[test]
+fn a_cache_is_reused_rebuilt_when_the_source_changes_and_refused_when_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, cache) = (dir.path().join("d.svm"), dir.path().join("cache"));
+    write_rows(&file, 300, 2);
+    let p = params(2).check().unwrap();
+    let mut src = StreamSource::new(&file, None, Some(&cache)).unwrap();
+    let first: FittedLinear<f64> = p.fit_stream(&mut src, &mut []).unwrap();
+    // A later run on the unchanged file reads the cache from its first pass.
+    let mut src = StreamSource::new(&file, None, Some(&cache)).unwrap();
+    let again: FittedLinear<f64> = p.fit_stream(&mut src, &mut []).unwrap();
+    assert_eq!(src.cached_passes, 2);
+    assert_eq!(weights(&first), weights(&again));
+    // Another source (more rows): the old cache is not trusted.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write_rows(&file, 400, 3);
+    let mut src = StreamSource::new(&file, None, Some(&cache)).unwrap();
+    let changed: FittedLinear<f64> = p.fit_stream(&mut src, &mut []).unwrap();
+    assert_eq!(src.cached_passes, 1, "rebuilt from the text on the first pass");
+    let fresh = p.fit(&read_libsvm::<f64>(&file, Some(Task::Classify)).unwrap()).unwrap();
+    let worst = weights(&changed)
+        .iter()
+        .zip(&weights(&fresh))
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-9, "the rebuilt cache gave another model ({worst:e})");
+    // Truncated: an error naming the cache, not a model of part of the rows.
+    let cfile = src.cache_path().unwrap().to_path_buf();
+    let bytes = std::fs::read(&cfile).unwrap();
+    std::fs::write(&cfile, &bytes[..bytes.len() - 40]).unwrap();
+    let mut src = StreamSource::new(&file, None, Some(&cache)).unwrap();
+    let err = p.fit_stream::<f64>(&mut src, &mut []).unwrap_err().to_string();
+    assert!(err.contains("damaged") && err.contains(".cache"), "{err}");
+}
+
+#[test]
+fn murmur3_matches_published_values_and_hashing_counts_collisions() {
+    // Reference values of MurmurHash3_x86_32.
+    assert_eq!(murmur3_32(b"", 0), 0);
+    assert_eq!(murmur3_32(b"", 1), 0x514e_28b7);
+    assert_eq!(murmur3_32(b"hello", 0), 0x248b_fa47);
+    assert_eq!(murmur3_32(b"The quick brown fox jumps over the lazy dog", 0), 0x2e4f_f723);
+    let mut h = FeatureHasher::new(4).unwrap();
+    let buckets: Vec<u32> = (0..100u32).map(|j| h.bucket_of_index(j)).collect();
+    // Counted independently: each index after the first in its bucket is a collision.
+    let mut first = std::collections::HashSet::new();
+    let collided = buckets.iter().filter(|b| !first.insert(**b)).count() as u64;
+    assert_eq!(h.collisions(), (100, collided));
+    assert!(collided >= 84, "100 features into 16 buckets: at least 84 collide");
+    // Seeing a feature again is not a new collision.
+    h.bucket_of_index(7);
+    assert_eq!(h.collisions(), (100, collided));
+}
