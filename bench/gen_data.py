@@ -51,6 +51,37 @@ def w2(out, n_train, n_test, rng):
         write_idx(os.path.join(out, f"w2-{part}-labels-idx1-ubyte"), y)
 
 
+def w2_text(out):
+    """W2's rows as LIBSVM and Vowpal Wabbit text (4 significant digits, the same numbers in
+    both), for the parse-plus-pass comparison through the `steepest` binary."""
+    for part in ("train", "test"):
+        svm_path = os.path.join(out, f"w2-{part}.svm")
+        if os.path.exists(svm_path):
+            continue
+        x = read_idx(os.path.join(out, f"w2-{part}-images-idx3-ubyte"))
+        y = read_idx(os.path.join(out, f"w2-{part}-labels-idx1-ubyte"))
+        cols = [f"{j + 1}:" for j in range(x.shape[1])]
+        with open(svm_path + ".tmp", "w") as svm, open(os.path.join(out, f"w2-{part}.vw"), "w") as vw:
+            for start in range(0, len(y), 20_000):
+                block = np.char.mod("%.4g", x[start:start + 20_000])
+                lines_svm, lines_vw = [], []
+                for row, label in zip(block, y[start:start + 20_000]):
+                    feats = " ".join(c + v for c, v in zip(cols, row))
+                    lines_svm.append(f"{label} {feats}\n")
+                    lines_vw.append(f"{2 * int(label) - 1} | {feats}\n")
+                svm.write("".join(lines_svm))
+                vw.write("".join(lines_vw))
+        os.replace(svm_path + ".tmp", svm_path)
+
+
+def read_idx(path):
+    with open(path, "rb") as f:
+        _, _, code, ndim = struct.unpack(">BBBB", f.read(4))
+        shape = struct.unpack(">" + "I" * ndim, f.read(4 * ndim))
+        dtype = {0x08: np.uint8, 0x0D: np.dtype(">f4")}[code]
+        return np.frombuffer(f.read(), dtype=dtype).reshape(shape)
+
+
 def w3(out, n_train, n_test, rng, d=1 << 20, nnz=50):
     w = rng.normal(size=d)
     for part, n in (("train", n_train), ("test", n_test)):
@@ -102,6 +133,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     stamp = os.path.join(out, "quick.stamp" if quick else "full.stamp")
     if os.path.exists(stamp):
+        w2_text(out)
         return
     for s in ("quick.stamp", "full.stamp"):
         if os.path.exists(os.path.join(out, s)):
@@ -112,6 +144,7 @@ def main():
     w2(out, 1_000_000 // scale, 100_000 // scale, rng)
     w3(out, 1_000_000 // scale, 100_000 // scale, rng)
     k1(out, 20_000 // scale, 5_000 // scale)
+    w2_text(out)
     open(stamp, "w").close()
 
 

@@ -1,8 +1,8 @@
 """The peers' side of the benchmarks: one workload per process, one JSON line on stdout.
 
 Usage: peers.py TOOL WORKLOAD DATA_DIR [--threads N] [--optimizer sgd|adam] [--epochs N]
-TOOL: torch, jax, sklearn, vw; steepest for K1 (the `steepest` binary, whose fit time its
-summary reports).
+TOOL: torch, jax, sklearn, vw; steepest for K1, W2 and W3 files (the `steepest` binary, whose
+fit time its summary reports).
 """
 import json
 import os
@@ -185,6 +185,33 @@ def w3_vw():
     model = Workspace(f"--loss_function logistic --bit_precision 20 --quiet -d {train}")
     secs = time.perf_counter() - t0
     emit({"workload": "W3 parse+pass", "seconds": secs, "accuracy": vw_accuracy(model, os.path.join(data, "w3-test.vw"))})
+
+
+def w2_vw():
+    from vowpalwabbit import Workspace
+    train = os.path.join(data, "w2-train.vw")
+    t0 = time.perf_counter()
+    model = Workspace(f"--loss_function logistic --quiet -d {train}")
+    secs = time.perf_counter() - t0
+    emit({"workload": "W2 parse+pass", "seconds": secs, "accuracy": vw_accuracy(model, os.path.join(data, "w2-test.vw"))})
+
+
+def linear_cli(name, stem):
+    """The `steepest` binary as a user types it: `train --data FILE --model logistic --stream`,
+    defaults otherwise (one pass of per-example invariant steps, in file order, as Vowpal Wabbit).
+    The summary's seconds are the read-and-learn time; the test file is scored after."""
+    import subprocess
+    import tempfile
+    exe = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "target", "release", "steepest")
+    run = os.path.join(tempfile.mkdtemp(), "run")
+    subprocess.run([exe, "train", "--data", os.path.join(data, f"{stem}-train.svm"), "--test-data",
+                    os.path.join(data, f"{stem}-test.svm"), "--model", "logistic", "--stream", "--threads",
+                    str(threads), "--quiet", "--out", run], check=True, stdout=subprocess.DEVNULL)
+    s = json.load(open(os.path.join(run, "summary.json")))
+    d = {"workload": f"{name} parse+pass", "seconds": s["seconds"], "accuracy": s["metrics"]["accuracy"],
+         "log_loss": s["metrics"]["log_loss"], "tool": tool, "label": "steepest cli"}
+    d["rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    print(json.dumps(d))
 
 
 def w4_sklearn():
@@ -382,6 +409,9 @@ optimizer = opt("--optimizer", "sgd")
     ("sklearn", "w2"): w2_sklearn,
     ("sklearn", "w3"): w3_sklearn,
     ("vw", "w3-file"): w3_vw,
+    ("vw", "w2-file"): w2_vw,
+    ("steepest", "w2-file"): lambda: linear_cli("W2", "w2"),
+    ("steepest", "w3-file"): lambda: linear_cli("W3", "w3"),
     ("sklearn", "w4"): w4_sklearn,
     ("torch", "w4"): w4_torch,
     ("torch", "w5"): lambda: w5_torch(epochs),

@@ -242,7 +242,7 @@ impl StreamSource {
     }
 
     /// The readers of the next pass.
-    pub fn open_pass(&mut self) -> Result<Box<dyn ChunkReader + '_>> {
+    pub fn open_pass(&mut self) -> Result<Box<dyn ChunkReader + Send + '_>> {
         if let Some(key) = &self.cache {
             if let Some(r) = super::cache::CacheReader::open(key)? {
                 self.cached_passes += 1;

@@ -63,9 +63,9 @@ pub struct SgdModel<W: Scalar = f64> {
     avg_u: Vec<W>,
     avg_q: f64,
     avg_b: f64,
-    /// Normalized steps: the largest |x_j| seen per feature, and the sum over steps of
-    /// sum_j x_j^2 / N_j^2 (the constant included).
-    nrm: Vec<W>,
+    /// Invariant steps keep G_j and N_j (the largest |x_j| seen) side by side in `g2`, one cache
+    /// line for both, and the sum over steps of sum_j x_j^2 / N_j^2 (the constant included).
+    paired: bool,
     norm_sum: f64,
 }
 
@@ -88,7 +88,7 @@ impl<W: Scalar> SgdModel<W> {
             avg_u: Vec::new(),
             avg_q: 0.0,
             avg_b: 0.0,
-            nrm: Vec::new(),
+            paired: false,
             norm_sum: 0.0,
         }
     }
@@ -111,13 +111,10 @@ impl<W: Scalar> SgdModel<W> {
         if d > self.w.len() {
             self.w.resize(d, W::zero());
             if !self.g2.is_empty() {
-                self.g2.resize(d, W::zero());
+                self.g2.resize(d * (1 + usize::from(self.paired)), W::zero());
             }
             if !self.avg_u.is_empty() {
                 self.avg_u.resize(d, W::zero());
-            }
-            if !self.nrm.is_empty() {
-                self.nrm.resize(d, W::zero());
             }
         }
     }
@@ -147,8 +144,7 @@ impl<W: Scalar> SgdModel<W> {
         v.push(self.g2b);
         v.extend(&avg);
         v.push(self.avg_b);
-        if !self.nrm.is_empty() {
-            v.extend(self.nrm.iter().map(|n| n.as_f64()));
+        if self.paired {
             v.push(self.norm_sum);
         }
         v
@@ -157,11 +153,10 @@ impl<W: Scalar> SgdModel<W> {
     /// Sizes the AdaGrad sums and the lazy average that `cfg` needs on `x`; returns whether the
     /// pass averages.
     fn size_state<T: Scalar>(&mut self, cfg: &SgdConfig, x: &Features<T>) -> bool {
-        if cfg.adaptive && self.g2.len() != self.w.len() {
-            self.g2 = vec![W::zero(); self.w.len()];
-        }
-        if cfg.adaptive && cfg.invariant && self.nrm.len() != self.w.len() {
-            self.nrm = vec![W::zero(); self.w.len()];
+        let want = self.w.len() * (1 + usize::from(cfg.invariant));
+        if cfg.adaptive && (self.g2.len() != want || self.paired != cfg.invariant) {
+            self.g2 = vec![W::zero(); want];
+            self.paired = cfg.invariant;
         }
         let _ = x;
         let averaging = cfg.average;
@@ -203,7 +198,7 @@ impl<W: Scalar> SgdModel<W> {
     /// Loads a vector laid out as [`SgdModel::state_vector`] gives.
     pub fn load_state_vector(&mut self, v: &[f64]) -> Result<()> {
         let (d, g, a) = (self.w.len(), self.g2.len(), self.avg_u.len());
-        let nn = if self.nrm.is_empty() { 0 } else { d + 1 };
+        let nn = usize::from(self.paired);
         if v.len() != d + g + a + 3 + nn {
             return Err(Error::invalid(
                 "sgd state",
@@ -225,9 +220,7 @@ impl<W: Scalar> SgdModel<W> {
         }
         self.avg_b = v[d + 2 + g + a];
         if nn > 0 {
-            let at = d + 3 + g + a;
-            self.nrm.iter_mut().zip(&v[at..at + d]).for_each(|(n, &x)| *n = W::of(x));
-            self.norm_sum = v[at + d];
+            self.norm_sum = v[d + 3 + g + a];
         }
         Ok(())
     }
@@ -298,11 +291,9 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
                     let (idx, _) = s.row(ahead);
                     for &j in idx {
                         prefetch(std::slice::from_ref(&m.w[j as usize]));
-                        if let Some(g) = m.g2.get(j as usize) {
+                        let at = j as usize * (1 + usize::from(m.paired));
+                        if let Some(g) = m.g2.get(at) {
                             prefetch(std::slice::from_ref(g));
-                        }
-                        if let Some(n) = m.nrm.get(j as usize) {
-                            prefetch(std::slice::from_ref(n));
                         }
                     }
                 }
@@ -457,19 +448,19 @@ fn invariant_step<T: Scalar, W: Scalar>(
     let mut h = 0.0;
     for e in scratch.iter_mut() {
         let (j, v) = (e.0, e.1);
-        let (a, n_old) = (v.abs(), m.nrm[j].as_f64());
+        let (a, n_old) = (v.abs(), m.g2[2 * j + 1].as_f64());
         let n = if a > n_old {
             if n_old > 0.0 {
                 m.w[j] = W::of(m.w[j].as_f64() * n_old / a);
             }
-            m.nrm[j] = W::of(a);
+            m.g2[2 * j + 1] = W::of(a);
             a
         } else {
             n_old
         };
         norm_x += (v / n) * (v / n);
-        let g2 = m.g2[j].as_f64() + (d * v) * (d * v);
-        m.g2[j] = W::of(g2);
+        let g2 = m.g2[2 * j].as_f64() + (d * v) * (d * v);
+        m.g2[2 * j] = W::of(g2);
         e.2 = 1.0 / ((g2.sqrt() + eps) * n);
         h += v * v * e.2;
     }

@@ -318,7 +318,18 @@ pub(super) fn stream_passes<T: Scalar>(
         };
         let mut reader = source.open_pass()?;
         let (mut total, mut rows, mut chunk_no) = (0.0, 0u64, 0usize);
-        while let Some(chunk) = reader.next_chunk()? {
+        // A reader thread parses the next block while this one learns from the current one.
+        std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<crate::data::SparseChunk>>>(1);
+        scope.spawn(move || loop {
+            let next = reader.next_chunk();
+            let last = !matches!(next, Ok(Some(_)));
+            if tx.send(next).is_err() || last {
+                break;
+            }
+        });
+        for item in rx {
+            let Some(chunk) = item? else { break };
             chunk_no += 1;
             if models.is_empty() {
                 if classify {
@@ -407,7 +418,8 @@ pub(super) fn stream_passes<T: Scalar>(
                 }
             }
         }
-        drop(reader);
+        Ok(())
+        })?;
         if rows == 0 {
             return Err(Error::invalid("stream", "the file has no rows"));
         }
