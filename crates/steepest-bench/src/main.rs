@@ -168,6 +168,26 @@ fn run(args: &[String]) -> steepest::Result<serde_json::Value> {
             }
             r
         }
+        "w3-cache" => {
+            // Reading W3's training file as a stream: parsing the text, then reading the binary
+            // cache the first pass wrote (chunks only, no learning).
+            let dir_cache = std::env::temp_dir().join(format!("steepest-bench-cache-{}", std::process::id()));
+            let file = dir.join("w3-train.svm");
+            let mut src = steepest::data::StreamSource::new(&file, None, Some(&dir_cache))?;
+            let count = |src: &mut steepest::data::StreamSource| -> steepest::Result<(f64, usize)> {
+                let t0 = Instant::now();
+                let mut reader = src.open_pass()?;
+                let mut nnz = 0;
+                while let Some(c) = reader.next_chunk()? {
+                    nnz += c.x.nnz();
+                }
+                Ok((t0.elapsed().as_secs_f64(), nnz))
+            };
+            let (text, n1) = count(&mut src)?;
+            let (cache, n2) = count(&mut src)?;
+            let _ = std::fs::remove_dir_all(&dir_cache);
+            json!({ "workload": "W3 stream read", "text_seconds": text, "cache_seconds": cache, "seconds": cache, "ratio": text / cache, "nnz": [n1, n2] })
+        }
         "w4" => {
             let data = steepest::data::embedded::digits::<f32>()?;
             let s = steepest::data::split(&data.targets, 0.0, 0.2, 0)?;

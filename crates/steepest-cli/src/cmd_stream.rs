@@ -24,7 +24,9 @@ pub fn wants_stream(cfg: &RunConfig, args: &TrainArgs) -> bool {
     if args.resume.is_some() || args.distributed || !cfg.is_linear() || !cfg.is_sparse_source() {
         return false;
     }
-    let Ok(meta) = std::fs::metadata(&cfg.data) else { return false };
+    let Ok(meta) = std::fs::metadata(&cfg.data) else {
+        return false;
+    };
     let (budget, _) = steepest::memory::budget();
     let big = meta.len() > budget / 4;
     if big {
@@ -48,7 +50,9 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
         )));
     }
     if args.resume.is_some() || args.distributed {
-        return Err(usage("--stream: a stream is not resumed or distributed; start it again"));
+        return Err(usage(
+            "--stream: a stream is not resumed or distributed; start it again",
+        ));
     }
     if !Path::new(&cfg.data).is_file() {
         return Err(usage(format!("{}: no such file", cfg.data)));
@@ -59,7 +63,11 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
             "--stream takes per-example steps (--batch-size 1 with sgd, adagrad or invariant); here {why}"
         )));
     }
-    let existing = if args.overwrite { Existing::Overwrite } else { Existing::Refuse };
+    let existing = if args.overwrite {
+        Existing::Overwrite
+    } else {
+        Existing::Refuse
+    };
     let _lock = crate::cmd_train::prepare_folder(cfg, out, existing)?;
     let cache_dir = match &args.cache_dir {
         Some(d) => Some(d.clone()),
@@ -104,7 +112,15 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
     crate::cmd_train::plot_loss(out, &history)?;
     let test: Option<Dataset<T>> = match &cfg.test_data {
         Some(t) => {
-            let opts = read_options(cfg.format.as_deref(), None, Some(if model.is_classifier() { steepest::data::Task::Classify } else { steepest::data::Task::Regress }))?;
+            let opts = read_options(
+                cfg.format.as_deref(),
+                None,
+                Some(if model.is_classifier() {
+                    steepest::data::Task::Classify
+                } else {
+                    steepest::data::Task::Regress
+                }),
+            )?;
             let d = read_named::<T>(t, &opts, &steepest::data::ImageOptions::default())?;
             Some(for_model(d, &model, t)?)
         }
@@ -131,7 +147,9 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
     });
     write_file(
         &out.join("summary.json"),
-        serde_json::to_string_pretty(&summary).map_err(|e| failed(e.to_string()))?.as_bytes(),
+        serde_json::to_string_pretty(&summary)
+            .map_err(|e| failed(e.to_string()))?
+            .as_bytes(),
     )?;
     if args.json {
         println!("{summary}");

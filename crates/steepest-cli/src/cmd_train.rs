@@ -351,7 +351,10 @@ fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliRe
         p.fit.train.checkpoint_dir = dir;
         let p = p.check()?;
         p.check_memory(train)?;
-        if let (true, Err(why)) = (steepest::models::is_wide_sparse(&train.features, 100_000), p.fast_path()) {
+        if let (true, Err(why)) = (
+            steepest::models::is_wide_sparse(&train.features, 100_000),
+            p.fast_path(),
+        ) {
             eprintln!(
                 "warning: every step moves all {} weights of this sparse model, since the per-example fast path \
                  does not apply ({why}); --batch-size 1 with --optimizer invariant, adagrad or sgd (no momentum) \

@@ -16,7 +16,9 @@ fn steepest() -> Command {
 fn write_sparse(path: &std::path::Path, n: usize, d: u64, seed: u64) {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut next = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         state >> 11
     };
     let weight = |j: u64| ((j.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40) % 2001) as f64 / 1000.0 - 1.0;
@@ -57,12 +59,34 @@ fn sparse_data_get_one_fast_calibrated_pass_by_default() {
     // The base rate's log-loss is at most ln 2; a default run must beat it, and learn.
     assert!(ll < 0.69 && acc > 0.6, "{v}");
     let config = std::fs::read_to_string(out.join("config.toml")).unwrap();
-    assert!(config.contains("scaler = \"none\"") && config.contains("batch_size = \"1\""), "{config}");
+    assert!(
+        config.contains("scaler = \"none\"") && config.contains("batch_size = \"1\""),
+        "{config}"
+    );
     // The general loop's default (standard scaling, momentum, mini-batches) on the same rows
     // ends overconfident: the reason for the sparse defaults.
     let a = steepest()
-        .args(["train", "--model", "logistic", "--json", "--scaler", "standard", "--batch-size", "32"])
-        .args(["--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.01", "--epochs", "1", "--data"])
+        .args([
+            "train",
+            "--model",
+            "logistic",
+            "--json",
+            "--scaler",
+            "standard",
+            "--batch-size",
+            "32",
+        ])
+        .args([
+            "--optimizer",
+            "sgd",
+            "--momentum",
+            "0.9",
+            "--lr",
+            "0.01",
+            "--epochs",
+            "1",
+            "--data",
+        ])
         .arg(&train)
         .arg("--test-data")
         .arg(&test)
@@ -83,14 +107,16 @@ fn a_stream_with_passes_keeps_a_cache_and_refuses_a_damaged_one() {
     let cache = dir.path().join("cache");
     let run = |name: &str| {
         let mut c = steepest();
-        c.args(["train", "--model", "logistic", "--stream", "--passes", "2", "--json", "--data"])
-            .arg(&train)
-            .arg("--test-data")
-            .arg(&test)
-            .arg("--cache-dir")
-            .arg(&cache)
-            .arg("--out")
-            .arg(dir.path().join(name));
+        c.args([
+            "train", "--model", "logistic", "--stream", "--passes", "2", "--json", "--data",
+        ])
+        .arg(&train)
+        .arg("--test-data")
+        .arg(&test)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .arg("--out")
+        .arg(dir.path().join(name));
         c
     };
     let a = run("s1").assert().success();
@@ -109,7 +135,9 @@ fn a_stream_with_passes_keeps_a_cache_and_refuses_a_damaged_one() {
         .stderr(predicate::str::contains("damaged").and(predicate::str::contains("train.svm.cache")));
     // A stream cannot shuffle, scale or hold out rows.
     steepest()
-        .args(["train", "--model", "logistic", "--stream", "--scaler", "standard", "--data"])
+        .args([
+            "train", "--model", "logistic", "--stream", "--scaler", "standard", "--data",
+        ])
         .arg(&train)
         .arg("--out")
         .arg(dir.path().join("s3"))
@@ -155,8 +183,18 @@ fn hashed_models_hash_what_they_evaluate() {
     let (x, y) = (&v["metrics"]["accuracy"], &e["metrics"]["accuracy"]);
     assert_eq!(x, y, "train's test metrics {v} vs eval {e}");
     let info: Value = serde_json::from_slice(
-        &steepest().args(["inspect", "--json"]).arg(&out).assert().success().get_output().stdout,
+        &steepest()
+            .args(["inspect", "--json"])
+            .arg(&out)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
     )
     .unwrap();
-    assert_eq!(info["features"].as_u64(), Some(4096), "the model is over the 2^12 buckets");
+    assert_eq!(
+        info["features"].as_u64(),
+        Some(4096),
+        "the model is over the 2^12 buckets"
+    );
 }

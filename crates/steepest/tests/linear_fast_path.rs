@@ -17,7 +17,10 @@ fn data(n: usize, d: usize, k: usize, sparse: bool) -> Dataset<f64> {
     let outputs = if k > 2 { k } else { 1 };
     let w = Tensor::<f64>::randn(&[d, outputs], 0.0, 1.0, &mut r);
     let mut v = x.data().to_vec();
-    v.iter_mut().enumerate().filter(|(i, _)| i % 3 == 0).for_each(|(_, x)| *x = 0.0);
+    v.iter_mut()
+        .enumerate()
+        .filter(|(i, _)| i % 3 == 0)
+        .for_each(|(_, x)| *x = 0.0);
     let x = Tensor::new(v, &[n, d]).unwrap();
     let z = x.matmul(&w).unwrap();
     let targets = match k {
@@ -49,7 +52,11 @@ fn same_both_ways(mut p: LinearParams, data: &Dataset<f64>, what: &str) {
     p.fit.train.epochs = 3;
     p.fit.scaler = ScalerKind::None;
     let fast = p.clone().check().unwrap();
-    assert!(fast.fast_path().is_ok(), "{what}: expected the fast path: {:?}", fast.fast_path());
+    assert!(
+        fast.fast_path().is_ok(),
+        "{what}: expected the fast path: {:?}",
+        fast.fast_path()
+    );
     p.fit.fast_path = false;
     let general = p.check().unwrap();
     let (a, b) = (fast.fit(data).unwrap(), general.fit(data).unwrap());

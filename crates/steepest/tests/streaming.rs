@@ -13,7 +13,9 @@ fn write_rows(path: &std::path::Path, n: usize, seed: u64) {
     // A 64-bit linear congruential stream (Knuth's MMIX constants).
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut next = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         state >> 33
     };
     let mut f = std::fs::File::create(path).unwrap();
@@ -86,7 +88,9 @@ fn a_cache_is_reused_rebuilt_when_the_source_changes_and_refused_when_damaged() 
     let mut src = StreamSource::new(&file, None, Some(&cache)).unwrap();
     let changed: FittedLinear<f64> = p.fit_stream(&mut src, &mut []).unwrap();
     assert_eq!(src.cached_passes, 1, "rebuilt from the text on the first pass");
-    let fresh = p.fit(&read_libsvm::<f64>(&file, Some(Task::Classify)).unwrap()).unwrap();
+    let fresh = p
+        .fit(&read_libsvm::<f64>(&file, Some(Task::Classify)).unwrap())
+        .unwrap();
     let worst = weights(&changed)
         .iter()
         .zip(&weights(&fresh))
@@ -108,7 +112,10 @@ fn murmur3_matches_published_values_and_hashing_counts_collisions() {
     assert_eq!(murmur3_32(b"", 0), 0);
     assert_eq!(murmur3_32(b"", 1), 0x514e_28b7);
     assert_eq!(murmur3_32(b"hello", 0), 0x248b_fa47);
-    assert_eq!(murmur3_32(b"The quick brown fox jumps over the lazy dog", 0), 0x2e4f_f723);
+    assert_eq!(
+        murmur3_32(b"The quick brown fox jumps over the lazy dog", 0),
+        0x2e4f_f723
+    );
     let mut h = FeatureHasher::new(4).unwrap();
     let buckets: Vec<u32> = (0..100u32).map(|j| h.bucket_of_index(j)).collect();
     // Counted independently: each index after the first in its bucket is a collision.

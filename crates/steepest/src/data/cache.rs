@@ -118,7 +118,9 @@ impl CacheReader {
     /// source, settings or version (rebuild it); an error when it is damaged (truncated).
     pub fn open(key: &CacheKey) -> Result<Option<Self>> {
         let path = &key.path;
-        let Ok(f) = std::fs::File::open(path) else { return Ok(None) };
+        let Ok(f) = std::fs::File::open(path) else {
+            return Ok(None);
+        };
         let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
         let mut input = BufReader::with_capacity(1 << 20, f);
         let mut head = [0u8; 23];
@@ -136,12 +138,7 @@ impl CacheReader {
             return Ok(None);
         }
         // The end record must close the file.
-        let damaged = |why: &str| {
-            Error::format(
-                &path.display().to_string(),
-                format!("the cache is damaged ({why}); delete it to rebuild it from the source"),
-            )
-        };
+        let damaged = |why: &str| damaged(path, why);
         if len < 23 + klen + 17 {
             return Err(damaged("no end record: truncated"));
         }
@@ -163,16 +160,14 @@ impl CacheReader {
     }
 
     fn damaged(&self, why: &str) -> Error {
-        Error::format(
-            &self.path.display().to_string(),
-            format!("the cache is damaged ({why}); delete it to rebuild it from the source"),
-        )
+        damaged(&self.path, why)
     }
 
     fn read_into<T: Copy + Default>(&mut self, n: usize) -> Result<Vec<T>> {
         let mut v = vec![T::default(); n];
         // SAFETY: as in `bytes_of`, for the plain number types this reads.
-        let bytes = unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<u8>(), std::mem::size_of_val(&v[..])) };
+        let bytes =
+            unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<u8>(), std::mem::size_of_val(&v[..])) };
         self.input
             .read_exact(bytes)
             .map_err(|_| self.damaged("a record ends early: truncated"))?;
@@ -227,12 +222,10 @@ impl ChunkReader for CacheReader {
     }
 }
 
-/// Whether `path` names a finished cache file (for messages).
-pub fn is_cache(path: &Path) -> bool {
-    std::fs::File::open(path)
-        .and_then(|mut f| {
-            let mut m = [0u8; 15];
-            f.read_exact(&mut m).map(|_| &m == MAGIC)
-        })
-        .unwrap_or(false)
+/// The error of a damaged cache.
+fn damaged(path: &Path, why: &str) -> Error {
+    Error::format(
+        path.display().to_string(),
+        format!("the cache is damaged ({why}); delete it to rebuild it from the source"),
+    )
 }

@@ -110,7 +110,8 @@ impl FeatureHasher {
     ) -> Vec<usize> {
         let mut out_ptr = Vec::with_capacity(indptr.len());
         out_ptr.push(0);
-        let (mut oi, mut ov): (Vec<u32>, Vec<T>) = (Vec::with_capacity(indices.len()), Vec::with_capacity(values.len()));
+        let (mut oi, mut ov): (Vec<u32>, Vec<T>) =
+            (Vec::with_capacity(indices.len()), Vec::with_capacity(values.len()));
         let mut row: Vec<(u32, T)> = Vec::new();
         for w in indptr.windows(2) {
             row.clear();
@@ -142,7 +143,10 @@ impl FeatureHasher {
         x: crate::data::Features<T>,
     ) -> Result<crate::data::Features<T>> {
         let crate::data::Features::Sparse(s) = x else {
-            return Err(Error::invalid("hash-bits", "feature hashing is for sparse (LIBSVM) data"));
+            return Err(Error::invalid(
+                "hash-bits",
+                "feature hashing is for sparse (LIBSVM) data",
+            ));
         };
         let rows = s.shape().0;
         let (indptr, mut indices, mut values) = s.into_parts();

@@ -18,8 +18,8 @@ mod csv_reader;
 mod dataset;
 pub mod embedded;
 mod encode;
-mod hashing;
 pub mod generate;
+mod hashing;
 mod idx;
 mod images;
 mod libsvm;
@@ -33,15 +33,14 @@ mod table;
 
 pub use augment::{Augment, BatchTransform};
 pub use batch::{BatchSize, Batches};
-pub use cache::{is_cache, CacheReader, CacheWriter};
-pub use hashing::{murmur3_32, FeatureHasher};
-pub use stream::{CacheKey, ChunkReader, LibsvmChunks, SparseChunk, StreamSource};
+pub use cache::{CacheReader, CacheWriter};
 pub(crate) use csv_reader::fmt_label;
 pub use csv_reader::{read_csv, read_csv_from, read_table, read_table_from, CsvOptions, Missing};
 pub use dataset::{Dataset, Features, Targets, Task};
 pub use encode::{
     CategoricalImpute, ColumnCode, ColumnKind, EncodeOptions, EncodeReport, Impute, TableEncoder, MISSING_CATEGORY,
 };
+pub use hashing::{murmur3_32, FeatureHasher};
 pub use idx::{read_idx, read_idx_dir, read_idx_tensor};
 pub use images::{
     is_image_file, is_image_folder, is_image_list, read_image_folder, read_image_list, read_images, DecodedImages,
@@ -52,4 +51,5 @@ pub use poly::PolynomialFeatures;
 pub use read::{read_file, Format, ReadOptions};
 pub use scale::{Scaler, ScalerKind};
 pub use split::{shuffled_indices, split, Split};
+pub use stream::{CacheKey, ChunkReader, LibsvmChunks, SparseChunk, StreamSource};
 pub use table::{Column, Table};

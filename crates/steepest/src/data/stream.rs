@@ -111,23 +111,26 @@ impl LibsvmChunks {
 impl ChunkReader for LibsvmChunks {
     fn next_chunk(&mut self) -> Result<Option<SparseChunk>> {
         loop {
-            let Some(bytes) = self.read_block()? else { return Ok(None) };
-            let pieces = parse_parallel::<f32>(&bytes, &self.name, rayon::current_num_threads()).map_err(|e| match e {
-                Error::Parse {
-                    file,
-                    line,
-                    column,
-                    msg,
-                } => Error::Parse {
-                    file,
-                    line: line + self.lines,
-                    column,
-                    msg,
-                },
-                e => e,
-            })?;
+            let Some(bytes) = self.read_block()? else {
+                return Ok(None);
+            };
+            let pieces =
+                parse_parallel::<f32>(&bytes, &self.name, rayon::current_num_threads()).map_err(|e| match e {
+                    Error::Parse {
+                        file,
+                        line,
+                        column,
+                        msg,
+                    } => Error::Parse {
+                        file,
+                        line: line + self.lines,
+                        column,
+                        msg,
+                    },
+                    e => e,
+                })?;
             let first_line = self.lines;
-            self.lines += bytes.iter().filter(|&&b| b == b'\n').count();
+            self.lines += memchr::memchr_iter(b'\n', &bytes).count();
             let (mut labels, mut indptr, mut indices, mut values) = (Vec::new(), vec![0usize], Vec::new(), Vec::new());
             let (mut lo, mut hi) = (u64::MAX, 0u64);
             for p in pieces {

@@ -567,7 +567,8 @@ impl ValidLinearParams {
         }
         let classify = p.kind.task() == Task::Classify;
         let multi = !matches!(p.kind, LinearKind::Logistic | LinearKind::Regression { .. });
-        let s = super::linear_online::stream_passes::<T>(source, p.kind.loss(), classify, multi, &p.fit, rule, observers)?;
+        let s =
+            super::linear_online::stream_passes::<T>(source, p.kind.loss(), classify, multi, &p.fit, rule, observers)?;
         let width = s.width;
         let class_names = s.classes.iter().map(|&c| crate::data::fmt_label(c)).collect();
         Ok(FittedLinear {
@@ -641,7 +642,9 @@ impl ValidLinearParams {
                 super::linear_newton::fit_newton(&mut trainer, &train_t, val_t.as_ref(), newton, observers)?
             }
             _ => match self.online_rule(&trainer, comm.is_some() || resume.is_some()) {
-                Ok(rule) => super::linear_online::fit_online(&mut trainer, &train_t, val_t.as_ref(), &p.fit, rule, observers)?,
+                Ok(rule) => {
+                    super::linear_online::fit_online(&mut trainer, &train_t, val_t.as_ref(), &p.fit, rule, observers)?
+                }
                 Err(_) => run_fit(&mut trainer, &train_t, val_t.as_ref(), &p.fit, resume, observers, comm)?,
             },
         };

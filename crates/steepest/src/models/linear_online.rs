@@ -94,7 +94,9 @@ pub fn online_plan(
     };
     let lr = match (&opts.schedule, t.schedule_per) {
         (None, _) | (Some(_), SchedulePer::Epoch) => Some(lr),
-        (Some(ScheduleSpec::Optimal { alpha: a }), SchedulePer::Step) if !adaptive && *a == alpha && alpha > 0.0 => None,
+        (Some(ScheduleSpec::Optimal { alpha: a }), SchedulePer::Step) if !adaptive && *a == alpha && alpha > 0.0 => {
+            None
+        }
         (Some(_), SchedulePer::Step) => return Err("a schedule stepped per example".into()),
     };
     Ok(OnlineRule {
@@ -123,9 +125,9 @@ pub(super) fn fit_online<T: Scalar>(
     let cfg = &opts.train;
     // One model per output, each with its own ±1 targets (one-vs-rest).
     let per_output: Vec<Vec<usize>> = match (&train.targets, k) {
-        (Targets::Classes { labels, .. }, k) if k > 1 => {
-            (0..k).map(|c| labels.iter().map(|&l| usize::from(l == c)).collect()).collect()
-        }
+        (Targets::Classes { labels, .. }, k) if k > 1 => (0..k)
+            .map(|c| labels.iter().map(|&l| usize::from(l == c)).collect())
+            .collect(),
         _ => Vec::new(),
     };
     let targets = |j: usize| -> RowTargets<'_> {
@@ -320,105 +322,107 @@ pub(super) fn stream_passes<T: Scalar>(
         let (mut total, mut rows, mut chunk_no) = (0.0, 0u64, 0usize);
         // A reader thread parses the next block while this one learns from the current one.
         std::thread::scope(|scope| -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<crate::data::SparseChunk>>>(1);
-        scope.spawn(move || loop {
-            let next = reader.next_chunk();
-            let last = !matches!(next, Ok(Some(_)));
-            if tx.send(next).is_err() || last {
-                break;
-            }
-        });
-        for item in rx {
-            let Some(chunk) = item? else { break };
-            chunk_no += 1;
-            if models.is_empty() {
-                if classify {
-                    classes = chunk.labels.clone();
-                    classes.sort_by(f64::total_cmp);
-                    classes.dedup();
-                    if classes.len() < 2 {
-                        return Err(Error::invalid(
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<crate::data::SparseChunk>>>(1);
+            scope.spawn(move || loop {
+                let next = reader.next_chunk();
+                let last = !matches!(next, Ok(Some(_)));
+                if tx.send(next).is_err() || last {
+                    break;
+                }
+            });
+            for item in rx {
+                let Some(chunk) = item? else { break };
+                chunk_no += 1;
+                if models.is_empty() {
+                    if classify {
+                        classes = chunk.labels.clone();
+                        classes.sort_by(f64::total_cmp);
+                        classes.dedup();
+                        if classes.len() < 2 {
+                            return Err(Error::invalid(
                             "stream",
                             "the first block of the file has one class: a stream fixes its classes on its first 8 MiB \
                              (shuffle the file, or train without --stream)",
                         ));
-                    }
-                    if classes.len() > 2 && !multi_output {
-                        return Err(Error::invalid(
-                            "stream",
-                            format!("{} classes for a binary model", classes.len()),
-                        ));
-                    }
-                }
-                let k = if classes.len() > 2 { classes.len() } else { 1 };
-                models = (0..k).map(|_| SgdModel::new(0)).collect();
-            }
-            let (rows_here, cols) = chunk.x.shape();
-            width = width.max(cols);
-            let (indptr, indices, values) = chunk.x.cast::<T>()?.into_parts();
-            let x = crate::data::Features::Sparse(crate::tensor::CsrMatrix::new(rows_here, width, indptr, indices, values)?);
-            let n = chunk.labels.len();
-            let labels: Vec<usize> = match classify {
-                true => chunk
-                    .labels
-                    .iter()
-                    .map(|l| {
-                        classes.binary_search_by(|c| c.total_cmp(l)).map_err(|_| {
-                            Error::invalid(
+                        }
+                        if classes.len() > 2 && !multi_output {
+                            return Err(Error::invalid(
                                 "stream",
-                                format!(
-                                    "label {l} after row {} is not among the classes of the first block ({:?})",
-                                    seen + rows,
-                                    classes
-                                ),
-                            )
-                        })
-                    })
-                    .collect::<Result<_>>()?,
-                false => Vec::new(),
-            };
-            let order: Vec<usize> = (0..n).collect();
-            let mut loss_sum = 0.0;
-            let k = models.len();
-            for (j, m) in models.iter_mut().enumerate() {
-                m.grow(width);
-                let binary: Vec<usize>;
-                let y = match (classify, k) {
-                    (false, _) => RowTargets::Real(&chunk.labels),
-                    (true, 1) => RowTargets::Class(&labels),
-                    (true, _) => {
-                        binary = labels.iter().map(|&l| usize::from(l == j)).collect();
-                        RowTargets::Class(&binary)
+                                format!("{} classes for a binary model", classes.len()),
+                            ));
+                        }
                     }
+                    let k = if classes.len() > 2 { classes.len() } else { 1 };
+                    models = (0..k).map(|_| SgdModel::new(0)).collect();
+                }
+                let (rows_here, cols) = chunk.x.shape();
+                width = width.max(cols);
+                let (indptr, indices, values) = chunk.x.cast::<T>()?.into_parts();
+                let x = crate::data::Features::Sparse(crate::tensor::CsrMatrix::new(
+                    rows_here, width, indptr, indices, values,
+                )?);
+                let n = chunk.labels.len();
+                let labels: Vec<usize> = match classify {
+                    true => chunk
+                        .labels
+                        .iter()
+                        .map(|l| {
+                            classes.binary_search_by(|c| c.total_cmp(l)).map_err(|_| {
+                                Error::invalid(
+                                    "stream",
+                                    format!(
+                                        "label {l} after row {} is not among the classes of the first block ({:?})",
+                                        seen + rows,
+                                        classes
+                                    ),
+                                )
+                            })
+                        })
+                        .collect::<Result<_>>()?,
+                    false => Vec::new(),
                 };
-                loss_sum += sgd_pass(m, &x, y, &order, &sgd)? * n as f64;
-            }
-            total += loss_sum;
-            rows += n as u64;
-            for o in observers.iter_mut() {
-                o.on_batch(epoch + 1, chunk_no, n, loss_sum / n.max(1) as f64);
-            }
-            if epoch == 0 {
-                since = (since.0 + loss_sum, since.1 + n as u64);
-                if seen + rows >= next_report {
-                    while seen + rows >= next_report * 2 {
+                let order: Vec<usize> = (0..n).collect();
+                let mut loss_sum = 0.0;
+                let k = models.len();
+                for (j, m) in models.iter_mut().enumerate() {
+                    m.grow(width);
+                    let binary: Vec<usize>;
+                    let y = match (classify, k) {
+                        (false, _) => RowTargets::Real(&chunk.labels),
+                        (true, 1) => RowTargets::Class(&labels),
+                        (true, _) => {
+                            binary = labels.iter().map(|&l| usize::from(l == j)).collect();
+                            RowTargets::Class(&binary)
+                        }
+                    };
+                    loss_sum += sgd_pass(m, &x, y, &order, &sgd)? * n as f64;
+                }
+                total += loss_sum;
+                rows += n as u64;
+                for o in observers.iter_mut() {
+                    o.on_batch(epoch + 1, chunk_no, n, loss_sum / n.max(1) as f64);
+                }
+                if epoch == 0 {
+                    since = (since.0 + loss_sum, since.1 + n as u64);
+                    if seen + rows >= next_report {
+                        while seen + rows >= next_report * 2 {
+                            next_report *= 2;
+                        }
+                        let msg = format!(
+                            "progressive loss {:.6} over {} rows (the rows since the last report: {:.6})",
+                            total / rows as f64,
+                            seen + rows,
+                            since.0 / since.1.max(1) as f64
+                        );
+                        for o in observers.iter_mut() {
+                            o.on_message(&msg);
+                        }
+                        since = (0.0, 0);
                         next_report *= 2;
                     }
-                    let msg = format!(
-                        "progressive loss {:.6} over {} rows (the rows since the last report: {:.6})",
-                        total / rows as f64,
-                        seen + rows,
-                        since.0 / since.1.max(1) as f64
-                    );
-                    for o in observers.iter_mut() {
-                        o.on_message(&msg);
-                    }
-                    since = (0.0, 0);
-                    next_report *= 2;
                 }
             }
-        }
-        Ok(())
+            Ok(())
         })?;
         if rows == 0 {
             return Err(Error::invalid("stream", "the file has no rows"));

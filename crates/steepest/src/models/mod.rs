@@ -46,8 +46,8 @@ pub use kernel_approx::{FeatureMap, KernelApprox};
 pub use kernel_svm::{
     FittedKernelSvm, Gamma, Kernel, KernelMulticlass, KernelName, KernelSvmParams, ValidKernelSvmParams,
 };
-pub use linear_online::{is_wide_sparse, online_plan, OnlineRule};
 pub use linear::{ClassWeight, FittedLinear, LinearKind, LinearParams, Multiclass, ValidLinearParams};
+pub use linear_online::{is_wide_sparse, online_plan, OnlineRule};
 pub use mlp::{Activation, FittedMlp, Init, MlpNet, MlpParams, ValidMlpParams};
 pub use net::{FittedNet, NetParams, Network, ValidNetParams};
 pub use options::FitOptions;

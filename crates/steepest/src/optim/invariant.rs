@@ -47,10 +47,16 @@ impl Invariant {
     /// Checks lr > 0 and eps >= 0, finite.
     pub fn check(&self) -> Result<()> {
         if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return Err(Error::invalid("invariant", format!("lr {} must be positive and finite", self.lr)));
+            return Err(Error::invalid(
+                "invariant",
+                format!("lr {} must be positive and finite", self.lr),
+            ));
         }
         if !(self.eps >= 0.0 && self.eps.is_finite()) {
-            return Err(Error::invalid("invariant", format!("eps {} must be >= 0 and finite", self.eps)));
+            return Err(Error::invalid(
+                "invariant",
+                format!("eps {} must be >= 0 and finite", self.eps),
+            ));
         }
         Ok(())
     }
