@@ -91,21 +91,8 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
         map[at - 1..].iter().position(|&b| b == b'\n').map_or(len, |p| at + p)
     };
     let (start, end) = (line_start(len * part / parts), line_start(len * (part + 1) / parts));
-    let pieces = super::libsvm_fast::parse_parallel::<T>(&map[start..end], &name, rayon::current_num_threads())
-        .map_err(|e| match e {
-            Error::Parse {
-                file,
-                line,
-                column,
-                msg,
-            } => Error::Parse {
-                file,
-                line: line + map[..start].iter().filter(|&&b| b == b'\n').count(),
-                column,
-                msg,
-            },
-            e => e,
-        })?;
+    let before = map[..start].iter().filter(|&&b| b == b'\n').count();
+    let pieces = super::libsvm_fast::parse_parallel_after::<T>(&map[start..end], &name, before)?;
     // The first piece's arrays become the part's: growing them moves no data (a large
     // allocation is remapped), so only the later pieces are copied.
     let nnz: usize = pieces.iter().map(|p| p.indices.len()).sum();

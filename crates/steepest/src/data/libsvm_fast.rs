@@ -268,6 +268,25 @@ fn parse_line_careful<T: Scalar>(raw: &[u8], p: &mut Piece<T>) -> std::result::R
     Ok(())
 }
 
+/// [`parse_parallel`] of bytes that follow `lines_before` lines of the file: errors name the
+/// line in the whole file.
+pub(crate) fn parse_parallel_after<T: Scalar>(bytes: &[u8], name: &str, lines_before: usize) -> Result<Vec<Piece<T>>> {
+    parse_parallel(bytes, name, rayon::current_num_threads()).map_err(|e| match e {
+        Error::Parse {
+            file,
+            line,
+            column,
+            msg,
+        } => Error::Parse {
+            file,
+            line: line + lines_before,
+            column,
+            msg,
+        },
+        e => e,
+    })
+}
+
 /// Parses `bytes` in `parts` pieces cut at newlines; `name` for messages. Returns the pieces in
 /// order and the total line count.
 pub(crate) fn parse_parallel<T: Scalar>(bytes: &[u8], name: &str, parts: usize) -> Result<Vec<Piece<T>>> {

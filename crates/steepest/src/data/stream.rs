@@ -8,7 +8,7 @@
 //! buckets.
 
 use super::hashing::FeatureHasher;
-use super::libsvm_fast::parse_parallel;
+use super::libsvm_fast::parse_parallel_after;
 use crate::error::{Error, Result};
 use crate::tensor::CsrMatrix;
 use std::io::Read;
@@ -114,21 +114,7 @@ impl ChunkReader for LibsvmChunks {
             let Some(bytes) = self.read_block()? else {
                 return Ok(None);
             };
-            let pieces =
-                parse_parallel::<f32>(&bytes, &self.name, rayon::current_num_threads()).map_err(|e| match e {
-                    Error::Parse {
-                        file,
-                        line,
-                        column,
-                        msg,
-                    } => Error::Parse {
-                        file,
-                        line: line + self.lines,
-                        column,
-                        msg,
-                    },
-                    e => e,
-                })?;
+            let pieces = parse_parallel_after::<f32>(&bytes, &self.name, self.lines)?;
             let first_line = self.lines;
             self.lines += memchr::memchr_iter(b'\n', &bytes).count();
             let (mut labels, mut indptr, mut indices, mut values) = (Vec::new(), vec![0usize], Vec::new(), Vec::new());

@@ -210,19 +210,9 @@ pub(super) fn fit_online<T: Scalar>(
             }
             None => (None, None),
         };
-        let record = EpochRecord {
-            epoch: epoch + 1,
-            train_loss,
-            val_loss,
-            val_metric,
-            lr: lr.unwrap_or_else(|| 1.0 / (rule.alpha * (t0(rule.alpha) + models[0].steps() as f64))),
-            grad_norm: f64::NAN,
-            seconds: start.elapsed().as_secs_f64(),
-        };
-        for o in observers.iter_mut() {
-            o.on_epoch(&record);
-        }
-        history.push(record);
+        let lr = lr.unwrap_or_else(|| optimal_rate(rule.alpha, &models[0]));
+        let record = epoch_record(epoch, train_loss, (val_loss, val_metric), lr, start);
+        report(observers, &mut history, record);
         epoch += 1;
         let monitored = val_loss.unwrap_or(train_loss);
         if let Some(s) = schedule.as_deref_mut() {
@@ -254,6 +244,38 @@ pub(super) fn fit_online<T: Scalar>(
         o.on_end();
     }
     Ok(history)
+}
+
+/// The record of epoch `epoch` (0-based); the gradient norm is not measured on this path.
+fn epoch_record(
+    epoch: usize,
+    train_loss: f64,
+    (val_loss, val_metric): (Option<f64>, Option<(String, f64)>),
+    lr: f64,
+    start: Instant,
+) -> EpochRecord {
+    EpochRecord {
+        epoch: epoch + 1,
+        train_loss,
+        val_loss,
+        val_metric,
+        lr,
+        grad_norm: f64::NAN,
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// Tells the observers about `record` and keeps it.
+fn report(observers: &mut [&mut dyn Observer], history: &mut History, record: EpochRecord) {
+    for o in observers.iter_mut() {
+        o.on_epoch(&record);
+    }
+    history.push(record);
+}
+
+/// The rate the "optimal" schedule has reached after `m`'s steps.
+fn optimal_rate<T: Scalar>(alpha: f64, m: &SgdModel<T>) -> f64 {
+    1.0 / (alpha * (t0(alpha) + m.steps() as f64))
 }
 
 /// t0 of scikit-learn's "optimal" schedule (see [`crate::optim::schedule::Optimal`]).
@@ -434,19 +456,12 @@ pub(super) fn stream_passes<T: Scalar>(
                 epoch + 1
             )));
         }
-        let record = EpochRecord {
-            epoch: epoch + 1,
-            train_loss,
-            val_loss: None,
-            val_metric: None,
-            lr: lr.unwrap_or_else(|| 1.0 / (rule.alpha * (t0(rule.alpha) + models[0].steps() as f64))),
-            grad_norm: f64::NAN,
-            seconds: start.elapsed().as_secs_f64(),
-        };
-        for o in observers.iter_mut() {
-            o.on_epoch(&record);
-        }
-        history.push(record);
+        let lr = lr.unwrap_or_else(|| optimal_rate(rule.alpha, &models[0]));
+        report(
+            observers,
+            &mut history,
+            epoch_record(epoch, train_loss, (None, None), lr, start),
+        );
         if epoch == 0 {
             seen = rows;
         }
