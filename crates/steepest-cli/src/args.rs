@@ -34,14 +34,14 @@ pub enum Command {
 /// Where the data comes from.
 #[derive(Args, Debug, Clone, Default)]
 pub struct DataArgs {
-    /// Training data: a CSV, LIBSVM or IDX file, a folder (an IDX pair per split, or images
+    /// Training data: a CSV, LIBSVM, Vowpal Wabbit (.vw) or IDX file, a folder (an IDX pair per split, or images
     /// in a folder per class, with train/ and test/ (or val/) when present), or an embedded
     /// dataset name (digits, iris, diabetes, mnist10k) [default: digits].
     #[arg(long, value_name = "FILE")]
     pub data: Option<String>,
-    /// Sparse data: hash feature indices into 2^N buckets (MurmurHash3, as Vowpal Wabbit's
-    /// `-b`; collisions are counted and reported); the model stores N and hashes what it
-    /// predicts on.
+    /// Sparse data: fold features into 2^N buckets (Vowpal Wabbit's `-b`: a feature's number,
+    /// or its name's MurmurHash3, mod 2^N; collisions are counted and reported); the model stores N and hashes what it
+    /// predicts on [default: none; 18 for Vowpal Wabbit's format].
     #[arg(long, value_name = "N")]
     pub hash_bits: Option<u32>,
     /// Image folders: resize every image to this size, `28` or `32x32` (height x width)

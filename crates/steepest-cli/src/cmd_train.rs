@@ -68,6 +68,10 @@ fn settings(args: &TrainArgs) -> CliResult<(RunConfig, std::path::PathBuf, bool)
                 None => RunConfig::default(),
             };
             cfg.apply_data(&args.data);
+            if cfg.is_vw_source() && cfg.hash_bits.is_none() {
+                // Vowpal Wabbit's names are hashed; its default table has 2^18 entries.
+                cfg.hash_bits = Some(18);
+            }
             // A preset's recipe (without a config file), then the flags over it.
             let recipe = match (&args.config, &args.model.model) {
                 (None, Some(m)) => cfg.apply_recipe(m),

@@ -827,8 +827,16 @@ impl RunConfig {
             Some(f) => matches!(f, "libsvm" | "svmlight" | "vw"),
             None => matches!(
                 steepest::data::Format::from_path(Path::new(&self.data)),
-                Some(steepest::data::Format::Libsvm)
+                Some(steepest::data::Format::Libsvm | steepest::data::Format::Vw)
             ),
+        }
+    }
+
+    /// Whether the data named are in Vowpal Wabbit's format, by `--format` or name.
+    pub fn is_vw_source(&self) -> bool {
+        match self.format.as_deref() {
+            Some(f) => f == "vw",
+            None => steepest::data::Format::from_path(Path::new(&self.data)) == Some(steepest::data::Format::Vw),
         }
     }
 

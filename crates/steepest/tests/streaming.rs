@@ -127,3 +127,44 @@ fn murmur3_matches_published_values_and_hashing_counts_collisions() {
     h.bucket_of_index(7);
     assert_eq!(h.collisions(), (100, collided));
 }
+
+#[test]
+fn vowpal_wabbit_lines_become_hashed_columns_by_its_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("d.vw");
+    std::fs::write(
+        &file,
+        "1 'row1 |a price:0.5 big |b:2 17 x:3\n-1 1 | 5 5:2 word\n\n1 |a price\n",
+    )
+    .unwrap();
+    let d = steepest::data::read_vw::<f64>(&file, None).unwrap();
+    assert_eq!(d.rows(), 3);
+    let (labels, names) = d.targets.classes().unwrap();
+    assert_eq!(names, ["-1", "1"]);
+    assert_eq!(labels, [1, 0, 1]);
+    let steepest::data::Features::Sparse(x) = &d.features else {
+        panic!("sparse")
+    };
+    let (a, b) = (murmur3_32(b"a", 0), murmur3_32(b"b", 0));
+    // Row 1: price 0.5 and big 1 in namespace a; in b (scale 2) the number 17 and x:3.
+    let mut want = vec![
+        (murmur3_32(b"price", a), 0.5),
+        (murmur3_32(b"big", a), 1.0),
+        (17u32.wrapping_add(b), 2.0),
+        (murmur3_32(b"x", b), 6.0),
+    ];
+    want.sort_by_key(|e| e.0);
+    let (idx, val) = x.row(0);
+    assert_eq!(idx, want.iter().map(|e| e.0).collect::<Vec<_>>().as_slice());
+    assert_eq!(val, want.iter().map(|e| e.1).collect::<Vec<_>>().as_slice());
+    // Row 2 (importance 1, the unnamed namespace): feature 5 twice adds up to 3.
+    let (idx, val) = x.row(1);
+    let mut want = vec![(5u32, 3.0), (murmur3_32(b"word", 0), 1.0)];
+    want.sort_by_key(|e| e.0);
+    assert_eq!(idx, want.iter().map(|e| e.0).collect::<Vec<_>>().as_slice());
+    assert_eq!(val, want.iter().map(|e| e.1).collect::<Vec<_>>().as_slice());
+    // An importance weight other than 1 is refused with its line.
+    std::fs::write(&file, "1 |a x\n1 0.5 |a y\n").unwrap();
+    let err = steepest::data::read_vw::<f64>(&file, None).unwrap_err().to_string();
+    assert!(err.contains(":2:") && err.contains("importance"), "{err}");
+}

@@ -1,11 +1,33 @@
 //! Feature hashing (Weinberger et al., "Feature Hashing for Large Scale Multitask Learning",
-//! ICML 2009; Vowpal Wabbit's `-b`): feature j goes to bucket murmur3(j) mod 2^bits, values of
-//! features sharing a bucket within a row are added. The hasher remembers which feature first
-//! took each bucket, so that the collisions (distinct features sharing a bucket) are counted
-//! and reported, never silent.
+//! ICML 2009; Vowpal Wabbit's `-b`) by Vowpal Wabbit's rule: a feature is a 32-bit number (a
+//! numbered feature its number, a named one MurmurHash3 of its name, see the Vowpal Wabbit
+//! reader) and its bucket is that number mod 2^bits; values of a row's features sharing a bucket
+//! are added. Numbered features that fit in 2^bits therefore keep their columns. The hasher
+//! remembers which feature first took each bucket, so that the collisions (distinct features
+//! sharing a bucket) are counted and reported, never silent.
 
 use crate::error::{Error, Result};
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A multiplicative hash of the u64 feature ids (SipHash's protection against chosen keys is not
+/// needed for counting collisions, and its cost was most of a hashed pass).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (x ^ (x >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 /// MurmurHash3 (x86, 32-bit; Appleby) of `data` with `seed`: the hash Vowpal Wabbit uses.
 ///
@@ -46,7 +68,7 @@ pub struct FeatureHasher {
     bits: u32,
     /// The first feature id (plus one; 0: empty) that took each bucket.
     owner: Vec<u64>,
-    collided: HashSet<u64>,
+    collided: HashSet<u64, BuildHasherDefault<IdHasher>>,
     distinct: u64,
 }
 
@@ -64,7 +86,7 @@ impl FeatureHasher {
         Ok(Self {
             bits,
             owner: vec![0; 1 << bits],
-            collided: HashSet::new(),
+            collided: HashSet::default(),
             distinct: 0,
         })
     }
@@ -74,14 +96,13 @@ impl FeatureHasher {
         1 << self.bits
     }
 
-    /// The bucket of a numbered feature (its index's little-endian bytes hashed).
+    /// The bucket of feature `j` (a number, or a name's 32-bit hash): j mod 2^bits.
     pub fn bucket_of_index(&mut self, j: u32) -> u32 {
-        let h = murmur3_32(&j.to_le_bytes(), 0);
-        self.take(h, j as u64)
+        self.take(j, j as u64)
     }
 
-    /// The bucket of hash `h` for feature `id` (a 64-bit name hash, or an index), recording a
-    /// collision when another feature holds it.
+    /// The bucket of hash `h` for feature `id`, recording a collision when another feature
+    /// holds it.
     pub fn take(&mut self, h: u32, id: u64) -> u32 {
         let b = h & ((1u32 << self.bits) - 1);
         let slot = &mut self.owner[b as usize];

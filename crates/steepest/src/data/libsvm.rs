@@ -92,7 +92,7 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
     };
     let (start, end) = (line_start(len * part / parts), line_start(len * (part + 1) / parts));
     let before = map[..start].iter().filter(|&&b| b == b'\n').count();
-    let pieces = super::libsvm_fast::parse_parallel_after::<T>(&map[start..end], &name, before)?;
+    let pieces = super::libsvm_fast::parse_parallel_after::<T>(&map[start..end], &name, before, false)?;
     // The first piece's arrays become the part's: growing them moves no data (a large
     // allocation is remapped), so only the later pieces are copied.
     let nnz: usize = pieces.iter().map(|p| p.indices.len()).sum();

@@ -23,7 +23,7 @@ pub(crate) struct Piece<T> {
 /// A decimal m / 10^k with m < 2^53 and k <= 22 is exact in both operands, so the one division
 /// is correctly rounded (Clinger's fast path): the same f64 as `str::parse`.
 #[inline]
-fn number(tok: &[u8]) -> Option<f64> {
+pub(crate) fn number(tok: &[u8]) -> Option<f64> {
     let (neg, digits) = match tok.first() {
         Some(b'-') => (true, &tok[1..]),
         Some(b'+') => (false, &tok[1..]),
@@ -135,7 +135,7 @@ fn parse_line_fast<T: Scalar>(line: &[u8], p: &mut Piece<T>) -> Option<usize> {
 }
 
 /// A parse error inside a piece: (line within the piece, column, message).
-type PieceError = (usize, usize, String);
+pub(crate) type PieceError = (usize, usize, String);
 
 fn parse_piece<T: Scalar>(bytes: &[u8]) -> std::result::Result<Piece<T>, PieceError> {
     let mut p = Piece {
@@ -270,8 +270,18 @@ fn parse_line_careful<T: Scalar>(raw: &[u8], p: &mut Piece<T>) -> std::result::R
 
 /// [`parse_parallel`] of bytes that follow `lines_before` lines of the file: errors name the
 /// line in the whole file.
-pub(crate) fn parse_parallel_after<T: Scalar>(bytes: &[u8], name: &str, lines_before: usize) -> Result<Vec<Piece<T>>> {
-    parse_parallel(bytes, name, rayon::current_num_threads()).map_err(|e| match e {
+pub(crate) fn parse_parallel_after<T: Scalar>(
+    bytes: &[u8],
+    name: &str,
+    lines_before: usize,
+    vw: bool,
+) -> Result<Vec<Piece<T>>> {
+    let parts = rayon::current_num_threads();
+    let parsed = match vw {
+        true => parse_parallel_with(bytes, name, parts, super::vw::parse_piece::<T>),
+        false => parse_parallel(bytes, name, parts),
+    };
+    parsed.map_err(|e| match e {
         Error::Parse {
             file,
             line,
@@ -290,6 +300,16 @@ pub(crate) fn parse_parallel_after<T: Scalar>(bytes: &[u8], name: &str, lines_be
 /// Parses `bytes` in `parts` pieces cut at newlines; `name` for messages. Returns the pieces in
 /// order and the total line count.
 pub(crate) fn parse_parallel<T: Scalar>(bytes: &[u8], name: &str, parts: usize) -> Result<Vec<Piece<T>>> {
+    parse_parallel_with(bytes, name, parts, parse_piece::<T>)
+}
+
+/// [`parse_parallel`] with another line format's piece parser (Vowpal Wabbit's).
+pub(crate) fn parse_parallel_with<T: Scalar>(
+    bytes: &[u8],
+    name: &str,
+    parts: usize,
+    parse_piece: fn(&[u8]) -> std::result::Result<Piece<T>, PieceError>,
+) -> Result<Vec<Piece<T>>> {
     let mut cuts = vec![0];
     for k in 1..parts.max(1) {
         let at = (bytes.len() * k / parts).max(*cuts.last().expect("non-empty"));

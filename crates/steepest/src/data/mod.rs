@@ -30,6 +30,7 @@ mod scale;
 mod split;
 mod stream;
 mod table;
+mod vw;
 
 pub use augment::{Augment, BatchTransform};
 pub use batch::{BatchSize, Batches};
@@ -53,3 +54,4 @@ pub use scale::{Scaler, ScalerKind};
 pub use split::{shuffled_indices, split, Split};
 pub use stream::{CacheKey, ChunkReader, LibsvmChunks, SparseChunk, StreamSource};
 pub use table::{Column, Table};
+pub use vw::{read_vw, VW_WIDTH};

@@ -17,11 +17,14 @@ pub enum Format {
     Libsvm,
     /// IDX (MNIST) images with their labels file.
     Idx,
+    /// Vowpal Wabbit's text format (named features in namespaces, hashed).
+    Vw,
 }
 
 impl Format {
     /// The format a file name implies: `.csv`/`.tsv`/`.txt` (CSV), `.svm`/`.libsvm`/`.svmlight`
-    /// (LIBSVM), `-ubyte` or `.idx` (IDX); a trailing `.gz` is looked through.
+    /// (LIBSVM), `-ubyte` or `.idx` (IDX), `.vw` (Vowpal Wabbit); a trailing `.gz` is looked
+    /// through.
     pub fn from_path(path: &Path) -> Option<Format> {
         let name = path.file_name()?.to_str()?.to_ascii_lowercase();
         let name = name.strip_suffix(".gz").unwrap_or(&name);
@@ -29,6 +32,8 @@ impl Format {
             Some(Format::Idx)
         } else if [".svm", ".libsvm", ".svmlight"].iter().any(|e| name.ends_with(e)) {
             Some(Format::Libsvm)
+        } else if name.ends_with(".vw") {
+            Some(Format::Vw)
         } else if [".csv", ".tsv", ".txt"].iter().any(|e| name.ends_with(e)) {
             Some(Format::Csv)
         } else {
@@ -42,9 +47,10 @@ impl Format {
             "csv" | "tsv" => Ok(Format::Csv),
             "libsvm" | "svmlight" | "svm" => Ok(Format::Libsvm),
             "idx" | "mnist" => Ok(Format::Idx),
+            "vw" => Ok(Format::Vw),
             _ => Err(Error::invalid(
                 "format",
-                format!("unknown format '{s}' (csv, libsvm, idx)"),
+                format!("unknown format '{s}' (csv, libsvm, idx, vw)"),
             )),
         }
     }
@@ -72,6 +78,7 @@ pub fn read_file<T: Scalar>(path: impl AsRef<Path>, opts: &ReadOptions) -> Resul
         Format::Csv => read_csv(path, &opts.csv)?,
         Format::Libsvm => read_libsvm(path, opts.csv.task)?,
         Format::Idx => read_idx(path, None)?,
+        Format::Vw => super::vw::read_vw(path, opts.csv.task)?,
     };
     data.check_finite(&path.display().to_string())?;
     Ok(data)

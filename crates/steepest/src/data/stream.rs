@@ -42,11 +42,13 @@ pub struct LibsvmChunks {
     done: bool,
     one_based: Option<bool>,
     hasher: Option<FeatureHasher>,
+    vw: bool,
 }
 
 impl LibsvmChunks {
-    /// Opens `path` (gzip by its magic bytes), hashing indices with `hasher` when given.
-    pub fn open(path: &Path, hasher: Option<FeatureHasher>) -> Result<Self> {
+    /// Opens `path` (gzip by its magic bytes), hashing indices with `hasher` when given; `vw`:
+    /// the file is in Vowpal Wabbit's format (see `read_vw`), whose columns are 32-bit hashes.
+    pub fn open(path: &Path, hasher: Option<FeatureHasher>, vw: bool) -> Result<Self> {
         let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut magic = [0u8; 2];
         let gz = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
@@ -63,6 +65,7 @@ impl LibsvmChunks {
             done: false,
             one_based: None,
             hasher,
+            vw,
         })
     }
 
@@ -114,7 +117,7 @@ impl ChunkReader for LibsvmChunks {
             let Some(bytes) = self.read_block()? else {
                 return Ok(None);
             };
-            let pieces = parse_parallel_after::<f32>(&bytes, &self.name, self.lines)?;
+            let pieces = parse_parallel_after::<f32>(&bytes, &self.name, self.lines, self.vw)?;
             let first_line = self.lines;
             self.lines += memchr::memchr_iter(b'\n', &bytes).count();
             let (mut labels, mut indptr, mut indices, mut values) = (Vec::new(), vec![0usize], Vec::new(), Vec::new());
@@ -131,7 +134,7 @@ impl ChunkReader for LibsvmChunks {
             if labels.is_empty() {
                 continue;
             }
-            let one_based = *self.one_based.get_or_insert(lo != 0);
+            let one_based = !self.vw && *self.one_based.get_or_insert(lo != 0);
             if one_based {
                 if lo == 0 {
                     let at = indptr
@@ -156,6 +159,7 @@ impl ChunkReader for LibsvmChunks {
                     indptr = h.hash_rows(&indptr, &mut indices, &mut values);
                     h.width()
                 }
+                None if self.vw => super::vw::VW_WIDTH,
                 None => hi as usize + 1,
             };
             let x = CsrMatrix::new(labels.len(), cols, indptr, indices, values)?;
@@ -202,6 +206,7 @@ impl CacheKey {
 /// same source and settings is used from the first pass.
 pub struct StreamSource {
     path: PathBuf,
+    vw: bool,
     hash_bits: Option<u32>,
     cache: Option<CacheKey>,
     /// Distinct features and collisions of the hashing, after a text pass.
@@ -211,13 +216,15 @@ pub struct StreamSource {
 }
 
 impl StreamSource {
-    /// The source `path`, hashed into 2^`hash_bits` buckets when given, cached in `cache_dir`
-    /// when given.
+    /// The source `path` (LIBSVM, or Vowpal Wabbit's format when named `.vw[.gz]`), hashed into
+    /// 2^`hash_bits` buckets when given, cached in `cache_dir` when given.
     pub fn new(path: &Path, hash_bits: Option<u32>, cache_dir: Option<&Path>) -> Result<Self> {
-        let settings = format!("format=libsvm hash_bits={hash_bits:?}");
+        let vw = super::Format::from_path(path) == Some(super::Format::Vw);
+        let settings = format!("format={} hash_bits={hash_bits:?}", if vw { "vw" } else { "libsvm" });
         let cache = cache_dir.map(|d| CacheKey::new(path, &settings, d)).transpose()?;
         Ok(Self {
             path: path.to_path_buf(),
+            vw,
             hash_bits,
             cache,
             collisions: None,
@@ -239,7 +246,7 @@ impl StreamSource {
             }
         }
         let hasher = self.hash_bits.map(FeatureHasher::new).transpose()?;
-        let text = LibsvmChunks::open(&self.path, hasher)?;
+        let text = LibsvmChunks::open(&self.path, hasher, self.vw)?;
         let writer = self.cache.as_ref().map(super::cache::CacheWriter::create).transpose()?;
         Ok(Box::new(TextPass {
             text,

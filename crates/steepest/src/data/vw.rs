@@ -1,0 +1,187 @@
+//! Vowpal Wabbit's text format, read as sparse rows:
+//! `label [importance] ['tag] |namespace[:scale] feature[:value] ... |namespace2 ...`.
+//!
+//! Features are named; each name becomes a column by Vowpal Wabbit's rule: a name of digits is
+//! its number plus the namespace's hash, any other name is MurmurHash3(name) seeded with the
+//! namespace's hash (MurmurHash3 of its name; 0 for the unnamed namespace). The columns are
+//! these 32-bit hashes (a width of 2^32), which `--hash-bits` then folds into 2^N buckets,
+//! counting the collisions (the CLI folds into 2^18 by default, Vowpal Wabbit's `-b`). A
+//! namespace's scale multiplies its values; values of a name repeated in a row add up. The
+//! label is a number; an importance weight other than 1 is refused (not supported); a tag is
+//! ignored.
+
+use super::dataset::{Dataset, Features};
+use super::hashing::murmur3_32;
+use super::libsvm_fast::{number, parse_parallel_with, Piece, PieceError};
+use crate::error::{Error, Result};
+use crate::tensor::{CsrMatrix, Scalar};
+use std::io::Read;
+use std::path::Path;
+
+/// The width of a Vowpal Wabbit file's columns before folding: every 32-bit hash.
+pub const VW_WIDTH: usize = 1 << 32;
+
+/// Reads a Vowpal Wabbit text file (gzip by its magic bytes) into sparse rows of width 2^32
+/// (see the module docs); `task` as for the other readers.
+pub fn read_vw<T: Scalar>(path: impl AsRef<Path>, task: Option<super::Task>) -> Result<Dataset<T>> {
+    let path = path.as_ref();
+    let name = path.display().to_string();
+    let mut bytes = Vec::new();
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    f.read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .map_err(|e| Error::io(path, e))?;
+        bytes = out;
+    }
+    let pieces = parse_parallel_with::<T>(&bytes, &name, rayon::current_num_threads(), parse_piece::<T>)?;
+    let (mut labels, mut indptr, mut indices, mut values) = (Vec::new(), vec![0usize], Vec::new(), Vec::new());
+    for p in pieces {
+        let base = indices.len();
+        indptr.extend(p.indptr[1..].iter().map(|&o| o + base));
+        labels.extend(p.labels);
+        indices.extend(p.indices);
+        values.extend(p.values);
+    }
+    if labels.is_empty() {
+        return Err(Error::format(&name, "no rows"));
+    }
+    let x = CsrMatrix::new(labels.len(), VW_WIDTH, indptr, indices, values)?;
+    let targets = super::csv_reader::numeric_targets(labels, task);
+    Dataset::new(Features::Sparse(x), targets, Vec::new())
+}
+
+/// Parses the lines of `bytes` (see the module docs) into a piece; errors give the line within
+/// the piece and the column.
+pub(crate) fn parse_piece<T: Scalar>(bytes: &[u8]) -> std::result::Result<Piece<T>, PieceError> {
+    let mut p: Piece<T> = Piece {
+        labels: Vec::new(),
+        indptr: vec![0],
+        indices: Vec::new(),
+        values: Vec::new(),
+        min_index: u64::MAX,
+        max_index: 0,
+        lines: 0,
+    };
+    let mut row: Vec<(u32, f64)> = Vec::new();
+    for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        p.lines += 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let err = |at: usize, msg: String| (n + 1, at + 1, msg);
+        let bar = line
+            .iter()
+            .position(|&b| b == b'|')
+            .ok_or_else(|| err(0, "no '|': a Vowpal Wabbit line is 'label |namespace features'".into()))?;
+        // The label section: label, optional importance weight, optional tag.
+        let mut head = tokens(&line[..bar]);
+        let (at, tok) = head.next().ok_or_else(|| err(0, "no label before '|'".into()))?;
+        let label = number(tok)
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| err(at, format!("label '{}' is not a number", String::from_utf8_lossy(tok))))?;
+        if let Some((at, tok)) = head.next().filter(|(_, t)| !t.starts_with(b"'")) {
+            match number(tok) {
+                Some(1.0) => {}
+                Some(w) => return Err(err(at, format!("importance weight {w}: only 1 is supported"))),
+                None => {} // a tag without the quote
+            }
+        }
+        row.clear();
+        for section in line[bar..].split(|&b| b == b'|').skip(1) {
+            let start = line.len() - (line[bar..].len()) + offset_in(&line[bar..], section);
+            // A namespace name directly after the bar, with an optional scale.
+            let (ns_hash, scale, rest_at) = if section.first().is_some_and(|b| !b.is_ascii_whitespace()) {
+                let end = section
+                    .iter()
+                    .position(u8::is_ascii_whitespace)
+                    .unwrap_or(section.len());
+                let ns = &section[..end];
+                let (ns_name, scale) = match ns.iter().position(|&b| b == b':') {
+                    Some(c) => {
+                        let s = number(&ns[c + 1..])
+                            .filter(|v| v.is_finite())
+                            .ok_or_else(|| err(start, "namespace scale is not a number".into()))?;
+                        (&ns[..c], s)
+                    }
+                    None => (ns, 1.0),
+                };
+                (murmur3_32(ns_name, 0), scale, end)
+            } else {
+                (0, 1.0, 0)
+            };
+            for (at, tok) in tokens(&section[rest_at..]) {
+                let at = start + rest_at + at;
+                let (name, value) = match tok.iter().rposition(|&b| b == b':') {
+                    Some(c) if c > 0 => {
+                        let v = number(&tok[c + 1..]).filter(|v| v.is_finite()).ok_or_else(|| {
+                            err(
+                                at,
+                                format!("value of '{}' is not a number", String::from_utf8_lossy(tok)),
+                            )
+                        })?;
+                        (&tok[..c], v)
+                    }
+                    _ => (tok, 1.0),
+                };
+                let digits = !name.is_empty() && name.len() <= 10 && name.iter().all(u8::is_ascii_digit);
+                let h = match digits {
+                    true => {
+                        let v = name.iter().fold(0u64, |a, &d| a * 10 + (d - b'0') as u64);
+                        (v as u32).wrapping_add(ns_hash)
+                    }
+                    false => murmur3_32(name, ns_hash),
+                };
+                if value != 0.0 {
+                    row.push((h, value * scale));
+                }
+            }
+        }
+        row.sort_unstable_by_key(|e| e.0);
+        let mark = p.indices.len();
+        for &(h, v) in &row {
+            if p.indices.len() > mark && p.indices.last() == Some(&h) {
+                let last = p.values.len() - 1;
+                p.values[last] = T::of(p.values[last].as_f64() + v);
+            } else {
+                p.indices.push(h);
+                p.values.push(T::of(v));
+                p.min_index = p.min_index.min(h as u64);
+                p.max_index = p.max_index.max(h as u64);
+            }
+        }
+        p.labels.push(label);
+        p.indptr.push(p.indices.len());
+    }
+    // A piece ending in a newline counts no line after it.
+    if bytes.last() == Some(&b'\n') {
+        p.lines -= 1;
+    }
+    Ok(p)
+}
+
+/// The whitespace-separated tokens of `s` with their offsets.
+fn tokens(s: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < s.len() && s[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if at >= s.len() {
+            return None;
+        }
+        let start = at;
+        while at < s.len() && !s[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        Some((start, &s[start..at]))
+    })
+}
+
+/// Where `part` (a subslice of `whole`) starts in it.
+fn offset_in(whole: &[u8], part: &[u8]) -> usize {
+    part.as_ptr() as usize - whole.as_ptr() as usize
+}
