@@ -147,7 +147,7 @@ fn vowpal_wabbit_lines_become_hashed_columns_by_its_rules() {
     };
     let (a, b) = (murmur3_32(b"a", 0), murmur3_32(b"b", 0));
     // Row 1: price 0.5 and big 1 in namespace a; in b (scale 2) the number 17 and x:3.
-    let mut want = vec![
+    let mut want = [
         (murmur3_32(b"price", a), 0.5),
         (murmur3_32(b"big", a), 1.0),
         (17u32.wrapping_add(b), 2.0),
@@ -159,7 +159,7 @@ fn vowpal_wabbit_lines_become_hashed_columns_by_its_rules() {
     assert_eq!(val, want.iter().map(|e| e.1).collect::<Vec<_>>().as_slice());
     // Row 2 (importance 1, the unnamed namespace): feature 5 twice adds up to 3.
     let (idx, val) = x.row(1);
-    let mut want = vec![(5u32, 3.0), (murmur3_32(b"word", 0), 1.0)];
+    let mut want = [(5u32, 3.0), (murmur3_32(b"word", 0), 1.0)];
     want.sort_by_key(|e| e.0);
     assert_eq!(idx, want.iter().map(|e| e.0).collect::<Vec<_>>().as_slice());
     assert_eq!(val, want.iter().map(|e| e.1).collect::<Vec<_>>().as_slice());
