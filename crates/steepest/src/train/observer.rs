@@ -28,9 +28,14 @@ impl Observer for LogObserver {
             (Some(l), None) => format!("  val_loss {l:.5}"),
             _ => String::new(),
         };
+        // The per-example fast path does not measure the gradient norm.
+        let norm = match r.grad_norm.is_finite() {
+            true => format!("  grad_norm {:.3e}", r.grad_norm),
+            false => String::new(),
+        };
         eprintln!(
-            "epoch {:4}  train_loss {:.5}{val}  lr {:.3e}  grad_norm {:.3e}  {:.2}s",
-            r.epoch, r.train_loss, r.lr, r.grad_norm, r.seconds
+            "epoch {:4}  train_loss {:.5}{val}  lr {:.3e}{norm}  {:.2}s",
+            r.epoch, r.train_loss, r.lr, r.seconds
         );
     }
     fn on_message(&mut self, m: &str) {
