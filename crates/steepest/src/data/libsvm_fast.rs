@@ -170,20 +170,8 @@ fn parse_piece<T: Scalar>(bytes: &[u8]) -> std::result::Result<Piece<T>, PieceEr
 fn parse_line_careful<T: Scalar>(raw: &[u8], p: &mut Piece<T>) -> std::result::Result<(), PieceError> {
     {
         let line = raw.split(|&b| b == b'#').next().unwrap_or(&[]);
-        let mut pos = 0;
-        let mut tokens = std::iter::from_fn(|| {
-            while pos < line.len() && line[pos].is_ascii_whitespace() {
-                pos += 1;
-            }
-            if pos >= line.len() {
-                return None;
-            }
-            let start = pos;
-            while pos < line.len() && !line[pos].is_ascii_whitespace() {
-                pos += 1;
-            }
-            Some((start + 1, &line[start..pos]))
-        });
+        // Columns are 1-based in messages.
+        let mut tokens = tokens(line).map(|(at, t)| (at + 1, t));
         let Some((col, label)) = tokens.next() else {
             return Ok(());
         };
@@ -266,6 +254,48 @@ fn parse_line_careful<T: Scalar>(raw: &[u8], p: &mut Piece<T>) -> std::result::R
         p.indptr.push(p.indices.len());
     }
     Ok(())
+}
+
+/// The whitespace-separated tokens of `s` with their 0-based offsets.
+pub(crate) fn tokens(s: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < s.len() && s[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if at >= s.len() {
+            return None;
+        }
+        let start = at;
+        while at < s.len() && !s[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        Some((start, &s[start..at]))
+    })
+}
+
+/// The pieces' rows as one piece, in order (the smallest and largest index over all).
+pub(crate) fn join_pieces<T: Scalar>(pieces: Vec<Piece<T>>) -> Piece<T> {
+    let mut out = Piece {
+        labels: Vec::new(),
+        indptr: vec![0],
+        indices: Vec::new(),
+        values: Vec::new(),
+        min_index: u64::MAX,
+        max_index: 0,
+        lines: 0,
+    };
+    for p in pieces {
+        let base = out.indices.len();
+        out.indptr.extend(p.indptr[1..].iter().map(|&o| o + base));
+        out.labels.extend(p.labels);
+        out.indices.extend(p.indices);
+        out.values.extend(p.values);
+        out.min_index = out.min_index.min(p.min_index);
+        out.max_index = out.max_index.max(p.max_index);
+        out.lines += p.lines;
+    }
+    out
 }
 
 /// [`parse_parallel`] of bytes that follow `lines_before` lines of the file: errors name the

@@ -8,7 +8,7 @@
 //! buckets.
 
 use super::hashing::FeatureHasher;
-use super::libsvm_fast::parse_parallel_after;
+use super::libsvm_fast::{join_pieces, parse_parallel_after};
 use crate::error::{Error, Result};
 use crate::tensor::CsrMatrix;
 use std::io::Read;
@@ -120,17 +120,10 @@ impl ChunkReader for LibsvmChunks {
             let pieces = parse_parallel_after::<f32>(&bytes, &self.name, self.lines, self.vw)?;
             let first_line = self.lines;
             self.lines += memchr::memchr_iter(b'\n', &bytes).count();
-            let (mut labels, mut indptr, mut indices, mut values) = (Vec::new(), vec![0usize], Vec::new(), Vec::new());
-            let (mut lo, mut hi) = (u64::MAX, 0u64);
-            for p in pieces {
-                let base = indices.len();
-                indptr.extend(p.indptr[1..].iter().map(|&o| o + base));
-                labels.extend(p.labels);
-                indices.extend(p.indices);
-                values.extend(p.values);
-                lo = lo.min(p.min_index);
-                hi = hi.max(p.max_index);
-            }
+            let joined = join_pieces(pieces);
+            let (labels, mut indptr, mut indices, mut values) =
+                (joined.labels, joined.indptr, joined.indices, joined.values);
+            let (lo, mut hi) = (joined.min_index, joined.max_index);
             if labels.is_empty() {
                 continue;
             }

@@ -12,7 +12,7 @@
 
 use super::dataset::{Dataset, Features};
 use super::hashing::murmur3_32;
-use super::libsvm_fast::{number, parse_parallel_with, Piece, PieceError};
+use super::libsvm_fast::{join_pieces, number, parse_parallel_with, tokens, Piece, PieceError};
 use crate::error::{Error, Result};
 use crate::tensor::{CsrMatrix, Scalar};
 use std::io::Read;
@@ -37,19 +37,12 @@ pub fn read_vw<T: Scalar>(path: impl AsRef<Path>, task: Option<super::Task>) -> 
         bytes = out;
     }
     let pieces = parse_parallel_with::<T>(&bytes, &name, rayon::current_num_threads(), parse_piece::<T>)?;
-    let (mut labels, mut indptr, mut indices, mut values) = (Vec::new(), vec![0usize], Vec::new(), Vec::new());
-    for p in pieces {
-        let base = indices.len();
-        indptr.extend(p.indptr[1..].iter().map(|&o| o + base));
-        labels.extend(p.labels);
-        indices.extend(p.indices);
-        values.extend(p.values);
-    }
-    if labels.is_empty() {
+    let p = join_pieces(pieces);
+    if p.labels.is_empty() {
         return Err(Error::format(&name, "no rows"));
     }
-    let x = CsrMatrix::new(labels.len(), VW_WIDTH, indptr, indices, values)?;
-    let targets = super::csv_reader::numeric_targets(labels, task);
+    let x = CsrMatrix::new(p.labels.len(), VW_WIDTH, p.indptr, p.indices, p.values)?;
+    let targets = super::csv_reader::numeric_targets(p.labels, task);
     Dataset::new(Features::Sparse(x), targets, Vec::new())
 }
 
@@ -161,24 +154,6 @@ pub(crate) fn parse_piece<T: Scalar>(bytes: &[u8]) -> std::result::Result<Piece<
         p.lines -= 1;
     }
     Ok(p)
-}
-
-/// The whitespace-separated tokens of `s` with their offsets.
-fn tokens(s: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        while at < s.len() && s[at].is_ascii_whitespace() {
-            at += 1;
-        }
-        if at >= s.len() {
-            return None;
-        }
-        let start = at;
-        while at < s.len() && !s[at].is_ascii_whitespace() {
-            at += 1;
-        }
-        Some((start, &s[start..at]))
-    })
 }
 
 /// Where `part` (a subslice of `whole`) starts in it.
