@@ -21,13 +21,22 @@ pub fn agree<V>(comm: Option<&mut (dyn Communicator + '_)>, local: CliResult<V>)
     let mine = local.as_ref().err().map(|e| e.msg.clone());
     match steepest::collective::failed_ranks(c, mine.as_deref())? {
         None => local,
-        Some(msg) => Err(CliError {
-            code: local.err().map_or(2, |e| e.code),
-            msg,
-            all_ranks: true,
+        Some(msg) => Err({
+            // Every rank now ends with this error (rank 0 reports it): when mpirun stops this
+            // rank because another one has already exited, the watcher stays quiet.
+            FINISHING.store(true, std::sync::atomic::Ordering::SeqCst);
+            CliError {
+                code: local.err().map_or(2, |e| e.code),
+                msg,
+                all_ranks: true,
+            }
         }),
     }
 }
+
+/// Set once the run's outcome is decided and being reported: a stop signal then changes
+/// nothing (the process is about to exit with that outcome).
+pub static FINISHING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Threads per rank when the run asks for every core: the cores shared by the ranks on this
 /// host (Open MPI and MPICH tell how many ranks run here).
@@ -94,6 +103,9 @@ pub fn watch_for_stop(out: Option<std::path::PathBuf>, size: usize) {
     };
     std::thread::spawn(move || {
         if let Some(sig) = signals.forever().next() {
+            if FINISHING.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
             if let Some(d) = &out {
                 crate::run_folder::release(d);
             }

@@ -62,6 +62,7 @@ pub fn run() -> ExitCode {
         Command::Landscape(a) => cmd_landscape::run(a),
         Command::Datasets(a) => cmd_datasets::run(a),
     };
+    distributed::FINISHING.store(true, std::sync::atomic::Ordering::SeqCst);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
