@@ -209,7 +209,7 @@ def linear_cli(name, stem):
                     str(threads), "--quiet", "--out", run], check=True, stdout=subprocess.DEVNULL)
     s = json.load(open(os.path.join(run, "summary.json")))
     d = {"workload": f"{name} parse+pass", "seconds": s["seconds"], "accuracy": s["metrics"]["accuracy"],
-         "log_loss": s["metrics"]["log_loss"], "tool": tool, "label": "steepest cli"}
+         "log_loss": s["metrics"]["log_loss"], "tool": "steepest cli"}
     d["rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     print(json.dumps(d))
 
