@@ -91,11 +91,8 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
         err
     })?;
     let seconds = t0.elapsed().as_secs_f64();
-    if let (Some((distinct, collided)), false) = (source.collisions, quiet) {
-        eprintln!(
-            "hashing: {distinct} distinct features into 2^{} buckets; {collided} share a bucket with another",
-            cfg.hash_bits.unwrap_or(0)
-        );
+    if let (Some(counts), Some(bits), false) = (source.collisions, cfg.hash_bits, quiet) {
+        eprintln!("{}", steepest::data::FeatureHasher::describe(bits, counts));
     }
     if let (Some(c), false) = (source.cache_path(), quiet) {
         eprintln!(

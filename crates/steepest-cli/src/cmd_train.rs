@@ -390,9 +390,8 @@ fn train_typed<T: Scalar>(
         Some(bits) => {
             let mut h = steepest::data::FeatureHasher::new(bits)?;
             let train = crate::data_load::hashed(train, &mut h, &cfg.data)?;
-            let (distinct, collided) = h.collisions();
             if !quiet {
-                eprintln!("hashing: {distinct} distinct features into 2^{bits} buckets; {collided} share a bucket with another");
+                eprintln!("{}", steepest::data::FeatureHasher::describe(bits, h.collisions()));
             }
             let mut ht = steepest::data::FeatureHasher::new(bits)?;
             let test = test

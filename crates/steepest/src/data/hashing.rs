@@ -121,6 +121,11 @@ impl FeatureHasher {
         (self.distinct, self.collided.len() as u64)
     }
 
+    /// The line that reports [`Self::collisions`] of hashing into 2^`bits` buckets.
+    pub fn describe(bits: u32, (distinct, collided): (u64, u64)) -> String {
+        format!("hashing: {distinct} distinct features into 2^{bits} buckets; {collided} share a bucket with another")
+    }
+
     /// Hashes a CSR block in place: each row's indices become buckets, sorted, with the values
     /// of a row's features that share a bucket added.
     pub fn hash_rows<T: crate::tensor::Scalar>(

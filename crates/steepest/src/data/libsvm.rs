@@ -93,37 +93,20 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
     let (start, end) = (line_start(len * part / parts), line_start(len * (part + 1) / parts));
     let before = map[..start].iter().filter(|&&b| b == b'\n').count();
     let pieces = super::libsvm_fast::parse_parallel_after::<T>(&map[start..end], &name, before, false)?;
-    // The first piece's arrays become the part's: growing them moves no data (a large
-    // allocation is remapped), so only the later pieces are copied.
-    let nnz: usize = pieces.iter().map(|p| p.indices.len()).sum();
-    let rows: usize = pieces.iter().map(|p| p.labels.len()).sum();
-    let mut pieces = pieces.into_iter();
-    let Some(first) = pieces.next() else { return Ok(empty()) };
-    let mut out = LibsvmPart {
-        labels: first.labels,
-        indptr: first.indptr,
-        indices: first.indices,
-        values: first.values,
-        min_index: first.min_index,
-        max_index: first.max_index,
-        lines: first.lines,
-        name,
-    };
-    out.labels.reserve(rows - out.labels.len());
-    out.indptr.reserve(rows + 1 - out.indptr.len());
-    out.indices.reserve(nnz - out.indices.len());
-    out.values.reserve(nnz - out.values.len());
-    for p in pieces {
-        let base = out.indices.len();
-        out.indptr.extend(p.indptr[1..].iter().map(|&o| o + base));
-        out.labels.extend(p.labels);
-        out.indices.extend(p.indices);
-        out.values.extend(p.values);
-        out.min_index = out.min_index.min(p.min_index);
-        out.max_index = out.max_index.max(p.max_index);
-        out.lines += p.lines;
+    if pieces.is_empty() {
+        return Ok(empty());
     }
-    Ok(out)
+    let p = super::libsvm_fast::join_pieces(pieces);
+    Ok(LibsvmPart {
+        labels: p.labels,
+        indptr: p.indptr,
+        indices: p.indices,
+        values: p.values,
+        min_index: p.min_index,
+        max_index: p.max_index,
+        lines: p.lines,
+        name,
+    })
 }
 
 impl<T: Scalar> LibsvmPart<T> {

@@ -7,7 +7,6 @@ use crate::tensor::Scalar;
 use rayon::prelude::*;
 
 /// What one piece of the file parses into (values already in the dataset's element type).
-#[derive(Default)]
 pub(crate) struct Piece<T> {
     pub labels: Vec<f64>,
     pub indptr: Vec<usize>,
@@ -16,6 +15,21 @@ pub(crate) struct Piece<T> {
     pub min_index: u64,
     pub max_index: u64,
     pub lines: usize,
+}
+
+impl<T> Piece<T> {
+    /// No rows (the smallest index at its largest value, so that any index lowers it).
+    pub(crate) fn new() -> Self {
+        Piece {
+            labels: Vec::new(),
+            indptr: vec![0],
+            indices: Vec::new(),
+            values: Vec::new(),
+            min_index: u64::MAX,
+            max_index: 0,
+            lines: 0,
+        }
+    }
 }
 
 /// A number token: integers and plain decimals (`-12.375`) of at most 15 digits by hand,
@@ -138,15 +152,7 @@ fn parse_line_fast<T: Scalar>(line: &[u8], p: &mut Piece<T>) -> Option<usize> {
 pub(crate) type PieceError = (usize, usize, String);
 
 fn parse_piece<T: Scalar>(bytes: &[u8]) -> std::result::Result<Piece<T>, PieceError> {
-    let mut p = Piece {
-        labels: Vec::new(),
-        indptr: vec![0],
-        indices: Vec::new(),
-        values: Vec::new(),
-        min_index: u64::MAX,
-        max_index: 0,
-        lines: 0,
-    };
+    let mut p = Piece::new();
     let mut at = 0;
     loop {
         p.lines += 1;
@@ -274,17 +280,20 @@ pub(crate) fn tokens(s: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
     })
 }
 
-/// The pieces' rows as one piece, in order (the smallest and largest index over all).
+/// The pieces' rows as one piece, in order (the smallest and largest index over all). The
+/// first piece's arrays become the result's: growing them moves no data (a large allocation is
+/// remapped), so only the later pieces are copied.
 pub(crate) fn join_pieces<T: Scalar>(pieces: Vec<Piece<T>>) -> Piece<T> {
-    let mut out = Piece {
-        labels: Vec::new(),
-        indptr: vec![0],
-        indices: Vec::new(),
-        values: Vec::new(),
-        min_index: u64::MAX,
-        max_index: 0,
-        lines: 0,
+    let nnz: usize = pieces.iter().map(|p| p.indices.len()).sum();
+    let rows: usize = pieces.iter().map(|p| p.labels.len()).sum();
+    let mut pieces = pieces.into_iter();
+    let Some(mut out) = pieces.next() else {
+        return Piece::new();
     };
+    out.labels.reserve(rows - out.labels.len());
+    out.indptr.reserve(rows + 1 - out.indptr.len());
+    out.indices.reserve(nnz - out.indices.len());
+    out.values.reserve(nnz - out.values.len());
     for p in pieces {
         let base = out.indices.len();
         out.indptr.extend(p.indptr[1..].iter().map(|&o| o + base));

@@ -49,15 +49,7 @@ pub fn read_vw<T: Scalar>(path: impl AsRef<Path>, task: Option<super::Task>) -> 
 /// Parses the lines of `bytes` (see the module docs) into a piece; errors give the line within
 /// the piece and the column.
 pub(crate) fn parse_piece<T: Scalar>(bytes: &[u8]) -> std::result::Result<Piece<T>, PieceError> {
-    let mut p: Piece<T> = Piece {
-        labels: Vec::new(),
-        indptr: vec![0],
-        indices: Vec::new(),
-        values: Vec::new(),
-        min_index: u64::MAX,
-        max_index: 0,
-        lines: 0,
-    };
+    let mut p: Piece<T> = Piece::new();
     let mut row: Vec<(u32, f64)> = Vec::new();
     for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
         p.lines += 1;

@@ -377,12 +377,9 @@ pub(super) fn stream_passes<T: Scalar>(
                     let k = if classes.len() > 2 { classes.len() } else { 1 };
                     models = (0..k).map(|_| SgdModel::new(0)).collect();
                 }
-                let (rows_here, cols) = chunk.x.shape();
+                let cols = chunk.x.shape().1;
                 width = width.max(cols);
-                let (indptr, indices, values) = chunk.x.cast::<T>()?.into_parts();
-                let x = crate::data::Features::Sparse(crate::tensor::CsrMatrix::new(
-                    rows_here, width, indptr, indices, values,
-                )?);
+                let x = crate::data::Features::Sparse(chunk.x.cast::<T>()?.into_widened(width)?);
                 let n = chunk.labels.len();
                 let labels: Vec<usize> = match classify {
                     true => chunk

@@ -129,6 +129,17 @@ impl<T: Scalar> CsrMatrix<T> {
         Ok(Self { cols, ..self.clone() })
     }
 
+    /// [`Self::widen`], taking the matrix (no copy).
+    pub fn into_widened(self, cols: usize) -> Result<Self> {
+        if cols < self.cols {
+            return Err(Error::invalid(
+                "widen",
+                format!("cannot shrink {} columns to {cols}", self.cols),
+            ));
+        }
+        Ok(Self { cols, ..self })
+    }
+
     /// The first `cols` columns (entries of later columns dropped) and how many entries were
     /// dropped.
     ///
