@@ -29,6 +29,11 @@ pub enum Command {
     Landscape(LandscapeArgs),
     /// List the embedded datasets, or export one to CSV.
     Datasets(DatasetsArgs),
+    /// Serve a live dashboard of the runs in a folder: curves compared, configurations,
+    /// final metrics and pictures (http://127.0.0.1:6006/ by default).
+    Dashboard(DashboardArgs),
+    /// Write runs' dashboard views as one self-contained HTML file (no server, no network).
+    Report(ReportArgs),
 }
 
 /// Where the data comes from.
@@ -331,6 +336,11 @@ pub struct TrainArgs {
     /// [default: the run folder, when there is more than one pass].
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Serve the dashboard of the run folder's parent (runs/) while training, on
+    /// 127.0.0.1:6006 or the next free port; it stays up after the run, until Ctrl-C, when
+    /// the command was started from a terminal.
+    #[arg(long)]
+    pub dashboard: bool,
 }
 
 /// `steepest eval`.
@@ -500,4 +510,30 @@ pub struct DatasetsArgs {
     /// Where to write the CSV [default: stdout].
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// `steepest dashboard`.
+#[derive(Args, Debug)]
+pub struct DashboardArgs {
+    /// The folder holding the run folders (searched three levels deep), or one run folder.
+    #[arg(default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// The port (0: any free port, printed).
+    #[arg(long, default_value_t = 6006)]
+    pub port: u16,
+    /// The address to listen on; the default answers this machine only. Anything else shows
+    /// your runs to whoever can reach it.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+}
+
+/// `steepest report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Run folders, or folders of run folders.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+    /// The HTML file to write.
+    #[arg(long, value_name = "FILE", default_value = "report.html")]
+    pub out: PathBuf,
 }

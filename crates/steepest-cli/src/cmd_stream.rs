@@ -77,12 +77,16 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
     let mut source = StreamSource::new(Path::new(&cfg.data), cfg.hash_bits, cache_dir.as_deref())?;
     let quiet = args.quiet;
     let mut progress = Progress::new(quiet);
+    let mut recorder = crate::live_run::RunRecorder::start(out)?;
     let t0 = Instant::now();
     let fitted = {
-        let mut observers: Vec<&mut dyn steepest::train::Observer> = vec![&mut progress];
+        let mut observers: Vec<&mut dyn steepest::train::Observer> = vec![&mut progress, &mut recorder];
         params.fit_stream::<T>(&mut source, &mut observers)
     };
     let fitted = fitted.map_err(|e| {
+        if matches!(e, steepest::Error::Diverged(_)) {
+            crate::live_run::end(out, crate::live_run::State::Diverged, Some(&e.to_string()));
+        }
         let io = matches!(e, steepest::Error::Io { .. } | steepest::Error::Diverged(_));
         let mut err = crate::error::CliError::from(e);
         if io {

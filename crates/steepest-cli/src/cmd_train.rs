@@ -5,6 +5,7 @@ use crate::config::RunConfig;
 use crate::data_load::{load_shard, load_train_test};
 use crate::distributed::{agree, threads_per_rank};
 use crate::error::{failed, usage, CliError, CliResult, RunFailure};
+use crate::live_run;
 use crate::output::{metrics_json, next_dir, print_metrics, write_file};
 use crate::plots;
 use crate::progress::Progress;
@@ -41,11 +42,29 @@ pub fn run_with(args: TrainArgs, mut comm: Option<&mut (dyn Communicator + '_)>)
         Some(_) => steepest::tensor::set_num_threads(threads_per_rank(cfg.threads)),
         None => crate::set_threads(cfg.threads),
     }
-    match cfg.dtype.as_str() {
+    let serve = args.dashboard && comm.as_ref().is_none_or(|c| c.rank() == 0);
+    let dashboard = match serve {
+        true => Some(crate::dashboard::beside_training(&out)?),
+        false => None,
+    };
+    let result = match cfg.dtype.as_str() {
         "f32" => train_typed::<f32>(&cfg, &out, resume, &args, comm),
         "f64" => train_typed::<f64>(&cfg, &out, resume, &args, comm),
         d => Err(usage(format!("--dtype: expected f32 or f64, found '{d}'"))),
+    };
+    match &result {
+        Ok(()) => live_run::end(&out, live_run::State::Finished, None),
+        Err(e) => live_run::end(&out, live_run::State::Failed, Some(&e.msg)),
     }
+    if let Some(d) = dashboard {
+        use std::io::IsTerminal;
+        if std::io::stdin().is_terminal() {
+            crate::distributed::LINGERING.store(true, std::sync::atomic::Ordering::SeqCst);
+            eprintln!("the dashboard stays up at {} (Ctrl-C to stop)", d.url());
+            d.wait();
+        }
+    }
+    result
 }
 
 /// The run's settings, folder and whether it resumes.
@@ -433,9 +452,16 @@ fn train_typed<T: Scalar>(
         }
     }
     let mut progress = Progress::new(quiet);
+    let mut recorder = match root {
+        true => Some(live_run::RunRecorder::start(out)?),
+        false => None,
+    };
     let mut observers: Vec<&mut dyn steepest::train::Observer> = Vec::new();
     if root {
         observers.push(&mut progress);
+    }
+    if let Some(r) = recorder.as_mut() {
+        observers.push(r);
     }
     let t0 = Instant::now();
     let distributed = comm.is_some();
@@ -458,6 +484,9 @@ fn train_typed<T: Scalar>(
     let model = fitted.map_err(|e| {
         // Divergence is decided on reduced numbers, so every rank sees it at the same step.
         let all_ranks = distributed && matches!(e, steepest::Error::Diverged(_));
+        if root && matches!(e, steepest::Error::Diverged(_)) {
+            live_run::end(out, live_run::State::Diverged, Some(&e.to_string()));
+        }
         // Files written during training (checkpoints) that fail, a full disk say, are a
         // failure of the run (exit 1), not bad input.
         let io = matches!(e, steepest::Error::Io { .. });
@@ -479,11 +508,13 @@ fn train_typed<T: Scalar>(
     let history = model.history().clone();
     write_history(out, &history)?;
     plot_loss(out, &history)?;
+    let mut confusion = serde_json::Value::Null;
     if model.is_classifier() {
         let y = model.align_classes(&test)?;
         if let steepest::models::Predictions::Classes(p) = model.predict(&test.features)? {
             let cm = metrics::confusion_matrix(&y, &p, model.class_names().len())?;
             plots::confusion(out, &cm, model.class_names()).or_fail()?;
+            confusion = json!({"classes": model.class_names(), "counts": cm});
             if test.example_shape.len() == 3 {
                 image_pictures(out, &model, &test, &y, &p)?;
             }
@@ -508,6 +539,7 @@ fn train_typed<T: Scalar>(
         "test_rows": test.rows(),
         "data": cfg.data,
         "metrics": metrics_json(&m, model.is_classifier()),
+        "confusion": confusion,
         "note": note,
     });
     write_file(
@@ -580,24 +612,9 @@ fn read_checkpoint<T: Scalar>(
 }
 
 pub(crate) fn write_history(out: &Path, h: &History) -> CliResult<()> {
-    let metric = h
-        .iter()
-        .find_map(|r| r.val_metric.as_ref().map(|(n, _)| format!("val_{n}")))
-        .unwrap_or_else(|| "val_metric".into());
-    let mut s = format!("epoch,train_loss,val_loss,{metric},lr,grad_norm,seconds\n");
-    let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+    let mut s = crate::live_run::metrics_header(&crate::live_run::metric_column(h.iter()));
     for r in h {
-        s.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
-            r.epoch,
-            r.train_loss,
-            opt(r.val_loss),
-            opt(r.val_metric.as_ref().map(|m| m.1)),
-            r.lr,
-            // Not measured by the per-example fast path: an empty cell.
-            opt(Some(r.grad_norm).filter(|g| g.is_finite())),
-            r.seconds
-        ));
+        s.push_str(&crate::live_run::metrics_row(r));
     }
     write_file(&out.join("metrics.csv"), s.as_bytes())
 }

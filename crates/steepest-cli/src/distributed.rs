@@ -38,6 +38,10 @@ pub fn agree<V>(comm: Option<&mut (dyn Communicator + '_)>, local: CliResult<V>)
 /// nothing (the process is about to exit with that outcome).
 pub static FINISHING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Set while `train --dashboard` keeps serving after its run ended: a stop signal then ends
+/// the process quietly with success.
+pub static LINGERING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Threads per rank when the run asks for every core: the cores shared by the ranks on this
 /// host (Open MPI and MPICH tell how many ranks run here).
 pub fn threads_per_rank(requested: usize) -> usize {
@@ -103,10 +107,15 @@ pub fn watch_for_stop(out: Option<std::path::PathBuf>, size: usize) {
     };
     std::thread::spawn(move || {
         if let Some(sig) = signals.forever().next() {
+            if LINGERING.load(std::sync::atomic::Ordering::SeqCst) {
+                std::process::exit(0);
+            }
             if FINISHING.load(std::sync::atomic::Ordering::SeqCst) {
                 return;
             }
             if let Some(d) = &out {
+                let what = if sig == SIGTERM { "SIGTERM" } else { "SIGINT" };
+                crate::live_run::end(d, crate::live_run::State::Interrupted, Some(what));
                 crate::run_folder::release(d);
             }
             let ck = out

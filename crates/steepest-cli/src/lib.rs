@@ -13,9 +13,11 @@ mod cmd_stats;
 mod cmd_stream;
 mod cmd_train;
 pub mod config;
+mod dashboard;
 mod data_load;
 mod distributed;
 pub mod error;
+mod live_run;
 mod output;
 mod pictures;
 mod plots;
@@ -61,6 +63,8 @@ pub fn run() -> ExitCode {
         Command::LrFind(a) => cmd_lr_find::run(a),
         Command::Landscape(a) => cmd_landscape::run(a),
         Command::Datasets(a) => cmd_datasets::run(a),
+        Command::Dashboard(a) => dashboard::serve(a),
+        Command::Report(a) => dashboard::report(a),
     };
     distributed::FINISHING.store(true, std::sync::atomic::Ordering::SeqCst);
     match result {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 const LOCK: &str = ".lock";
 
 /// The files a command writes into an output folder (removed by `--overwrite`).
-const RUN_FILES: [&str; 16] = [
+const RUN_FILES: [&str; 17] = [
     "model.safetensors",
     "model.json",
     "config.toml",
@@ -23,6 +23,7 @@ const RUN_FILES: [&str; 16] = [
     "confusion.png",
     "confusion.svg",
     "summary.json",
+    "status.json",
     "checkpoint.json",
     "lr_find.csv",
     "lr_find.png",
@@ -56,7 +57,7 @@ pub enum Existing {
 }
 
 /// Whether process `pid` is alive (a zombie, exited but not yet reaped, is not).
-fn alive(pid: i32) -> bool {
+pub(crate) fn alive(pid: i32) -> bool {
     // SAFETY: kill with signal 0 only checks that the process exists and may be signalled.
     let exists = pid > 0
         && (unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM));

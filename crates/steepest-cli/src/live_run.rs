@@ -1,0 +1,207 @@
+//! The files a run keeps current while it trains, for `steepest dashboard` and other readers.
+//!
+//! - `metrics.csv` gains one row per epoch as the epoch ends: each row is one write of a whole
+//!   line, so a reader sees complete rows and at most one partial last line (which it skips).
+//!   At the end of the run the file is rewritten atomically from the model's history.
+//! - `status.json` holds the run's state (`running`, `finished`, `diverged`, `failed`,
+//!   `interrupted`), the epoch reached, the epochs planned, the process id and the times
+//!   (seconds since the Unix epoch); it is rewritten atomically (temporary file and rename).
+//!   A reader that finds `running` with a process id that is gone treats the run as interrupted.
+
+use crate::error::CliResult;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use steepest::train::{EpochRecord, Observer};
+
+/// The status file's name.
+pub const STATUS_FILE: &str = "status.json";
+
+/// The metrics table's name.
+pub const METRICS_FILE: &str = "metrics.csv";
+
+/// A run's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Training (or evaluating at the end).
+    Running,
+    /// Ended with a saved model.
+    Finished,
+    /// Stopped because the loss diverged.
+    Diverged,
+    /// Stopped by an error (a full disk, bad data met during the run).
+    Failed,
+    /// Stopped by a signal (Ctrl-C, `kill`) or a process that vanished.
+    Interrupted,
+}
+
+/// The contents of `status.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    /// The run's state.
+    pub state: State,
+    /// The last epoch that ended (0 before the first).
+    pub epoch: usize,
+    /// The epochs planned.
+    pub epochs: usize,
+    /// The training process.
+    pub pid: u32,
+    /// When the run started (seconds since the Unix epoch).
+    pub started: f64,
+    /// When this file was written (seconds since the Unix epoch).
+    pub updated: f64,
+    /// Why the run ended, when it did not finish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Reads `dir`'s status, if it has a readable one.
+pub fn read_status(dir: &Path) -> Option<Status> {
+    let text = std::fs::read_to_string(dir.join(STATUS_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Writes `dir`'s status atomically.
+pub fn write_status(dir: &Path, s: &Status) -> CliResult<()> {
+    let text = serde_json::to_string_pretty(s).map_err(|e| crate::error::failed(e.to_string()))?;
+    crate::output::write_file(&dir.join(STATUS_FILE), text.as_bytes())
+}
+
+/// Marks the run in `dir` as ended with `state` when this process's run is still marked
+/// running there (the first ending wins: a divergence is not overwritten by the failure it
+/// causes). Best effort: an unwritable folder has already been reported.
+pub fn end(dir: &Path, state: State, message: Option<&str>) {
+    if let Some(mut s) = read_status(dir) {
+        if s.state == State::Running && s.pid == std::process::id() {
+            s.state = state;
+            s.updated = now();
+            s.message = message.map(str::to_string);
+            let _ = write_status(dir, &s);
+        }
+    }
+}
+
+/// The header of `metrics.csv`; `metric` names the validation metric column (`val_accuracy`,
+/// `val_r2`), or `val_metric` when there is none.
+pub fn metrics_header(metric: &str) -> String {
+    format!("epoch,train_loss,val_loss,{metric},lr,grad_norm,seconds\n")
+}
+
+/// One row of `metrics.csv` (unmeasured values are empty cells).
+pub fn metrics_row(r: &EpochRecord) -> String {
+    let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+    format!(
+        "{},{},{},{},{},{},{}\n",
+        r.epoch,
+        r.train_loss,
+        opt(r.val_loss),
+        opt(r.val_metric.as_ref().map(|m| m.1)),
+        r.lr,
+        // Not measured by the per-example fast path: an empty cell.
+        opt(Some(r.grad_norm).filter(|g| g.is_finite())),
+        r.seconds
+    )
+}
+
+/// The validation metric column's name for a history's first record that has one.
+pub fn metric_column<'a>(records: impl IntoIterator<Item = &'a EpochRecord>) -> String {
+    records
+        .into_iter()
+        .find_map(|r| r.val_metric.as_ref().map(|(n, _)| format!("val_{n}")))
+        .unwrap_or_else(|| "val_metric".into())
+}
+
+/// An observer that keeps `metrics.csv` and `status.json` current while the run trains.
+pub struct RunRecorder {
+    dir: PathBuf,
+    file: Option<std::fs::File>,
+    status: Status,
+    failed: bool,
+}
+
+impl RunRecorder {
+    /// A recorder for the run in `dir`; writes `status.json` (running) at once.
+    pub fn start(dir: &Path) -> CliResult<Self> {
+        let t = now();
+        let status = Status {
+            state: State::Running,
+            epoch: 0,
+            epochs: 0,
+            pid: std::process::id(),
+            started: t,
+            updated: t,
+            message: None,
+        };
+        write_status(dir, &status)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            file: None,
+            status,
+            failed: false,
+        })
+    }
+
+    /// Opens `metrics.csv` for appending at the first epoch: a resumed run keeps the rows of
+    /// the epochs before `r`'s (those after the checkpoint are trained again), a new run
+    /// starts the file with its header.
+    fn open(&mut self, r: &EpochRecord) -> std::io::Result<std::fs::File> {
+        let path = self.dir.join(METRICS_FILE);
+        let mut kept = String::new();
+        if let Ok(old) = std::fs::read_to_string(&path) {
+            let mut lines = old.split_inclusive('\n').filter(|l| l.ends_with('\n'));
+            if let Some(h) = lines.next() {
+                kept.push_str(h);
+                for l in lines {
+                    match l.split(',').next().and_then(|e| e.parse::<usize>().ok()) {
+                        Some(e) if e < r.epoch => kept.push_str(l),
+                        _ => break,
+                    }
+                }
+            }
+        }
+        if kept.is_empty() {
+            kept = metrics_header(&metric_column([r]));
+        }
+        steepest::fsutil::write_atomic(&path, kept.as_bytes()).map_err(|e| std::io::Error::other(e.to_string()))?;
+        std::fs::OpenOptions::new().append(true).open(&path)
+    }
+
+    fn append(&mut self, r: &EpochRecord) -> std::io::Result<()> {
+        if self.file.is_none() {
+            self.file = Some(self.open(r)?);
+        }
+        let f = self.file.as_mut().expect("just opened");
+        f.write_all(metrics_row(r).as_bytes())?;
+        f.flush()
+    }
+}
+
+impl Observer for RunRecorder {
+    fn on_start(&mut self, epochs: usize, _batches: usize) {
+        self.status.epochs = epochs;
+        self.status.updated = now();
+        let _ = write_status(&self.dir, &self.status);
+    }
+
+    fn on_epoch(&mut self, r: &EpochRecord) {
+        // The run's own files are written at its end whatever happens here: a live row that
+        // cannot be written is reported once and not retried.
+        if !self.failed {
+            if let Err(e) = self.append(r) {
+                eprintln!("warning: {}: {e}", self.dir.join(METRICS_FILE).display());
+                self.failed = true;
+            }
+        }
+        self.status.epoch = r.epoch;
+        self.status.updated = now();
+        let _ = write_status(&self.dir, &self.status);
+    }
+}
