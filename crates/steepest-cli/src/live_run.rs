@@ -205,3 +205,66 @@ impl Observer for RunRecorder {
         let _ = write_status(&self.dir, &self.status);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(epoch: usize, loss: f64) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            train_loss: loss,
+            val_loss: Some(loss + 0.5),
+            val_metric: Some(("accuracy".into(), 0.5)),
+            lr: 0.1,
+            grad_norm: f64::NAN,
+            seconds: 0.25,
+        }
+    }
+
+    #[test]
+    fn each_epoch_appends_one_whole_row_and_updates_the_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = RunRecorder::start(dir.path()).unwrap();
+        assert_eq!(read_status(dir.path()).unwrap().state, State::Running);
+        r.on_start(3, 10);
+        for e in 1..=3 {
+            r.on_epoch(&record(e, 1.0 / e as f64));
+            let text = std::fs::read_to_string(dir.path().join(METRICS_FILE)).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines[0], "epoch,train_loss,val_loss,val_accuracy,lr,grad_norm,seconds");
+            assert_eq!(lines.len(), e + 1);
+            assert_eq!(
+                lines[e],
+                format!("{e},{},{},0.5,0.1,,0.25", 1.0 / e as f64, 1.0 / e as f64 + 0.5)
+            );
+            let s = read_status(dir.path()).unwrap();
+            assert_eq!((s.epoch, s.epochs, s.state), (e, 3, State::Running));
+        }
+        // The first ending wins; another process's run is left alone.
+        end(dir.path(), State::Diverged, Some("loss NaN"));
+        end(dir.path(), State::Failed, Some("later"));
+        let s = read_status(dir.path()).unwrap();
+        assert_eq!((s.state, s.message.as_deref()), (State::Diverged, Some("loss NaN")));
+        let mut other = s.clone();
+        other.state = State::Running;
+        other.pid = 0;
+        write_status(dir.path(), &other).unwrap();
+        end(dir.path(), State::Finished, None);
+        assert_eq!(read_status(dir.path()).unwrap().state, State::Running);
+    }
+
+    #[test]
+    fn a_resumed_run_keeps_the_rows_before_its_first_epoch() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = "epoch,train_loss,val_loss,val_accuracy,lr,grad_norm,seconds\n\
+                   1,1,1,1,1,1,1\n2,2,2,2,2,2,2\n3,3,3,3,3,3,3\n4,4,4,4";
+        std::fs::write(dir.path().join(METRICS_FILE), old).unwrap();
+        let mut r = RunRecorder::start(dir.path()).unwrap();
+        r.on_epoch(&record(3, 9.0));
+        let text = std::fs::read_to_string(dir.path().join(METRICS_FILE)).unwrap();
+        let epochs: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+        assert_eq!(epochs, ["1", "2", "3"]);
+        assert!(text.lines().last().unwrap().starts_with("3,9,"), "{text}");
+    }
+}

@@ -387,6 +387,9 @@ fn error_paths_have_their_exit_codes_and_messages() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("diverged"));
+    // The dashboard's status file says so too.
+    let status = std::fs::read_to_string(dir.path().join("div/status.json")).unwrap();
+    assert!(status.contains("\"state\": \"diverged\""), "{status}");
 }
 
 #[test]
@@ -868,10 +871,16 @@ fn an_interrupted_run_says_where_its_checkpoint_is() {
         .spawn()
         .unwrap();
     let t0 = std::time::Instant::now();
-    while !out.join("checkpoint.json").exists() {
-        assert!(t0.elapsed().as_secs() < 60, "no checkpoint appeared");
+    // While it trains, metrics.csv gains a row per epoch and status.json says running.
+    let rows = |out: &Path| {
+        std::fs::read_to_string(out.join("metrics.csv")).map_or(0, |s| s.lines().count().saturating_sub(1))
+    };
+    while !out.join("checkpoint.json").exists() || rows(&out) < 2 {
+        assert!(t0.elapsed().as_secs() < 60, "no checkpoint and metrics rows appeared");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    let status = std::fs::read_to_string(out.join("status.json")).unwrap();
+    assert!(status.contains("\"state\": \"running\""), "{status}");
     // SAFETY: sending a signal to our own child process.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
@@ -881,12 +890,30 @@ fn an_interrupted_run_says_where_its_checkpoint_is() {
     assert_eq!(o.status.code(), Some(130), "{err}");
     assert!(err.contains("training interrupted (SIGINT)"), "{err}");
     assert!(err.contains("resume with `steepest train --resume"), "{err}");
-    // The checkpoint it names resumes.
+    let status = std::fs::read_to_string(out.join("status.json")).unwrap();
+    assert!(status.contains("\"state\": \"interrupted\""), "{status}");
+    // Every row written is whole, numbered 1, 2, 3, ...
+    let live = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    for (i, line) in live.lines().skip(1).enumerate() {
+        assert!(line.starts_with(&format!("{},", i + 1)), "{live}");
+        assert_eq!(line.split(',').count(), 7, "{live}");
+    }
+    // The checkpoint it names resumes, and the finished run's table counts its epochs once.
     steepest()
         .args(["train", "--quiet", "--epochs", "3", "--resume"])
         .arg(&out)
         .assert()
         .success();
+    let status = std::fs::read_to_string(out.join("status.json")).unwrap();
+    assert!(status.contains("\"state\": \"finished\""), "{status}");
+    let table = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let epochs: Vec<usize> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(epochs.len() >= 2, "{table}");
+    assert_eq!(epochs, (1..=epochs.len()).collect::<Vec<_>>(), "{table}");
 }
 
 #[test]

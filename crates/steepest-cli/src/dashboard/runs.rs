@@ -182,15 +182,18 @@ fn has_file(dir: &Path, name: &str) -> bool {
 }
 
 /// A file's identity for caching and change detection: modification time and length.
-fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+fn stamp(path: &Path) -> Option<Stamp> {
     let m = std::fs::symlink_metadata(path).ok()?;
     Some((m.modified().ok()?, m.len()))
 }
 
+/// A file's modification time and length.
+type Stamp = (SystemTime, u64);
+
 /// The runs under one folder, with parsed metrics tables cached by file stamp.
 pub struct RunsDir {
     root: PathBuf,
-    tables: Mutex<HashMap<PathBuf, ((SystemTime, u64), Arc<Table>)>>,
+    tables: Mutex<HashMap<PathBuf, (Stamp, Arc<Table>)>>,
 }
 
 impl RunsDir {
