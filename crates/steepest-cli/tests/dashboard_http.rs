@@ -257,3 +257,49 @@ fn a_report_is_one_file_with_every_run_and_its_pictures() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn train_with_dashboard_serves_the_run_while_it_trains() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("runs/long");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("steepest"))
+        .args(["train", "--quiet", "--dashboard", "--hidden", "8", "--epochs", "1000000", "--out"])
+        .arg(&out)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    // dashboard: http://127.0.0.1:PORT/#run/long
+    let url = line.trim().strip_prefix("dashboard: ").unwrap_or_else(|| panic!("{line}"));
+    assert!(url.ends_with("/#run/long"), "{url}");
+    let addr = url.trim_start_matches("http://").split('/').next().unwrap().to_string();
+    let t0 = std::time::Instant::now();
+    let rows = loop {
+        let (code, body) = get(&addr, "/api/runs");
+        assert_eq!(code, 200);
+        let list = json(&body);
+        let r = list["runs"].as_array().unwrap().iter().find(|r| r["id"] == "long").cloned();
+        if let Some(r) = r.filter(|r| r["rows"].as_u64() >= Some(2)) {
+            assert_eq!(r["state"], "running", "{r}");
+            break r["rows"].as_u64().unwrap();
+        }
+        assert!(t0.elapsed().as_secs() < 60, "the run never showed two epochs: {list}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // The page of the run follows it: more epochs a moment later.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (_, body) = get(&addr, "/api/run?id=long");
+    assert!(json(&body)["metrics"]["rows"].as_u64().unwrap() > rows);
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let status = std::fs::read_to_string(out.join("status.json")).unwrap();
+    assert!(status.contains("\"state\": \"interrupted\""), "{status}");
+}
