@@ -75,17 +75,33 @@ pub fn write_status(dir: &Path, s: &Status) -> CliResult<()> {
     crate::output::write_file(&dir.join(STATUS_FILE), text.as_bytes())
 }
 
+/// The run folders whose end this process has written, behind the lock every status write of
+/// this process takes: a stop signal's thread and the training thread write the same file, and
+/// once the end is written no epoch's "running" may follow it.
+static ENDED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
 /// Marks the run in `dir` as ended with `state` when this process's run is still marked
 /// running there (the first ending wins: a divergence is not overwritten by the failure it
 /// causes). Best effort: an unwritable folder has already been reported.
 pub fn end(dir: &Path, state: State, message: Option<&str>) {
+    let mut ended = ENDED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(mut s) = read_status(dir) {
         if s.state == State::Running && s.pid == std::process::id() {
             s.state = state;
             s.updated = now();
             s.message = message.map(str::to_string);
             let _ = write_status(dir, &s);
+            ended.push(dir.to_path_buf());
         }
+    }
+}
+
+/// Writes a running run's status unless its end was written already.
+fn write_running(dir: &Path, s: &Status) -> CliResult<()> {
+    let ended = ENDED.lock().unwrap_or_else(|e| e.into_inner());
+    match ended.iter().any(|d| d == dir) {
+        true => Ok(()),
+        false => write_status(dir, s),
     }
 }
 
@@ -140,7 +156,7 @@ impl RunRecorder {
             updated: t,
             message: None,
         };
-        write_status(dir, &status)?;
+        write_running(dir, &status)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             file: None,
@@ -188,7 +204,7 @@ impl Observer for RunRecorder {
     fn on_start(&mut self, epochs: usize, _batches: usize) {
         self.status.epochs = epochs;
         self.status.updated = now();
-        let _ = write_status(&self.dir, &self.status);
+        let _ = write_running(&self.dir, &self.status);
     }
 
     fn on_epoch(&mut self, r: &EpochRecord) {
@@ -202,7 +218,7 @@ impl Observer for RunRecorder {
         }
         self.status.epoch = r.epoch;
         self.status.updated = now();
-        let _ = write_status(&self.dir, &self.status);
+        let _ = write_running(&self.dir, &self.status);
     }
 }
 

@@ -264,7 +264,16 @@ fn train_with_dashboard_serves_the_run_while_it_trains() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("runs/long");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("steepest"))
-        .args(["train", "--quiet", "--dashboard", "--hidden", "8", "--epochs", "1000000", "--out"])
+        .args([
+            "train",
+            "--quiet",
+            "--dashboard",
+            "--hidden",
+            "8",
+            "--epochs",
+            "1000000",
+            "--out",
+        ])
         .arg(&out)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -275,7 +284,10 @@ fn train_with_dashboard_serves_the_run_while_it_trains() {
     let mut line = String::new();
     err.read_line(&mut line).unwrap();
     // dashboard: http://127.0.0.1:PORT/#run/long
-    let url = line.trim().strip_prefix("dashboard: ").unwrap_or_else(|| panic!("{line}"));
+    let url = line
+        .trim()
+        .strip_prefix("dashboard: ")
+        .unwrap_or_else(|| panic!("{line}"));
     assert!(url.ends_with("/#run/long"), "{url}");
     let addr = url.trim_start_matches("http://").split('/').next().unwrap().to_string();
     let t0 = std::time::Instant::now();
@@ -283,7 +295,12 @@ fn train_with_dashboard_serves_the_run_while_it_trains() {
         let (code, body) = get(&addr, "/api/runs");
         assert_eq!(code, 200);
         let list = json(&body);
-        let r = list["runs"].as_array().unwrap().iter().find(|r| r["id"] == "long").cloned();
+        let r = list["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == "long")
+            .cloned();
         if let Some(r) = r.filter(|r| r["rows"].as_u64() >= Some(2)) {
             assert_eq!(r["state"], "running", "{r}");
             break r["rows"].as_u64().unwrap();
