@@ -20,6 +20,7 @@ pub mod embedded;
 mod encode;
 pub mod generate;
 mod hashing;
+mod interactions;
 mod idx;
 mod images;
 mod libsvm;
@@ -42,6 +43,7 @@ pub use encode::{
     CategoricalImpute, ColumnCode, ColumnKind, EncodeOptions, EncodeReport, Impute, TableEncoder, MISSING_CATEGORY,
 };
 pub use hashing::{murmur3_32, FeatureHasher};
+pub use interactions::Interactions;
 pub use idx::{read_idx, read_idx_dir, read_idx_tensor};
 pub use images::{
     is_image_file, is_image_folder, is_image_list, read_image_folder, read_image_list, read_images, DecodedImages,

@@ -544,9 +544,16 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
         } else {
             meta.feature_names.clone()
         };
-        let model_names = match poly {
-            Some(p) => p.names(&input_names),
-            None => input_names,
+        let model_names = match (poly, &params.interactions) {
+            (Some(p), _) => p.names(&input_names),
+            (None, Some(q)) if q.cols == n_features => q.names(&input_names),
+            (None, Some(q)) => {
+                return Err(bad(
+                    &meta_path,
+                    format!("interactions resolved for {} features, the model has {n_features}", q.cols),
+                ))
+            }
+            (None, None) => input_names,
         };
         let rff = match params.kind {
             LinearKind::RbfSvm { .. } => Some(RandomFourierFeatures {

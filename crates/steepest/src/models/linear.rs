@@ -4,7 +4,7 @@ use super::linear_online::{online_plan, OnlineRule};
 use super::options::{lr_find, run_fit, FitOptions};
 use super::rff::RandomFourierFeatures;
 use crate::collective::Communicator;
-use crate::data::{Dataset, Features, PolynomialFeatures, Scaler, ScalerKind, Targets, Task};
+use crate::data::{Dataset, Features, Interactions, PolynomialFeatures, Scaler, ScalerKind, Targets, Task};
 use crate::error::{Error, Result};
 use crate::linear::{LinearCore, LinearLoss, Penalty, RowTargets};
 use crate::nn::ParamStore;
@@ -128,6 +128,10 @@ pub struct LinearParams {
     /// prediction alike; see [`crate::data::FeatureHasher`]): the model's inputs are buckets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_bits: Option<u32>,
+    /// Quadratic interactions between groups of inputs (Vowpal Wabbit's `-q`), crossed before
+    /// scaling, at training and prediction alike (see [`Interactions`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interactions: Option<Interactions>,
 }
 
 impl LinearParams {
@@ -147,6 +151,7 @@ impl LinearParams {
             poly_degree: 1,
             fit,
             hash_bits: None,
+            interactions: None,
         }
     }
 
@@ -328,9 +333,10 @@ impl ValidLinearParams {
     /// the scaler's sums, for the width after polynomial expansion.
     pub fn check_memory<T: Scalar>(&self, data: &Dataset<T>) -> Result<()> {
         let p = &self.0;
-        let width = match p.poly_degree {
-            0 | 1 => data.cols() as u128,
-            d => PolynomialFeatures { degree: d }.output_count(data.cols()),
+        let width = match (p.poly_degree, &p.interactions) {
+            (0 | 1, Some(q)) => q.output_count(),
+            (0 | 1, None) => data.cols() as u128,
+            (d, _) => PolynomialFeatures { degree: d }.output_count(data.cols()),
         };
         let outputs = match data.n_classes() {
             k if k > 2 => k as u128,
@@ -438,7 +444,19 @@ impl ValidLinearParams {
         // Validation split, then features: polynomial -> scaling (fitted on training rows) -> RFF.
         let (train, val) = p.fit.split_validation(data)?;
         let poly = (p.poly_degree > 1).then_some(PolynomialFeatures { degree: p.poly_degree });
-        let expand = |x: &Features<T>| -> Result<Features<T>> { poly.map_or(Ok(x.clone()), |pf| pf.transform(x)) };
+        if poly.is_some() && p.interactions.is_some() {
+            return Err(Error::invalid(
+                "interactions",
+                "polynomial features already hold every product: use --degree or --interactions, not both",
+            ));
+        }
+        let expand = |x: &Features<T>| -> Result<Features<T>> {
+            match (&poly, &p.interactions) {
+                (Some(pf), _) => pf.transform(x),
+                (None, Some(q)) => q.transform(x),
+                (None, None) => Ok(x.clone()),
+            }
+        };
         let x_train = expand(&train.features)?;
         if let (Some(pf), Features::Dense(t)) = (poly, &x_train) {
             if !t.all_finite() {
@@ -553,10 +571,14 @@ impl ValidLinearParams {
         let rule = self
             .fast_path()
             .map_err(|why| Error::invalid("stream", format!("streaming takes per-example steps; here {why}")))?;
-        if p.fit.scaler != ScalerKind::None || p.poly_degree > 1 || matches!(p.kind, LinearKind::RbfSvm { .. }) {
+        if p.fit.scaler != ScalerKind::None
+            || p.poly_degree > 1
+            || p.interactions.is_some()
+            || matches!(p.kind, LinearKind::RbfSvm { .. })
+        {
             return Err(Error::invalid(
                 "stream",
-                "a stream is learned as it is read: no scaling (--scaler none), polynomial or random features",
+                "a stream is learned as it is read: no scaling (--scaler none), polynomial, interaction or random features",
             ));
         }
         if p.fit.validation_fraction > 0.0 || p.fit.train.early_stopping.is_some() {
@@ -648,9 +670,10 @@ impl ValidLinearParams {
                 Err(_) => run_fit(&mut trainer, &train_t, val_t.as_ref(), &p.fit, resume, observers, comm)?,
             },
         };
-        let feature_names = match poly {
-            Some(pf) => pf.names(&data.all_feature_names()),
-            None => data.feature_names.clone(),
+        let feature_names = match (poly, &p.interactions) {
+            (Some(pf), _) => pf.names(&data.all_feature_names()),
+            (None, Some(q)) => q.names(&data.feature_names),
+            (None, None) => data.feature_names.clone(),
         };
         let class_names = data.targets.class_names().to_vec();
         Ok(FittedLinear {
@@ -797,9 +820,10 @@ impl<T: Scalar> FittedLinear<T> {
                 format!("the model takes {} features, the data has {}", self.n_inputs, x.cols()),
             ));
         }
-        let x = match self.poly {
-            Some(p) => p.transform(x)?,
-            None => x.clone(),
+        let x = match (self.poly, &self.params.interactions) {
+            (Some(p), _) => p.transform(x)?,
+            (None, Some(q)) => q.transform(x)?,
+            (None, None) => x.clone(),
         };
         let x = self.scaler.transform(&x)?;
         match &self.rff {
