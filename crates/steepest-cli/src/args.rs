@@ -49,6 +49,12 @@ pub struct DataArgs {
     /// predicts on [default: none; 18 for Vowpal Wabbit's format].
     #[arg(long, value_name = "N")]
     pub hash_bits: Option<u32>,
+    /// Linear models: quadratic interactions between groups of features (Vowpal Wabbit's
+    /// `-q`), e.g. `1-100:101-200` or `age+income:region`; a group is feature numbers from 1,
+    /// ranges, or CSV column names joined by `+`; pairs separated by commas. Crossed features
+    /// are appended, or hashed into the buckets with --hash-bits.
+    #[arg(long, value_name = "A:B,...")]
+    pub interactions: Option<String>,
     /// Image folders: resize every image to this size, `28` or `32x32` (height x width)
     /// [default: the first image's size, which all must have].
     #[arg(long, value_name = "SIZE")]

@@ -57,6 +57,12 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
     if !Path::new(&cfg.data).is_file() {
         return Err(usage(format!("{}: no such file", cfg.data)));
     }
+    if cfg.interactions.is_some() {
+        return Err(usage(
+            "--interactions with --stream: a stream is learned as it is read, and its blocks are not crossed; \
+             leave out --stream (the file is read into memory, within --max-memory)",
+        ));
+    }
     let params = cfg.linear_params()?.check()?;
     if let Err(why) = params.fast_path() {
         return Err(usage(format!(

@@ -345,6 +345,14 @@ enum Spec {
 
 fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliResult<Spec> {
     let dir = Some(out.to_path_buf());
+    if cfg.interactions.is_some()
+        && (cfg.is_kernel_svm() || cfg.model == "mlp" || crate::config::is_network(&cfg.model))
+    {
+        return Err(usage(format!(
+            "--interactions: crossed features are for linear models (a {} learns its own)",
+            cfg.model
+        )));
+    }
     Ok(if cfg.is_kernel_svm() {
         let p = cfg.kernel_svm_params()?;
         p.check_memory(train.rows(), train.cols())?;
@@ -372,6 +380,12 @@ fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliRe
             p.kind = steepest::models::LinearParams::softmax_regression().kind;
         }
         p.fit.train.checkpoint_dir = dir;
+        if let Some(spec) = &cfg.interactions {
+            let q =
+                steepest::data::Interactions::parse(spec, &train.feature_names, train.cols(), cfg.hash_bits.is_some())
+                    .map_err(|e| usage(format!("--{e}")))?;
+            p.interactions = Some(q);
+        }
         let p = p.check()?;
         p.check_memory(train)?;
         if let (true, Err(why)) = (

@@ -151,6 +151,9 @@ pub struct RunConfig {
     /// Feature hashing into 2^N buckets (sparse data).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_bits: Option<u32>,
+    /// Quadratic interactions between feature groups (linear models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interactions: Option<String>,
 }
 
 impl Default for RunConfig {
@@ -210,6 +213,7 @@ impl Default for RunConfig {
             checkpoint_every: 1,
             dtype: "f32".into(),
             hash_bits: None,
+            interactions: None,
         }
     }
 }
@@ -542,6 +546,9 @@ impl RunConfig {
         self.missing_indicator |= a.missing_indicator;
         if a.hash_bits.is_some() {
             self.hash_bits = a.hash_bits;
+        }
+        if a.interactions.is_some() {
+            self.interactions = a.interactions.clone();
         }
     }
 

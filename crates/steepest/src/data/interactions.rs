@@ -86,13 +86,13 @@ impl Interactions {
                 if item.is_empty() {
                     return Err(bad(format!("'{text}': an empty group member")));
                 }
-                let number = |s: &str| s.trim().parse::<u64>().ok().filter(|&n| n >= 1);
+                let number = |s: &str| s.trim().parse::<u64>().ok();
                 let range = match item.split_once('-') {
                     Some((a, b)) => number(a).zip(number(b)),
                     None => number(item).map(|n| (n, n)),
                 };
                 if let Some((a, b)) = range {
-                    if a > b || b as usize > cols {
+                    if a == 0 || a > b || b as usize > cols {
                         return Err(bad(format!(
                             "'{item}': features are numbered 1 to {cols} here (ranges low-high)"
                         )));
@@ -196,7 +196,12 @@ impl Interactions {
                 Features::Dense(t) => {
                     dense_row.clear();
                     let d = &t.data()[r * self.cols..(r + 1) * self.cols];
-                    dense_row.extend(d.iter().enumerate().filter(|(_, v)| **v != T::zero()).map(|(i, v)| (i as u32, *v)));
+                    dense_row.extend(
+                        d.iter()
+                            .enumerate()
+                            .filter(|(_, v)| **v != T::zero())
+                            .map(|(i, v)| (i as u32, *v)),
+                    );
                     &dense_row
                 }
             };
@@ -204,8 +209,14 @@ impl Interactions {
             let mut offset = self.cols as u64;
             for pair in &self.pairs {
                 let (a, b) = pair;
-                let in_a: Vec<(u32, u64, T)> = entries.iter().filter_map(|&(c, v)| position(a, c).map(|p| (c, p, v))).collect();
-                let in_b: Vec<(u32, u64, T)> = entries.iter().filter_map(|&(c, v)| position(b, c).map(|p| (c, p, v))).collect();
+                let in_a: Vec<(u32, u64, T)> = entries
+                    .iter()
+                    .filter_map(|&(c, v)| position(a, c).map(|p| (c, p, v)))
+                    .collect();
+                let in_b: Vec<(u32, u64, T)> = entries
+                    .iter()
+                    .filter_map(|&(c, v)| position(b, c).map(|p| (c, p, v)))
+                    .collect();
                 for &(ca, pa, va) in &in_a {
                     for &(cb, pb, vb) in &in_b {
                         if a == b && pb < pa {
@@ -222,7 +233,7 @@ impl Interactions {
             for &(c, v) in row.iter() {
                 if last == Some(c) {
                     let n = values.len() - 1;
-                    values[n] = values[n] + v;
+                    values[n] += v;
                 } else {
                     indices.push(c as u32);
                     values.push(v);
@@ -289,17 +300,30 @@ mod tests {
             .map(|k| if k % 3 == 0 { 0.0 } else { (k as f64 * 0.37).sin() })
             .collect();
         let q = Interactions::parse("1-2+5:3-4, 6-7:6-7, 2:2", &[], cols, false).unwrap();
-        let pairs = vec![(vec![0, 1, 4], vec![2, 3]), (vec![5, 6], vec![5, 6]), (vec![1], vec![1])];
+        let pairs = vec![
+            (vec![0, 1, 4], vec![2, 3]),
+            (vec![5, 6], vec![5, 6]),
+            (vec![1], vec![1]),
+        ];
         assert_eq!(q.output_count(), (cols + 6 + 3 + 1) as u128);
         let x = Features::Dense(Tensor::new(data.clone(), &[rows, cols]).unwrap());
-        let Features::Dense(y) = q.transform(&x).unwrap() else { panic!() };
-        let sparse = Features::Sparse(CsrMatrix::from_dense(&Tensor::new(data.clone(), &[rows, cols]).unwrap()).unwrap());
-        let Features::Sparse(ys) = q.transform(&sparse).unwrap() else { panic!() };
+        let Features::Dense(y) = q.transform(&x).unwrap() else {
+            panic!()
+        };
+        let sparse =
+            Features::Sparse(CsrMatrix::from_dense(&Tensor::new(data.clone(), &[rows, cols]).unwrap()).unwrap());
+        let Features::Sparse(ys) = q.transform(&sparse).unwrap() else {
+            panic!()
+        };
         let width = q.output_count() as usize;
         for r in 0..rows {
             let want = reference(&data[r * cols..(r + 1) * cols], &pairs);
             assert_eq!(&y.data()[r * width..(r + 1) * width], want.as_slice(), "row {r}");
-            assert_eq!(&ys.to_dense().data()[r * width..(r + 1) * width], want.as_slice(), "row {r}");
+            assert_eq!(
+                &ys.to_dense().data()[r * width..(r + 1) * width],
+                want.as_slice(),
+                "row {r}"
+            );
         }
         let names: Vec<String> = (0..cols).map(|i| format!("x{i}")).collect();
         let n = q.names(&names);
@@ -313,7 +337,9 @@ mod tests {
         // Columns 3 and 9 of a 2^4-bucket input.
         let x = Features::Sparse(CsrMatrix::new(1, 16, vec![0, 2], vec![3, 9], vec![2.0f64, 5.0]).unwrap());
         let q = Interactions::parse("4:10", &[], 16, true).unwrap();
-        let Features::Sparse(y) = q.transform(&x).unwrap() else { panic!() };
+        let Features::Sparse(y) = q.transform(&x).unwrap() else {
+            panic!()
+        };
         let bucket = (3u32.wrapping_mul(16_777_619) ^ 9) % 16;
         let d = y.to_dense();
         let mut want = vec![0.0; 16];
@@ -325,7 +351,9 @@ mod tests {
 
     #[test]
     fn names_and_numbers_resolve_and_mistakes_are_named() {
-        let names: Vec<String> = ["age", "income", "region=north", "region=south"].map(String::from).to_vec();
+        let names: Vec<String> = ["age", "income", "region=north", "region=south"]
+            .map(String::from)
+            .to_vec();
         let q = Interactions::parse("age+income:region", &names, 4, false).unwrap();
         assert_eq!(q.pairs, vec![(vec![(0, 2)], vec![(2, 4)])]);
         for (spec, says) in [
@@ -338,7 +366,9 @@ mod tests {
             let e = Interactions::parse(spec, &names, 4, false).unwrap_err().to_string();
             assert!(e.contains(says), "{spec}: {e}");
         }
-        let e = Interactions::parse("1-20000:1-20000", &[], 100_000, false).unwrap_err().to_string();
+        let e = Interactions::parse("1-20000:1-20000", &[], 100_000, false)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--hash-bits"), "{e}");
     }
 }

@@ -20,9 +20,9 @@ pub mod embedded;
 mod encode;
 pub mod generate;
 mod hashing;
-mod interactions;
 mod idx;
 mod images;
+mod interactions;
 mod libsvm;
 mod libsvm_fast;
 mod poly;
@@ -43,12 +43,12 @@ pub use encode::{
     CategoricalImpute, ColumnCode, ColumnKind, EncodeOptions, EncodeReport, Impute, TableEncoder, MISSING_CATEGORY,
 };
 pub use hashing::{murmur3_32, FeatureHasher};
-pub use interactions::Interactions;
 pub use idx::{read_idx, read_idx_dir, read_idx_tensor};
 pub use images::{
     is_image_file, is_image_folder, is_image_list, read_image_folder, read_image_list, read_images, DecodedImages,
     ImageFolder, ImageOptions, Skipped,
 };
+pub use interactions::Interactions;
 pub use libsvm::{read_libsvm, read_libsvm_from, read_libsvm_part, LibsvmPart};
 pub use poly::PolynomialFeatures;
 pub use read::{read_file, Format, ReadOptions};

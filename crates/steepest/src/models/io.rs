@@ -550,7 +550,10 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
             (None, Some(q)) => {
                 return Err(bad(
                     &meta_path,
-                    format!("interactions resolved for {} features, the model has {n_features}", q.cols),
+                    format!(
+                        "interactions resolved for {} features, the model has {n_features}",
+                        q.cols
+                    ),
                 ))
             }
             (None, None) => input_names,
