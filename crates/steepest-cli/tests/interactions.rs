@@ -9,6 +9,13 @@ fn steepest() -> Command {
     Command::cargo_bin("steepest").unwrap()
 }
 
+/// Runs a command that must succeed and returns the JSON object it prints.
+fn json_of(cmd: &mut Command) -> serde_json::Value {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// y = 1 + 2 a - b + 3 a b + (1.5 a when region is north), rows from a fixed sequence.
 fn table(rows: usize) -> String {
     let mut s = String::from("a,b,c,region,y\n");
@@ -23,28 +30,24 @@ fn table(rows: usize) -> String {
 }
 
 fn r2(dir: &Path, extra: &[&str]) -> f64 {
-    let out = steepest()
-        .args([
-            "train",
-            "--quiet",
-            "--json",
-            "--model",
-            "linear",
-            "--optimizer",
-            "newton",
-            "--penalty",
-            "none",
-        ])
-        .args(["--dtype", "f64", "--target", "y", "--data"])
-        .arg(dir.join("train.csv"))
-        .arg("--out")
-        .arg(dir.join(format!("run{}", extra.len())))
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["metrics"]["r2"].as_f64().unwrap()
+    let mut cmd = steepest();
+    cmd.args([
+        "train",
+        "--quiet",
+        "--json",
+        "--model",
+        "linear",
+        "--optimizer",
+        "newton",
+        "--penalty",
+        "none",
+    ])
+    .args(["--dtype", "f64", "--target", "y", "--data"])
+    .arg(dir.join("train.csv"))
+    .arg("--out")
+    .arg(dir.join(format!("run{}", extra.len())))
+    .args(extra);
+    json_of(&mut cmd)["metrics"]["r2"].as_f64().unwrap()
 }
 
 #[test]
@@ -103,40 +106,34 @@ fn hashed_crosses_on_sparse_rows_and_mistakes_are_usage_errors() {
     }
     std::fs::write(dir.path().join("and.svm"), svm).unwrap();
     let acc = |extra: &[&str], out: &str| -> f64 {
-        let o = steepest()
-            .args([
-                "train",
-                "--quiet",
-                "--json",
-                "--model",
-                "logistic",
-                "--hash-bits",
-                "10",
-                "--passes",
-                "20",
-            ])
-            .arg("--data")
-            .arg(dir.path().join("and.svm"))
-            .arg("--out")
-            .arg(dir.path().join(out))
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        v["metrics"]["accuracy"].as_f64().unwrap()
+        let mut cmd = steepest();
+        cmd.args([
+            "train",
+            "--quiet",
+            "--json",
+            "--model",
+            "logistic",
+            "--hash-bits",
+            "10",
+            "--passes",
+            "20",
+        ])
+        .arg("--data")
+        .arg(dir.path().join("and.svm"))
+        .arg("--out")
+        .arg(dir.path().join(out))
+        .args(extra);
+        json_of(&mut cmd)["metrics"]["accuracy"].as_f64().unwrap()
     };
     assert_eq!(acc(&["--interactions", "1:2"], "with"), 1.0);
     // The saved model hashes and crosses what it evaluates: the same accuracy.
-    let o = steepest()
-        .args(["eval", "--json", "--model"])
-        .arg(dir.path().join("with"))
-        .arg("--data")
-        .arg(dir.path().join("and.svm"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = json_of(
+        steepest()
+            .args(["eval", "--json", "--model"])
+            .arg(dir.path().join("with"))
+            .arg("--data")
+            .arg(dir.path().join("and.svm")),
+    );
     assert_eq!(v["metrics"]["accuracy"].as_f64(), Some(1.0), "{v}");
     // A stream is not crossed: refused, not ignored.
     steepest()
