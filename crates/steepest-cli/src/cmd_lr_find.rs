@@ -51,7 +51,9 @@ fn typed<T: Scalar>(a: &LrFindArgs, cfg: &RunConfig, out: &Path) -> CliResult<()
     } else if crate::config::is_network(&cfg.model) {
         cfg.net_params()?.check()?.lr_find(&train, &fc)?
     } else {
-        cfg.linear_params()?.check()?.lr_find(&train, &fc)?
+        crate::cmd_train::linear_params_for(cfg, train.n_classes())?
+            .check()?
+            .lr_find(&train, &fc)?
     };
     let existing = match a.overwrite {
         true => crate::run_folder::Existing::Overwrite,

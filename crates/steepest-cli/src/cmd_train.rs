@@ -343,6 +343,17 @@ enum Spec {
     Net(steepest::models::ValidNetParams),
 }
 
+/// The linear model's settings for data with `classes` classes: logistic regression on more
+/// than two is multinomial, as scikit-learn's LogisticRegression (said in a note).
+pub(crate) fn linear_params_for(cfg: &RunConfig, classes: usize) -> CliResult<steepest::models::LinearParams> {
+    let mut p = cfg.linear_params()?;
+    if cfg.model == "logistic" && classes > 2 {
+        eprintln!("note: logistic regression on {classes} classes is multinomial (softmax regression)");
+        p.kind = steepest::models::LinearParams::softmax_regression().kind;
+    }
+    Ok(p)
+}
+
 fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliResult<Spec> {
     let dir = Some(out.to_path_buf());
     if cfg.interactions.is_some()
@@ -370,15 +381,7 @@ fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliRe
         p.check_data(train)?;
         Spec::Net(p)
     } else {
-        let mut p = cfg.linear_params()?;
-        if cfg.model == "logistic" && train.n_classes() > 2 {
-            // As scikit-learn's LogisticRegression: multinomial on more than two classes.
-            eprintln!(
-                "note: logistic regression on {} classes is multinomial (softmax regression)",
-                train.n_classes()
-            );
-            p.kind = steepest::models::LinearParams::softmax_regression().kind;
-        }
+        let mut p = linear_params_for(cfg, train.n_classes())?;
         p.fit.train.checkpoint_dir = dir;
         if let Some(spec) = &cfg.interactions {
             let q =

@@ -78,11 +78,24 @@ fn the_dashboard_lists_runs_and_refuses_what_is_outside() {
     std::fs::create_dir_all(&outside).unwrap();
     let finished = runs_with_finished(&root, 2);
     hostile_runs(&root, &outside);
+    // The LR range test's folder is listed for its pictures (logistic on 3 classes goes
+    // multinomial, as in train).
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("steepest"))
+        .args(["lr-find", "--data", "iris", "--model", "logistic", "--out"])
+        .arg(root.join("lr"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
     let server = Server::start(&root);
 
     let (code, body) = get(&server.addr, "/api/runs");
     assert_eq!(code, 200);
     let list = json(&body);
+    assert_eq!(run(&list, "lr")["state"], "finished");
+    let (_, body) = get(&server.addr, "/api/run?id=lr");
+    assert!(json(&body)["pictures"].to_string().contains("lr_find.png"));
     let mut ids: Vec<&str> = list["runs"]
         .as_array()
         .unwrap()
@@ -91,7 +104,7 @@ fn the_dashboard_lists_runs_and_refuses_what_is_outside() {
         .collect();
     ids.sort();
     let mut want: Vec<&str> = finished.iter().map(|(id, _)| id.as_str()).collect();
-    want.extend(["big", "garbage", "linky", "truncated"]);
+    want.extend(["big", "garbage", "linky", "lr", "truncated"]);
     want.sort();
     // The linked folder is not a run here.
     assert_eq!(ids, want);

@@ -12,8 +12,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-/// Files whose presence makes a folder a run folder.
-const MARKERS: [&str; 4] = ["config.toml", METRICS_FILE, "summary.json", STATUS_FILE];
+/// Files whose presence makes a folder a run folder (training runs; the LR range test's and
+/// the landscape's folders, shown for their pictures).
+const MARKERS: [&str; 6] = [
+    "config.toml",
+    METRICS_FILE,
+    "summary.json",
+    STATUS_FILE,
+    "lr_find.csv",
+    "landscape.csv",
+];
 /// How deep under the runs folder run folders are looked for (`runs/sweep/lr-0.1` is 2).
 const MAX_DEPTH: usize = 3;
 /// The largest metrics table read (a 64 MiB table is ~1 million epochs).
@@ -454,7 +462,10 @@ fn run_state(dir: &Path, status: Option<&Status>, has_summary: bool) -> &'static
             .and_then(|p| p.trim().parse::<i32>().ok())
         {
             Some(pid) if crate::run_folder::alive(pid) => "running",
-            _ => "interrupted",
+            // Training that stopped before its summary.
+            _ if has_file(dir, METRICS_FILE) || has_file(dir, "checkpoint.json") => "interrupted",
+            // A tool's output (lr-find, landscape): complete once its lock is gone.
+            _ => "finished",
         },
     }
 }
