@@ -99,12 +99,12 @@ fn settings(args: &TrainArgs) -> CliResult<(RunConfig, std::path::PathBuf, bool)
             cfg.apply_model(&args.model)?;
             let sparse = args.config.is_none() && cfg.is_linear() && cfg.is_sparse_source();
             if sparse {
-                cfg.apply_sparse_recipe(args.model.scaler.is_some(), !args.distributed)?;
+                cfg.apply_sparse_recipe(args.model.scaler.is_some())?;
             }
             // The step budget first: the schedule's default lengths follow from it.
             cfg.apply_train(args);
             cfg.apply_optim(&args.optim)?;
-            if sparse && !args.distributed {
+            if sparse {
                 cfg.sparse_sgd_schedule(args.optim.lr.is_some())?;
             }
             let budget_in_steps = cfg.steps.is_some();

@@ -858,14 +858,11 @@ impl RunConfig {
     /// per-example steps (`--batch-size 1`), by the normalized, importance-invariant adaptive
     /// rule (`--optimizer invariant`, lr 0.5, as Vowpal Wabbit's default) when the model has no
     /// penalty, else plain SGD on scikit-learn's "optimal" schedule (`SGDClassifier`'s default).
-    /// L1 penalties keep the general loop. A data-parallel run (`per_example` false: it takes the
-    /// general loop) gets only the scaling.
-    pub fn apply_sparse_recipe(&mut self, scaler_given: bool, per_example: bool) -> CliResult<()> {
+    /// L1 penalties keep the general loop. A data-parallel run gets the same: each rank takes
+    /// the per-example steps over its shard and the ranks average their models after each pass.
+    pub fn apply_sparse_recipe(&mut self, scaler_given: bool) -> CliResult<()> {
         if !scaler_given {
             self.scaler = "none".into();
-        }
-        if !per_example {
-            return Ok(());
         }
         self.epochs = 1;
         self.batch_size = "1".into();

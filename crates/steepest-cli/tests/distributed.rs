@@ -95,6 +95,8 @@ fn two_ranks_read_their_own_halves_of_a_libsvm_file() {
     let j: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(j["train_rows"], 401, "{j}");
     assert_eq!(j["ranks"], 2);
+    // Sparse rows take the per-example path on each rank, the models mixed after each pass.
+    assert_eq!(j["optimizer"], "invariant", "{j}");
     assert!(j["metrics"]["accuracy"].as_f64().unwrap() > 0.9, "{j}");
     // The model has the file's 9 columns, though rank 0's half never mentions column 9.
     let m: Value = serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();

@@ -10,9 +10,9 @@
 
 use steepest::collective::Communicator;
 use steepest::data::{shuffled_indices, Features};
-use steepest::linear::{sgd_pass, RowTargets, SgdConfig, SgdModel};
+use steepest::linear::{mix_models, sgd_pass, RowTargets, SgdConfig, SgdModel};
 use steepest::tensor::Scalar;
-use steepest::{Error, Result};
+use steepest::Result;
 
 /// `passes` passes of the fast path over `rows` (this rank's shard of `x`), averaging the models
 /// of all ranks after each; with `shuffle`, each pass visits the shard in a new order seeded by
@@ -40,20 +40,13 @@ pub fn sgd_passes_averaged<T: Scalar, W: Scalar>(
         };
         // Also with no rows: the pass sizes the model's state arrays like the other ranks'.
         let loss = sgd_pass(model, x, y, &order, cfg)?;
-        let n = order.len() as f64;
-        let mut state = model.state_vector();
-        state.iter_mut().for_each(|v| *v *= n);
-        state.push(loss * n);
-        state.push(n);
-        comm.allreduce_sum_f64(&mut state)?;
-        let total = state.pop().unwrap_or(0.0);
-        let loss_sum = state.pop().unwrap_or(0.0);
-        if total <= 0.0 {
-            return Err(Error::invalid("distributed sgd", "no rows on any rank"));
-        }
-        state.iter_mut().for_each(|v| *v /= total);
-        model.load_state_vector(&state)?;
-        losses.push(loss_sum / total);
+        let mean = mix_models(
+            comm,
+            std::slice::from_mut(model),
+            order.len(),
+            loss * order.len() as f64,
+        )?;
+        losses.push(mean);
     }
     Ok(losses)
 }

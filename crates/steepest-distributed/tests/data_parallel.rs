@@ -126,10 +126,23 @@ fn three_ranks_full_batch_and_lbfgs_match_one_process() {
 
 #[test]
 fn validation_r2_is_that_of_all_ranks_validation_rows() {
-    let (data, _, _) = generate::linear::<f64>(403, 5, 0.5, 7).unwrap();
     let mut p = LinearParams::linear_regression();
     p.fit.train.batch_size = BatchSize::Full;
     p.fit.train.epochs = 30;
+    validation_r2_on_two_ranks(p);
+    // The per-example path, whose models are mixed after each pass, reduces it alike.
+    let mut p = LinearParams::linear_regression();
+    p.fit.optimizer = OptimizerSpec::Sgd(Sgd {
+        lr: 0.01,
+        ..Sgd::default()
+    });
+    p.fit.train.batch_size = BatchSize::Rows(1);
+    p.fit.train.epochs = 30;
+    validation_r2_on_two_ranks(p);
+}
+
+fn validation_r2_on_two_ranks(mut p: LinearParams) {
+    let (data, _, _) = generate::linear::<f64>(403, 5, 0.5, 7).unwrap();
     p.fit.validation_fraction = 0.25;
     let seed = p.fit.train.seed;
     let spec = p.check().unwrap();
@@ -241,6 +254,46 @@ fn parameter_averaging_is_the_row_weighted_mean_of_the_shard_models() {
         sgd_passes_averaged(c, &mut m, &data.features, y, &rows, &cfg, 5, Some(1)).unwrap()
     });
     assert!(acc[0][4] < acc[0][0], "{:?}", acc[0]);
+}
+
+#[test]
+fn the_estimators_per_example_path_on_ranks_averages_the_shard_models_after_each_pass() {
+    let data = generate::blobs::<f64>(801, 2, 5, 2.0, 11).unwrap();
+    let mut p = LinearParams::logistic_regression();
+    p.fit.optimizer = OptimizerSpec::Sgd(Sgd {
+        lr: 0.05,
+        ..Sgd::default()
+    });
+    p.fit.train.batch_size = BatchSize::Rows(1);
+    p.fit.train.epochs = 1;
+    p.fit.scaler = steepest::data::ScalerKind::None;
+    let spec = p.clone().check().unwrap();
+    let ranks = on_ranks(2, |c| {
+        spec.fit_parallel(&shard(&data, c), None, &mut [], Some(c))
+            .unwrap()
+            .weights
+            .flatten()
+    });
+    assert_eq!(ranks[0], ranks[1]);
+    // The oracle: each shard fitted alone in one process (the same per-example steps in the
+    // same order), averaged by hand weighted by rows (401 and 400).
+    let mut want = vec![0.0; ranks[0].len()];
+    for r in 0..2 {
+        let rows: Vec<usize> = shard_range(data.rows(), r, 2).collect();
+        let alone = spec.fit(&data.subset(&rows).unwrap()).unwrap().weights.flatten();
+        let k = rows.len() as f64 / data.rows() as f64;
+        want.iter_mut().zip(&alone).for_each(|(a, v)| *a += k * v);
+    }
+    assert!(max_diff(&ranks[0], &want) < 1e-12, "{:?} vs {want:?}", ranks[0]);
+    // A second pass starts from the mixed model: the models still agree and the loss falls.
+    p.fit.train.epochs = 3;
+    let spec = p.check().unwrap();
+    let fitted = on_ranks(2, |c| {
+        spec.fit_parallel(&shard(&data, c), None, &mut [], Some(c)).unwrap()
+    });
+    assert_eq!(fitted[0].weights.flatten(), fitted[1].weights.flatten());
+    let h = &fitted[0].history;
+    assert!(h[2].train_loss < h[0].train_loss, "{h:?}");
 }
 
 #[test]

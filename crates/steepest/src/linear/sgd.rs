@@ -570,6 +570,42 @@ pub fn sgd_pass_parallel<T: Scalar, W: Scalar>(
     Ok(loss)
 }
 
+/// Iterative parameter mixing (McDonald, Hall and Mann 2010): every rank's `models` replaced by
+/// the average over ranks of their state vectors ([`SgdModel::state_vector`]), weighted by
+/// each rank's `rows`; also sums `loss_sum` (this rank's summed loss) and `rows`. Returns the
+/// mean loss over all ranks' rows, the same on every rank. Every rank must call it with models
+/// of the same shapes.
+pub fn mix_models<W: Scalar>(
+    comm: &mut dyn crate::collective::Communicator,
+    models: &mut [SgdModel<W>],
+    rows: usize,
+    loss_sum: f64,
+) -> Result<f64> {
+    let n = rows as f64;
+    let mut state: Vec<f64> = Vec::new();
+    let mut lens = Vec::with_capacity(models.len());
+    for m in models.iter_mut() {
+        let v = m.state_vector();
+        lens.push(v.len());
+        state.extend(v.iter().map(|x| x * n));
+    }
+    state.push(loss_sum);
+    state.push(n);
+    comm.allreduce_sum_f64(&mut state)?;
+    let total = state.pop().unwrap_or(0.0);
+    let loss = state.pop().unwrap_or(0.0);
+    if total <= 0.0 {
+        return Err(Error::invalid("distributed sgd", "no rows on any rank"));
+    }
+    state.iter_mut().for_each(|v| *v /= total);
+    let mut at = 0;
+    for (m, len) in models.iter_mut().zip(lens) {
+        m.load_state_vector(&state[at..at + len])?;
+        at += len;
+    }
+    Ok(loss / total)
+}
+
 /// How many rows ahead [`sgd_pass`] prefetches (dense rows; measured on W2, 2 to 16).
 const PREFETCH_ROWS: usize = 4;
 

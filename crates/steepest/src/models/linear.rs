@@ -543,14 +543,14 @@ impl ValidLinearParams {
     fn online_rule<T: Scalar>(
         &self,
         trainer: &LinearTrainer<T>,
-        distributed_or_resumed: bool,
+        resumed: bool,
     ) -> std::result::Result<OnlineRule, String> {
         let p = &self.0;
         if !p.fit.fast_path {
             return Err("the fast path is turned off".into());
         }
-        if distributed_or_resumed {
-            return Err("a distributed or resumed fit".into());
+        if resumed {
+            return Err("a resumed fit".into());
         }
         if matches!(p.fit.optimizer, OptimizerSpec::Newton(_)) {
             return Err("Newton's method".into());
@@ -663,10 +663,16 @@ impl ValidLinearParams {
                 }
                 super::linear_newton::fit_newton(&mut trainer, &train_t, val_t.as_ref(), newton, observers)?
             }
-            _ => match self.online_rule(&trainer, comm.is_some() || resume.is_some()) {
-                Ok(rule) => {
-                    super::linear_online::fit_online(&mut trainer, &train_t, val_t.as_ref(), &p.fit, rule, observers)?
-                }
+            _ => match self.online_rule(&trainer, resume.is_some()) {
+                Ok(rule) => super::linear_online::fit_online(
+                    &mut trainer,
+                    &train_t,
+                    val_t.as_ref(),
+                    &p.fit,
+                    rule,
+                    observers,
+                    comm,
+                )?,
                 Err(_) => run_fit(&mut trainer, &train_t, val_t.as_ref(), &p.fit, resume, observers, comm)?,
             },
         };

@@ -119,6 +119,7 @@ pub(super) fn fit_online<T: Scalar>(
     opts: &FitOptions,
     rule: OnlineRule,
     observers: &mut [&mut dyn Observer],
+    mut comm: Option<&mut (dyn crate::collective::Communicator + '_)>,
 ) -> Result<History> {
     let (d, k) = (trainer.core.inputs, trainer.core.outputs);
     let n = train.rows();
@@ -167,6 +168,12 @@ pub(super) fn fit_online<T: Scalar>(
             .collect();
         let saved = models.clone();
         let mut total = 0.0;
+        if order.is_empty() {
+            // A rank without rows still sizes its models' state as the others do.
+            for (j, m) in models.iter_mut().enumerate() {
+                sgd_pass(m, &train.features, targets(j), &[], &sgd)?;
+            }
+        }
         for (bi, rows) in order.chunks(BLOCK).enumerate() {
             let mut loss = 0.0;
             for (j, m) in models.iter_mut().enumerate() {
@@ -177,7 +184,12 @@ pub(super) fn fit_online<T: Scalar>(
                 o.on_batch(epoch + 1, bi + 1, rows.len(), loss);
             }
         }
-        let train_loss = total / n.max(1) as f64;
+        // Across ranks: the models averaged after every pass (iterative parameter mixing),
+        // so every rank decides divergence and stopping on the same numbers.
+        let train_loss = match comm.as_deref_mut() {
+            Some(c) => crate::linear::mix_models(c, &mut models, n, total)?,
+            None => total / n.max(1) as f64,
+        };
         if !train_loss.is_finite() || !models.iter().all(SgdModel::is_finite) {
             retries += 1;
             let why = format!("loss {train_loss} in epoch {}", epoch + 1);
@@ -201,12 +213,10 @@ pub(super) fn fit_online<T: Scalar>(
         }
         store(trainer, &models)?;
         let (val_loss, val_metric) = match val {
+            // Summed over the ranks' validation rows (exactly, R^2 included).
             Some(v) => {
-                let m = crate::train::Trainable::eval_metric(trainer, v)?;
-                (
-                    Some(crate::train::Trainable::eval_loss(trainer, v)?),
-                    m.map(|p| (p.name().to_string(), p.value())),
-                )
+                let (loss, m) = crate::train::evaluate(&*trainer, v, comm.as_deref_mut())?;
+                (Some(loss), m)
             }
             None => (None, None),
         };

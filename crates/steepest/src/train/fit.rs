@@ -316,7 +316,7 @@ fn local_loss_grad<T: Scalar, M: Trainable<T>>(
 }
 
 /// Validation loss and metric on `val` (this rank's validation rows), summed over the ranks.
-fn evaluate<T: Scalar, M: Trainable<T>>(
+pub(crate) fn evaluate<T: Scalar, M: Trainable<T>>(
     model: &M,
     val: &Dataset<T>,
     comm: Option<&mut (dyn Communicator + '_)>,

@@ -13,6 +13,7 @@
 
 mod checkpoint;
 mod fit;
+pub(crate) use fit::evaluate;
 mod game;
 pub mod metrics;
 mod observer;
