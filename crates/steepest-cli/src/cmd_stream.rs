@@ -57,13 +57,19 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
     if !Path::new(&cfg.data).is_file() {
         return Err(usage(format!("{}: no such file", cfg.data)));
     }
-    if cfg.interactions.is_some() {
-        return Err(usage(
-            "--interactions with --stream: a stream is learned as it is read, and its blocks are not crossed; \
-             leave out --stream (the file is read into memory, within --max-memory)",
-        ));
+    let mut params = cfg.linear_params()?;
+    if let Some(spec) = &cfg.interactions {
+        let Some(bits) = cfg.hash_bits else {
+            return Err(usage(
+                "--interactions with --stream needs --hash-bits: a stream's width is known only at its end, \
+                 so its crosses go into hash buckets",
+            ));
+        };
+        let q = steepest::data::Interactions::parse(spec, &[], 1usize << bits, true)
+            .map_err(|e| usage(format!("--{e}")))?;
+        params.interactions = Some(q);
     }
-    let params = cfg.linear_params()?.check()?;
+    let params = params.check()?;
     if let Err(why) = params.fast_path() {
         return Err(usage(format!(
             "--stream takes per-example steps (--batch-size 1 with sgd, adagrad or invariant); here {why}"

@@ -135,7 +135,27 @@ fn hashed_crosses_on_sparse_rows_and_mistakes_are_usage_errors() {
             .arg(dir.path().join("and.svm")),
     );
     assert_eq!(v["metrics"]["accuracy"].as_f64(), Some(1.0), "{v}");
-    // A stream is not crossed: refused, not ignored.
+    // A stream crosses each block into its hash buckets; without buckets it is refused.
+    let v = json_of(
+        steepest()
+            .args([
+                "train",
+                "--quiet",
+                "--json",
+                "--model",
+                "logistic",
+                "--stream",
+                "--hash-bits",
+                "10",
+            ])
+            .args(["--interactions", "1:2", "--passes", "20", "--data"])
+            .arg(dir.path().join("and.svm"))
+            .arg("--test-data")
+            .arg(dir.path().join("and.svm"))
+            .arg("--out")
+            .arg(dir.path().join("streamed")),
+    );
+    assert_eq!(v["metrics"]["accuracy"].as_f64(), Some(1.0), "{v}");
     steepest()
         .args([
             "train",
@@ -149,10 +169,12 @@ fn hashed_crosses_on_sparse_rows_and_mistakes_are_usage_errors() {
         ])
         .arg(dir.path().join("and.svm"))
         .arg("--out")
-        .arg(dir.path().join("streamed"))
+        .arg(dir.path().join("streamed-plain"))
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("--interactions with --stream"));
+        .stderr(predicates::str::contains(
+            "--interactions with --stream needs --hash-bits",
+        ));
     for (spec, says) in [
         ("1", "GROUP:GROUP"),
         ("0:1", "numbered 1 to 1024"),

@@ -74,14 +74,14 @@ impl LinearKind {
         }
     }
 
-    fn task(&self) -> Task {
+    pub(super) fn task(&self) -> Task {
         match self {
             LinearKind::Regression { .. } => Task::Regress,
             _ => Task::Classify,
         }
     }
 
-    fn loss(&self) -> LinearLoss {
+    pub(super) fn loss(&self) -> LinearLoss {
         match self {
             LinearKind::Regression { loss } => *loss,
             LinearKind::Logistic => LinearLoss::Log,
@@ -571,14 +571,16 @@ impl ValidLinearParams {
         let rule = self
             .fast_path()
             .map_err(|why| Error::invalid("stream", format!("streaming takes per-example steps; here {why}")))?;
-        if p.fit.scaler != ScalerKind::None
-            || p.poly_degree > 1
-            || p.interactions.is_some()
-            || matches!(p.kind, LinearKind::RbfSvm { .. })
-        {
+        if p.fit.scaler != ScalerKind::None || p.poly_degree > 1 || matches!(p.kind, LinearKind::RbfSvm { .. }) {
             return Err(Error::invalid(
                 "stream",
-                "a stream is learned as it is read: no scaling (--scaler none), polynomial, interaction or random features",
+                "a stream is learned as it is read: no scaling (--scaler none), polynomial or random features",
+            ));
+        }
+        if p.interactions.as_ref().is_some_and(|q| !q.hashed) {
+            return Err(Error::invalid(
+                "stream",
+                "a stream's width is known only at its end: cross its features into hash buckets (--hash-bits)",
             ));
         }
         if p.fit.validation_fraction > 0.0 || p.fit.train.early_stopping.is_some() {
@@ -587,10 +589,7 @@ impl ValidLinearParams {
                 "a stream has no validation split (its progressive loss is the held-out measure); drop --validation and --early-stopping",
             ));
         }
-        let classify = p.kind.task() == Task::Classify;
-        let multi = !matches!(p.kind, LinearKind::Logistic | LinearKind::Regression { .. });
-        let s =
-            super::linear_online::stream_passes::<T>(source, p.kind.loss(), classify, multi, &p.fit, rule, observers)?;
+        let s = super::linear_online::stream_passes::<T>(source, p, rule, observers)?;
         let width = s.width;
         let class_names = s.classes.iter().map(|&c| crate::data::fmt_label(c)).collect();
         Ok(FittedLinear {

@@ -320,13 +320,17 @@ pub(super) struct Streamed<T: Scalar> {
 /// (at 2^k rows).
 pub(super) fn stream_passes<T: Scalar>(
     source: &mut crate::data::StreamSource,
-    loss: LinearLoss,
-    classify: bool,
-    multi_output: bool,
-    opts: &FitOptions,
+    params: &super::LinearParams,
     rule: OnlineRule,
     observers: &mut [&mut dyn Observer],
 ) -> Result<Streamed<T>> {
+    let (loss, opts, interactions) = (params.kind.loss(), &params.fit, params.interactions.as_ref());
+    let classify = params.kind.task() == crate::data::Task::Classify;
+    // Logistic regression and regression have one output; the others one per class.
+    let multi_output = !matches!(
+        params.kind,
+        super::LinearKind::Logistic | super::LinearKind::Regression { .. }
+    );
     let cfg = &opts.train;
     let mut schedule = match (&opts.schedule, rule.lr) {
         (Some(s), Some(lr)) => Some(s.build(lr)?),
@@ -390,6 +394,11 @@ pub(super) fn stream_passes<T: Scalar>(
                 let cols = chunk.x.shape().1;
                 width = width.max(cols);
                 let x = crate::data::Features::Sparse(chunk.x.cast::<T>()?.into_widened(width)?);
+                // Hashed inputs have their final width from the first block: crossed in place.
+                let x = match interactions {
+                    Some(q) => q.transform(&x)?,
+                    None => x,
+                };
                 let n = chunk.labels.len();
                 let labels: Vec<usize> = match classify {
                     true => chunk
