@@ -264,6 +264,10 @@ pub struct OptimArgs {
     /// Seed of initialization, shuffling and splits [default: 0].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Visit the training rows in a new random order every epoch [default: true; false for a
+    /// linear model on sparse data, which learns in file order as Vowpal Wabbit and --stream do].
+    #[arg(long, value_name = "true|false")]
+    pub shuffle: Option<bool>,
     /// Threads for matrix products [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,

@@ -134,6 +134,9 @@ pub struct RunConfig {
     pub validation: Option<f64>,
     /// Seed.
     pub seed: u64,
+    /// Whether each epoch visits the rows in a new random order [default: true].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shuffle: Option<bool>,
     /// Threads (0: all cores).
     pub threads: usize,
     /// Gradient clipping.
@@ -208,6 +211,7 @@ impl Default for RunConfig {
             early_stopping: 0,
             validation: None,
             seed: 0,
+            shuffle: None,
             threads: 0,
             clip_grad_norm: None,
             checkpoint_every: 1,
@@ -711,6 +715,9 @@ impl RunConfig {
         if let Some(v) = a.epochs {
             self.epochs = v;
         }
+        if a.shuffle.is_some() {
+            self.shuffle = a.shuffle;
+        }
         if let Some(v) = a.seed {
             self.seed = v;
         }
@@ -856,7 +863,7 @@ impl RunConfig {
     /// the training flags (which win): features as they are (`--scaler none`: dividing a rare
     /// feature by its small standard deviation makes it huge), one pass (`--epochs 1`) of
     /// per-example steps (`--batch-size 1`), by the normalized, importance-invariant adaptive
-    /// rule (`--optimizer invariant`, lr 0.5, as Vowpal Wabbit's default) when the model has no
+    /// rule (`--optimizer invariant`, lr 0.5, as Vowpal Wabbit's default) in file order when the model has no
     /// penalty, else plain SGD on scikit-learn's "optimal" schedule (`SGDClassifier`'s default).
     /// L1 penalties keep the general loop. A data-parallel run gets the same: each rank takes
     /// the per-example steps over its shard and the ranks average their models after each pass.
@@ -864,6 +871,9 @@ impl RunConfig {
         if !scaler_given {
             self.scaler = "none".into();
         }
+        // File order, as Vowpal Wabbit and a stream learn (the same model with and without
+        // --stream).
+        self.shuffle = Some(false);
         self.epochs = 1;
         self.batch_size = "1".into();
         match self.linear_params()?.penalty {
@@ -987,7 +997,7 @@ impl RunConfig {
             train: TrainConfig {
                 epochs: self.epochs,
                 batch_size,
-                shuffle: true,
+                shuffle: self.shuffle.unwrap_or(true),
                 seed: self.seed,
                 schedule_per,
                 clip_grad_norm: self.clip_grad_norm,

@@ -198,3 +198,34 @@ fn hashed_models_hash_what_they_evaluate() {
         "the model is over the 2^12 buckets"
     );
 }
+
+#[test]
+fn in_memory_and_streamed_learn_the_same_model_in_file_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = (dir.path().join("train.svm"), dir.path().join("test.svm"));
+    write_sparse(&train, 3000, 2000, 5);
+    write_sparse(&test, 1000, 2000, 6);
+    let run = |extra: &[&str], out: &str| -> Value {
+        let o = steepest()
+            .args([
+                "train", "--quiet", "--json", "--model", "logistic", "--passes", "2", "--data",
+            ])
+            .arg(&train)
+            .arg("--test-data")
+            .arg(&test)
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let memory = run(&[], "memory");
+    let streamed = run(&["--stream"], "streamed");
+    // The same steps in the same order: the same model, to the last bit of its metrics.
+    assert_eq!(memory["metrics"], streamed["metrics"]);
+    // Shuffling, asked for, visits the rows in another order: another model.
+    let shuffled = run(&["--shuffle", "true"], "shuffled");
+    assert_ne!(memory["metrics"]["log_loss"], shuffled["metrics"]["log_loss"]);
+}
