@@ -356,9 +356,7 @@ pub(crate) fn linear_params_for(cfg: &RunConfig, classes: usize) -> CliResult<st
 
 fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliResult<Spec> {
     let dir = Some(out.to_path_buf());
-    if cfg.interactions.is_some()
-        && (cfg.is_kernel_svm() || cfg.model == "mlp" || crate::config::is_network(&cfg.model))
-    {
+    if cfg.interactions.is_some() && !cfg.is_linear() {
         return Err(usage(format!(
             "--interactions: crossed features are for linear models (a {} learns its own)",
             cfg.model

@@ -36,6 +36,19 @@ pub enum State {
     Interrupted,
 }
 
+impl State {
+    /// The state as `status.json` writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Running => "running",
+            State::Finished => "finished",
+            State::Diverged => "diverged",
+            State::Failed => "failed",
+            State::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// The contents of `status.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Status {
@@ -256,6 +269,11 @@ mod tests {
             );
             let s = read_status(dir.path()).unwrap();
             assert_eq!((s.epoch, s.epochs, s.state), (e, 3, State::Running));
+            let text = std::fs::read_to_string(dir.path().join(STATUS_FILE)).unwrap();
+            assert!(
+                text.contains(&format!("\"state\": \"{}\"", State::Running.name())),
+                "{text}"
+            );
         }
         // The first ending wins; another process's run is left alone.
         end(dir.path(), State::Diverged, Some("loss NaN"));

@@ -2,19 +2,10 @@
 //! the saved model and back. The oracle is a target that is exactly linear in the crossed
 //! features: with them, least squares recovers it to rounding; without, it cannot.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{json_of, steepest};
 use std::path::Path;
-
-fn steepest() -> Command {
-    Command::cargo_bin("steepest").unwrap()
-}
-
-/// Runs a command that must succeed and returns the JSON object it prints.
-fn json_of(cmd: &mut Command) -> serde_json::Value {
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 /// y = 1 + 2 a - b + 3 a b + (1.5 a when region is north), rows from a fixed sequence.
 fn table(rows: usize) -> String {

@@ -2,14 +2,11 @@
 //! invariant steps, one pass, no scaling), `--stream` with its cache, `--hash-bits` carried into
 //! eval, and the errors of settings a stream cannot take.
 
-use assert_cmd::Command;
-use predicates::prelude::*;
-use serde_json::Value;
-use std::io::Write;
+mod common;
 
-fn steepest() -> Command {
-    Command::cargo_bin("steepest").unwrap()
-}
+use common::{json_of, steepest, train_json_cmd};
+use predicates::prelude::*;
+use std::io::Write;
 
 /// `n` rows of a sparse logistic problem: 30 of `d` binary features per row, label drawn from
 /// a logistic of a fixed random rule (a W3 in miniature).
@@ -42,16 +39,7 @@ fn sparse_data_get_one_fast_calibrated_pass_by_default() {
     write_sparse(&train, 20_000, 2_000, 1);
     write_sparse(&test, 4_000, 2_000, 2);
     let out = dir.path().join("run");
-    let a = steepest()
-        .args(["train", "--model", "logistic", "--json", "--data"])
-        .arg(&train)
-        .arg("--test-data")
-        .arg(&test)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
-    let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let v = json_of(train_json_cmd(&train, &test, &out).args(["--model", "logistic"]));
     assert_eq!(v["optimizer"], "invariant", "{v}");
     assert_eq!(v["epochs"], 1, "{v}");
     let acc = v["metrics"]["accuracy"].as_f64().unwrap();
@@ -65,36 +53,22 @@ fn sparse_data_get_one_fast_calibrated_pass_by_default() {
     );
     // The general loop's default (standard scaling, momentum, mini-batches) on the same rows
     // ends overconfident: the reason for the sparse defaults.
-    let a = steepest()
-        .args([
-            "train",
-            "--model",
-            "logistic",
-            "--json",
-            "--scaler",
-            "standard",
-            "--batch-size",
-            "32",
-        ])
-        .args([
-            "--optimizer",
-            "sgd",
-            "--momentum",
-            "0.9",
-            "--lr",
-            "0.01",
-            "--epochs",
-            "1",
-            "--data",
-        ])
-        .arg(&train)
-        .arg("--test-data")
-        .arg(&test)
-        .arg("--out")
-        .arg(dir.path().join("general"))
-        .assert()
-        .success();
-    let g: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let g = json_of(train_json_cmd(&train, &test, &dir.path().join("general")).args([
+        "--model",
+        "logistic",
+        "--scaler",
+        "standard",
+        "--batch-size",
+        "32",
+        "--optimizer",
+        "sgd",
+        "--momentum",
+        "0.9",
+        "--lr",
+        "0.01",
+        "--epochs",
+        "1",
+    ]));
     assert!(g["metrics"]["log_loss"].as_f64().unwrap() > ll, "{g} vs {v}");
 }
 
@@ -106,21 +80,12 @@ fn a_stream_with_passes_keeps_a_cache_and_refuses_a_damaged_one() {
     write_sparse(&test, 1_000, 1_000, 4);
     let cache = dir.path().join("cache");
     let run = |name: &str| {
-        let mut c = steepest();
-        c.args([
-            "train", "--model", "logistic", "--stream", "--passes", "2", "--json", "--data",
-        ])
-        .arg(&train)
-        .arg("--test-data")
-        .arg(&test)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .arg("--out")
-        .arg(dir.path().join(name));
+        let mut c = train_json_cmd(&train, &test, &dir.path().join(name));
+        c.args(["--model", "logistic", "--stream", "--passes", "2", "--cache-dir"])
+            .arg(&cache);
         c
     };
-    let a = run("s1").assert().success();
-    let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let v = json_of(&mut run("s1"));
     assert_eq!(v["streamed"], true);
     assert!(v["metrics"]["accuracy"].as_f64().unwrap() > 0.55, "{v}");
     let metrics = std::fs::read_to_string(dir.path().join("s1/metrics.csv")).unwrap();
@@ -161,37 +126,22 @@ fn hashed_models_hash_what_they_evaluate() {
     write_sparse(&train, 5_000, 50_000, 5);
     write_sparse(&test, 1_000, 50_000, 6);
     let out = dir.path().join("h");
-    let a = steepest()
-        .args(["train", "--model", "logistic", "--hash-bits", "12", "--json", "--data"])
-        .arg(&train)
-        .arg("--test-data")
-        .arg(&test)
-        .arg("--out")
-        .arg(&out)
+    let a = train_json_cmd(&train, &test, &out)
+        .args(["--model", "logistic", "--hash-bits", "12"])
         .assert()
         .success()
         .stderr(predicate::str::contains("share a bucket"));
-    let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
-    let a = steepest()
-        .args(["eval", "--json", "--model"])
-        .arg(&out)
-        .arg("--data")
-        .arg(&test)
-        .assert()
-        .success();
-    let e: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let e = json_of(
+        steepest()
+            .args(["eval", "--json", "--model"])
+            .arg(&out)
+            .arg("--data")
+            .arg(&test),
+    );
     let (x, y) = (&v["metrics"]["accuracy"], &e["metrics"]["accuracy"]);
     assert_eq!(x, y, "train's test metrics {v} vs eval {e}");
-    let info: Value = serde_json::from_slice(
-        &steepest()
-            .args(["inspect", "--json"])
-            .arg(&out)
-            .assert()
-            .success()
-            .get_output()
-            .stdout,
-    )
-    .unwrap();
+    let info = json_of(steepest().args(["inspect", "--json"]).arg(&out));
     assert_eq!(
         info["features"].as_u64(),
         Some(4096),
@@ -205,21 +155,12 @@ fn in_memory_and_streamed_learn_the_same_model_in_file_order() {
     let (train, test) = (dir.path().join("train.svm"), dir.path().join("test.svm"));
     write_sparse(&train, 3000, 2000, 5);
     write_sparse(&test, 1000, 2000, 6);
-    let run = |extra: &[&str], out: &str| -> Value {
-        let o = steepest()
-            .args([
-                "train", "--quiet", "--json", "--model", "logistic", "--passes", "2", "--data",
-            ])
-            .arg(&train)
-            .arg("--test-data")
-            .arg(&test)
-            .arg("--out")
-            .arg(dir.path().join(out))
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        serde_json::from_slice(&o.stdout).unwrap()
+    let run = |extra: &[&str], out: &str| {
+        json_of(
+            train_json_cmd(&train, &test, &dir.path().join(out))
+                .args(["--quiet", "--model", "logistic", "--passes", "2"])
+                .args(extra),
+        )
     };
     let memory = run(&[], "memory");
     let streamed = run(&["--stream"], "streamed");

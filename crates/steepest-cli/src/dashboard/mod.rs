@@ -104,7 +104,7 @@ pub fn report(args: ReportArgs) -> CliResult<()> {
             let mut d = dir.detail(&unique, &run_dir);
             let mut uris = serde_json::Map::new();
             for name in runs::pictures(&run_dir) {
-                if let Some((bytes, media)) = dir.picture(&id, &name) {
+                if let Some((bytes, media)) = dir.picture_in(&run_dir, &name) {
                     let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
                     uris.insert(name, Value::String(format!("data:{media};base64,{b64}")));
                 }

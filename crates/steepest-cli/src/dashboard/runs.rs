@@ -395,15 +395,19 @@ impl RunsDir {
     /// The bytes and media type of picture `name` of the run `id`: only a listed run, only a
     /// picture the listing shows (a regular file in the run folder itself, inside the root).
     pub fn picture(&self, id: &str, name: &str) -> Option<(Vec<u8>, &'static str)> {
-        let dir = self.find(id)?;
-        if !pictures(&dir).iter().any(|p| p == name) {
+        self.picture_in(&self.find(id)?, name)
+    }
+
+    /// [`Self::picture`] for a run folder `dir` from [`Self::scan`].
+    pub fn picture_in(&self, dir: &Path, name: &str) -> Option<(Vec<u8>, &'static str)> {
+        if !pictures(dir).iter().any(|p| p == name) {
             return None;
         }
         let real = std::fs::canonicalize(dir.join(name)).ok()?;
         if !real.starts_with(&self.root) {
             return None;
         }
-        let bytes = read_file(&dir, name, MAX_PICTURE).ok()?;
+        let bytes = read_file(dir, name, MAX_PICTURE).ok()?;
         Some((bytes, media_type(name)?))
     }
 }
@@ -446,16 +450,9 @@ fn is_run(dir: &Path) -> bool {
 /// status file was lost) read as interrupted; runs written before status files existed are
 /// finished when they have a summary.
 fn run_state(dir: &Path, status: Option<&Status>, has_summary: bool) -> &'static str {
-    let name = |s: State| match s {
-        State::Running => "running",
-        State::Finished => "finished",
-        State::Diverged => "diverged",
-        State::Failed => "failed",
-        State::Interrupted => "interrupted",
-    };
     match status {
         Some(s) if s.state == State::Running && !crate::run_folder::alive(s.pid as i32) => "interrupted",
-        Some(s) => name(s.state),
+        Some(s) => s.state.name(),
         None if has_summary => "finished",
         None => match std::fs::read_to_string(dir.join(".lock"))
             .ok()

@@ -182,41 +182,37 @@ impl Interactions {
         let mut indptr = Vec::with_capacity(rows + 1);
         let (mut indices, mut values) = (Vec::<u32>::new(), Vec::<T>::new());
         indptr.push(0);
+        // Buffers reused from row to row.
         let mut row: Vec<(u64, T)> = Vec::new();
-        let mut dense_row: Vec<(u32, T)> = Vec::new();
+        let mut entries: Vec<(u32, T)> = Vec::new();
+        // The row's entries in group A and in group B: (column, position in the group, value).
+        let mut in_a: Vec<(u32, u64, T)> = Vec::new();
+        let mut in_b: Vec<(u32, u64, T)> = Vec::new();
         for r in 0..rows {
-            row.clear();
-            let entries: &[(u32, T)] = match x {
+            // The row's non-zero entries (column, value), in column order.
+            entries.clear();
+            match x {
                 Features::Sparse(s) => {
                     let (ix, vs) = s.row(r);
-                    dense_row.clear();
-                    dense_row.extend(ix.iter().copied().zip(vs.iter().copied()));
-                    &dense_row
+                    entries.extend(ix.iter().copied().zip(vs.iter().copied()));
                 }
-                Features::Dense(t) => {
-                    dense_row.clear();
-                    let d = &t.data()[r * self.cols..(r + 1) * self.cols];
-                    dense_row.extend(
-                        d.iter()
-                            .enumerate()
-                            .filter(|(_, v)| **v != T::zero())
-                            .map(|(i, v)| (i as u32, *v)),
-                    );
-                    &dense_row
-                }
-            };
+                Features::Dense(t) => entries.extend(
+                    t.data()[r * self.cols..(r + 1) * self.cols]
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, v)| **v != T::zero())
+                        .map(|(i, v)| (i as u32, *v)),
+                ),
+            }
+            row.clear();
             row.extend(entries.iter().map(|&(c, v)| (c as u64, v)));
             let mut offset = self.cols as u64;
             for pair in &self.pairs {
                 let (a, b) = pair;
-                let in_a: Vec<(u32, u64, T)> = entries
-                    .iter()
-                    .filter_map(|&(c, v)| position(a, c).map(|p| (c, p, v)))
-                    .collect();
-                let in_b: Vec<(u32, u64, T)> = entries
-                    .iter()
-                    .filter_map(|&(c, v)| position(b, c).map(|p| (c, p, v)))
-                    .collect();
+                in_a.clear();
+                in_a.extend(entries.iter().filter_map(|&(c, v)| position(a, c).map(|p| (c, p, v))));
+                in_b.clear();
+                in_b.extend(entries.iter().filter_map(|&(c, v)| position(b, c).map(|p| (c, p, v))));
                 for &(ca, pa, va) in &in_a {
                     for &(cb, pb, vb) in &in_b {
                         if a == b && pb < pa {

@@ -67,18 +67,8 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
-    let empty = || LibsvmPart {
-        labels: Vec::new(),
-        indptr: vec![0],
-        indices: Vec::new(),
-        values: Vec::new(),
-        min_index: u64::MAX,
-        max_index: 0,
-        lines: 0,
-        name: name.clone(),
-    };
     if len == 0 || part >= parts {
-        return Ok(empty());
+        return Ok(LibsvmPart::of(super::libsvm_fast::Piece::new(), name));
     }
     // SAFETY: the map is only read, and only while this function runs; a file changed by
     // another process meanwhile can give wrong numbers but not unsafety in this parser,
@@ -93,23 +83,28 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
     let (start, end) = (line_start(len * part / parts), line_start(len * (part + 1) / parts));
     let before = map[..start].iter().filter(|&&b| b == b'\n').count();
     let pieces = super::libsvm_fast::parse_parallel_after::<T>(&map[start..end], &name, before, false)?;
-    if pieces.is_empty() {
-        return Ok(empty());
-    }
-    let p = super::libsvm_fast::join_pieces(pieces);
-    Ok(LibsvmPart {
-        labels: p.labels,
-        indptr: p.indptr,
-        indices: p.indices,
-        values: p.values,
-        min_index: p.min_index,
-        max_index: p.max_index,
-        lines: p.lines,
-        name,
-    })
+    let p = match pieces.is_empty() {
+        true => super::libsvm_fast::Piece::new(),
+        false => super::libsvm_fast::join_pieces(pieces),
+    };
+    Ok(LibsvmPart::of(p, name))
 }
 
 impl<T: Scalar> LibsvmPart<T> {
+    /// The part holding the parsed rows `p` of the file `name`.
+    fn of(p: super::libsvm_fast::Piece<T>, name: String) -> Self {
+        LibsvmPart {
+            labels: p.labels,
+            indptr: p.indptr,
+            indices: p.indices,
+            values: p.values,
+            min_index: p.min_index,
+            max_index: p.max_index,
+            lines: p.lines,
+            name,
+        }
+    }
+
     /// The dataset of this part, with the file-wide decisions: indices one-based (shifted down),
     /// `cols` columns, and class targets over `classes` (the sorted distinct labels of the whole
     /// file) or, without, real-valued targets.

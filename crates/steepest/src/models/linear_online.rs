@@ -40,6 +40,21 @@ pub struct OnlineRule {
     pub invariant: bool,
 }
 
+impl OnlineRule {
+    /// The step of one pass with `loss` at rate `eta` (`None`: the "optimal" schedule).
+    fn step(&self, loss: LinearLoss, eta: Option<f64>) -> SgdConfig {
+        SgdConfig {
+            loss,
+            alpha: self.alpha,
+            adaptive: self.adaptive,
+            eta,
+            average: false,
+            eps: self.eps,
+            invariant: self.invariant,
+        }
+    }
+}
+
 /// The per-example rule for these settings, or why the general loop must take them (a phrase:
 /// "momentum 0.9 moves every weight at each step").
 pub fn online_plan(
@@ -153,15 +168,7 @@ pub(super) fn fit_online<T: Scalar>(
     while epoch < cfg.epochs {
         let start = Instant::now();
         let lr = rule.lr.map(|lr| schedule.as_ref().map_or(lr, |s| s.lr()) * lr_scale);
-        let sgd = SgdConfig {
-            loss: trainer.loss,
-            alpha: rule.alpha,
-            adaptive: rule.adaptive,
-            eta: lr,
-            average: false,
-            eps: rule.eps,
-            invariant: rule.invariant,
-        };
+        let sgd = rule.step(trainer.loss, lr);
         let order: Vec<usize> = Batches::new(n, BatchSize::Rows(1), cfg.shuffle, cfg.seed, epoch as u64)
             .iter()
             .map(|c| c[0])
@@ -345,15 +352,7 @@ pub(super) fn stream_passes<T: Scalar>(
     for epoch in 0..cfg.epochs {
         let start = Instant::now();
         let lr = rule.lr.map(|lr| schedule.as_ref().map_or(lr, |s| s.lr()));
-        let sgd = SgdConfig {
-            loss,
-            alpha: rule.alpha,
-            adaptive: rule.adaptive,
-            eta: lr,
-            average: false,
-            eps: rule.eps,
-            invariant: rule.invariant,
-        };
+        let sgd = rule.step(loss, lr);
         let mut reader = source.open_pass()?;
         let (mut total, mut rows, mut chunk_no) = (0.0, 0u64, 0usize);
         // A reader thread parses the next block while this one learns from the current one.
