@@ -52,7 +52,8 @@ pub struct DataArgs {
     /// Linear models: quadratic interactions between groups of features (Vowpal Wabbit's
     /// `-q`), e.g. `1-100:101-200` or `age+income:region`; a group is feature numbers from 1,
     /// ranges, or CSV column names joined by `+`; pairs separated by commas. Crossed features
-    /// are appended, or hashed into the buckets with --hash-bits.
+    /// are appended, or hashed into the buckets with --hash-bits. In Vowpal Wabbit's format the
+    /// groups are namespaces by first letter: `ui` or `user:item` is its `-q ui`.
     #[arg(long, value_name = "A:B,...")]
     pub interactions: Option<String>,
     /// Image folders: resize every image to this size, `28` or `32x32` (height x width)

@@ -112,7 +112,8 @@ fn eval_typed<T: Scalar>(a: &EvalArgs) -> CliResult<()> {
     if let Some(data) = read_encoded::<T>(&a.model, &a.data, a.format.as_deref(), a.target.as_deref(), task)? {
         return report_eval(a, &model, &data);
     }
-    let opts = read_options(a.format.as_deref(), a.target.as_deref(), task)?;
+    let mut opts = read_options(a.format.as_deref(), a.target.as_deref(), task)?;
+    opts.vw_crosses = crate::data_load::model_crosses(&model);
     let data: Dataset<T> = read_named(&a.data, &opts, &image_options(&model))?;
     let data = by_name(&model, data, &a.data)?;
     let data = for_model(data, &model, &a.data)?;
@@ -210,7 +211,8 @@ fn read_for_prediction<T: Scalar>(a: &PredictArgs, model: &FittedModel<T>) -> Cl
             d.cols()
         )));
     }
-    let opts = read_options(a.format.as_deref(), a.target.as_deref(), Some(task))?;
+    let mut opts = read_options(a.format.as_deref(), a.target.as_deref(), Some(task))?;
+    opts.vw_crosses = crate::data_load::model_crosses(model);
     let d: Dataset<T> = read_named(data_name, &opts, &image_options(model))?;
     for_model(d, model, data_name)
 }

@@ -59,6 +59,7 @@ pub fn inspect_stats<T: Scalar>(a: &InspectArgs, model: &FittedModel<T>) -> CliR
                 target: cfg.target.clone(),
                 ..CsvOptions::default()
             },
+            ..ReadOptions::default()
         };
         let dep = read_table_named(&cfg.data, &opts)
             .ok()
@@ -78,6 +79,7 @@ fn cluster_ids(cfg: &RunConfig, col: &str) -> CliResult<Vec<usize>> {
             no_target: true,
             ..CsvOptions::default()
         },
+        ..ReadOptions::default()
     };
     let table = read_table_named(&cfg.data, &opts)?
         .ok_or_else(|| usage(format!("--cluster: {} is not a CSV table", cfg.data)))?;

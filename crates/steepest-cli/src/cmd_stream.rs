@@ -58,7 +58,13 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
         return Err(usage(format!("{}: no such file", cfg.data)));
     }
     let mut params = cfg.linear_params()?;
-    if let Some(spec) = &cfg.interactions {
+    let crosses = cfg.namespace_crosses()?;
+    if let (Some(bits), false) = (cfg.hash_bits, crosses.is_empty()) {
+        params.interactions = Some(steepest::data::Interactions::namespaces(
+            crosses.clone(),
+            1usize << bits,
+        ));
+    } else if let Some(spec) = &cfg.interactions {
         let Some(bits) = cfg.hash_bits else {
             return Err(usage(
                 "--interactions with --stream needs --hash-bits: a stream's width is known only at its end, \
@@ -86,7 +92,11 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
         None if cfg.epochs > 1 => Some(out.join("cache")),
         None => None,
     };
-    let mut source = StreamSource::new(Path::new(&cfg.data), cfg.hash_bits, cache_dir.as_deref())?;
+    let text = match cfg.is_vw_source() {
+        true => steepest::data::SparseText::Vw { crosses },
+        false => steepest::data::SparseText::Libsvm,
+    };
+    let mut source = StreamSource::with_text(Path::new(&cfg.data), text, cfg.hash_bits, cache_dir.as_deref())?;
     let quiet = args.quiet;
     let mut progress = Progress::new(quiet);
     let mut recorder = crate::live_run::RunRecorder::start(out)?;
@@ -125,7 +135,7 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
     crate::cmd_train::plot_loss(out, &history)?;
     let test: Option<Dataset<T>> = match &cfg.test_data {
         Some(t) => {
-            let opts = read_options(
+            let mut opts = read_options(
                 cfg.format.as_deref(),
                 None,
                 Some(if model.is_classifier() {
@@ -134,6 +144,7 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
                     steepest::data::Task::Regress
                 }),
             )?;
+            opts.vw_crosses = crate::data_load::model_crosses(&model);
             let d = read_named::<T>(t, &opts, &steepest::data::ImageOptions::default())?;
             Some(for_model(d, &model, t)?)
         }

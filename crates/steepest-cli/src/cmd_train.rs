@@ -382,9 +382,17 @@ fn spec_for<T: Scalar>(cfg: &RunConfig, train: &Dataset<T>, out: &Path) -> CliRe
         let mut p = linear_params_for(cfg, train.n_classes())?;
         p.fit.train.checkpoint_dir = dir;
         if let Some(spec) = &cfg.interactions {
-            let q =
-                steepest::data::Interactions::parse(spec, &train.feature_names, train.cols(), cfg.hash_bits.is_some())
-                    .map_err(|e| usage(format!("--{e}")))?;
+            let q = match cfg.is_vw_source() {
+                // Made by the reader; recorded for the test and prediction files.
+                true => steepest::data::Interactions::namespaces(cfg.namespace_crosses()?, train.cols()),
+                false => steepest::data::Interactions::parse(
+                    spec,
+                    &train.feature_names,
+                    train.cols(),
+                    cfg.hash_bits.is_some(),
+                )
+                .map_err(|e| usage(format!("--{e}")))?,
+            };
             p.interactions = Some(q);
         }
         let p = p.check()?;

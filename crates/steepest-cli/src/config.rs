@@ -854,6 +854,17 @@ impl RunConfig {
         }
     }
 
+    /// The namespace crosses of `--interactions` on Vowpal Wabbit data (`ab` or `a:b`, pairs of
+    /// namespace letters); none for other data, whose groups are columns.
+    pub fn namespace_crosses(&self) -> CliResult<Vec<(u8, u8)>> {
+        match (&self.interactions, self.is_vw_source()) {
+            (Some(spec), true) => {
+                steepest::data::parse_namespace_crosses(spec).map_err(|e| crate::error::usage(format!("--{e}")))
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
     /// Whether the model is a linear one (not a network, not a kernel SVM).
     pub fn is_linear(&self) -> bool {
         self.model != "mlp" && !is_network(&self.model) && !self.is_kernel_svm() && self.model != "rbf-svm"

@@ -57,6 +57,7 @@ pub fn read_options_encoded(
             encode,
             ..CsvOptions::default()
         },
+        vw_crosses: Vec::new(),
     })
 }
 
@@ -195,12 +196,27 @@ pub struct Loaded<T: Scalar> {
 /// The read options of a run.
 fn run_read_options(cfg: &RunConfig) -> CliResult<ReadOptions> {
     let task = parse_task(cfg.task.as_deref())?.or_else(|| model_task(&cfg.model));
-    read_options_encoded(
+    let mut opts = read_options_encoded(
         cfg.format.as_deref(),
         cfg.target.as_deref(),
         task,
         cfg.encode_options()?,
-    )
+    )?;
+    opts.vw_crosses = cfg.namespace_crosses()?;
+    Ok(opts)
+}
+
+/// The Vowpal Wabbit namespace crosses `model` was trained with (its test and prediction files
+/// are read with them); none for other models.
+pub fn model_crosses<T: Scalar>(model: &steepest::models::FittedModel<T>) -> Vec<(u8, u8)> {
+    match model {
+        steepest::models::FittedModel::Linear(m) => m
+            .params
+            .interactions
+            .as_ref()
+            .map_or_else(Vec::new, |q| q.namespaces.clone()),
+        _ => Vec::new(),
+    }
 }
 
 /// The training and test rows of `cfg`'s data: a test file, a folder's test split, or a

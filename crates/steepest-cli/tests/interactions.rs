@@ -191,3 +191,67 @@ fn hashed_crosses_on_sparse_rows_and_mistakes_are_usage_errors() {
             .stderr(predicates::str::contains(says));
     }
 }
+
+/// A Vowpal Wabbit file whose label is the parity of a user's group against an item's: no
+/// weight of a single feature predicts it; a weight per (user, item) cross does.
+fn parity_vw(rows: usize, offset: usize) -> String {
+    let mut s = String::new();
+    for k in offset..offset + rows {
+        let (u, i) = ((k * 7 + k / 13) % 24, (k * 11 + k / 5) % 24);
+        let y = if (u % 4 < 2) == (i % 4 < 2) { 1 } else { -1 };
+        s.push_str(&format!("{y} |user u{u} |item i{i}\n"));
+    }
+    s
+}
+
+#[test]
+fn vowpal_wabbit_namespaces_are_the_groups_in_memory_streamed_and_when_evaluated() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = (dir.path().join("train.vw"), dir.path().join("test.vw"));
+    std::fs::write(&train, parity_vw(6000, 0)).unwrap();
+    std::fs::write(&test, parity_vw(1000, 6000)).unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let mut cmd = steepest();
+        cmd.args(["train", "--quiet", "--json", "--model", "logistic", "--data"])
+            .arg(&train)
+            .arg("--test-data")
+            .arg(&test)
+            .arg("--out")
+            .arg(dir.path().join(name))
+            .args(extra);
+        json_of(&mut cmd)["metrics"]["accuracy"].as_f64().unwrap()
+    };
+    let without = run("plain", &[]);
+    let crossed = run("crossed", &["--interactions", "ui"]);
+    let streamed = run("streamed", &["--interactions", "user:item", "--stream"]);
+    assert!(without < 0.7, "{without}");
+    assert!(crossed > 0.95, "{crossed}");
+    assert_eq!(crossed, streamed);
+    // The saved model reads its test file with the same crosses.
+    let mut cmd = steepest();
+    cmd.args(["eval", "--json", "--model"])
+        .arg(dir.path().join("crossed"))
+        .arg("--data")
+        .arg(&test);
+    assert_eq!(json_of(&mut cmd)["metrics"]["accuracy"].as_f64().unwrap(), crossed);
+    // A file without namespaces cannot be read that way; a third letter is a mistake.
+    std::fs::write(dir.path().join("t.svm"), "1 3:1\n").unwrap();
+    let out = steepest()
+        .args(["eval", "--model"])
+        .arg(dir.path().join("crossed"))
+        .arg("--data")
+        .arg(dir.path().join("t.svm"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("namespace crosses"));
+    let out = steepest()
+        .args(["train", "--model", "logistic", "--interactions", "uix", "--data"])
+        .arg(&train)
+        .arg("--out")
+        .arg(dir.path().join("bad"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'uix'"));
+}

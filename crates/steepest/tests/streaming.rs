@@ -168,3 +168,47 @@ fn vowpal_wabbit_lines_become_hashed_columns_by_its_rules() {
     let err = steepest::data::read_vw::<f64>(&file, None).unwrap_err().to_string();
     assert!(err.contains(":2:") && err.contains("importance"), "{err}");
 }
+
+#[test]
+fn namespace_crosses_add_vowpal_wabbits_fnv_products_of_the_raw_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("q.vw");
+    std::fs::write(&file, "1 |user u7 age:0.5 |item i3 |other z\n").unwrap();
+    let (u, i, o) = (murmur3_32(b"user", 0), murmur3_32(b"item", 0), murmur3_32(b"other", 0));
+    let (u7, age, i3, z) = (
+        murmur3_32(b"u7", u),
+        murmur3_32(b"age", u),
+        murmur3_32(b"i3", i),
+        murmur3_32(b"z", o),
+    );
+    let cross = |a: u32, b: u32| a.wrapping_mul(16_777_619) ^ b;
+    let row = |crosses: &[(u8, u8)]| {
+        let d = steepest::data::read_vw_crossed::<f64>(&file, None, crosses).unwrap();
+        let steepest::data::Features::Sparse(x) = &d.features else {
+            panic!("sparse")
+        };
+        let (idx, val) = x.row(0);
+        idx.iter().copied().zip(val.iter().copied()).collect::<Vec<_>>()
+    };
+    let sorted = |mut v: Vec<(u32, f64)>| {
+        v.sort_by_key(|e| e.0);
+        v
+    };
+    let base = vec![(u7, 1.0), (age, 0.5), (i3, 1.0), (z, 1.0)];
+    // -q ui: each user feature times each item feature.
+    let mut want = base.clone();
+    want.extend([(cross(u7, i3), 1.0), (cross(age, i3), 0.5)]);
+    assert_eq!(row(&[(b'u', b'i')]), sorted(want));
+    // -q uu: pairs in file order, each feature with itself and those after it (squares too).
+    let mut want = base.clone();
+    want.extend([(cross(u7, u7), 1.0), (cross(u7, age), 0.5), (cross(age, age), 0.25)]);
+    assert_eq!(row(&[(b'u', b'u')]), sorted(want));
+    // A letter no namespace has crosses nothing.
+    assert_eq!(row(&[(b'u', b'x')]), sorted(base));
+    // Parsed as Vowpal Wabbit's -q or as pairs of names (first letters); mistakes named.
+    let p = steepest::data::parse_namespace_crosses;
+    assert_eq!(p("ui,user:item,_u").unwrap(), vec![(b'u', b'i'), (b' ', b'u')]);
+    for bad in ["uix", "", ":i"] {
+        assert!(p(bad).is_err(), "{bad}");
+    }
+}

@@ -11,6 +11,11 @@
 //! feature columns in order), ranges `1-100`, or feature names (a CSV column; a categorical
 //! column names all its one-hot columns `name=...`), joined by `+`; a pair is `A:B`; pairs are
 //! separated by commas: `--interactions 1-100:101-200,age+income:region`.
+//!
+//! In Vowpal Wabbit's format the groups are namespaces (`--interactions ab`, its `-q ab`): those
+//! crosses are made by the reader, which alone sees each feature's namespace
+//! ([`super::read_vw_crossed`]); [`Interactions::namespaces`] records them with the model so that
+//! its test and prediction files are read the same way.
 
 use super::dataset::Features;
 use crate::error::{Error, Result};
@@ -42,6 +47,34 @@ pub struct Interactions {
     pub hashed: bool,
     /// The input width the groups were resolved against.
     pub cols: usize,
+    /// Vowpal Wabbit namespace crosses (pairs of first letters), made while reading; `pairs` is
+    /// then empty and [`Interactions::transform`] leaves the columns as they are.
+    /// Saved as two-letter strings, `"ui"` (Vowpal Wabbit's `-q ui`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "letter_pairs")]
+    pub namespaces: Vec<(u8, u8)>,
+}
+
+/// Pairs of namespace letters as two-letter strings.
+mod letter_pairs {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(pairs: &[(u8, u8)], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            pairs
+                .iter()
+                .map(|&(a, b)| String::from_utf8_lossy(&[a, b]).into_owned()),
+        )
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u8, u8)>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .into_iter()
+            .map(|p| match p.as_bytes() {
+                &[a, b] => Ok((a, b)),
+                _ => Err(D::Error::custom(format!("namespace pair '{p}' is not two letters"))),
+            })
+            .collect()
+    }
 }
 
 fn group_len(g: &Group) -> u64 {
@@ -128,7 +161,12 @@ impl Interactions {
         if pairs.is_empty() {
             return Err(bad("no pairs: write GROUP:GROUP, e.g. 1-10:11-20".into()));
         }
-        let q = Self { pairs, hashed, cols };
+        let q = Self {
+            pairs,
+            hashed,
+            cols,
+            namespaces: Vec::new(),
+        };
         if !hashed && q.output_count() > (1u128 << 26) {
             return Err(bad(format!(
                 "{} crossed features; hash them into buckets with --hash-bits",
@@ -136,6 +174,17 @@ impl Interactions {
             )));
         }
         Ok(q)
+    }
+
+    /// Records Vowpal Wabbit namespace `crosses` (made by the reader) for hashed inputs of width
+    /// `cols`.
+    pub fn namespaces(crosses: Vec<(u8, u8)>, cols: usize) -> Self {
+        Self {
+            pairs: Vec::new(),
+            hashed: true,
+            cols,
+            namespaces: crosses,
+        }
     }
 
     /// How many crossed features pair `(a, b)` makes.
@@ -169,13 +218,17 @@ impl Interactions {
         }
     }
 
-    /// Appends (or hashes in) the crossed features of every row.
+    /// Appends (or hashes in) the crossed features of every row (none for namespace crosses,
+    /// which the reader made).
     pub fn transform<T: Scalar>(&self, x: &Features<T>) -> Result<Features<T>> {
         if x.cols() != self.cols {
             return Err(Error::invalid(
                 "interactions",
                 format!("resolved for {} features, the data has {}", self.cols, x.cols()),
             ));
+        }
+        if self.pairs.is_empty() {
+            return Ok(x.clone());
         }
         let out_cols = self.output_count() as usize;
         let rows = x.rows();

@@ -82,7 +82,8 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
     };
     let (start, end) = (line_start(len * part / parts), line_start(len * (part + 1) / parts));
     let before = map[..start].iter().filter(|&&b| b == b'\n').count();
-    let pieces = super::libsvm_fast::parse_parallel_after::<T>(&map[start..end], &name, before, false)?;
+    let pieces =
+        super::libsvm_fast::parse_parallel_after::<T>(&map[start..end], &name, before, &super::vw::SparseText::Libsvm)?;
     let p = match pieces.is_empty() {
         true => super::libsvm_fast::Piece::new(),
         false => super::libsvm_fast::join_pieces(pieces),

@@ -313,12 +313,14 @@ pub(crate) fn parse_parallel_after<T: Scalar>(
     bytes: &[u8],
     name: &str,
     lines_before: usize,
-    vw: bool,
+    text: &super::vw::SparseText,
 ) -> Result<Vec<Piece<T>>> {
     let parts = rayon::current_num_threads();
-    let parsed = match vw {
-        true => parse_parallel_with(bytes, name, parts, super::vw::parse_piece::<T>),
-        false => parse_parallel(bytes, name, parts),
+    let parsed = match text {
+        super::vw::SparseText::Vw { crosses } => {
+            parse_parallel_with(bytes, name, parts, &|b: &[u8]| super::vw::parse_piece::<T>(b, crosses))
+        }
+        super::vw::SparseText::Libsvm => parse_parallel(bytes, name, parts),
     };
     parsed.map_err(|e| match e {
         Error::Parse {
@@ -339,7 +341,7 @@ pub(crate) fn parse_parallel_after<T: Scalar>(
 /// Parses `bytes` in `parts` pieces cut at newlines; `name` for messages. Returns the pieces in
 /// order and the total line count.
 pub(crate) fn parse_parallel<T: Scalar>(bytes: &[u8], name: &str, parts: usize) -> Result<Vec<Piece<T>>> {
-    parse_parallel_with(bytes, name, parts, parse_piece::<T>)
+    parse_parallel_with(bytes, name, parts, &parse_piece::<T>)
 }
 
 /// [`parse_parallel`] with another line format's piece parser (Vowpal Wabbit's).
@@ -347,7 +349,7 @@ pub(crate) fn parse_parallel_with<T: Scalar>(
     bytes: &[u8],
     name: &str,
     parts: usize,
-    parse_piece: fn(&[u8]) -> std::result::Result<Piece<T>, PieceError>,
+    parse_piece: &(dyn Fn(&[u8]) -> std::result::Result<Piece<T>, PieceError> + Sync),
 ) -> Result<Vec<Piece<T>>> {
     let mut cuts = vec![0];
     for k in 1..parts.max(1) {

@@ -56,4 +56,4 @@ pub use scale::{Scaler, ScalerKind};
 pub use split::{shuffled_indices, split, Split};
 pub use stream::{CacheKey, ChunkReader, LibsvmChunks, SparseChunk, StreamSource};
 pub use table::{Column, Table};
-pub use vw::{read_vw, VW_WIDTH};
+pub use vw::{parse_namespace_crosses, read_vw, read_vw_crossed, SparseText, VW_WIDTH};

@@ -63,6 +63,10 @@ pub struct ReadOptions {
     pub format: Option<Format>,
     /// CSV options (the task applies to every format).
     pub csv: CsvOptions,
+    /// Vowpal Wabbit's format: the namespace crosses to make while reading (pairs of first
+    /// letters; see [`super::read_vw_crossed`]). An error for the other formats, which have no
+    /// namespaces.
+    pub vw_crosses: Vec<(u8, u8)>,
 }
 
 /// Reads a data file in the format its name implies (or `opts.format`).
@@ -74,11 +78,17 @@ pub fn read_file<T: Scalar>(path: impl AsRef<Path>, opts: &ReadOptions) -> Resul
             "unknown file type: name it .csv, .svm or -ubyte, or give the format",
         )
     })?;
+    if !opts.vw_crosses.is_empty() && format != Format::Vw {
+        return Err(Error::format(
+            path.display().to_string(),
+            "namespace crosses need Vowpal Wabbit's format (the model crosses namespaces; this file has none)",
+        ));
+    }
     let data = match format {
         Format::Csv => read_csv(path, &opts.csv)?,
         Format::Libsvm => read_libsvm(path, opts.csv.task)?,
         Format::Idx => read_idx(path, None)?,
-        Format::Vw => super::vw::read_vw(path, opts.csv.task)?,
+        Format::Vw => super::vw::read_vw_crossed(path, opts.csv.task, &opts.vw_crosses)?,
     };
     data.check_finite(&path.display().to_string())?;
     Ok(data)

@@ -9,6 +9,7 @@
 
 use super::hashing::FeatureHasher;
 use super::libsvm_fast::{join_pieces, parse_parallel_after};
+use super::vw::SparseText;
 use crate::error::{Error, Result};
 use crate::tensor::CsrMatrix;
 use std::io::Read;
@@ -42,13 +43,13 @@ pub struct LibsvmChunks {
     done: bool,
     one_based: Option<bool>,
     hasher: Option<FeatureHasher>,
-    vw: bool,
+    text: SparseText,
 }
 
 impl LibsvmChunks {
-    /// Opens `path` (gzip by its magic bytes), hashing indices with `hasher` when given; `vw`:
-    /// the file is in Vowpal Wabbit's format (see `read_vw`), whose columns are 32-bit hashes.
-    pub fn open(path: &Path, hasher: Option<FeatureHasher>, vw: bool) -> Result<Self> {
+    /// Opens `path` (gzip by its magic bytes), hashing indices with `hasher` when given; `text`:
+    /// LIBSVM, or Vowpal Wabbit's format (see `read_vw`), whose columns are 32-bit hashes.
+    pub fn open(path: &Path, hasher: Option<FeatureHasher>, text: SparseText) -> Result<Self> {
         let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut magic = [0u8; 2];
         let gz = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
@@ -65,7 +66,7 @@ impl LibsvmChunks {
             done: false,
             one_based: None,
             hasher,
-            vw,
+            text,
         })
     }
 
@@ -117,7 +118,7 @@ impl ChunkReader for LibsvmChunks {
             let Some(bytes) = self.read_block()? else {
                 return Ok(None);
             };
-            let pieces = parse_parallel_after::<f32>(&bytes, &self.name, self.lines, self.vw)?;
+            let pieces = parse_parallel_after::<f32>(&bytes, &self.name, self.lines, &self.text)?;
             let first_line = self.lines;
             self.lines += memchr::memchr_iter(b'\n', &bytes).count();
             let joined = join_pieces(pieces);
@@ -127,7 +128,7 @@ impl ChunkReader for LibsvmChunks {
             if labels.is_empty() {
                 continue;
             }
-            let one_based = !self.vw && *self.one_based.get_or_insert(lo != 0);
+            let one_based = !self.text.is_vw() && *self.one_based.get_or_insert(lo != 0);
             if one_based {
                 if lo == 0 {
                     let at = indptr
@@ -152,7 +153,7 @@ impl ChunkReader for LibsvmChunks {
                     indptr = h.hash_rows(&indptr, &mut indices, &mut values);
                     h.width()
                 }
-                None if self.vw => super::vw::VW_WIDTH,
+                None if self.text.is_vw() => super::vw::VW_WIDTH,
                 None => hi as usize + 1,
             };
             let x = CsrMatrix::new(labels.len(), cols, indptr, indices, values)?;
@@ -199,7 +200,7 @@ impl CacheKey {
 /// same source and settings is used from the first pass.
 pub struct StreamSource {
     path: PathBuf,
-    vw: bool,
+    text: SparseText,
     hash_bits: Option<u32>,
     cache: Option<CacheKey>,
     /// Distinct features and collisions of the hashing, after a text pass.
@@ -212,12 +213,21 @@ impl StreamSource {
     /// The source `path` (LIBSVM, or Vowpal Wabbit's format when named `.vw[.gz]`), hashed into
     /// 2^`hash_bits` buckets when given, cached in `cache_dir` when given.
     pub fn new(path: &Path, hash_bits: Option<u32>, cache_dir: Option<&Path>) -> Result<Self> {
-        let vw = super::Format::from_path(path) == Some(super::Format::Vw);
-        let settings = format!("format={} hash_bits={hash_bits:?}", if vw { "vw" } else { "libsvm" });
+        Self::with_text(path, SparseText::from_path(path), hash_bits, cache_dir)
+    }
+
+    /// [`StreamSource::new`] with the syntax given (Vowpal Wabbit's with namespace crosses, or
+    /// LIBSVM whatever the file's name).
+    pub fn with_text(path: &Path, text: SparseText, hash_bits: Option<u32>, cache_dir: Option<&Path>) -> Result<Self> {
+        let settings = match &text {
+            SparseText::Vw { crosses } if crosses.is_empty() => format!("format=vw hash_bits={hash_bits:?}"),
+            SparseText::Vw { crosses } => format!("format=vw hash_bits={hash_bits:?} crosses={crosses:?}"),
+            SparseText::Libsvm => format!("format=libsvm hash_bits={hash_bits:?}"),
+        };
         let cache = cache_dir.map(|d| CacheKey::new(path, &settings, d)).transpose()?;
         Ok(Self {
             path: path.to_path_buf(),
-            vw,
+            text,
             hash_bits,
             cache,
             collisions: None,
@@ -239,7 +249,7 @@ impl StreamSource {
             }
         }
         let hasher = self.hash_bits.map(FeatureHasher::new).transpose()?;
-        let text = LibsvmChunks::open(&self.path, hasher, self.vw)?;
+        let text = LibsvmChunks::open(&self.path, hasher, self.text.clone())?;
         let writer = self.cache.as_ref().map(super::cache::CacheWriter::create).transpose()?;
         Ok(Box::new(TextPass {
             text,

@@ -394,9 +394,10 @@ pub(super) fn stream_passes<T: Scalar>(
                 width = width.max(cols);
                 let x = crate::data::Features::Sparse(chunk.x.cast::<T>()?.into_widened(width)?);
                 // Hashed inputs have their final width from the first block: crossed in place.
+                // Namespace crosses (no column pairs) were made by the reader.
                 let x = match interactions {
-                    Some(q) => q.transform(&x)?,
-                    None => x,
+                    Some(q) if !q.pairs.is_empty() => q.transform(&x)?,
+                    _ => x,
                 };
                 let n = chunk.labels.len();
                 let labels: Vec<usize> = match classify {
