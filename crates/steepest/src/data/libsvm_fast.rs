@@ -344,12 +344,15 @@ pub(crate) fn parse_parallel<T: Scalar>(bytes: &[u8], name: &str, parts: usize) 
     parse_parallel_with(bytes, name, parts, &parse_piece::<T>)
 }
 
+/// Parses a piece of whole lines.
+pub(crate) type PieceParser<T> = dyn Fn(&[u8]) -> std::result::Result<Piece<T>, PieceError> + Sync;
+
 /// [`parse_parallel`] with another line format's piece parser (Vowpal Wabbit's).
 pub(crate) fn parse_parallel_with<T: Scalar>(
     bytes: &[u8],
     name: &str,
     parts: usize,
-    parse_piece: &(dyn Fn(&[u8]) -> std::result::Result<Piece<T>, PieceError> + Sync),
+    parse_piece: &PieceParser<T>,
 ) -> Result<Vec<Piece<T>>> {
     let mut cuts = vec![0];
     for k in 1..parts.max(1) {
