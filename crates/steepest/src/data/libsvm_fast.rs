@@ -345,14 +345,14 @@ pub(crate) fn parse_parallel<T: Scalar>(bytes: &[u8], name: &str, parts: usize) 
 }
 
 /// Parses a piece of whole lines.
-pub(crate) type PieceParser<T> = dyn Fn(&[u8]) -> std::result::Result<Piece<T>, PieceError> + Sync;
+pub(crate) type PieceParser<'a, T> = dyn Fn(&[u8]) -> std::result::Result<Piece<T>, PieceError> + Sync + 'a;
 
 /// [`parse_parallel`] with another line format's piece parser (Vowpal Wabbit's).
 pub(crate) fn parse_parallel_with<T: Scalar>(
     bytes: &[u8],
     name: &str,
     parts: usize,
-    parse_piece: &PieceParser<T>,
+    parse_piece: &PieceParser<'_, T>,
 ) -> Result<Vec<Piece<T>>> {
     let mut cuts = vec![0];
     for k in 1..parts.max(1) {
