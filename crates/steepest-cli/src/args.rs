@@ -338,8 +338,9 @@ pub struct TrainArgs {
     pub distributed: bool,
     /// Linear models on a LIBSVM file: learn while reading, block by block, in file order, with
     /// memory for the model and one block whatever the file's length (per-example steps; the
-    /// progressive loss is the held-out measure) [default: on when the file is larger than a
-    /// quarter of the memory budget].
+    /// progressive loss is the held-out measure); with --distributed each rank streams its own
+    /// byte range and the ranks average their models after every pass [default: on when the
+    /// file is larger than a quarter of the memory budget].
     #[arg(long)]
     pub stream: bool,
     /// Where a stream keeps its binary cache of the parsed file, which later passes (and later

@@ -41,7 +41,15 @@ pub fn wants_stream(cfg: &RunConfig, args: &TrainArgs) -> bool {
 }
 
 /// Trains by streaming (see the module docs).
-pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResult<()> {
+///
+/// Under MPI (`comm`) each rank streams its own byte range of the file and the ranks average
+/// their models after every pass; rank 0 writes the run folder and scores the test file.
+pub fn run<T: Scalar>(
+    cfg: &RunConfig,
+    out: &Path,
+    args: &TrainArgs,
+    mut comm: Option<&mut (dyn steepest::collective::Communicator + '_)>,
+) -> CliResult<()> {
     if !cfg.is_linear() || !cfg.is_sparse_source() {
         return Err(usage(format!(
             "--stream: learns a linear model (linear, ridge, logistic, svm, perceptron) from a LIBSVM file; \
@@ -49,10 +57,8 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
             cfg.model, cfg.data
         )));
     }
-    if args.resume.is_some() || args.distributed {
-        return Err(usage(
-            "--stream: a stream is not resumed or distributed; start it again",
-        ));
+    if args.resume.is_some() {
+        return Err(usage("--stream: a stream is not resumed; start it again"));
     }
     if !Path::new(&cfg.data).is_file() {
         return Err(usage(format!("{}: no such file", cfg.data)));
@@ -86,7 +92,13 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
     } else {
         Existing::Refuse
     };
-    let _lock = crate::cmd_train::prepare_folder(cfg, out, existing)?;
+    let root = comm.as_ref().is_none_or(|c| c.rank() == 0);
+    let prepared = match root {
+        true => crate::cmd_train::prepare_folder(cfg, out, existing).map(Some),
+        false => Ok(None),
+    };
+    // Held until the run ends (rank 0 alone writes the folder).
+    let _lock = crate::distributed::agree(comm.as_deref_mut(), prepared)?;
     let cache_dir = match &args.cache_dir {
         Some(d) => Some(d.clone()),
         None if cfg.epochs > 1 => Some(out.join("cache")),
@@ -96,17 +108,30 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
         true => steepest::data::SparseText::Vw { crosses },
         false => steepest::data::SparseText::Libsvm,
     };
-    let mut source = StreamSource::with_text(Path::new(&cfg.data), text, cfg.hash_bits, cache_dir.as_deref())?;
-    let quiet = args.quiet;
+    let source = StreamSource::with_text(Path::new(&cfg.data), text, cfg.hash_bits, cache_dir.as_deref());
+    let source = match comm.as_deref() {
+        Some(c) => source.and_then(|s| s.with_part(c.rank(), c.size())),
+        None => source,
+    };
+    let mut source = crate::distributed::agree(comm.as_deref_mut(), source.map_err(Into::into))?;
+    let quiet = args.quiet || !root;
     let mut progress = Progress::new(quiet);
-    let mut recorder = crate::live_run::RunRecorder::start(out)?;
+    let mut recorder = match root {
+        true => Some(crate::live_run::RunRecorder::start(out)?),
+        false => None,
+    };
     let t0 = Instant::now();
+    let distributed = comm.is_some();
+    let ranks = comm.as_deref().map_or(1, |c| c.size());
     let fitted = {
-        let mut observers: Vec<&mut dyn steepest::train::Observer> = vec![&mut progress, &mut recorder];
-        params.fit_stream::<T>(&mut source, &mut observers)
+        let mut observers: Vec<&mut dyn steepest::train::Observer> = vec![&mut progress];
+        if let Some(r) = recorder.as_mut() {
+            observers.push(r);
+        }
+        params.fit_stream_with::<T>(&mut source, &mut observers, comm)
     };
     let fitted = fitted.map_err(|e| {
-        if matches!(e, steepest::Error::Diverged(_)) {
+        if matches!(e, steepest::Error::Diverged(_)) && root {
             crate::live_run::end(out, crate::live_run::State::Diverged, Some(&e.to_string()));
         }
         let io = matches!(e, steepest::Error::Io { .. } | steepest::Error::Diverged(_));
@@ -114,8 +139,13 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
         if io {
             err.code = 1;
         }
+        // Every failure of a distributed stream is agreed across its ranks (rank 0 reports it).
+        err.all_ranks = distributed;
         err
     })?;
+    if !root {
+        return Ok(());
+    }
     let seconds = t0.elapsed().as_secs_f64();
     if let (Some(counts), Some(bits), false) = (source.collisions, cfg.hash_bits, quiet) {
         eprintln!("{}", steepest::data::FeatureHasher::describe(bits, counts));
@@ -163,6 +193,7 @@ pub fn run<T: Scalar>(cfg: &RunConfig, out: &Path, args: &TrainArgs) -> CliResul
         "train_loss": history.last().map(|h| h.train_loss),
         "progressive_loss": history.first().map(|h| h.train_loss),
         "streamed": true,
+        "ranks": ranks,
         "cache": source.cache_path().map(|p| p.display().to_string()),
         "hash_collisions": source.collisions.map(|(d, c)| json!({"distinct": d, "collided": c})),
         "test_rows": test.as_ref().map(|t| t.rows()),

@@ -419,8 +419,8 @@ fn train_typed<T: Scalar>(
     args: &TrainArgs,
     mut comm: Option<&mut (dyn Communicator + '_)>,
 ) -> CliResult<()> {
-    if comm.is_none() && !resume && crate::cmd_stream::wants_stream(cfg, args) {
-        return crate::cmd_stream::run::<T>(cfg, out, args);
+    if !resume && crate::cmd_stream::wants_stream(cfg, args) {
+        return crate::cmd_stream::run::<T>(cfg, out, args, comm);
     }
     let root = comm.as_ref().is_none_or(|c| c.rank() == 0);
     let (json, quiet) = (args.json, args.quiet || !root);

@@ -37,6 +37,9 @@ const BLOCK: usize = 8 << 20;
 /// The chunks of a LIBSVM file, in file order.
 pub struct LibsvmChunks {
     reader: Box<dyn Read + Send>,
+    path: PathBuf,
+    /// Where the part read starts in the file (0: the whole file).
+    first_byte: u64,
     name: String,
     carry: Vec<u8>,
     lines: usize,
@@ -50,21 +53,47 @@ impl LibsvmChunks {
     /// Opens `path` (gzip by its magic bytes), hashing indices with `hasher` when given; `text`:
     /// LIBSVM, or Vowpal Wabbit's format (see `read_vw`), whose columns are 32-bit hashes.
     pub fn open(path: &Path, hasher: Option<FeatureHasher>, text: SparseText) -> Result<Self> {
+        Self::open_part(path, hasher, text, None, None)
+    }
+
+    /// [`LibsvmChunks::open`] over the bytes `range` of the file only (whole lines: see
+    /// [`part_range`]; not for gzip, which cannot be entered in the middle), with the index base
+    /// given (`one_based`) or decided on the first block.
+    pub fn open_part(
+        path: &Path,
+        hasher: Option<FeatureHasher>,
+        text: SparseText,
+        range: Option<(u64, u64)>,
+        one_based: Option<bool>,
+    ) -> Result<Self> {
         let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut magic = [0u8; 2];
         let gz = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
         let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let reader: Box<dyn Read + Send> = match gz {
-            true => Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f))),
-            false => Box::new(f),
+        let reader: Box<dyn Read + Send> = match (gz, range) {
+            (true, Some(_)) => {
+                return Err(Error::format(
+                    path.display().to_string(),
+                    "a gzipped file cannot be split into byte ranges for several ranks: decompress it first",
+                ))
+            }
+            (true, None) => Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f))),
+            (false, None) => Box::new(f),
+            (false, Some((start, end))) => {
+                let mut f = f;
+                std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(start)).map_err(|e| Error::io(path, e))?;
+                Box::new(f.take(end.saturating_sub(start)))
+            }
         };
         Ok(Self {
             reader,
+            path: path.to_path_buf(),
+            first_byte: range.map_or(0, |r| r.0),
             name: path.display().to_string(),
             carry: Vec::new(),
             lines: 0,
             done: false,
-            one_based: None,
+            one_based,
             hasher,
             text,
         })
@@ -118,7 +147,21 @@ impl ChunkReader for LibsvmChunks {
             let Some(bytes) = self.read_block()? else {
                 return Ok(None);
             };
-            let pieces = parse_parallel_after::<f32>(&bytes, &self.name, self.lines, &self.text)?;
+            let pieces = match parse_parallel_after::<f32>(&bytes, &self.name, self.lines, &self.text) {
+                // A part's line numbers count from its start: name the line in the whole file.
+                Err(Error::Parse {
+                    file,
+                    line,
+                    column,
+                    msg,
+                }) if self.first_byte > 0 => Err(Error::Parse {
+                    file,
+                    line: line + lines_before(&self.path, self.first_byte)?,
+                    column,
+                    msg,
+                }),
+                other => other,
+            }?;
             let first_line = self.lines;
             self.lines += memchr::memchr_iter(b'\n', &bytes).count();
             let joined = join_pieces(pieces);
@@ -162,6 +205,53 @@ impl ChunkReader for LibsvmChunks {
     }
 }
 
+/// The number of lines that end before byte `at` of the file.
+fn lines_before(path: &Path, at: u64) -> Result<usize> {
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut r = std::io::BufReader::with_capacity(1 << 20, f.take(at));
+    let mut n = 0;
+    loop {
+        let buf = std::io::BufRead::fill_buf(&mut r).map_err(|e| Error::io(path, e))?;
+        if buf.is_empty() {
+            return Ok(n);
+        }
+        n += memchr::memchr_iter(b'\n', buf).count();
+        let k = buf.len();
+        std::io::BufRead::consume(&mut r, k);
+    }
+}
+
+/// The bytes `[start, end)` of the lines that start in part `part` of `parts` equal byte ranges
+/// of the file (each boundary moved to the next line start), as `read_libsvm_part` splits a
+/// file among ranks: every line in exactly one part.
+pub fn part_range(path: &Path, part: usize, parts: usize) -> Result<(u64, u64)> {
+    let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+    let line_start = |at: u64| -> Result<u64> {
+        if at == 0 || at >= len {
+            return Ok(at.min(len));
+        }
+        let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(at - 1)).map_err(|e| Error::io(path, e))?;
+        let mut r = std::io::BufReader::with_capacity(1 << 16, f);
+        let mut pos = at - 1;
+        loop {
+            let buf = std::io::BufRead::fill_buf(&mut r).map_err(|e| Error::io(path, e))?;
+            if buf.is_empty() {
+                return Ok(len);
+            }
+            if let Some(p) = memchr::memchr(b'\n', buf) {
+                return Ok(pos + p as u64 + 1);
+            }
+            let k = buf.len();
+            pos += k as u64;
+            std::io::BufRead::consume(&mut r, k);
+        }
+    };
+    let parts = parts.max(1) as u64;
+    let part = (part as u64).min(parts);
+    Ok((line_start(len * part / parts)?, line_start(len * (part + 1) / parts)?))
+}
+
 /// Where a stream's binary cache lives and what it was made from.
 #[derive(Clone, Debug)]
 pub struct CacheKey {
@@ -203,6 +293,10 @@ pub struct StreamSource {
     text: SparseText,
     hash_bits: Option<u32>,
     cache: Option<CacheKey>,
+    /// The part of the file read, `(part, parts, byte range)` (one rank's share).
+    part: Option<(usize, usize, (u64, u64))>,
+    /// The index base when decided outside (all ranks alike), else on the first block.
+    one_based: Option<bool>,
     /// Distinct features and collisions of the hashing, after a text pass.
     pub collisions: Option<(u64, u64)>,
     /// Passes read from the cache.
@@ -230,6 +324,8 @@ impl StreamSource {
             text,
             hash_bits,
             cache,
+            part: None,
+            one_based: None,
             collisions: None,
             cached_passes: 0,
         })
@@ -238,6 +334,48 @@ impl StreamSource {
     /// The cache file, when one is kept.
     pub fn cache_path(&self) -> Option<&Path> {
         self.cache.as_ref().map(|k| k.path.as_path())
+    }
+
+    /// Reads only the lines that start in part `part` of `parts` equal byte ranges of the file
+    /// ([`part_range`]): one rank's share; its cache, if any, is its own file.
+    pub fn with_part(mut self, part: usize, parts: usize) -> Result<Self> {
+        let range = part_range(&self.path, part, parts)?;
+        self.part = Some((part, parts, range));
+        if let Some(key) = &mut self.cache {
+            let stem = key
+                .path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("data")
+                .to_string();
+            key.path.set_file_name(format!("{stem}.part{part}of{parts}.cache"));
+            key.source
+                .push_str(&format!(" part={part}/{parts} bytes={}..{}", range.0, range.1));
+        }
+        Ok(self)
+    }
+
+    /// Fixes the index base (LIBSVM) instead of deciding it on the first block: ranks reading
+    /// parts of one file must agree on it.
+    pub fn set_one_based(&mut self, one_based: bool) {
+        self.one_based = Some(one_based);
+    }
+
+    /// The smallest feature index of the first block of the part read, as written (`None`
+    /// when it has no rows, or for Vowpal Wabbit's format, whose indices are hashes).
+    pub fn first_block_min_index(&self) -> Result<Option<u64>> {
+        if self.text.is_vw() {
+            return Ok(None);
+        }
+        let mut r = LibsvmChunks::open_part(
+            &self.path,
+            None,
+            SparseText::Libsvm,
+            self.part.map(|p| p.2),
+            Some(false),
+        )?;
+        Ok(r.next_chunk()?
+            .map(|c| c.x.parts().1.iter().copied().min().unwrap_or(u32::MAX) as u64))
     }
 
     /// The readers of the next pass.
@@ -249,7 +387,13 @@ impl StreamSource {
             }
         }
         let hasher = self.hash_bits.map(FeatureHasher::new).transpose()?;
-        let text = LibsvmChunks::open(&self.path, hasher, self.text.clone())?;
+        let text = LibsvmChunks::open_part(
+            &self.path,
+            hasher,
+            self.text.clone(),
+            self.part.map(|p| p.2),
+            self.one_based,
+        )?;
         let writer = self.cache.as_ref().map(super::cache::CacheWriter::create).transpose()?;
         Ok(Box::new(TextPass {
             text,

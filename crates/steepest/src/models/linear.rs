@@ -567,6 +567,20 @@ impl ValidLinearParams {
         source: &mut crate::data::StreamSource,
         observers: &mut [&mut dyn Observer],
     ) -> Result<FittedLinear<T>> {
+        self.fit_stream_with(source, observers, None)
+    }
+
+    /// [`LinearParams::fit_stream`] on one rank of a data-parallel job: each rank streams its
+    /// own part of the file (`StreamSource::with_part`), learning it alone, and after every
+    /// pass the ranks average their models weighted by their rows (iterative parameter mixing,
+    /// McDonald, Hall and Mann 2010), so every rank ends with the same model. The ranks agree
+    /// on the classes (the union of their first blocks') and on the index base.
+    pub fn fit_stream_with<T: Scalar>(
+        &self,
+        source: &mut crate::data::StreamSource,
+        observers: &mut [&mut dyn Observer],
+        comm: Option<&mut (dyn crate::collective::Communicator + '_)>,
+    ) -> Result<FittedLinear<T>> {
         let p = &self.0;
         let rule = self
             .fast_path()
@@ -589,7 +603,7 @@ impl ValidLinearParams {
                 "a stream has no validation split (its progressive loss is the held-out measure); drop --validation and --early-stopping",
             ));
         }
-        let s = super::linear_online::stream_passes::<T>(source, p, rule, observers)?;
+        let s = super::linear_online::stream_passes::<T>(source, p, rule, observers, comm)?;
         let width = s.width;
         let class_names = s.classes.iter().map(|&c| crate::data::fmt_label(c)).collect();
         Ok(FittedLinear {

@@ -330,6 +330,7 @@ pub(super) fn stream_passes<T: Scalar>(
     params: &super::LinearParams,
     rule: OnlineRule,
     observers: &mut [&mut dyn Observer],
+    mut comm: Option<&mut (dyn crate::collective::Communicator + '_)>,
 ) -> Result<Streamed<T>> {
     let (loss, opts, interactions) = (params.kind.loss(), &params.fit, params.interactions.as_ref());
     let classify = params.kind.task() == crate::data::Task::Classify;
@@ -349,47 +350,72 @@ pub(super) fn stream_passes<T: Scalar>(
     let (mut models, mut classes, mut width) = (Vec::<SgdModel<T>>::new(), Vec::<f64>::new(), 0usize);
     let mut history = History::new();
     let (mut seen, mut next_report, mut since) = (0u64, 4096u64, (0.0f64, 0u64));
+    if let Some(c) = comm.as_deref_mut() {
+        // Ranks reading parts of one file agree on its index base: zero-based if any part's
+        // first block has index 0.
+        let lo = crate::collective::all_ok(c, source.first_block_min_index())?;
+        let mut zero = [f64::from(u8::from(lo == Some(0)))];
+        c.allreduce_sum_f64(&mut zero)?;
+        source.set_one_based(zero[0] == 0.0);
+    }
+    let part = match comm.as_deref() {
+        Some(c) => format!(" of rank {}'s part", c.rank()),
+        None => String::new(),
+    };
     for epoch in 0..cfg.epochs {
         let start = Instant::now();
         let lr = rule.lr.map(|lr| schedule.as_ref().map_or(lr, |s| s.lr()));
         let sgd = rule.step(loss, lr);
         let mut reader = source.open_pass()?;
         let (mut total, mut rows, mut chunk_no) = (0.0, 0u64, 0usize);
+        // The first block is read here: its classes fix the model's (agreed across ranks).
+        let first = reader.next_chunk();
+        let first = match comm.as_deref_mut() {
+            Some(c) => crate::collective::all_ok(c, first)?,
+            None => first?,
+        };
+        if models.is_empty() {
+            let local = first.as_ref().map_or_else(Vec::new, |f| f.labels.clone());
+            classes = match (classify, comm.as_deref_mut()) {
+                (false, _) => Vec::new(),
+                (true, None) => distinct(local),
+                (true, Some(c)) => agree_classes(c, distinct(local))?,
+            };
+            if classify && classes.is_empty() {
+                return Err(Error::invalid("stream", "the file has no rows"));
+            }
+            if classify && classes.len() < 2 {
+                return Err(Error::invalid(
+                    "stream",
+                    "the first block of the file has one class: a stream fixes its classes on its first 8 MiB \
+                     (shuffle the file, or train without --stream)",
+                ));
+            }
+            if classes.len() > 2 && !multi_output {
+                return Err(Error::invalid(
+                    "stream",
+                    format!("{} classes for a binary model", classes.len()),
+                ));
+            }
+            let k = if classes.len() > 2 { classes.len() } else { 1 };
+            models = (0..k).map(|_| SgdModel::new(0)).collect();
+        }
         // A reader thread parses the next block while this one learns from the current one.
-        std::thread::scope(|scope| -> Result<()> {
+        let pass = std::thread::scope(|scope| -> Result<()> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<crate::data::SparseChunk>>>(1);
-            scope.spawn(move || loop {
-                let next = reader.next_chunk();
-                let last = !matches!(next, Ok(Some(_)));
-                if tx.send(next).is_err() || last {
-                    break;
+            let more = first.is_some();
+            scope.spawn(move || {
+                while more {
+                    let next = reader.next_chunk();
+                    let last = !matches!(next, Ok(Some(_)));
+                    if tx.send(next).is_err() || last {
+                        break;
+                    }
                 }
             });
-            for item in rx {
+            for item in std::iter::once(Ok(first)).chain(rx) {
                 let Some(chunk) = item? else { break };
                 chunk_no += 1;
-                if models.is_empty() {
-                    if classify {
-                        classes = chunk.labels.clone();
-                        classes.sort_by(f64::total_cmp);
-                        classes.dedup();
-                        if classes.len() < 2 {
-                            return Err(Error::invalid(
-                            "stream",
-                            "the first block of the file has one class: a stream fixes its classes on its first 8 MiB \
-                             (shuffle the file, or train without --stream)",
-                        ));
-                        }
-                        if classes.len() > 2 && !multi_output {
-                            return Err(Error::invalid(
-                                "stream",
-                                format!("{} classes for a binary model", classes.len()),
-                            ));
-                        }
-                    }
-                    let k = if classes.len() > 2 { classes.len() } else { 1 };
-                    models = (0..k).map(|_| SgdModel::new(0)).collect();
-                }
                 let cols = chunk.x.shape().1;
                 width = width.max(cols);
                 let x = crate::data::Features::Sparse(chunk.x.cast::<T>()?.into_widened(width)?);
@@ -447,7 +473,7 @@ pub(super) fn stream_passes<T: Scalar>(
                             next_report *= 2;
                         }
                         let msg = format!(
-                            "progressive loss {:.6} over {} rows (the rows since the last report: {:.6})",
+                            "progressive loss {:.6} over {} rows{part} (the rows since the last report: {:.6})",
                             total / rows as f64,
                             seen + rows,
                             since.0 / since.1.max(1) as f64
@@ -461,11 +487,33 @@ pub(super) fn stream_passes<T: Scalar>(
                 }
             }
             Ok(())
-        })?;
-        if rows == 0 {
-            return Err(Error::invalid("stream", "the file has no rows"));
-        }
-        let train_loss = total / rows as f64;
+        });
+        // Every rank learns its part; then the ranks average their models (parameter mixing).
+        let train_loss = match comm.as_deref_mut() {
+            None => {
+                pass?;
+                if rows == 0 {
+                    return Err(Error::invalid("stream", "the file has no rows"));
+                }
+                total / rows as f64
+            }
+            Some(c) => {
+                crate::collective::all_ok(c, pass)?;
+                let mut widths = vec![0.0; c.size()];
+                widths[c.rank()] = width as f64;
+                c.allreduce_sum_f64(&mut widths)?;
+                width = widths.iter().fold(0.0f64, |a, &b| a.max(b)) as usize;
+                for m in models.iter_mut() {
+                    m.grow(width);
+                }
+                let mut all_rows = [rows as f64];
+                c.allreduce_sum_f64(&mut all_rows)?;
+                if all_rows[0] == 0.0 {
+                    return Err(Error::invalid("stream", "the file has no rows"));
+                }
+                crate::linear::mix_models(c, &mut models, rows as usize, total)?
+            }
+        };
         if !train_loss.is_finite() || !models.iter().all(SgdModel::is_finite) {
             return Err(Error::Diverged(format!(
                 "progressive loss {train_loss} in pass {}; lower the learning rate",
@@ -497,6 +545,43 @@ pub(super) fn stream_passes<T: Scalar>(
         width,
         history,
     })
+}
+
+/// The sorted distinct values of `labels`.
+fn distinct(mut labels: Vec<f64>) -> Vec<f64> {
+    labels.sort_by(f64::total_cmp);
+    labels.dedup();
+    labels
+}
+
+/// The most classes a rank's first block may bring to [`agree_classes`].
+const MAX_STREAM_CLASSES: usize = 1024;
+
+/// The union of every rank's `local` classes (sorted, distinct), the same on every rank.
+fn agree_classes(c: &mut dyn crate::collective::Communicator, local: Vec<f64>) -> Result<Vec<f64>> {
+    let too_many = match local.len() > MAX_STREAM_CLASSES {
+        true => Err(Error::invalid(
+            "stream",
+            format!(
+                "{} classes in the first block: at most {MAX_STREAM_CLASSES}",
+                local.len()
+            ),
+        )),
+        false => Ok(()),
+    };
+    crate::collective::all_ok(c, too_many)?;
+    // Each rank writes its count and labels into its own slot of one summed buffer.
+    let slot = MAX_STREAM_CLASSES + 1;
+    let mut buf = vec![0.0; slot * c.size()];
+    let at = slot * c.rank();
+    buf[at] = local.len() as f64;
+    buf[at + 1..at + 1 + local.len()].copy_from_slice(&local);
+    c.allreduce_sum_f64(&mut buf)?;
+    let all = buf
+        .chunks(slot)
+        .flat_map(|s| s[1..1 + s[0] as usize].to_vec())
+        .collect();
+    Ok(distinct(all))
 }
 
 /// The weight and bias tensors of per-output models of `width` features.
