@@ -405,7 +405,10 @@ pub(super) fn stream_passes<T: Scalar>(
             let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<crate::data::SparseChunk>>>(1);
             let more = first.is_some();
             scope.spawn(move || {
-                while more {
+                if !more {
+                    return;
+                }
+                loop {
                     let next = reader.next_chunk();
                     let last = !matches!(next, Ok(Some(_)));
                     if tx.send(next).is_err() || last {
