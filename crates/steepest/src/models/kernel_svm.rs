@@ -434,13 +434,24 @@ impl ValidKernelSvmParams {
         let mut sigmoids = Vec::new();
         let mut solutions = Vec::with_capacity(problems.len());
         let (mut steps, mut objective) = (0, 0.0);
-        for pb in &problems {
-            let s = design.solve(&pb.rows, &pb.y, &pb.c, loss, p)?;
+        // The problems are independent (one-vs-one pairs): solved side by side, in order.
+        use rayon::prelude::*;
+        let solved: Vec<Result<_>> = problems
+            .par_iter()
+            .map(|pb| -> Result<_> {
+                let s = design.solve(&pb.rows, &pb.y, &pb.c, loss, p)?;
+                let sigmoid = match p.probability {
+                    true => Some(self.platt(&design, pb)?),
+                    false => None,
+                };
+                Ok((s, sigmoid))
+            })
+            .collect();
+        for (pb, r) in problems.iter().zip(solved) {
+            let (s, sigmoid) = r?;
             steps += s.steps;
             objective += s.objective / pb.rows.len().max(1) as f64;
-            if p.probability {
-                sigmoids.push(self.platt(&design, pb)?);
-            }
+            sigmoids.extend(sigmoid);
             solutions.push(s);
         }
         let mut weights = ParamStore::new();

@@ -9,6 +9,66 @@ use rayon::prelude::*;
 /// Columns per block.
 const BLOCK: usize = 64;
 
+/// `sum a_i b_i` over eight interleaved partial sums (so that the loop vectorizes).
+#[inline(always)]
+fn dot_generic<T: super::Scalar>(a: &[T], b: &[T]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k].as_f64() * y[k].as_f64();
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (x, y) in ra.iter().zip(rb) {
+        s += x.as_f64() * y.as_f64();
+    }
+    s
+}
+super::multiversion!(fn dot<T>(a: &[T], b: &[T]) -> f64 => dot_generic);
+
+/// Factors the diagonal block `[k0, k0 + kb)` of `a` (its earlier columns already subtracted)
+/// and solves the panel below it (each row x L11' = a_i by forward substitution); false when a
+/// pivot is not positive.
+#[inline(always)]
+fn diagonal_and_panel_generic<T: super::Scalar>(a: &mut [T], n: usize, k0: usize, kb: usize) -> bool {
+    for j in k0..k0 + kb {
+        let row_j = &a[j * n + k0..j * n + j];
+        let d = a[j * n + j].as_f64() - dot_generic(row_j, row_j);
+        if d.is_nan() || d <= 0.0 || d.is_infinite() {
+            return false;
+        }
+        let d = d.sqrt();
+        a[j * n + j] = T::of(d);
+        for i in j + 1..k0 + kb {
+            let (top, bottom) = a.split_at_mut(i * n);
+            let s = dot_generic(&bottom[k0..j], &top[j * n + k0..j * n + j]);
+            bottom[j] = T::of((bottom[j].as_f64() - s) / d);
+        }
+    }
+    for i in k0 + kb..n {
+        let (top, bottom) = a.split_at_mut(i * n);
+        for j in k0..k0 + kb {
+            let s = dot_generic(&bottom[k0..j], &top[j * n + k0..j * n + j]);
+            bottom[j] = T::of((bottom[j].as_f64() - s) / top[j * n + j].as_f64());
+        }
+    }
+    true
+}
+super::multiversion!(fn diagonal_and_panel<T>(a: &mut [T], n: usize, k0: usize, kb: usize) -> bool => diagonal_and_panel_generic);
+
+/// `y -= alpha x`.
+#[inline(always)]
+fn sub_scaled_generic<T: super::Scalar>(y: &mut [T], x: &[T], alpha: T) {
+    for (a, b) in y.iter_mut().zip(x) {
+        *a -= alpha * *b;
+    }
+}
+super::multiversion!(fn sub_scaled<T>(y: &mut [T], x: &[T], alpha: T) => sub_scaled_generic);
+
 /// Rows of the trailing matrix per parallel task.
 const ROWS_PER_TASK: usize = 128;
 
@@ -37,27 +97,11 @@ impl Cholesky {
         let mut neg = Vec::new();
         for k0 in (0..n).step_by(BLOCK) {
             let kb = BLOCK.min(n - k0);
-            // The diagonal block, unblocked.
-            for j in k0..k0 + kb {
-                let d = a[j * n + j] - (k0..j).map(|l| a[j * n + l] * a[j * n + l]).sum::<f64>();
-                if d.is_nan() || d <= 0.0 || d.is_infinite() {
-                    return None;
-                }
-                let d = d.sqrt();
-                a[j * n + j] = d;
-                for i in j + 1..k0 + kb {
-                    let s: f64 = (k0..j).map(|l| a[i * n + l] * a[j * n + l]).sum();
-                    a[i * n + j] = (a[i * n + j] - s) / d;
-                }
+            // The diagonal block, unblocked, then the panel below it.
+            if !diagonal_and_panel(&mut a, n, k0, kb) {
+                return None;
             }
-            // The panel below it: each row solves x L11' = a_i by forward substitution.
             let below = k0 + kb..n;
-            for i in below.clone() {
-                for j in k0..k0 + kb {
-                    let s: f64 = (k0..j).map(|l| a[i * n + l] * a[j * n + l]).sum();
-                    a[i * n + j] = (a[i * n + j] - s) / a[j * n + j];
-                }
-            }
             let m = below.len();
             if m == 0 {
                 break;
@@ -111,15 +155,14 @@ impl Cholesky {
         assert_eq!(b.len(), n, "Cholesky::solve: {} values for order {n}", b.len());
         let mut y = b.to_vec();
         for i in 0..n {
-            let s: f64 = (0..i).map(|j| l[i * n + j] * y[j]).sum();
+            let s = dot(&l[i * n..i * n + i], &y[..i]);
             y[i] = (y[i] - s) / l[i * n + i];
         }
+        // L' x = y, by rows of L: x_i is final once the rows below have been subtracted.
         for i in (0..n).rev() {
-            let mut s = y[i];
-            for j in i + 1..n {
-                s -= l[j * n + i] * y[j];
-            }
-            y[i] = s / l[i * n + i];
+            y[i] /= l[i * n + i];
+            let (head, tail) = y.split_at_mut(i);
+            sub_scaled(head, &l[i * n..i * n + i], tail[0]);
         }
         y
     }
