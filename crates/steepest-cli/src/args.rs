@@ -113,7 +113,8 @@ pub struct ModelArgs {
     /// logistic (binary; multinomial on more classes, as scikit-learn's), softmax, svm (linear;
     /// a kernel SVM with --kernel), rbf-svm (svm --kernel rbf --kernel-approx rff), svr (kernel
     /// support vector regression), perceptron, mlp, or for images cnn (PyTorch's MNIST example
-    /// network), cnn-bn (conv-BN-ReLU blocks) or lenet5 [default: mlp].
+    /// network), cnn-bn (conv-BN-ReLU blocks), lenet5 or resnet (ResNet-20 of BasicBlocks, for
+    /// small colour images) [default: mlp].
     #[arg(long, value_name = "MODEL")]
     pub model: Option<String>,
     /// A network defined in a TOML file, one [[layer]] table per layer (type plus PyTorch's

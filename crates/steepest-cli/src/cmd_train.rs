@@ -222,7 +222,7 @@ fn inapplicable_flags(args: &TrainArgs, cfg: &RunConfig) -> Vec<String> {
         augments,
         "augmentation (--random-*)",
         crate::config::is_network(model),
-        "networks of layers on images: cnn, cnn-bn, lenet5, net",
+        "networks of layers on images: cnn, cnn-bn, lenet5, resnet, net",
     );
     check(m.activation.is_some(), "--activation", model == "mlp", "the mlp");
     check(m.dropout.is_some(), "--dropout", model == "mlp", "the mlp");

@@ -356,3 +356,66 @@ fn an_image_folder_written_from_mnist_trains_as_the_idx_form_and_predicts_as_eva
         .collect();
     assert_eq!(from_files, from_rows);
 }
+
+/// An 8x8 colour image of class `c`: stripes of red (0), green (1) or blue (2) over a grey
+/// background whose level, the stripes' direction and the noise vary with `seed`: only the
+/// colour tells the classes apart.
+fn colour(c: usize, seed: u32) -> image::RgbImage {
+    let h = |k: u32| seed.wrapping_mul(2654435761).wrapping_add(k.wrapping_mul(40503)) >> 24;
+    let grey = 40 + (h(1) % 120) as u8;
+    image::RgbImage::from_fn(8, 8, |x, y| {
+        let on = if h(2) % 2 == 0 { y % 3 == 0 } else { x % 3 == 0 };
+        let noise = (h(10 + x * 8 + y) % 24) as u8;
+        let mut px = [grey + noise / 2; 3];
+        if on {
+            px[c] = 230 - noise;
+        }
+        image::Rgb(px)
+    })
+}
+
+#[test]
+fn the_resnet_preset_learns_colour_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("colours");
+    for (split, n) in [("train", 20u32), ("test", 8)] {
+        for (c, name) in ["red", "green", "blue"].iter().enumerate() {
+            let d = root.join(split).join(name);
+            std::fs::create_dir_all(&d).unwrap();
+            for i in 0..n {
+                colour(c, i * 3 + c as u32 + if split == "test" { 1000 } else { 0 })
+                    .save(d.join(format!("{i}.png")))
+                    .unwrap();
+            }
+        }
+    }
+    let run = dir.path().join("run").display().to_string();
+    let a = steepest()
+        .args(["train", "--data", root.to_str().unwrap(), "--model", "resnet"])
+        .args(["--epochs", "30", "--batch-size", "8", "--json", "--out", &run])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert!(v["metrics"]["accuracy"].as_f64().unwrap() > 0.9, "{v}");
+    // ResNet-20's layers, counted by hand: conv1 16x3x3x3 and bn1; stage 1: three blocks of two
+    // 16x16x3x3 convs and two BNs; stage 2: 32x16x3x3 + 32x32x3x3 + BNs + the 1x1 projection
+    // 32x16 with its BN, then two blocks of 32-channel convs; stage 3 alike with 64; fc 64x3 + 3.
+    let block = |i: usize, o: usize| o * i * 9 + o * o * 9 + 4 * o + if i != o { o * i + 2 * o } else { 0 };
+    let want = 16 * 27
+        + 32
+        + 3 * block(16, 16)
+        + block(16, 32)
+        + 2 * block(32, 32)
+        + block(32, 64)
+        + 2 * block(64, 64)
+        + 64 * 3
+        + 3;
+    let i = steepest().args(["inspect", &run, "--json"]).assert().success();
+    let info: Value = serde_json::from_slice(&i.get_output().stdout).unwrap();
+    assert_eq!(info["parameter_count"].as_u64(), Some(want as u64), "{info}");
+    let text = info.to_string();
+    assert!(
+        text.contains("layer3.2.conv2.weight") && text.contains("layer2.0.downsample.0.weight"),
+        "{text}"
+    );
+}

@@ -419,7 +419,7 @@ pub fn load_model<T: Scalar>(dir: &Path) -> Result<FittedModel<T>> {
             history: serde_json::from_value(meta.training.get("history").cloned().unwrap_or_default())
                 .unwrap_or_default(),
         })
-    } else if matches!(meta.kind.as_str(), "cnn" | "cnn-bn" | "lenet5" | "net") {
+    } else if meta.kind == "net" || super::NetParams::PRESETS.contains(&meta.kind.as_str()) {
         let params: NetParams = serde_json::from_value(meta.hyperparameters)
             .map_err(|e| bad(&meta_path, format!("bad hyper-parameters: {e}")))?;
         if meta.example_shape.iter().product::<usize>() != n_features || meta.example_shape.is_empty() {

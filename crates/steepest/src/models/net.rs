@@ -74,12 +74,21 @@ impl NetParams {
         Self::from_layers("cnn-bn", crate::nn::arch::cnn_bn())
     }
 
-    /// The preset called `name` (`cnn`, `cnn-bn`, `lenet5`), if there is one.
+    /// ResNet-20 for small colour images (see [`resnet`](crate::nn::arch::resnet)).
+    pub fn resnet() -> Self {
+        Self::from_layers("resnet", crate::nn::arch::resnet(3))
+    }
+
+    /// The names of the preset networks.
+    pub const PRESETS: [&'static str; 4] = ["cnn", "cnn-bn", "lenet5", "resnet"];
+
+    /// The preset called `name` (one of [`NetParams::PRESETS`]), if there is one.
     pub fn preset(name: &str) -> Option<Self> {
         match name {
             "cnn" => Some(Self::cnn()),
             "cnn-bn" => Some(Self::cnn_bn()),
             "lenet5" => Some(Self::lenet5()),
+            "resnet" => Some(Self::resnet()),
             _ => None,
         }
     }

@@ -196,10 +196,10 @@ impl<T: Scalar> FittedModel<T> {
         match self {
             FittedModel::Linear(m) => m.params.kind.name(),
             FittedModel::Mlp(_) => "mlp",
-            FittedModel::Net(m) if m.params.arch_name == "cnn" => "cnn",
-            FittedModel::Net(m) if m.params.arch_name == "cnn-bn" => "cnn-bn",
-            FittedModel::Net(m) if m.params.arch_name == "lenet5" => "lenet5",
-            FittedModel::Net(_) => "net",
+            FittedModel::Net(m) => super::NetParams::PRESETS
+                .into_iter()
+                .find(|p| *p == m.params.arch_name)
+                .unwrap_or("net"),
             FittedModel::Kernel(_) => "kernel-svm",
         }
     }

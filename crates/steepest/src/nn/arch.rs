@@ -4,7 +4,7 @@
 
 use super::layers::{
     Activation, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, BatchNorm, Conv1d, Conv2d, Dropout, Embedding, Flatten,
-    GroupNorm, LayerNorm, Linear, MaxPool1d, MaxPool2d, MultiheadAttention, Sequential, TransformerConfig,
+    GroupNorm, LayerNorm, Linear, MaxPool1d, MaxPool2d, MultiheadAttention, Residual, Sequential, TransformerConfig,
     TransformerEncoderLayer,
 };
 use super::{Module, VarBuilder};
@@ -102,6 +102,17 @@ pub enum LayerSpec {
         groups: usize,
         #[serde(default = "yes")]
         bias: bool,
+    },
+    /// ResNet's `BasicBlock` (torchvision's names): conv 3x3 (stride) - BN - ReLU - conv 3x3 -
+    /// BN, plus the input (through conv 1x1 - BN when the stride or width changes), then ReLU.
+    BasicBlock {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        in_channels: Option<usize>,
+        out_channels: usize,
+        #[serde(default = "one")]
+        stride: usize,
     },
     Conv1d {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -294,6 +305,7 @@ impl LayerSpec {
         match self {
             LayerSpec::Linear { .. } => "Linear",
             LayerSpec::Conv2d { .. } => "Conv2d",
+            LayerSpec::BasicBlock { .. } => "BasicBlock",
             LayerSpec::Conv1d { .. } => "Conv1d",
             LayerSpec::MaxPool2d { .. } => "MaxPool2d",
             LayerSpec::AvgPool2d { .. } => "AvgPool2d",
@@ -324,6 +336,7 @@ impl LayerSpec {
         match self {
             LayerSpec::Linear { name, .. }
             | LayerSpec::Conv2d { name, .. }
+            | LayerSpec::BasicBlock { name, .. }
             | LayerSpec::Conv1d { name, .. }
             | LayerSpec::MaxPool2d { name, .. }
             | LayerSpec::AvgPool2d { name, .. }
@@ -500,6 +513,53 @@ pub fn cnn_bn() -> Vec<LayerSpec> {
     layers
 }
 
+/// A ResNet for small colour images (He, Zhang, Ren and Sun 2016, section 4.2, their CIFAR-10
+/// networks): conv 3x3 16 (no bias) - BN - ReLU, then three stages of `blocks` BasicBlocks of
+/// 16, 32 and 64 channels (the second and third start with stride 2), global average pooling
+/// and a linear layer to the classes: 6 `blocks` + 2 layers (`blocks` = 3: ResNet-20, 0.27 M
+/// parameters). Parameters named as torchvision's (`conv1`, `bn1`, `layer1.0.conv1`, ...,
+/// `fc`).
+pub fn resnet(blocks: usize) -> Vec<LayerSpec> {
+    let mut layers = vec![
+        LayerSpec::Conv2d {
+            name: Some("conv1".into()),
+            in_channels: None,
+            out_channels: 16,
+            kernel_size: Size2::One(3),
+            stride: Size2::One(1),
+            padding: Size2::One(1),
+            dilation: Size2::One(1),
+            groups: 1,
+            bias: false,
+        },
+        LayerSpec::BatchNorm2d {
+            name: Some("bn1".into()),
+            num_features: None,
+            eps: 1e-5,
+            momentum: 0.1,
+            affine: true,
+        },
+        LayerSpec::Relu { name: None },
+    ];
+    for (stage, width) in [16, 32, 64].into_iter().enumerate() {
+        for b in 0..blocks {
+            layers.push(LayerSpec::BasicBlock {
+                name: Some(format!("layer{}.{b}", stage + 1)),
+                in_channels: None,
+                out_channels: width,
+                stride: if stage > 0 && b == 0 { 2 } else { 1 },
+            });
+        }
+    }
+    layers.push(LayerSpec::AdaptiveAvgPool2d {
+        name: Some("avgpool".into()),
+        output_size: Size2::One(1),
+    });
+    layers.push(LayerSpec::Flatten { name: None });
+    layers.push(linear_spec("fc", None));
+    layers
+}
+
 fn shape_err(i: usize, spec: &LayerSpec, name: &str, msg: String) -> Error {
     Error::invalid("architecture", format!("layer {i} ({} '{name}'): {msg}", spec.kind()))
 }
@@ -601,6 +661,30 @@ pub fn build<T: Scalar>(
                     .map_err(|e| err(format!("{e} ({prev} gives {shape:?})")))?;
                 let ow = conv_out_len(shape[2], k[1], geo.stride[1], geo.padding[1], geo.dilation[1], "Conv2d")
                     .map_err(|e| err(format!("{e} ({prev} gives {shape:?})")))?;
+                (Box::new(m), vec![*out_channels, oh, ow])
+            }
+            LayerSpec::BasicBlock {
+                in_channels,
+                out_channels,
+                stride,
+                ..
+            } => {
+                needs(3, "[channels, height, width]")?;
+                if let Some(c) = *in_channels {
+                    if c != shape[0] {
+                        return Err(err(format!("in_channels = {c}, but {prev} gives {shape:?}")));
+                    }
+                }
+                if *stride == 0 || *out_channels == 0 {
+                    return Err(err("out_channels and stride must be at least 1".into()));
+                }
+                let m =
+                    Residual::basic_block(&lvb, shape[0], *out_channels, *stride).map_err(|e| err(e.to_string()))?;
+                let side = |n: usize| {
+                    conv_out_len(n, 3, *stride, 1, 1, "BasicBlock")
+                        .map_err(|e| err(format!("{e} ({prev} gives {shape:?})")))
+                };
+                let (oh, ow) = (side(shape[1])?, side(shape[2])?);
                 (Box::new(m), vec![*out_channels, oh, ow])
             }
             LayerSpec::Conv1d {
