@@ -138,3 +138,67 @@ fn settings_the_fast_path_cannot_take_say_why() {
     p.fit.train.batch_size = BatchSize::Rows(8);
     assert!(p.check().unwrap().fast_path().is_err());
 }
+
+/// Fits `p` for `epochs` passes, checkpointing every pass into `dir`.
+fn fit_checkpointed(
+    mut p: LinearParams,
+    data: &Dataset<f64>,
+    epochs: usize,
+    dir: &std::path::Path,
+) -> FittedLinear<f64> {
+    p.fit.train.batch_size = BatchSize::Rows(1);
+    p.fit.train.epochs = epochs;
+    p.fit.scaler = ScalerKind::None;
+    p.fit.train.checkpoint_dir = Some(dir.to_path_buf());
+    p.fit.train.checkpoint_every_epochs = Some(1);
+    let p = p.check().unwrap();
+    assert!(p.fast_path().is_ok(), "{:?}", p.fast_path());
+    p.fit(data).unwrap()
+}
+
+#[test]
+fn a_run_interrupted_after_a_pass_resumes_to_the_steps_of_the_run_that_was_not() {
+    let cases = [
+        // Invariant steps (paired sums) with a schedule stepped per pass.
+        {
+            let mut p = LinearParams::logistic_regression();
+            p.fit.optimizer = OptimizerSpec::Invariant(steepest::optim::Invariant::default());
+            p.fit.schedule = Some(ScheduleSpec::Exponential { gamma: 0.7 });
+            (p, data(160, 12, 2, true), "invariant, exponential")
+        },
+        // One-vs-rest on 3 classes with L2 (the lazy scale) and scikit-learn's optimal rate.
+        {
+            let mut p = LinearParams::linear_svm().penalty(Penalty::L2 { alpha: 0.01 });
+            p.kind = LinearKind::Svm {
+                loss: LinearLoss::Hinge,
+                multiclass: Multiclass::OneVsRest,
+            };
+            p.fit.optimizer = sgd(1.0);
+            p.fit.schedule = Some(ScheduleSpec::Optimal { alpha: 0.01 });
+            p.fit.train.schedule_per = SchedulePer::Step;
+            (p, data(150, 9, 3, false), "svm ovr, optimal")
+        },
+    ];
+    for (p, d, what) in cases {
+        let (whole, cut) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let straight = fit_checkpointed(p.clone(), &d, 4, whole.path());
+        // Stopped after 2 passes: the checkpoint holds the state after the first (none is
+        // written after the last pass, whose model is the fit's result).
+        fit_checkpointed(p.clone(), &d, 2, cut.path());
+        let ck = steepest::train::Checkpoint::<f64>::load(cut.path()).unwrap();
+        assert_eq!(ck.epoch, 1, "{what}");
+        let mut q = p.clone();
+        q.fit.train.batch_size = BatchSize::Rows(1);
+        q.fit.train.epochs = 4;
+        q.fit.scaler = ScalerKind::None;
+        let resumed = q.check().unwrap().fit_with(&d, Some(ck), &mut []).unwrap();
+        assert_eq!(weights(&resumed), weights(&straight), "{what}: bit for bit");
+        assert_eq!(resumed.history.len(), 4, "{what}");
+        for (a, b) in resumed.history.iter().zip(&straight.history) {
+            assert_eq!(a.train_loss, b.train_loss, "{what}");
+        }
+        // The uninterrupted run wrote its checkpoint at pass 3, not after pass 4.
+        let last = steepest::train::Checkpoint::<f64>::load(whole.path()).unwrap();
+        assert_eq!(last.epoch, 3, "{what}");
+    }
+}

@@ -48,8 +48,10 @@ pub struct SgdConfig {
 /// Weights and the state the fast path carries between passes, stored as `W` (`f64` by
 /// default; `f32` halves the memory the steps touch, which is what bounds a pass over sparse
 /// rows with many features, as Vowpal Wabbit's 32-bit weights do). Scalars (decision value,
-/// loss derivative, step size, intercept, lazy scale) are always `f64`.
-#[derive(Clone, Debug)]
+/// loss derivative, step size, intercept, lazy scale) are always `f64`. Serialized whole (every
+/// field, so that a pass resumed from a checkpoint takes the same steps).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
 pub struct SgdModel<W: Scalar = f64> {
     /// Weights, multiplied by the lazy scale (see [`SgdModel::finish`] for the true ones).
     pub w: Vec<W>,

@@ -537,20 +537,20 @@ impl ValidLinearParams {
             penalty: p.penalty,
             class_weights: (p.class_weight != ClassWeight::Uniform).then(Vec::new),
         };
-        self.online_rule(&trainer, false)
+        self.online_rule(&trainer, None)
     }
 
     fn online_rule<T: Scalar>(
         &self,
         trainer: &LinearTrainer<T>,
-        resumed: bool,
+        resumed: Option<&crate::train::Checkpoint<T>>,
     ) -> std::result::Result<OnlineRule, String> {
         let p = &self.0;
         if !p.fit.fast_path {
             return Err("the fast path is turned off".into());
         }
-        if resumed {
-            return Err("a resumed fit".into());
+        if resumed.is_some_and(|ck| !super::linear_online::is_online_checkpoint(ck)) {
+            return Err("a checkpoint of the general loop".into());
         }
         if matches!(p.fit.optimizer, OptimizerSpec::Newton(_)) {
             return Err("Newton's method".into());
@@ -676,13 +676,14 @@ impl ValidLinearParams {
                 }
                 super::linear_newton::fit_newton(&mut trainer, &train_t, val_t.as_ref(), newton, observers)?
             }
-            _ => match self.online_rule(&trainer, resume.is_some()) {
+            _ => match self.online_rule(&trainer, resume.as_ref()) {
                 Ok(rule) => super::linear_online::fit_online(
                     &mut trainer,
                     &train_t,
                     val_t.as_ref(),
                     &p.fit,
                     rule,
+                    resume,
                     observers,
                     comm,
                 )?,

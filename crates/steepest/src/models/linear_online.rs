@@ -20,9 +20,10 @@ use super::options::FitOptions;
 use crate::data::{BatchSize, Batches, Dataset, Features, Targets};
 use crate::error::{Error, Result};
 use crate::linear::{sgd_pass, LinearLoss, Penalty, RowTargets, SgdConfig, SgdModel};
+use crate::nn::ParamStore;
 use crate::optim::{OptimizerSpec, ScheduleSpec};
 use crate::tensor::{Scalar, Tensor};
-use crate::train::{EpochRecord, History, Observer, SchedulePer};
+use crate::train::{Checkpoint, EpochRecord, History, Observer, SchedulePer};
 use std::time::Instant;
 
 /// The per-example rule a fit maps to.
@@ -126,13 +127,37 @@ pub fn online_plan(
 /// Rows per call of [`sgd_pass`] (and per progress report).
 const BLOCK: usize = 8192;
 
-/// Fits `trainer` (its weights start at zero, as the general loop's do) by per-example passes.
+/// The key under which a checkpoint of the per-example path keeps its models' state.
+const ONLINE_STATE: &str = "online";
+
+/// Whether `ck` was written by the per-example path (and can resume it).
+pub(super) fn is_online_checkpoint<T: Scalar>(ck: &Checkpoint<T>) -> bool {
+    ck.optimizer.get(ONLINE_STATE).is_some()
+}
+
+/// Seconds to write `numbers` values of a checkpoint (JSON text, about 25 bytes each at a
+/// conservative 250 MB/s): the cost a pass must amortize before one is written.
+fn checkpoint_cost(numbers: usize) -> f64 {
+    numbers as f64 * 1e-7
+}
+
+/// Fits `trainer` (its weights start at zero, as the general loop's do, or at the state of a
+/// checkpoint this path wrote) by per-example passes.
+///
+/// With `checkpoint_dir` and `checkpoint_every_epochs`, the state after a pass (every model's
+/// weights, adaptive sums and averages, the schedule, the divergence guard's and early
+/// stopping's state, the history) is written as a [`Checkpoint`] that resumes to the same
+/// steps; a pass writes one when writing it costs under a millisecond (estimated), or else when
+/// the time since the last one is at least ten times that cost (passes of wide models can take less time than their JSON), and
+/// never after the last pass (the model is saved then).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn fit_online<T: Scalar>(
     trainer: &mut LinearTrainer<T>,
     train: &Dataset<T>,
     val: Option<&Dataset<T>>,
     opts: &FitOptions,
     rule: OnlineRule,
+    resume: Option<Checkpoint<T>>,
     observers: &mut [&mut dyn Observer],
     mut comm: Option<&mut (dyn crate::collective::Communicator + '_)>,
 ) -> Result<History> {
@@ -163,8 +188,26 @@ pub(super) fn fit_online<T: Scalar>(
         o.on_start(cfg.epochs, blocks);
     }
     let (mut history, mut lr_scale, mut retries) = (History::new(), 1.0, 0);
-    let (mut best, mut bad_epochs, mut best_models) = (None::<f64>, 0, None::<Vec<SgdModel<T>>>);
+    let (mut best, mut bad_epochs, mut best_params) = (None::<f64>, 0, None::<ParamStore<T>>);
     let mut epoch = 0;
+    if let Some(ck) = resume {
+        models = serde_json::from_value(ck.optimizer[ONLINE_STATE].clone())
+            .map_err(|e| Error::format("checkpoint", format!("the per-example state: {e}")))?;
+        if models.len() != k || models.iter().any(|m| m.w.len() != d) {
+            return Err(Error::invalid(
+                "checkpoint",
+                format!("its models do not fit {k} outputs of {d} features"),
+            ));
+        }
+        if let (Some(s), Some(v)) = (schedule.as_deref_mut(), &ck.schedule) {
+            s.load_state(v)?;
+        }
+        (epoch, history, lr_scale, retries) = (ck.epoch, ck.history, ck.lr_scale, ck.retries);
+        (best, bad_epochs, best_params) = (ck.best, ck.bad_epochs, ck.best_params);
+    }
+    let writer = comm.as_ref().is_none_or(|c| c.rank() == 0);
+    let ranks = comm.as_ref().map_or(1, |c| c.size());
+    let mut last_checkpoint = Instant::now();
     while epoch < cfg.epochs {
         let start = Instant::now();
         let lr = rule.lr.map(|lr| schedule.as_ref().map_or(lr, |s| s.lr()) * lr_scale);
@@ -240,7 +283,7 @@ pub(super) fn fit_online<T: Scalar>(
                 best = Some(monitored);
                 bad_epochs = 0;
                 if es.restore_best {
-                    best_models = Some(models.clone());
+                    best_params = Some(trainer.params.clone());
                 }
             } else {
                 bad_epochs += 1;
@@ -253,9 +296,39 @@ pub(super) fn fit_online<T: Scalar>(
                 break;
             }
         }
+        if let (Some(every), Some(dir), true) = (cfg.checkpoint_every_epochs, &cfg.checkpoint_dir, writer) {
+            let numbers = models.iter().map(|m| 3 * m.w.len()).sum::<usize>();
+            let due = every > 0 && epoch.is_multiple_of(every) && epoch < cfg.epochs;
+            let cost = checkpoint_cost(numbers);
+            // Small models are always written; large ones once their passes amortize them.
+            if due && (cost < 1e-3 || last_checkpoint.elapsed().as_secs_f64() >= 10.0 * cost) {
+                let state = serde_json::json!({ ONLINE_STATE: &models });
+                Checkpoint {
+                    version: 1,
+                    epoch,
+                    batch: 0,
+                    step: (epoch * n) as u64,
+                    sums: (0.0, 0, 0.0, 0),
+                    params: trainer.params.clone(),
+                    buffers: ParamStore::new(),
+                    optimizer: state,
+                    schedule: schedule.as_ref().map(|s| s.state()),
+                    rng: crate::tensor::rng(cfg.seed),
+                    lr_scale,
+                    retries,
+                    history: history.clone(),
+                    best,
+                    bad_epochs,
+                    best_params: best_params.clone(),
+                    ranks,
+                }
+                .save(dir)?;
+                last_checkpoint = Instant::now();
+            }
+        }
     }
-    if let Some(b) = best_models {
-        store(trainer, &b)?;
+    if let Some(b) = best_params {
+        trainer.params = b;
     }
     for o in observers.iter_mut() {
         o.on_end();

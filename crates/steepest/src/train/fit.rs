@@ -175,6 +175,7 @@ pub struct EpochRecord {
     /// Learning rate at the end of the epoch.
     pub lr: f64,
     /// Mean global gradient norm over the epoch's steps (before clipping).
+    #[serde(deserialize_with = "nan_if_null")]
     pub grad_norm: f64,
     /// Wall time of the epoch (excluded from bit-identity checks).
     pub seconds: f64,
@@ -182,6 +183,11 @@ pub struct EpochRecord {
 
 /// The records of every epoch.
 pub type History = Vec<EpochRecord>;
+
+/// A number written by serde_json, where a NaN (not measured) is written as null.
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(<Option<f64> as serde::Deserialize>::deserialize(d)?.unwrap_or(f64::NAN))
+}
 
 fn diverged<T: Scalar>(loss: f64, grads: Option<&ParamStore<T>>, params: &ParamStore<T>) -> bool {
     !loss.is_finite() || grads.is_some_and(|g| !g.all_finite()) || !params.all_finite()
