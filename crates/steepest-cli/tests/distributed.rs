@@ -69,27 +69,7 @@ fn two_ranks_read_their_own_halves_of_a_libsvm_file() {
     let train = dir.path().join("train.svm");
     std::fs::write(&train, &lines).unwrap();
     let out = dir.path().join("run");
-    let o = mpirun()
-        .args(["-np", "2"])
-        .arg(bin())
-        .args([
-            "train",
-            "--distributed",
-            "--json",
-            "--quiet",
-            "--model",
-            "logistic",
-            "--epochs",
-            "30",
-            "--data",
-        ])
-        .arg(&train)
-        .args(["--test-data"])
-        .arg(&train)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = two_ranks(&train, &out, &["--epochs", "30"]);
     let (stdout, stderr) = text(&o);
     assert!(o.status.success(), "{stdout}\n{stderr}");
     let j: Value = serde_json::from_str(stdout.trim()).unwrap();
