@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json_of, steepest};
+use common::{json_of, steepest, train_json_cmd};
 use std::path::Path;
 
 /// y = 1 + 2 a - b + 3 a b + (1.5 a when region is north), rows from a fixed sequence.
@@ -211,14 +211,8 @@ fn vowpal_wabbit_namespaces_are_the_groups_in_memory_streamed_and_when_evaluated
     std::fs::write(&train, parity_vw(6000, 0)).unwrap();
     std::fs::write(&test, parity_vw(1000, 6000)).unwrap();
     let run = |name: &str, extra: &[&str]| {
-        let mut cmd = steepest();
-        cmd.args(["train", "--quiet", "--json", "--model", "logistic", "--data"])
-            .arg(&train)
-            .arg("--test-data")
-            .arg(&test)
-            .arg("--out")
-            .arg(dir.path().join(name))
-            .args(extra);
+        let mut cmd = train_json_cmd(&train, &test, &dir.path().join(name));
+        cmd.args(["--quiet", "--model", "logistic"]).args(extra);
         json_of(&mut cmd)["metrics"]["accuracy"].as_f64().unwrap()
     };
     let without = run("plain", &[]);
@@ -236,22 +230,20 @@ fn vowpal_wabbit_namespaces_are_the_groups_in_memory_streamed_and_when_evaluated
     assert_eq!(json_of(&mut cmd)["metrics"]["accuracy"].as_f64().unwrap(), crossed);
     // A file without namespaces cannot be read that way; a third letter is a mistake.
     std::fs::write(dir.path().join("t.svm"), "1 3:1\n").unwrap();
-    let out = steepest()
+    steepest()
         .args(["eval", "--model"])
         .arg(dir.path().join("crossed"))
         .arg("--data")
         .arg(dir.path().join("t.svm"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("namespace crosses"));
-    let out = steepest()
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("namespace crosses"));
+    steepest()
         .args(["train", "--model", "logistic", "--interactions", "uix", "--data"])
         .arg(&train)
         .arg("--out")
         .arg(dir.path().join("bad"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("'uix'"));
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("'uix'"));
 }

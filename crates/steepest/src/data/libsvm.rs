@@ -74,13 +74,10 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
     // another process meanwhile can give wrong numbers but not unsafety in this parser,
     // which reads bytes and checks every index.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
-    let line_start = |at: usize| -> usize {
-        if at == 0 {
-            return 0;
-        }
-        map[at - 1..].iter().position(|&b| b == b'\n').map_or(len, |p| at + p)
-    };
-    let (start, end) = (line_start(len * part / parts), line_start(len * (part + 1) / parts));
+    // The same cut as a stream's part (see `part_range`), so that both read the same rows.
+    let (start, end) = super::stream::part_range(path, part, parts)?;
+    let end = (end as usize).min(map.len());
+    let start = (start as usize).min(end);
     let before = map[..start].iter().filter(|&&b| b == b'\n').count();
     let pieces =
         super::libsvm_fast::parse_parallel_after::<T>(&map[start..end], &name, before, &super::vw::SparseText::Libsvm)?;

@@ -222,8 +222,8 @@ fn lines_before(path: &Path, at: u64) -> Result<usize> {
 }
 
 /// The bytes `[start, end)` of the lines that start in part `part` of `parts` equal byte ranges
-/// of the file (each boundary moved to the next line start), as `read_libsvm_part` splits a
-/// file among ranks: every line in exactly one part.
+/// of the file (each boundary moved to the next line start): every line in exactly one part.
+/// `read_libsvm_part` cuts the in-memory shards by it too.
 pub fn part_range(path: &Path, part: usize, parts: usize) -> Result<(u64, u64)> {
     let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
     let line_start = |at: u64| -> Result<u64> {

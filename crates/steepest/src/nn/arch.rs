@@ -601,6 +601,13 @@ pub fn build<T: Scalar>(
             }
             Ok(())
         };
+        // A size the architecture states (in_channels, num_features, ...) must be the input's.
+        let declared = |field: &str, given: Option<usize>, have: usize| -> Result<()> {
+            match given {
+                Some(g) if g != have => Err(err(format!("{field} = {g}, but {prev} gives {shape:?}"))),
+                _ => Ok(()),
+            }
+        };
         let lvb = vb.pp(&name);
         let last = i + 1 == layers.len();
         let (module, out): (Box<dyn Module<T>>, Vec<usize>) = match spec {
@@ -644,11 +651,7 @@ pub fn build<T: Scalar>(
                 ..
             } => {
                 needs(3, "[channels, height, width]")?;
-                if let Some(c) = *in_channels {
-                    if c != shape[0] {
-                        return Err(err(format!("in_channels = {c}, but {prev} gives {shape:?}")));
-                    }
-                }
+                declared("in_channels", *in_channels, shape[0])?;
                 let geo = Conv2dGeometry {
                     stride: stride.pair(),
                     padding: padding.pair(),
@@ -670,11 +673,7 @@ pub fn build<T: Scalar>(
                 ..
             } => {
                 needs(3, "[channels, height, width]")?;
-                if let Some(c) = *in_channels {
-                    if c != shape[0] {
-                        return Err(err(format!("in_channels = {c}, but {prev} gives {shape:?}")));
-                    }
-                }
+                declared("in_channels", *in_channels, shape[0])?;
                 if *stride == 0 || *out_channels == 0 {
                     return Err(err("out_channels and stride must be at least 1".into()));
                 }
@@ -699,11 +698,7 @@ pub fn build<T: Scalar>(
                 ..
             } => {
                 needs(2, "[channels, length]")?;
-                if let Some(c) = *in_channels {
-                    if c != shape[0] {
-                        return Err(err(format!("in_channels = {c}, but {prev} gives {shape:?}")));
-                    }
-                }
+                declared("in_channels", *in_channels, shape[0])?;
                 let m = Conv1d::new(
                     &lvb,
                     shape[0],
@@ -871,11 +866,7 @@ pub fn build<T: Scalar>(
                         )))
                     }
                 };
-                if let Some(f) = *num_features {
-                    if f != c {
-                        return Err(err(format!("num_features = {f}, but {prev} gives {shape:?}")));
-                    }
-                }
+                declared("num_features", *num_features, c)?;
                 let dims: &'static [usize] = if two { &[4] } else { &[2, 3] };
                 let m = BatchNorm::new(&lvb, c, *eps, *momentum, *affine, dims).map_err(|e| err(e.to_string()))?;
                 (Box::new(m), shape.clone())
@@ -910,11 +901,7 @@ pub fn build<T: Scalar>(
                         "expects [channels, ...] per example, but {prev} gives {shape:?}"
                     )));
                 }
-                if let Some(c) = *num_channels {
-                    if c != shape[0] {
-                        return Err(err(format!("num_channels = {c}, but {prev} gives {shape:?}")));
-                    }
-                }
+                declared("num_channels", *num_channels, shape[0])?;
                 let m = GroupNorm::new(&lvb, *num_groups, shape[0], *eps, *affine).map_err(|e| err(e.to_string()))?;
                 (Box::new(m), shape.clone())
             }
