@@ -74,7 +74,13 @@
       return run && (!have || have.stamp !== run.stamp);
     });
     const got = await Promise.all(wanted.map((id) => api.run(id)));
-    got.forEach((d, i) => { if (d) state.details[wanted[i]] = d; });
+    got.forEach((d, i) => {
+      if (!d) return;
+      state.details[wanted[i]] = d;
+      // A run that grew between the listing and its details: the listing shows the newer count.
+      const run = state.runs.find((r) => r.id === wanted[i]);
+      if (run && d.metrics && d.metrics.rows > run.rows) run.rows = d.metrics.rows;
+    });
   }
 
   // ---- curves -----------------------------------------------------------------------------
