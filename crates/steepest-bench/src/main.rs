@@ -376,7 +376,16 @@ fn linear_pass_in<W: steepest::tensor::Scalar>(
     )
 }
 
+/// The allocator of the `steepest` program (see its main.rs): mimalloc, keeping freed pages.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc's `mi_option_purge_delay`.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() {
+    // SAFETY: set once before any thread starts; -1: freed pages are kept for reuse.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(serde_json::Value::Null) => {}
