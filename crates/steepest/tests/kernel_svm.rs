@@ -100,6 +100,58 @@ fn stationary(class_weights: &[f64]) {
     assert!(m.support_count() < data.rows(), "some rows are outside the margin");
 }
 
+/// With its defaults the solution meets the optimality conditions of the unsmoothed hinge
+/// (libsvm's problem) to 1e-4: alpha_i = y_i beta_i in [0, C], alpha_i = 0 where y f > 1,
+/// alpha_i = C where y f < 1, sum beta = 0. (A band of 0.001 fails this: rows inside it sit up
+/// to 0.001 off the margin with alpha strictly between the bounds.)
+#[test]
+fn the_default_solution_meets_the_conditions_of_the_unsmoothed_hinge() {
+    let data = blobs(120);
+    let c = 1.5;
+    let p = KernelSvmParams {
+        c,
+        scaler: steepest::data::ScalerKind::None,
+        ..KernelSvmParams::default()
+    };
+    let m = p.check().unwrap().fit(&data).unwrap();
+    let Kernel::Rbf { gamma } = m.kernel else { panic!("rbf") };
+    let sv = m.weights.get("support_vectors").unwrap();
+    let coef = m.weights.get("dual_coef").unwrap().data();
+    let b = m.weights.get("intercept").unwrap().data()[0];
+    let Features::Dense(x) = &data.features else { panic!() };
+    let (labels, _) = data.targets.classes().unwrap();
+    let mut alpha = vec![0.0; data.rows()];
+    for s in 0..sv.rows_count() {
+        let i = (0..data.rows()).find(|&i| x.row(i) == sv.row(s)).unwrap();
+        alpha[i] = coef[s] * if labels[i] == 1 { 1.0 } else { -1.0 };
+    }
+    let tol = 1e-4;
+    let mut on_margin = 0;
+    for i in 0..data.rows() {
+        let xi = x.row(i);
+        let f: f64 = (0..sv.rows_count())
+            .map(|s| {
+                let d2: f64 = xi.iter().zip(sv.row(s)).map(|(a, b)| (a - b) * (a - b)).sum();
+                coef[s] * (-gamma * d2).exp()
+            })
+            .sum::<f64>()
+            + b;
+        let t = if labels[i] == 1 { f } else { -f };
+        let a = alpha[i];
+        assert!((-1e-9..=c + 1e-9).contains(&a), "row {i}: alpha {a} outside [0, {c}]");
+        if t > 1.0 + tol {
+            assert!(a < 1e-9, "row {i}: y f = {t} beyond the margin with alpha {a}");
+        } else if t < 1.0 - tol {
+            assert!(a > c - 1e-9, "row {i}: y f = {t} inside the margin with alpha {a}");
+        } else {
+            on_margin += 1;
+        }
+    }
+    assert!(on_margin > 0, "some rows are support vectors on the margin");
+    let sum: f64 = coef.iter().sum();
+    assert!(sum.abs() < 1e-9, "sum of beta {sum}");
+}
+
 #[test]
 fn three_classes_vote_one_against_one() {
     let d = steepest::data::embedded::iris::<f64>().unwrap();
@@ -285,7 +337,7 @@ fn nystroem_on_every_row_is_the_exact_model_and_the_primal_solver_is_stationary(
         let zi = z(i);
         let y = if labels[i] == 1 { 1.0 } else { -1.0 };
         let f: f64 = zi.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + b;
-        let g = 2.0 * y * hinge_slope(1.0 - y * f, 0.001);
+        let g = 2.0 * y * hinge_slope(1.0 - y * f, KernelSvmParams::default().smoothing);
         grad.iter_mut().zip(&zi).for_each(|(gr, zv)| *gr -= g * zv);
         grad_b -= g;
     }

@@ -6,8 +6,8 @@
 //! Exact: the decision function is a kernel expansion over the training rows,
 //! f(x) = sum_i beta_i k(x_i, x) + b, and (beta, b) minimize 1/2 beta' K beta + sum_i C_i
 //! loss(x_i) with the hinge (classification) or the epsilon-insensitive loss (regression),
-//! Huber-smoothed over a band of half-width h = 0.001 (libsvm minimizes the unsmoothed losses,
-//! so the two agree on all but points within h of the margin). The kernel matrix is n x n in
+//! Huber-smoothed over a band of half-width h = 1e-5 (libsvm minimizes the unsmoothed losses to
+//! a tolerance of 1e-3 on the gradient, which leaves its decision values about as close). The kernel matrix is n x n in
 //! f64, so this is for data up to some tens of thousands of rows; a larger request is refused
 //! by the memory budget with a pointer to the approximations.
 //!
@@ -188,7 +188,7 @@ pub struct KernelSvmParams {
     pub scaler: ScalerKind,
     /// Most Newton steps per problem and band width.
     pub max_iter: usize,
-    /// Width h of the smoothed hinge (0: the squared hinge) (default 0.001).
+    /// Width h of the smoothed hinge (0: the squared hinge) (default 1e-5).
     pub smoothing: f64,
     /// Per-class weights multiplying C (scikit-learn's `class_weight`).
     pub class_weight: ClassWeight,
@@ -216,7 +216,7 @@ impl Default for KernelSvmParams {
             epsilon: 0.1,
             scaler: ScalerKind::Standard,
             max_iter: 100,
-            smoothing: 0.001,
+            smoothing: 1e-5,
             class_weight: ClassWeight::Uniform,
             probability: false,
             multiclass: KernelMulticlass::Ovo,
