@@ -199,6 +199,11 @@ pub struct ModelArgs {
     /// Networks on images: rotate training images by up to DEG degrees (RandomRotation).
     #[arg(long, value_name = "DEG")]
     pub random_rotation: Option<f64>,
+    /// Networks on images: a random affine map of each training image, e.g.
+    /// degrees=10,translate=0.1,scale=0.9:1.1,shear=5 (any of the four; torchvision's
+    /// RandomAffine with bilinear interpolation)
+    #[arg(long, value_name = "SPEC")]
+    pub random_affine: Option<String>,
     /// Networks on images: erase a random rectangle of a training image with probability P
     /// (RandomErasing).
     #[arg(long, value_name = "P")]

@@ -217,6 +217,7 @@ fn inapplicable_flags(args: &TrainArgs, cfg: &RunConfig) -> Vec<String> {
     let augments = m.random_crop.is_some()
         || m.random_horizontal_flip
         || m.random_rotation.is_some()
+        || m.random_affine.is_some()
         || m.random_erasing.is_some();
     check(
         augments,

@@ -643,6 +643,7 @@ impl RunConfig {
             m.random_crop.map(|pixels| Augment::RandomShift { pixels }),
             m.random_horizontal_flip.then_some(Augment::HorizontalFlip { p: 0.5 }),
             m.random_rotation.map(|degrees| Augment::RandomRotation { degrees }),
+            m.random_affine.as_deref().map(parse_affine).transpose()?,
             m.random_erasing.map(|p| Augment::RandomErasing { p }),
         ]
         .into_iter()
@@ -796,8 +797,6 @@ impl RunConfig {
         }
     }
 
-    /// A schedule by name, its lengths derived from the run (t_max = epochs, ...), with
-    /// KEY=VALUE overrides.
     /// The default recipe of an image preset, applied before the flags (which win): epochs,
     /// batch, optimizer and augmentation; the name of its schedule, which the caller sets after
     /// the flags when they name none (its length follows the final epochs). `None` for models
@@ -823,6 +822,16 @@ impl RunConfig {
                 }));
                 self.augment = shift_and_rotate.clone();
                 Some("cosine")
+            }
+            "cnn" => {
+                self.epochs = 30;
+                self.batch_size = "128".into();
+                self.optimizer = Some(OptimizerSpec::AdamW(steepest::optim::rules::AdamW {
+                    lr: 3e-3,
+                    ..Default::default()
+                }));
+                self.augment = shift_and_rotate.clone();
+                Some("one-cycle")
             }
             "cnn-bn" => {
                 self.epochs = 12;
@@ -1196,23 +1205,76 @@ impl RunConfig {
         };
         p.init_seed = self.seed;
         for a in &self.augment {
-            match *a {
-                steepest::data::Augment::RandomRotation { degrees } if !(0.0..=360.0).contains(&degrees) => {
-                    return Err(usage(format!(
-                        "--random-rotation: {degrees} must be in [0, 360] degrees"
-                    )))
-                }
-                steepest::data::Augment::RandomErasing { p } | steepest::data::Augment::HorizontalFlip { p }
-                    if !(0.0..=1.0).contains(&p) =>
-                {
-                    return Err(usage(format!("--random-erasing: probability {p} must be in [0, 1]")))
-                }
-                _ => {}
-            }
+            use steepest::data::Augment;
+            let flag = match a {
+                Augment::RandomShift { .. } => "--random-crop",
+                Augment::HorizontalFlip { .. } => "--random-horizontal-flip",
+                Augment::RandomRotation { .. } => "--random-rotation",
+                Augment::RandomAffine { .. } => "--random-affine",
+                Augment::RandomErasing { .. } => "--random-erasing",
+            };
+            a.check().map_err(|e| usage(format!("{flag}: {}", detail(&e))))?;
         }
         p.augment = self.augment.clone();
         let default_opt = p.fit.optimizer.clone();
         p.fit = self.fit_options(default_opt)?;
         Ok(p)
+    }
+}
+
+/// `--random-affine`'s spec: comma-separated `degrees=D`, `translate=T` (a fraction of the
+/// size), `scale=MIN:MAX` (or one factor), `shear=S`; any left out is the identity.
+pub fn parse_affine(spec: &str) -> CliResult<steepest::data::Augment> {
+    let bad = |what: String| usage(format!("--random-affine {spec}: {what}"));
+    let (mut degrees, mut translate, mut scale, mut shear) = (0.0, 0.0, (1.0, 1.0), 0.0);
+    let number = |key: &str, v: &str| -> CliResult<f64> {
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| bad(format!("{key}={v} is not a number")))
+    };
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((key, value)) = part.split_once('=') else {
+            return Err(bad(format!(
+                "'{part}' is not KEY=VALUE (keys: degrees, translate, scale, shear)"
+            )));
+        };
+        match key.trim() {
+            "degrees" => degrees = number("degrees", value)?,
+            "translate" => translate = number("translate", value)?,
+            "shear" => shear = number("shear", value)?,
+            "scale" => {
+                scale = match value.split_once(':') {
+                    Some((lo, hi)) => (number("scale", lo)?, number("scale", hi)?),
+                    None => {
+                        let v = number("scale", value)?;
+                        (v, v)
+                    }
+                }
+            }
+            k => {
+                return Err(bad(format!(
+                    "unknown key '{k}' (keys: degrees, translate, scale, shear)"
+                )))
+            }
+        }
+    }
+    let a = steepest::data::Augment::RandomAffine {
+        degrees,
+        translate,
+        scale_min: scale.0,
+        scale_max: scale.1,
+        shear,
+    };
+    a.check().map_err(|e| bad(detail(&e)))?;
+    Ok(a)
+}
+
+/// What an invalid-argument error says, without the library's operation name.
+fn detail(e: &steepest::Error) -> String {
+    match e {
+        steepest::Error::InvalidArgument { msg, .. } => msg.clone(),
+        e => e.to_string(),
     }
 }

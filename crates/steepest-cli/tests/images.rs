@@ -246,6 +246,41 @@ fn the_embedded_mnist_sample_trains_a_cnn_and_exports() {
         config.contains("RandomRotation") && config.contains("RandomErasing"),
         "{config}"
     );
+    let r = dir.path().join("affine").display().to_string();
+    steepest()
+        .args([
+            "train", "--data", "mnist10k", "--model", "lenet5", "--steps", "2", "--quiet", "--out", &r,
+        ])
+        .args(["--random-affine", "degrees=10,translate=0.1,scale=0.9:1.1,shear=5"])
+        .assert()
+        .success();
+    let config = std::fs::read_to_string(Path::new(&r).join("config.toml")).unwrap();
+    assert!(
+        config.contains("RandomAffine") && config.contains("scale_max = 1.1"),
+        "{config}"
+    );
+    for (spec, says) in [
+        ("scale=1.1:0.9", "the smaller first"),
+        ("degrees=ten", "not a number"),
+        ("zoom=2", "unknown key 'zoom'"),
+        ("translate=2", "in [0, 1]"),
+    ] {
+        steepest()
+            .args([
+                "train",
+                "--data",
+                "mnist10k",
+                "--model",
+                "lenet5",
+                "--steps",
+                "1",
+                "--random-affine",
+                spec,
+            ])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says).and(predicate::str::contains("--random-affine")));
+    }
     steepest()
         .args([
             "train",

@@ -326,6 +326,53 @@ fn augmentations_move_pixels_as_defined_and_repeat_exactly() {
     let mut kept = img.clone();
     BatchTransform::<f64>::apply(&Augment::HorizontalFlip { p: 0.0 }, &mut kept, &mut |i| rng(i as u64)).unwrap();
     assert_eq!(kept, img);
+    // An affine map with every draw fixed: a zoom by 2 about the centre reads output pixel
+    // (y, x) at (cy + (y - cy) / 2, cx + (x - cx) / 2), bilinearly (zero outside).
+    let affine = |degrees: f64, scale: f64| Augment::RandomAffine {
+        degrees,
+        translate: 0.0,
+        scale_min: scale,
+        scale_max: scale,
+        shear: 0.0,
+    };
+    let mut zoomed = img.clone();
+    BatchTransform::<f64>::apply(&affine(0.0, 2.0), &mut zoomed, &mut |i| rng(i as u64)).unwrap();
+    let at = |i: usize, c: usize, y: i64, x: i64| -> f64 {
+        if (0..3).contains(&y) && (0..4).contains(&x) {
+            img.data()[((i * 2 + c) * 3 + y as usize) * 4 + x as usize]
+        } else {
+            0.0
+        }
+    };
+    for i in 0..2 {
+        for c in 0..2 {
+            for y in 0..3 {
+                for x in 0..4 {
+                    let sy = 1.0 + (y as f64 - 1.0) / 2.0;
+                    let sx = 1.5 + (x as f64 - 1.5) / 2.0;
+                    let (y0, x0) = (sy.floor() as i64, sx.floor() as i64);
+                    let (fy, fx) = (sy - sy.floor(), sx - sx.floor());
+                    let want = (1.0 - fy) * (1.0 - fx) * at(i, c, y0, x0)
+                        + (1.0 - fy) * fx * at(i, c, y0, x0 + 1)
+                        + fy * (1.0 - fx) * at(i, c, y0 + 1, x0)
+                        + fy * fx * at(i, c, y0 + 1, x0 + 1);
+                    let got = zoomed.data()[((i * 2 + c) * 3 + y) * 4 + x];
+                    assert!((got - want).abs() < 1e-12, "({i}, {c}, {y}, {x}): {got} vs {want}");
+                }
+            }
+        }
+    }
+    // The identity map keeps the image; a rotation by up to 360 degrees of a square image keeps
+    // its centre pixel's value where the centre is a pixel (3 x 3).
+    let mut same = img.clone();
+    BatchTransform::<f64>::apply(&affine(0.0, 1.0), &mut same, &mut |i| rng(i as u64)).unwrap();
+    assert_eq!(same, img);
+    let square = Tensor::<f64>::new((1..=9).map(f64::from).collect(), &[1, 1, 3, 3]).unwrap();
+    let mut turned = square.clone();
+    BatchTransform::<f64>::apply(&affine(360.0, 1.0), &mut turned, &mut |i| rng(7 + i as u64)).unwrap();
+    assert!((turned.data()[4] - 5.0).abs() < 1e-12);
+    assert_ne!(turned, square, "a random angle moves the other pixels");
+    assert!(affine(0.0, -1.0).check().is_err() && affine(400.0, 1.0).check().is_err());
     // Training with augmentation repeats exactly, and flat data is refused.
     let (train, test) = images();
     let spec = layers(

@@ -36,6 +36,30 @@ pub enum Augment {
         /// Largest angle, in degrees.
         degrees: f64,
     },
+    /// A random affine map about the image's centre, drawn per image: rotation by an angle
+    /// uniform in `-degrees..=degrees`, a shift uniform in `-translate * width..=translate *
+    /// width` across (and likewise with the height down), a zoom by a factor uniform in
+    /// `scale_min..=scale_max` and a horizontal shear by an angle uniform in
+    /// `-shear..=shear`; torchvision's `RandomAffine(degrees, translate=(t, t),
+    /// scale=(min, max), shear=shear, interpolation=BILINEAR)`: each output pixel is read at
+    /// its inverse image, bilinearly, with zeros outside.
+    RandomAffine {
+        /// Largest rotation, in degrees.
+        #[serde(default)]
+        degrees: f64,
+        /// Largest shift, as a fraction of the width (across) and height (down).
+        #[serde(default)]
+        translate: f64,
+        /// Smallest zoom factor.
+        #[serde(default = "one")]
+        scale_min: f64,
+        /// Largest zoom factor.
+        #[serde(default = "one")]
+        scale_max: f64,
+        /// Largest horizontal shear, in degrees.
+        #[serde(default)]
+        shear: f64,
+    },
     /// With probability `p`, sets a random rectangle of the image to 0 in every channel:
     /// torchvision's `RandomErasing(p)` with its defaults (area 2 % to 33 % of the image, aspect
     /// ratio 0.3 to 3.3 drawn log-uniformly, up to 10 tries to fit).
@@ -44,6 +68,10 @@ pub enum Augment {
         #[serde(default = "half")]
         p: f64,
     },
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 fn half() -> f64 {
@@ -60,8 +88,47 @@ fn image_dims<T: Scalar>(batch: &Tensor<T>) -> Result<(usize, usize, usize, usiz
     }
 }
 
+impl Augment {
+    /// Checks the settings: probabilities in [0, 1], angles in [0, 360] degrees (shear below
+    /// 90), shifts in [0, 1], zoom factors positive and ordered.
+    pub fn check(&self) -> Result<()> {
+        let bad = |what: String| Err(Error::invalid("augment", what));
+        match *self {
+            Augment::RandomRotation { degrees } if !(0.0..=360.0).contains(&degrees) => {
+                bad(format!("rotation of {degrees} degrees must be in [0, 360]"))
+            }
+            Augment::HorizontalFlip { p } | Augment::RandomErasing { p } if !(0.0..=1.0).contains(&p) => {
+                bad(format!("probability {p} must be in [0, 1]"))
+            }
+            Augment::RandomAffine {
+                degrees,
+                translate,
+                scale_min,
+                scale_max,
+                shear,
+            } => {
+                if !(0.0..=360.0).contains(&degrees) {
+                    bad(format!("rotation of {degrees} degrees must be in [0, 360]"))
+                } else if !(0.0..=1.0).contains(&translate) {
+                    bad(format!("translate {translate} must be a fraction in [0, 1]"))
+                } else if !(scale_min > 0.0 && scale_min <= scale_max && scale_max.is_finite()) {
+                    bad(format!(
+                        "scale {scale_min}:{scale_max} must be positive, the smaller first"
+                    ))
+                } else if !(0.0..90.0).contains(&shear) {
+                    bad(format!("shear of {shear} degrees must be in [0, 90)"))
+                } else {
+                    Ok(())
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 impl<T: Scalar> BatchTransform<T> for Augment {
     fn apply(&self, batch: &mut Tensor<T>, rng: &mut dyn FnMut(usize) -> Rng) -> Result<()> {
+        self.check()?;
         let (n, c, h, w) = image_dims(batch)?;
         let per = c * h * w;
         match *self {
@@ -94,12 +161,6 @@ impl<T: Scalar> BatchTransform<T> for Augment {
                 }
             }
             Augment::HorizontalFlip { p } => {
-                if !(0.0..=1.0).contains(&p) {
-                    return Err(Error::invalid(
-                        "augment",
-                        format!("flip probability {p} must be in [0, 1]"),
-                    ));
-                }
                 for (i, img) in batch.data_mut().chunks_mut(per.max(1)).enumerate() {
                     if rng(i).random::<f64>() < p {
                         img.chunks_mut(w.max(1)).for_each(<[T]>::reverse);
@@ -107,12 +168,6 @@ impl<T: Scalar> BatchTransform<T> for Augment {
                 }
             }
             Augment::RandomRotation { degrees } => {
-                if !(0.0..=360.0).contains(&degrees) {
-                    return Err(Error::invalid(
-                        "augment",
-                        format!("rotation of {degrees} degrees must be in [0, 360]"),
-                    ));
-                }
                 let mut buf = vec![T::zero(); per];
                 let (cy, cx) = ((h as f64 - 1.0) / 2.0, (w as f64 - 1.0) / 2.0);
                 for (i, img) in batch.data_mut().chunks_mut(per.max(1)).enumerate() {
@@ -135,13 +190,58 @@ impl<T: Scalar> BatchTransform<T> for Augment {
                     img.copy_from_slice(&buf);
                 }
             }
-            Augment::RandomErasing { p } => {
-                if !(0.0..=1.0).contains(&p) {
-                    return Err(Error::invalid(
-                        "augment",
-                        format!("erasing probability {p} must be in [0, 1]"),
-                    ));
+            Augment::RandomAffine {
+                degrees,
+                translate,
+                scale_min,
+                scale_max,
+                shear,
+            } => {
+                let mut buf = vec![T::zero(); per];
+                let (cy, cx) = ((h as f64 - 1.0) / 2.0, (w as f64 - 1.0) / 2.0);
+                for (i, img) in batch.data_mut().chunks_mut(per.max(1)).enumerate() {
+                    let mut r = rng(i);
+                    let a = r.random_range(-degrees..=degrees).to_radians();
+                    let tx = r.random_range(-translate..=translate) * w as f64;
+                    let ty = r.random_range(-translate..=translate) * h as f64;
+                    let z = r.random_range(scale_min..=scale_max);
+                    let sh = r.random_range(-shear..=shear).to_radians();
+                    // Forward map about the centre: rotation . shear . zoom, then the shift; its
+                    // inverse sends each output pixel to the point it is read from.
+                    let (sin, cos) = a.sin_cos();
+                    let t = sh.tan();
+                    let (m00, m01, m10, m11) = (cos * z, (cos * t - sin) * z, sin * z, (sin * t + cos) * z);
+                    let det = m00 * m11 - m01 * m10;
+                    let (i00, i01, i10, i11) = (m11 / det, -m01 / det, -m10 / det, m00 / det);
+                    for y in 0..h {
+                        for x in 0..w {
+                            let (dx, dy) = (x as f64 - cx - tx, y as f64 - cy - ty);
+                            let sx = i00 * dx + i01 * dy + cx;
+                            let sy = i10 * dx + i11 * dy + cy;
+                            let (x0, y0) = (sx.floor(), sy.floor());
+                            let (fx, fy) = (sx - x0, sy - y0);
+                            let (x0, y0) = (x0 as i64, y0 as i64);
+                            let taps = [
+                                (y0, x0, (1.0 - fy) * (1.0 - fx)),
+                                (y0, x0 + 1, (1.0 - fy) * fx),
+                                (y0 + 1, x0, fy * (1.0 - fx)),
+                                (y0 + 1, x0 + 1, fy * fx),
+                            ];
+                            for ch in 0..c {
+                                let mut v = 0.0;
+                                for &(yy, xx, wt) in &taps {
+                                    if wt != 0.0 && yy >= 0 && xx >= 0 && (yy as usize) < h && (xx as usize) < w {
+                                        v += wt * img[(ch * h + yy as usize) * w + xx as usize].as_f64();
+                                    }
+                                }
+                                buf[(ch * h + y) * w + x] = T::of(v);
+                            }
+                        }
+                    }
+                    img.copy_from_slice(&buf);
                 }
+            }
+            Augment::RandomErasing { p } => {
                 for (i, img) in batch.data_mut().chunks_mut(per.max(1)).enumerate() {
                     let mut r = rng(i);
                     if r.random::<f64>() >= p {

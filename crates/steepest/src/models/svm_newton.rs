@@ -106,9 +106,13 @@ fn loss_sum(loss: SvmLoss, y: &[f64], f: &[f64], c: &[f64], h: f64) -> f64 {
         .sum()
 }
 
-/// The band widths of the continuation: 0.5, 0.05, ... down to `h`, then `h`. For regression
-/// no wider than epsilon: a band reaching past r = 0 would smooth |r| - epsilon where |r| has
-/// its kink, and Newton's steps would cross it.
+/// Below this band width the continuation goes straight to the final width: the rows in the
+/// band are then the support vectors on the margin, whose set a narrower band barely changes.
+const COARSE_BAND: f64 = 1e-3;
+
+/// The band widths of the continuation: 0.5, 0.05, ... while above [`COARSE_BAND`], then `h`.
+/// For regression no wider than epsilon: a band reaching past r = 0 would smooth
+/// |r| - epsilon where |r| has its kink, and Newton's steps would cross it.
 fn widths(loss: SvmLoss, h: f64) -> Vec<f64> {
     let (start, h) = match loss {
         SvmLoss::EpsilonInsensitive(e) if e > 0.0 => (0.5f64.min(e), h.min(e)),
@@ -117,7 +121,7 @@ fn widths(loss: SvmLoss, h: f64) -> Vec<f64> {
     let mut out = Vec::new();
     if h > 0.0 {
         let mut w = start.max(h);
-        while w > h * 1.0001 {
+        while w > h.max(COARSE_BAND) * 1.0001 {
             out.push(w);
             w /= 10.0;
         }
@@ -164,7 +168,9 @@ pub(crate) fn solve_dual(
         let sub: Vec<usize> = (0..n).step_by(4).collect();
         let ks = DMatrix::from_fn(sub.len(), sub.len(), |i, j| k[(sub[i], sub[j])]);
         let pick = |v: &[f64]| -> Vec<f64> { sub.iter().map(|&i| v[i]).collect() };
-        let s = solve_dual(&ks, &pick(y), &pick(c), loss, h, max_iter)?;
+        // The seed needs no narrower band than the coarse one (h = 0, the squared hinge, stays).
+        let seed_h = if h > 0.0 { h.max(COARSE_BAND) } else { h };
+        let s = solve_dual(&ks, &pick(y), &pick(c), loss, seed_h, max_iter)?;
         for (q, &i) in sub.iter().enumerate() {
             beta[i] = s.coef[q];
         }
