@@ -406,12 +406,12 @@ pub fn channel_sum<T: Scalar>(gy: &Tensor<T>) -> Result<Tensor<T>> {
     }
     let (n, c) = (s[0], s[1]);
     let inner: usize = s[2..].iter().product();
-    let mut out = vec![T::zero(); c];
+    let mut out = vec![0.0f64; c];
     for i in 0..n {
         for (ch, o) in out.iter_mut().enumerate() {
             let start = (i * c + ch) * inner;
-            *o += gy.data()[start..start + inner].iter().fold(T::zero(), |a, &b| a + b);
+            *o += super::elementwise::sum(&gy.data()[start..start + inner]);
         }
     }
-    Tensor::new(out, &[c])
+    Tensor::new(out.into_iter().map(T::of).collect(), &[c])
 }
