@@ -208,6 +208,10 @@ pub struct ModelArgs {
     /// (RandomErasing).
     #[arg(long, value_name = "P")]
     pub random_erasing: Option<f64>,
+    /// Networks of layers on classes: label smoothing EPS of the training loss, in [0, 1)
+    /// (CrossEntropyLoss(label_smoothing=EPS)) [default: 0]
+    #[arg(long, value_name = "EPS")]
+    pub label_smoothing: Option<f64>,
     /// Class weights: uniform or balanced [default: uniform].
     #[arg(long)]
     pub class_weight: Option<String>,

@@ -225,6 +225,12 @@ fn inapplicable_flags(args: &TrainArgs, cfg: &RunConfig) -> Vec<String> {
         crate::config::is_network(model),
         "networks of layers on images: cnn, cnn-bn, lenet5, resnet, net",
     );
+    check(
+        m.label_smoothing.is_some(),
+        "--label-smoothing",
+        crate::config::is_network(model),
+        "networks of layers: cnn, cnn-bn, lenet5, resnet, net",
+    );
     check(m.activation.is_some(), "--activation", model == "mlp", "the mlp");
     check(m.dropout.is_some(), "--dropout", model == "mlp", "the mlp");
     check(m.init.is_some(), "--init", model == "mlp", "the mlp");

@@ -107,6 +107,9 @@ pub struct RunConfig {
     /// RandomErasing).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub augment: Vec<steepest::data::Augment>,
+    /// Label smoothing of a network's training loss on classes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_smoothing: Option<f64>,
     /// The kernel approximation: rff or nystroem (none: exact).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_approx: Option<String>,
@@ -196,6 +199,7 @@ impl Default for RunConfig {
             coef0: None,
             probability: false,
             augment: Vec::new(),
+            label_smoothing: None,
             kernel_approx: None,
             components: 500,
             degree: 1,
@@ -651,6 +655,9 @@ impl RunConfig {
         .collect();
         if !flags.is_empty() {
             self.augment = flags;
+        }
+        if m.label_smoothing.is_some() {
+            self.label_smoothing = m.label_smoothing;
         }
         if let Some(g) = &m.gamma {
             self.gamma = Some(match g.parse::<f64>() {
@@ -1216,6 +1223,12 @@ impl RunConfig {
             a.check().map_err(|e| usage(format!("{flag}: {}", detail(&e))))?;
         }
         p.augment = self.augment.clone();
+        if let Some(eps) = self.label_smoothing {
+            if !(0.0..1.0).contains(&eps) {
+                return Err(usage(format!("--label-smoothing: {eps} must be in [0, 1)")));
+            }
+            p.label_smoothing = eps;
+        }
         let default_opt = p.fit.optimizer.clone();
         p.fit = self.fit_options(default_opt)?;
         Ok(p)

@@ -259,6 +259,32 @@ fn the_embedded_mnist_sample_trains_a_cnn_and_exports() {
         config.contains("RandomAffine") && config.contains("scale_max = 1.1"),
         "{config}"
     );
+    // Label smoothing: recorded with the model's settings; outside [0, 1) refused.
+    let r = dir.path().join("smooth").display().to_string();
+    steepest()
+        .args([
+            "train", "--data", "mnist10k", "--model", "lenet5", "--steps", "2", "--quiet", "--out", &r,
+        ])
+        .args(["--label-smoothing", "0.1"])
+        .assert()
+        .success();
+    let config = std::fs::read_to_string(Path::new(&r).join("config.toml")).unwrap();
+    assert!(config.contains("label_smoothing = 0.1"), "{config}");
+    steepest()
+        .args([
+            "train",
+            "--data",
+            "mnist10k",
+            "--model",
+            "lenet5",
+            "--steps",
+            "1",
+            "--label-smoothing",
+            "1.5",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--label-smoothing"));
     for (spec, says) in [
         ("scale=1.1:0.9", "the smaller first"),
         ("degrees=ten", "not a number"),

@@ -450,3 +450,38 @@ fn rotation_keeps_distances_to_the_centre_and_erasing_zeroes_one_rectangle() {
         }
     }
 }
+
+/// Label smoothing reaches the training loss: one full-batch epoch at a negligible rate
+/// reports the smoothed cross-entropy of the model's own logits (computed here from the
+/// decision function, by the library's loss with eps), not the plain one.
+#[test]
+fn label_smoothing_is_the_training_loss() {
+    use steepest::data::BatchSize;
+    let (train, _) = images();
+    let spec =
+        layers(r#"[{"type": "Flatten"}, {"type": "Linear", "out_features": 8}, {"type": "Tanh"}, {"type": "Linear"}]"#);
+    let mut p = NetParams::from_layers("smooth", spec);
+    p.label_smoothing = 0.2;
+    p.fit.train.epochs = 1;
+    p.fit.train.batch_size = BatchSize::Full;
+    p.fit.scaler = steepest::data::ScalerKind::None;
+    p.fit.optimizer = steepest::optim::OptimizerSpec::Sgd(steepest::optim::rules::Sgd {
+        lr: 1e-12,
+        ..Default::default()
+    });
+    let m = p.clone().check().unwrap().fit(&train).unwrap();
+    let reported = m.history[0].train_loss;
+    let z = m.decision_function(&train.features).unwrap();
+    let (labels, _) = train.targets.classes().unwrap();
+    let loss = |eps: f64| {
+        let t = Tape::<f32>::new();
+        steepest::nn::cross_entropy(t.constant(z.clone()), labels, None, eps)
+            .unwrap()
+            .item()
+            .unwrap() as f64
+    };
+    assert!((reported - loss(0.2)).abs() < 1e-5, "{reported} vs {}", loss(0.2));
+    assert!((reported - loss(0.0)).abs() > 1e-3, "the plain loss is {}", loss(0.0));
+    p.label_smoothing = 1.0;
+    assert!(p.check().unwrap().fit(&train).is_err(), "eps must be below 1");
+}

@@ -35,6 +35,12 @@ pub struct NetParams {
     /// Augmentations of each training batch, in order (none by default).
     #[serde(default)]
     pub augment: Vec<Augment>,
+    /// Label smoothing of the training loss on classes, eps in [0, 1): the target puts
+    /// 1 - eps on the true class and eps spread evenly over all (PyTorch's
+    /// `CrossEntropyLoss(label_smoothing=eps)`); 0 by default. Evaluation losses are plain
+    /// cross-entropy.
+    #[serde(default)]
+    pub label_smoothing: f64,
     /// Training options.
     pub fit: FitOptions,
 }
@@ -54,6 +60,7 @@ impl NetParams {
             layers,
             init_seed: 0,
             augment: Vec::new(),
+            label_smoothing: 0.0,
             fit,
         }
     }
@@ -116,6 +123,7 @@ pub struct Network<T: Scalar> {
     pub buffers: ParamStore<T>,
     net: Arc<Sequential<T>>,
     augment: Vec<Augment>,
+    label_smoothing: f64,
     pending: Pending<T>,
     input: Vec<usize>,
     outputs: usize,
@@ -231,6 +239,7 @@ impl<T: Scalar> Network<T> {
             buffers,
             net: Arc::new(built.net),
             augment: Vec::new(),
+            label_smoothing: 0.0,
             pending: Pending(std::sync::Mutex::new(Vec::new())),
             input: input.to_vec(),
             outputs,
@@ -274,11 +283,12 @@ impl<T: Scalar> Network<T> {
         out: crate::autograd::Var<'t, T>,
         targets: &Targets,
         rows: &[usize],
+        smoothing: f64,
     ) -> Result<crate::autograd::Var<'t, T>> {
         match targets {
             Targets::Classes { labels, .. } => {
                 let y: Vec<usize> = rows.iter().map(|&r| labels[r]).collect();
-                out.cross_entropy(&y, None)
+                crate::nn::cross_entropy(out, &y, None, smoothing)
             }
             Targets::Values(v) => {
                 let y: Vec<T> = rows.iter().map(|&r| T::of(v[r])).collect();
@@ -328,7 +338,7 @@ impl<T: Scalar> Trainable<T> for Network<T> {
         }
         let x = tape.constant(batch);
         let out = self.net.forward(&mut cx, x)?;
-        let loss = self.loss_on(out, &data.targets, rows)?;
+        let loss = self.loss_on(out, &data.targets, rows, self.label_smoothing)?;
         let value = loss.item()?.as_f64();
         let mut grads = tape.backward(loss)?;
         self.pending.put(cx.take_buffer_updates());
@@ -362,7 +372,7 @@ impl<T: Scalar> Trainable<T> for Network<T> {
             let out = self
                 .net
                 .forward(&mut cx, tape.constant(self.batch(&data.features, chunk)?))?;
-            sum += self.loss_on(out, &data.targets, chunk)?.item()?.as_f64() * chunk.len() as f64;
+            sum += self.loss_on(out, &data.targets, chunk, 0.0)?.item()?.as_f64() * chunk.len() as f64;
         }
         Ok(sum / n.max(1) as f64)
     }
@@ -441,6 +451,13 @@ impl ValidNetParams {
             ));
         }
         net.augment = p.augment.clone();
+        if !(0.0..1.0).contains(&p.label_smoothing) {
+            return Err(Error::invalid(
+                "label smoothing",
+                format!("{} must be in [0, 1)", p.label_smoothing),
+            ));
+        }
+        net.label_smoothing = p.label_smoothing;
         let (train, val) = p.fit.split_validation(data)?;
         let scaler = match self.scaler_kind(data) {
             ScalerKind::Channel => Scaler::fit_channels(&train.features, input[0], comm.as_deref_mut())?,
