@@ -833,18 +833,8 @@ impl RunConfig {
                 self.augment = shift_and_rotate.clone();
                 Some("cosine")
             }
-            "cnn" => {
-                self.epochs = 30;
-                self.batch_size = "128".into();
-                self.optimizer = Some(OptimizerSpec::AdamW(steepest::optim::rules::AdamW {
-                    lr: 3e-3,
-                    ..Default::default()
-                }));
-                self.augment = shift_and_rotate.clone();
-                Some("one-cycle")
-            }
-            "cnn-bn" => {
-                self.epochs = 40;
+            "cnn" | "cnn-bn" => {
+                self.epochs = if model == "cnn" { 30 } else { 40 };
                 self.batch_size = "128".into();
                 self.optimizer = Some(OptimizerSpec::AdamW(steepest::optim::rules::AdamW {
                     lr: 3e-3,

@@ -270,58 +270,22 @@ fn the_embedded_mnist_sample_trains_a_cnn_and_exports() {
         .success();
     let config = std::fs::read_to_string(Path::new(&r).join("config.toml")).unwrap();
     assert!(config.contains("label_smoothing = 0.1"), "{config}");
-    steepest()
-        .args([
-            "train",
-            "--data",
-            "mnist10k",
-            "--model",
-            "lenet5",
-            "--steps",
-            "1",
-            "--label-smoothing",
-            "1.5",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--label-smoothing"));
-    for (spec, says) in [
-        ("scale=1.1:0.9", "the smaller first"),
-        ("degrees=ten", "not a number"),
-        ("zoom=2", "unknown key 'zoom'"),
-        ("translate=2", "in [0, 1]"),
-    ] {
+    // Bad values of the image flags: exit 2, the flag and the reason named.
+    let refused = |flag: &str, value: &str, says: &str| {
         steepest()
             .args([
-                "train",
-                "--data",
-                "mnist10k",
-                "--model",
-                "lenet5",
-                "--steps",
-                "1",
-                "--random-affine",
-                spec,
+                "train", "--data", "mnist10k", "--model", "lenet5", "--steps", "1", flag, value,
             ])
             .assert()
             .code(2)
-            .stderr(predicate::str::contains(says).and(predicate::str::contains("--random-affine")));
-    }
-    steepest()
-        .args([
-            "train",
-            "--data",
-            "mnist10k",
-            "--model",
-            "lenet5",
-            "--steps",
-            "1",
-            "--random-rotation",
-            "400",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--random-rotation"));
+            .stderr(predicate::str::contains(says).and(predicate::str::contains(flag)));
+    };
+    refused("--label-smoothing", "1.5", "[0, 1)");
+    refused("--random-affine", "scale=1.1:0.9", "the smaller first");
+    refused("--random-affine", "degrees=ten", "not a number");
+    refused("--random-affine", "zoom=2", "unknown key 'zoom'");
+    refused("--random-affine", "translate=2", "in [0, 1]");
+    refused("--random-rotation", "400", "[0, 360]");
     steepest()
         .args([
             "train",

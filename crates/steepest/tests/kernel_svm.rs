@@ -39,6 +39,35 @@ fn blobs(n: usize) -> Dataset<f64> {
     .unwrap()
 }
 
+/// The fitted binary RBF model written out by hand: the decision value f(x_i) of every row
+/// by the kernel formula over the support vectors, and each row's coefficient beta_i (0 for a
+/// row that is not a support vector).
+fn by_hand(m: &steepest::models::FittedKernelSvm<f64>, data: &Dataset<f64>) -> (Vec<f64>, Vec<f64>) {
+    let Kernel::Rbf { gamma } = m.kernel else { panic!("rbf") };
+    let sv = m.weights.get("support_vectors").unwrap();
+    let coef = m.weights.get("dual_coef").unwrap().data();
+    let b = m.weights.get("intercept").unwrap().data()[0];
+    let Features::Dense(x) = &data.features else { panic!() };
+    let f = (0..data.rows())
+        .map(|i| {
+            let xi = x.row(i);
+            (0..sv.rows_count())
+                .map(|s| {
+                    let d2: f64 = xi.iter().zip(sv.row(s)).map(|(a, b)| (a - b) * (a - b)).sum();
+                    coef[s] * (-gamma * d2).exp()
+                })
+                .sum::<f64>()
+                + b
+        })
+        .collect();
+    let mut beta = vec![0.0; data.rows()];
+    for s in 0..sv.rows_count() {
+        let i = (0..data.rows()).find(|&i| x.row(i) == sv.row(s)).unwrap();
+        beta[i] = coef[s];
+    }
+    (f, beta)
+}
+
 #[test]
 fn the_solution_is_stationary_for_its_objective() {
     stationary(&[1.0, 1.0]);
@@ -57,35 +86,15 @@ fn stationary(class_weights: &[f64]) {
         ..KernelSvmParams::default()
     };
     let m = p.check().unwrap().fit(&data).unwrap();
-    let Kernel::Rbf { gamma } = m.kernel else { panic!("rbf") };
-    let sv = m.weights.get("support_vectors").unwrap();
-    let coef = m.weights.get("dual_coef").unwrap().data();
-    let b = m.weights.get("intercept").unwrap().data()[0];
-    let Features::Dense(x) = &data.features else { panic!() };
     let (labels, _) = data.targets.classes().unwrap();
-    // f(x_i) by the kernel formula, over the support vectors.
-    let f = |i: usize| -> f64 {
-        let xi = x.row(i);
-        (0..sv.rows_count())
-            .map(|s| {
-                let d2: f64 = xi.iter().zip(sv.row(s)).map(|(a, b)| (a - b) * (a - b)).sum();
-                coef[s] * (-gamma * d2).exp()
-            })
-            .sum::<f64>()
-            + b
-    };
     // Stationarity: beta_i = C y_i g_i with g_i = -l'(y_i f_i) (1 below the band, (1 + h - t) / 2h
     // in it, 0 above), and sum beta = 0. Rows that are not support vectors have beta 0.
-    let mut beta_of = vec![0.0; data.rows()];
-    for s in 0..sv.rows_count() {
-        let i = (0..data.rows()).find(|&i| x.row(i) == sv.row(s)).unwrap();
-        beta_of[i] = coef[s];
-    }
+    let (f, beta_of) = by_hand(&m, &data);
     let mut worst = 0.0f64;
     for i in 0..data.rows() {
         let c = c0 * class_weights[labels[i]];
         let y = if labels[i] == 1 { 1.0 } else { -1.0 };
-        let t = y * f(i);
+        let t = y * f[i];
         let g = if t > 1.0 + h {
             0.0
         } else if t >= 1.0 - h {
@@ -114,30 +123,13 @@ fn the_default_solution_meets_the_conditions_of_the_unsmoothed_hinge() {
         ..KernelSvmParams::default()
     };
     let m = p.check().unwrap().fit(&data).unwrap();
-    let Kernel::Rbf { gamma } = m.kernel else { panic!("rbf") };
-    let sv = m.weights.get("support_vectors").unwrap();
-    let coef = m.weights.get("dual_coef").unwrap().data();
-    let b = m.weights.get("intercept").unwrap().data()[0];
-    let Features::Dense(x) = &data.features else { panic!() };
     let (labels, _) = data.targets.classes().unwrap();
-    let mut alpha = vec![0.0; data.rows()];
-    for s in 0..sv.rows_count() {
-        let i = (0..data.rows()).find(|&i| x.row(i) == sv.row(s)).unwrap();
-        alpha[i] = coef[s] * if labels[i] == 1 { 1.0 } else { -1.0 };
-    }
+    let (f, beta) = by_hand(&m, &data);
     let tol = 1e-4;
     let mut on_margin = 0;
     for i in 0..data.rows() {
-        let xi = x.row(i);
-        let f: f64 = (0..sv.rows_count())
-            .map(|s| {
-                let d2: f64 = xi.iter().zip(sv.row(s)).map(|(a, b)| (a - b) * (a - b)).sum();
-                coef[s] * (-gamma * d2).exp()
-            })
-            .sum::<f64>()
-            + b;
-        let t = if labels[i] == 1 { f } else { -f };
-        let a = alpha[i];
+        let y = if labels[i] == 1 { 1.0 } else { -1.0 };
+        let (t, a) = (y * f[i], y * beta[i]);
         assert!((-1e-9..=c + 1e-9).contains(&a), "row {i}: alpha {a} outside [0, {c}]");
         if t > 1.0 + tol {
             assert!(a < 1e-9, "row {i}: y f = {t} beyond the margin with alpha {a}");
@@ -148,7 +140,7 @@ fn the_default_solution_meets_the_conditions_of_the_unsmoothed_hinge() {
         }
     }
     assert!(on_margin > 0, "some rows are support vectors on the margin");
-    let sum: f64 = coef.iter().sum();
+    let sum: f64 = beta.iter().sum();
     assert!(sum.abs() < 1e-9, "sum of beta {sum}");
 }
 
