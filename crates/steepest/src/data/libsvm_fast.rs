@@ -153,6 +153,16 @@ pub(crate) type PieceError = (usize, usize, String);
 
 fn parse_piece<T: Scalar>(bytes: &[u8]) -> std::result::Result<Piece<T>, PieceError> {
     let mut p = Piece::new();
+    // Sized up front (a colon per entry, a newline per row, counted at memory speed): growing
+    // by doubling would copy every array several times into fresh pages.
+    let (entries, rows) = (
+        memchr::memchr_iter(b':', bytes).count(),
+        memchr::memchr_iter(b'\n', bytes).count() + 1,
+    );
+    p.labels.reserve(rows);
+    p.indptr.reserve(rows);
+    p.indices.reserve(entries);
+    p.values.reserve(entries);
     let mut at = 0;
     loop {
         p.lines += 1;
