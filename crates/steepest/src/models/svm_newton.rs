@@ -106,11 +106,13 @@ fn loss_sum(loss: SvmLoss, y: &[f64], f: &[f64], c: &[f64], h: f64) -> f64 {
         .sum()
 }
 
-/// Below this band width the continuation goes straight to the final width: the rows in the
-/// band are then the support vectors on the margin, whose set a narrower band barely changes.
+/// From this band width the continuation goes straight to the final one: the rows in the
+/// band are then the support vectors on the margin, whose set a narrower band barely changes
+/// (the final stage starts from this band's parts, so its first Newton step lands on them).
 const COARSE_BAND: f64 = 1e-3;
 
-/// The band widths of the continuation: 0.5, 0.05, ... while above [`COARSE_BAND`], then `h`.
+/// The band widths of the continuation: 0.5, 0.05, ... while above [`COARSE_BAND`], then
+/// [`COARSE_BAND`], then `h`.
 /// For regression no wider than epsilon: a band reaching past r = 0 would smooth
 /// |r| - epsilon where |r| has its kink, and Newton's steps would cross it.
 fn widths(loss: SvmLoss, h: f64) -> Vec<f64> {
@@ -124,6 +126,9 @@ fn widths(loss: SvmLoss, h: f64) -> Vec<f64> {
         while w > h.max(COARSE_BAND) * 1.0001 {
             out.push(w);
             w /= 10.0;
+        }
+        if h < COARSE_BAND {
+            out.push(COARSE_BAND);
         }
     }
     out.push(h);
@@ -190,8 +195,11 @@ pub(crate) fn solve_dual(
         let obj = |beta: &[f64], f: &[f64], b: f64| -> f64 {
             0.5 * beta.iter().zip(f).map(|(a, f)| a * (f - b)).sum::<f64>() + loss_sum(loss, y, f, c, w)
         };
+        // A warm start takes its first parts at the previous band's width: the rows on the
+        // margin sit within that band of it, and a narrower one would first put them beyond.
         let (mut quad, mut lin) = if warm {
-            parts(loss, y, &f, w)
+            let previous = if stage > skip { stages[stage - 1].max(w) } else { w };
+            parts(loss, y, &f, previous)
         } else {
             ((0..n).collect(), Vec::new())
         };
