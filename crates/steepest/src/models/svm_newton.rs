@@ -112,7 +112,7 @@ fn loss_sum(loss: SvmLoss, y: &[f64], f: &[f64], c: &[f64], h: f64) -> f64 {
 const COARSE_BAND: f64 = 1e-3;
 
 /// The band widths of the continuation: 0.5, 0.05, ... while above [`COARSE_BAND`], then
-/// [`COARSE_BAND`], then `h`.
+/// [`COARSE_BAND`] (or the start, when narrower), then `h`.
 /// For regression no wider than epsilon: a band reaching past r = 0 would smooth
 /// |r| - epsilon where |r| has its kink, and Newton's steps would cross it.
 fn widths(loss: SvmLoss, h: f64) -> Vec<f64> {
@@ -127,8 +127,9 @@ fn widths(loss: SvmLoss, h: f64) -> Vec<f64> {
             out.push(w);
             w /= 10.0;
         }
-        if h < COARSE_BAND {
-            out.push(COARSE_BAND);
+        // The coarse band, or the starting one when that is narrower (a small epsilon).
+        if h < COARSE_BAND && start > h {
+            out.push(COARSE_BAND.min(start));
         }
     }
     out.push(h);
@@ -420,4 +421,19 @@ pub(crate) fn solve_primal(
         steps,
         objective,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_pass_the_coarse_band_and_never_exceed_epsilon() {
+        assert_eq!(widths(SvmLoss::Hinge, 1e-5), vec![0.5, 0.05, 0.005, 1e-3, 1e-5]);
+        assert_eq!(widths(SvmLoss::Hinge, 0.01), vec![0.5, 0.05, 0.01]);
+        assert_eq!(widths(SvmLoss::Hinge, 0.0), vec![0.0]);
+        // A tube narrower than the coarse band: from epsilon straight to h.
+        assert_eq!(widths(SvmLoss::EpsilonInsensitive(5e-4), 1e-5), vec![5e-4, 1e-5]);
+        assert_eq!(widths(SvmLoss::EpsilonInsensitive(1e-5), 1e-5), vec![1e-5]);
+    }
 }
