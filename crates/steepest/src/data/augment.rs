@@ -88,6 +88,85 @@ fn image_dims<T: Scalar>(batch: &Tensor<T>) -> Result<(usize, usize, usize, usiz
     }
 }
 
+/// Where an output pixel of a resampled image is read: at offset (dx, dy) from the image's
+/// centre, less the shift (tx, ty), the source is the centre plus [[xx, xy], [yx, yy]] (dx, dy).
+struct Inverse {
+    xx: f64,
+    xy: f64,
+    yx: f64,
+    yy: f64,
+    tx: f64,
+    ty: f64,
+}
+
+impl Inverse {
+    fn linear(xx: f64, xy: f64, yx: f64, yy: f64) -> Self {
+        Inverse {
+            xx,
+            xy,
+            yx,
+            yy,
+            tx: 0.0,
+            ty: 0.0,
+        }
+    }
+}
+
+/// Resamples every image `[C, H, W]` of `batch` through the inverse map `draw` makes from the
+/// image's generator: the nearest source pixel (rounded) or the bilinear blend of the four
+/// around it; zeros outside the image.
+fn resample<T: Scalar>(
+    batch: &mut Tensor<T>,
+    (c, h, w): (usize, usize, usize),
+    rng: &mut dyn FnMut(usize) -> Rng,
+    bilinear: bool,
+    draw: impl Fn(&mut Rng) -> Inverse,
+) {
+    let per = c * h * w;
+    let mut buf = vec![T::zero(); per];
+    let (cy, cx) = ((h as f64 - 1.0) / 2.0, (w as f64 - 1.0) / 2.0);
+    let inside = |yy: i64, xx: i64| yy >= 0 && xx >= 0 && (yy as usize) < h && (xx as usize) < w;
+    for (i, img) in batch.data_mut().chunks_mut(per.max(1)).enumerate() {
+        let m = draw(&mut rng(i));
+        buf.iter_mut().for_each(|v| *v = T::zero());
+        for y in 0..h {
+            for x in 0..w {
+                let (dx, dy) = (x as f64 - cx - m.tx, y as f64 - cy - m.ty);
+                let sx = m.xx * dx + m.xy * dy + cx;
+                let sy = m.yx * dx + m.yy * dy + cy;
+                if !bilinear {
+                    let (sy, sx) = (sy.round() as i64, sx.round() as i64);
+                    if inside(sy, sx) {
+                        for ch in 0..c {
+                            buf[(ch * h + y) * w + x] = img[(ch * h + sy as usize) * w + sx as usize];
+                        }
+                    }
+                    continue;
+                }
+                let (x0, y0) = (sx.floor(), sy.floor());
+                let (fx, fy) = (sx - x0, sy - y0);
+                let (x0, y0) = (x0 as i64, y0 as i64);
+                let taps = [
+                    (y0, x0, (1.0 - fy) * (1.0 - fx)),
+                    (y0, x0 + 1, (1.0 - fy) * fx),
+                    (y0 + 1, x0, fy * (1.0 - fx)),
+                    (y0 + 1, x0 + 1, fy * fx),
+                ];
+                for ch in 0..c {
+                    let v = taps
+                        .iter()
+                        .filter(|&&(yy, xx, wt)| wt != 0.0 && inside(yy, xx))
+                        .fold(0.0, |v, &(yy, xx, wt)| {
+                            v + wt * img[(ch * h + yy as usize) * w + xx as usize].as_f64()
+                        });
+                    buf[(ch * h + y) * w + x] = T::of(v);
+                }
+            }
+        }
+        img.copy_from_slice(&buf);
+    }
+}
+
 impl Augment {
     /// Checks the settings: probabilities in [0, 1], angles in [0, 360] degrees (shear below
     /// 90), shifts in [0, 1], zoom factors positive and ordered.
@@ -168,27 +247,10 @@ impl<T: Scalar> BatchTransform<T> for Augment {
                 }
             }
             Augment::RandomRotation { degrees } => {
-                let mut buf = vec![T::zero(); per];
-                let (cy, cx) = ((h as f64 - 1.0) / 2.0, (w as f64 - 1.0) / 2.0);
-                for (i, img) in batch.data_mut().chunks_mut(per.max(1)).enumerate() {
-                    let a = rng(i).random_range(-degrees..=degrees).to_radians();
-                    let (sin, cos) = a.sin_cos();
-                    buf.iter_mut().for_each(|v| *v = T::zero());
-                    for y in 0..h {
-                        for x in 0..w {
-                            // The source of output pixel (y, x): the inverse rotation.
-                            let (dy, dx) = (y as f64 - cy, x as f64 - cx);
-                            let sy = (cos * dy - sin * dx + cy).round();
-                            let sx = (sin * dy + cos * dx + cx).round();
-                            if sy >= 0.0 && sx >= 0.0 && (sy as usize) < h && (sx as usize) < w {
-                                for ch in 0..c {
-                                    buf[(ch * h + y) * w + x] = img[(ch * h + sy as usize) * w + sx as usize];
-                                }
-                            }
-                        }
-                    }
-                    img.copy_from_slice(&buf);
-                }
+                resample(batch, (c, h, w), rng, false, |r| {
+                    let (sin, cos) = r.random_range(-degrees..=degrees).to_radians().sin_cos();
+                    Inverse::linear(cos, sin, -sin, cos)
+                });
             }
             Augment::RandomAffine {
                 degrees,
@@ -197,49 +259,23 @@ impl<T: Scalar> BatchTransform<T> for Augment {
                 scale_max,
                 shear,
             } => {
-                let mut buf = vec![T::zero(); per];
-                let (cy, cx) = ((h as f64 - 1.0) / 2.0, (w as f64 - 1.0) / 2.0);
-                for (i, img) in batch.data_mut().chunks_mut(per.max(1)).enumerate() {
-                    let mut r = rng(i);
+                resample(batch, (c, h, w), rng, true, |r| {
                     let a = r.random_range(-degrees..=degrees).to_radians();
                     let tx = r.random_range(-translate..=translate) * w as f64;
                     let ty = r.random_range(-translate..=translate) * h as f64;
                     let z = r.random_range(scale_min..=scale_max);
                     let sh = r.random_range(-shear..=shear).to_radians();
-                    // Forward map about the centre: rotation . shear . zoom, then the shift; its
-                    // inverse sends each output pixel to the point it is read from.
+                    // Forward map about the centre: rotation . shear . zoom, then the shift.
                     let (sin, cos) = a.sin_cos();
                     let t = sh.tan();
                     let (m00, m01, m10, m11) = (cos * z, (cos * t - sin) * z, sin * z, (sin * t + cos) * z);
                     let det = m00 * m11 - m01 * m10;
-                    let (i00, i01, i10, i11) = (m11 / det, -m01 / det, -m10 / det, m00 / det);
-                    for y in 0..h {
-                        for x in 0..w {
-                            let (dx, dy) = (x as f64 - cx - tx, y as f64 - cy - ty);
-                            let sx = i00 * dx + i01 * dy + cx;
-                            let sy = i10 * dx + i11 * dy + cy;
-                            let (x0, y0) = (sx.floor(), sy.floor());
-                            let (fx, fy) = (sx - x0, sy - y0);
-                            let (x0, y0) = (x0 as i64, y0 as i64);
-                            let taps = [
-                                (y0, x0, (1.0 - fy) * (1.0 - fx)),
-                                (y0, x0 + 1, (1.0 - fy) * fx),
-                                (y0 + 1, x0, fy * (1.0 - fx)),
-                                (y0 + 1, x0 + 1, fy * fx),
-                            ];
-                            for ch in 0..c {
-                                let mut v = 0.0;
-                                for &(yy, xx, wt) in &taps {
-                                    if wt != 0.0 && yy >= 0 && xx >= 0 && (yy as usize) < h && (xx as usize) < w {
-                                        v += wt * img[(ch * h + yy as usize) * w + xx as usize].as_f64();
-                                    }
-                                }
-                                buf[(ch * h + y) * w + x] = T::of(v);
-                            }
-                        }
+                    Inverse {
+                        tx,
+                        ty,
+                        ..Inverse::linear(m11 / det, -m01 / det, -m10 / det, m00 / det)
                     }
-                    img.copy_from_slice(&buf);
-                }
+                });
             }
             Augment::RandomErasing { p } => {
                 for (i, img) in batch.data_mut().chunks_mut(per.max(1)).enumerate() {

@@ -148,8 +148,8 @@ fn checkpoint_cost(numbers: usize) -> f64 {
 /// weights, adaptive sums and averages, the schedule, the divergence guard's and early
 /// stopping's state, the history) is written as a [`Checkpoint`] that resumes to the same
 /// steps; a pass writes one when writing it costs under a millisecond (estimated), or else when
-/// the time since the last one is at least ten times that cost (passes of wide models can take less time than their JSON), and
-/// never after the last pass (the model is saved then).
+/// the time since the last one is at least ten times that cost (passes of wide models can take
+/// less time than their JSON), and never after the last pass (the model is saved then).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn fit_online<T: Scalar>(
     trainer: &mut LinearTrainer<T>,

@@ -101,36 +101,32 @@ pub fn sum_of_squares_each<T: Scalar>(slices: &[&[T]]) -> Vec<f64> {
     sum_blocks_each(slices, squares)
 }
 
-/// Eight partial sums (so that the additions do not wait on each other), added in order.
+/// `sum f(d_i)` in f64 over eight partial sums (so that the additions do not wait on each
+/// other and the loop vectorizes), added in order.
 #[inline(always)]
-fn squares_generic<T: Scalar>(d: &[T]) -> f64 {
+fn lanes<T: Scalar>(d: &[T], f: impl Fn(f64) -> f64) -> f64 {
     let mut acc = [0.0f64; 8];
     let chunks = d.chunks_exact(8);
     let rest = chunks.remainder();
     for c in chunks {
         for k in 0..8 {
-            let v = c[k].as_f64();
-            acc[k] += v * v;
+            acc[k] += f(c[k].as_f64());
         }
     }
-    acc.iter().sum::<f64>() + rest.iter().map(|v| v.as_f64() * v.as_f64()).sum::<f64>()
+    acc.iter().sum::<f64>() + rest.iter().map(|v| f(v.as_f64())).sum::<f64>()
+}
+
+#[inline(always)]
+fn squares_generic<T: Scalar>(d: &[T]) -> f64 {
+    lanes(d, |v| v * v)
 }
 
 // `squares_generic` compiled for the widest vectors the CPU has (the same bits on each).
 super::multiversion!(fn squares<T>(d: &[T]) -> f64 => squares_generic);
 
-/// The sum of `d` in f64 over eight partial sums (so that the loop vectorizes), added in order.
 #[inline(always)]
 fn sum_generic<T: Scalar>(d: &[T]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let chunks = d.chunks_exact(8);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for k in 0..8 {
-            acc[k] += c[k].as_f64();
-        }
-    }
-    acc.iter().sum::<f64>() + rest.iter().map(|v| v.as_f64()).sum::<f64>()
+    lanes(d, |v| v)
 }
 
 // `sum_generic` compiled for the widest vectors the CPU has.
