@@ -1,6 +1,6 @@
 //! Tensor operations against hand-computed values and naive reference loops.
 
-use steepest::tensor::{broadcast_shape, matmul_into, rng, CsrMatrix, Tensor};
+use steepest::tensor::{broadcast_shape, matmul_into, matmul_slices, rng, CsrMatrix, MatRef, Tensor};
 
 fn t(data: &[f64], shape: &[usize]) -> Tensor<f64> {
     Tensor::new(data.to_vec(), shape).unwrap()
@@ -175,6 +175,22 @@ fn matmul_matches_naive_loop_for_every_transpose_flag() {
     matmul_into(&mut out, &a32, false, &b32, false, true).unwrap();
     for (g, w) in out.data().iter().zip(&want) {
         assert!((*g as f64 - (w + 1.0)).abs() < 1e-3);
+    }
+    // Both operands read across their rows (a column-major, b transposed): the product is
+    // computed column-major and added into the rows of a wider output (padding left alone).
+    let (a_cm, b_t) = (a.transpose().unwrap(), b.transpose().unwrap());
+    let (av, bv) = (
+        MatRef::row_major(a_cm.data(), 53, 37).t(),
+        MatRef::row_major(b_t.data(), 29, 53).t(),
+    );
+    let stride = 29 + 3;
+    let mut wide = vec![2.0f64; 37 * stride];
+    matmul_slices(&mut wide, stride, av, bv, true).unwrap();
+    for i in 0..37 {
+        for j in 0..stride {
+            let want = if j < 29 { want[i * 29 + j] + 2.0 } else { 2.0 };
+            assert!((wide[i * stride + j] - want).abs() < 1e-10, "({i}, {j})");
+        }
     }
     let e = a.matmul(&a).unwrap_err().to_string();
     assert_eq!(e, "matmul: shape mismatch between [37, 53] and [37, 53]");

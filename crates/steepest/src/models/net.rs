@@ -15,11 +15,15 @@ use crate::optim::{LrFinderConfig, LrFinderResult, OptimizerSpec};
 use crate::tensor::{Rng, Scalar, Tensor};
 use crate::train::metrics::MetricParts;
 use crate::train::{History, Observer, Trainable};
+use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Rows per forward pass when evaluating or predicting (bounds the memory of large inputs).
 const EVAL_ROWS: usize = 256;
+
+/// The fewest rows of a part when a training batch is split across threads.
+const SHARD_MIN_ROWS: usize = 8;
 
 /// The hyper-parameters of a network built from layers (builder). Defaults: Adam with lr 1e-3,
 /// batches of 32, 50 epochs, per-channel standardization for examples with a shape (images),
@@ -129,6 +133,8 @@ pub struct Network<T: Scalar> {
     outputs: usize,
     task: Task,
     summary: Vec<LayerSummary>,
+    /// Whether a layer couples the examples of a batch (see [`LayerSpec::couples_examples`]).
+    couples_examples: bool,
 }
 
 /// Buffer values computed in the last training pass, written after its optimizer step.
@@ -245,6 +251,7 @@ impl<T: Scalar> Network<T> {
             outputs,
             task,
             summary,
+            couples_examples: layers.iter().any(LayerSpec::couples_examples),
         })
     }
 
@@ -256,6 +263,53 @@ impl<T: Scalar> Network<T> {
     /// The shape of one input example.
     pub fn input_shape(&self) -> &[usize] {
         &self.input
+    }
+
+    /// How many parts a training batch of `rows` examples is passed in: one per thread when
+    /// more than one thread is set, every part has at least [`SHARD_MIN_ROWS`] rows and no
+    /// layer couples the examples of a batch (batch norm); one otherwise.
+    fn shards(&self, rows: usize) -> usize {
+        let threads = crate::tensor::num_threads();
+        if threads <= 1 || self.couples_examples {
+            return 1;
+        }
+        threads.min(rows / SHARD_MIN_ROWS).max(1)
+    }
+
+    /// One forward and backward pass over `rows` with the step's `seed`: the loss times
+    /// `weight`, its gradient with respect to every parameter, and the buffer updates.
+    #[allow(clippy::type_complexity)]
+    fn pass(
+        &self,
+        params: &ParamStore<T>,
+        data: &Dataset<T>,
+        rows: &[usize],
+        seed: u64,
+        weight: f64,
+    ) -> Result<(f64, ParamStore<T>, Vec<(String, Tensor<T>)>)> {
+        let tape = Tape::new();
+        // Each example's draws are seeded by its row identity (see `Dataset::row_ids`).
+        let ids: Vec<usize> = rows.iter().map(|&r| data.row_id(r) as usize).collect();
+        let mut cx = Cx::new(&tape, params, &self.buffers, Mode::Train).with_seed(seed, &ids);
+        let mut batch = self.batch(&data.features, rows)?;
+        for a in &self.augment {
+            cx.next_stream();
+            BatchTransform::<T>::apply(a, &mut batch, &mut |i| cx.example_rng(i))?;
+        }
+        let x = tape.constant(batch);
+        let out = self.net.forward(&mut cx, x)?;
+        let mut loss = self.loss_on(out, &data.targets, rows, self.label_smoothing)?;
+        if weight != 1.0 {
+            loss = loss.mul_scalar(T::of(weight));
+        }
+        let value = loss.item()?.as_f64();
+        let mut grads = tape.backward(loss)?;
+        let mut g = ParamStore::new();
+        for (name, p) in params.iter() {
+            let v = cx.var(name)?;
+            g.insert(name, grads.take(v).unwrap_or_else(|| Tensor::zeros(p.shape())));
+        }
+        Ok((value, g, cx.take_buffer_updates()))
     }
 
     /// The rows `rows` of `x` as a batch `[rows, ...input]`.
@@ -327,27 +381,44 @@ impl<T: Scalar> Trainable<T> for Network<T> {
         rows: &[usize],
         rng: &mut Rng,
     ) -> Result<(f64, ParamStore<T>)> {
-        let tape = Tape::new();
-        // Each example's draws are seeded by its row identity (see `Dataset::row_ids`).
-        let ids: Vec<usize> = rows.iter().map(|&r| data.row_id(r) as usize).collect();
-        let mut cx = Cx::new(&tape, params, &self.buffers, Mode::Train).with_randomness(rng, &ids);
-        let mut batch = self.batch(&data.features, rows)?;
-        for a in &self.augment {
-            cx.next_stream();
-            BatchTransform::<T>::apply(a, &mut batch, &mut |i| cx.example_rng(i))?;
+        let seed = rng.random::<u64>();
+        let shards = self.shards(rows.len());
+        if shards == 1 {
+            let (loss, grads, updates) = self.pass(params, data, rows, seed, 1.0)?;
+            self.pending.put(updates);
+            return Ok((loss, grads));
         }
-        let x = tape.constant(batch);
-        let out = self.net.forward(&mut cx, x)?;
-        let loss = self.loss_on(out, &data.targets, rows, self.label_smoothing)?;
-        let value = loss.item()?.as_f64();
-        let mut grads = tape.backward(loss)?;
-        self.pending.put(cx.take_buffer_updates());
-        let mut g = ParamStore::new();
-        for (name, p) in params.iter() {
-            let v = cx.var(name)?;
-            g.insert(name, grads.take(v).unwrap_or_else(|| Tensor::zeros(p.shape())));
+        // Consecutive parts of the batch, each passed on its own thread with the whole batch's
+        // seed and its rows' own draws; part s's loss is weighted by its share of the rows, so
+        // the weighted losses and their gradients sum to the batch mean's.
+        let n = rows.len();
+        let parts: Vec<&[usize]> = (0..shards)
+            .map(|s| &rows[s * n / shards..(s + 1) * n / shards])
+            .collect();
+        let results = crate::tensor::pool::run_parts(parts, |part| {
+            crate::tensor::with_serial_matmul(|| self.pass(params, data, part, seed, part.len() as f64 / n as f64))
+        });
+        let mut loss = 0.0;
+        let mut total: Option<ParamStore<T>> = None;
+        for (s, r) in results.into_iter().enumerate() {
+            let (l, g, updates) = r?;
+            // Only batch norm keeps running statistics, and it is never split: nothing to merge.
+            if s == 0 {
+                self.pending.put(updates);
+            }
+            loss += l;
+            match total.as_mut() {
+                None => total = Some(g),
+                Some(t) => {
+                    for (name, acc) in t.iter_mut() {
+                        if let Some(add) = g.get(name) {
+                            acc.data_mut().iter_mut().zip(add.data()).for_each(|(a, &b)| *a += b);
+                        }
+                    }
+                }
+            }
         }
-        Ok((value, g))
+        Ok((loss, total.unwrap_or_default()))
     }
     fn after_step(&mut self, _lr: f64) {
         for (n, t) in self.pending.take() {

@@ -300,6 +300,16 @@ pub enum LayerSpec {
 }
 
 impl LayerSpec {
+    /// Whether the layer's training output for one example depends on the other examples of
+    /// the batch (batch norm's batch statistics): a network without such a layer gives the same
+    /// per-example outputs however its batch is split.
+    pub fn couples_examples(&self) -> bool {
+        matches!(
+            self,
+            LayerSpec::BatchNorm1d { .. } | LayerSpec::BatchNorm2d { .. } | LayerSpec::BasicBlock { .. }
+        )
+    }
+
     /// The type name (PyTorch's class name).
     pub fn kind(&self) -> &'static str {
         match self {

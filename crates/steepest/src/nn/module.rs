@@ -75,8 +75,15 @@ impl<'t, T: Scalar> Cx<'t, T> {
 
     /// Sets the randomness of this step: a seed drawn from `r`, and the dataset rows of the
     /// batch's examples (in batch order).
-    pub fn with_randomness(mut self, r: &mut Rng, rows: &[usize]) -> Self {
-        self.seed = r.random::<u64>();
+    pub fn with_randomness(self, r: &mut Rng, rows: &[usize]) -> Self {
+        self.with_seed(r.random::<u64>(), rows)
+    }
+
+    /// Sets the randomness of this step from a seed already drawn (as [`Cx::with_randomness`]
+    /// draws it): the parts of one batch passed separately with the same seed and their own
+    /// rows draw what the whole batch would.
+    pub fn with_seed(mut self, seed: u64, rows: &[usize]) -> Self {
+        self.seed = seed;
         self.rows = rows.to_vec();
         self
     }

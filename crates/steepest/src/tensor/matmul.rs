@@ -189,6 +189,13 @@ fn product<T: Scalar>(
     accumulate: bool,
     parallelism: gemm::Parallelism,
 ) -> Result<()> {
+    static TUNED: std::sync::Once = std::sync::Once::new();
+    TUNED.call_once(|| {
+        // The gemm crate copies ("packs") a left operand whose columns are already contiguous
+        // when the product has more than 8 * 6 columns; reading it in place is as fast, and
+        // saves the copy (measured on W1 and W5: see the commit that set this).
+        gemm::set_lhs_packing_threshold_single_thread(256);
+    });
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if b.rows != k {
         return Err(Error::ShapeMismatch {
@@ -227,8 +234,57 @@ fn product<T: Scalar>(
         }
         return Ok(());
     }
+    if cs == 1 && m > 1 && n > 1 && prefers_column_major(m, k, n, a, b) {
+        // The product into a column-major scratch, then added (or copied) into `out` row by row.
+        let mut scratch = vec![T::zero(); m * n];
+        // SAFETY: `scratch` is a fresh column-major [m, n]; `a` and `b` were checked above.
+        unsafe { raw_product(&mut scratch, (1, m), a, b, false, parallelism) };
+        for i in 0..m {
+            let row = &mut out[i * rs..i * rs + n];
+            let col = scratch[i..].iter().step_by(m);
+            if accumulate {
+                row.iter_mut().zip(col).for_each(|(o, &v)| *o += v);
+            } else {
+                row.iter_mut().zip(col).for_each(|(o, &v)| *o = v);
+            }
+        }
+        return Ok(());
+    }
     // SAFETY: every (row, column) the strides reach was checked to lie inside `a`, `b` and
     // `out`; `out` is exclusively borrowed, so it does not alias the inputs.
+    unsafe { raw_product(out, strides, a, b, accumulate, parallelism) };
+    Ok(())
+}
+
+/// Whether `a b` into a row-major output is cheaper computed column-major and transposed.
+///
+/// The [`gemm`] crate computes a row-major product as its transpose, `b^T a^T`, and reads the
+/// left operand of what it computes in columns: `b^T` is read element by element when `b`'s rows
+/// are not contiguous (`k n` scalar loads), `a` likewise in the column-major form (`m k`), which
+/// also pays the `m n` copy back. Conv's weight gradient `dy col^T` (k = positions, n = taps)
+/// and a linear layer's `x w^T` are the products this turns around.
+fn prefers_column_major<T>(m: usize, k: usize, n: usize, a: MatRef<'_, T>, b: MatRef<'_, T>) -> bool {
+    let as_is = if b.col_stride != 1 { k * n } else { 0 };
+    let turned = if a.row_stride != 1 { m * k } else { 0 } + m * n;
+    turned < as_is
+}
+
+/// The [`gemm`] call: element (i, j) of `a b` goes to (or is added to) `out[i * strides.0 +
+/// j * strides.1]`.
+///
+/// # Safety
+/// Every element the strides reach lies inside `a`, `b` and `out`, and `out` does not alias
+/// them.
+unsafe fn raw_product<T: Scalar>(
+    out: &mut [T],
+    strides: (usize, usize),
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    accumulate: bool,
+    parallelism: gemm::Parallelism,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let (rs, cs) = strides;
     unsafe {
         gemm::gemm(
             m,
@@ -252,7 +308,6 @@ fn product<T: Scalar>(
             parallelism,
         );
     }
-    Ok(())
 }
 
 /// How many threads work at this level may split into: the set count, or 1 inside

@@ -38,16 +38,18 @@ impl<T: Scalar> Module<T> for Dropout {
         // An element is kept when a uniform 32-bit draw falls below keep * 2^32 (two draws per
         // 64-bit output of the generator).
         let threshold = (keep * 4_294_967_296.0) as u64;
-        let mut mask = Vec::with_capacity(n * per);
-        for i in 0..n {
+        let mut mask = vec![T::zero(); n * per];
+        let pick = |half: u64| if half < threshold { scale } else { T::zero() };
+        for (i, m) in mask.chunks_mut(per.max(1)).enumerate() {
             let mut r = cx.example_rng(i);
-            let mut k = 0;
-            while k < per {
+            let mut pairs = m.chunks_exact_mut(2);
+            for p in &mut pairs {
                 let bits = r.random::<u64>();
-                for half in [bits & 0xFFFF_FFFF, bits >> 32].into_iter().take(per - k) {
-                    mask.push(if half < threshold { scale } else { T::zero() });
-                }
-                k += 2;
+                p[0] = pick(bits & 0xFFFF_FFFF);
+                p[1] = pick(bits >> 32);
+            }
+            if let [last] = pairs.into_remainder() {
+                *last = pick(r.random::<u64>() & 0xFFFF_FFFF);
             }
         }
         x.mul(cx.tape().constant(Tensor::new(mask, &shape)?))
