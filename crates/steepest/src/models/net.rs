@@ -412,7 +412,10 @@ impl<T: Scalar> Trainable<T> for Network<T> {
                 Some(t) => {
                     for (name, acc) in t.iter_mut() {
                         if let Some(add) = g.get(name) {
-                            acc.data_mut().iter_mut().zip(add.data()).for_each(|(a, &b)| *a += b);
+                            let add = add.data();
+                            crate::tensor::elementwise::for_blocks([acc.data_mut()], |at, [a]| {
+                                a.iter_mut().zip(&add[at..]).for_each(|(a, &b)| *a += b)
+                            });
                         }
                     }
                 }

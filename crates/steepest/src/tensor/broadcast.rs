@@ -72,7 +72,7 @@ impl<T: Scalar> Tensor<T> {
     pub fn zip_with(&self, other: &Self, op: &'static str, f: impl Fn(T, T) -> T) -> Result<Self> {
         let (a, b) = (self, other);
         if a.shape == b.shape {
-            let data = a.data.iter().zip(&b.data).map(|(&x, &y)| f(x, y)).collect();
+            let data = super::elementwise::map2(a.data(), b.data(), f);
             return Ok(Self::from_parts(a.shape.clone(), data));
         }
         let out = broadcast_shape(&a.shape, &b.shape).ok_or_else(|| Error::shapes(op, &a.shape, &b.shape))?;
@@ -88,7 +88,7 @@ impl<T: Scalar> Tensor<T> {
             // The bias-add case: `b` repeats along the leading axes of `a`.
             let mut data = Vec::with_capacity(a.len());
             for chunk in a.data.chunks(b.len()) {
-                data.extend(chunk.iter().zip(&b.data).map(|(&x, &y)| f(x, y)));
+                data.extend(chunk.iter().zip(b.data.iter()).map(|(&x, &y)| f(x, y)));
             }
             return Ok(Self::from_parts(out, data));
         }
@@ -179,7 +179,7 @@ impl<T: Scalar> Tensor<T> {
         let data = m
             .data
             .iter()
-            .zip(a.data.iter().zip(&b.data))
+            .zip(a.data.iter().zip(b.data.iter()))
             .map(|(&c, (&x, &y))| if c != T::zero() { x } else { y })
             .collect();
         Ok(Self::from_parts(out, data))

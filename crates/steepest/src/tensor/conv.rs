@@ -15,6 +15,7 @@
 use super::{matmul_slices, split_threads, MatRef, Scalar, Tensor};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// Stride, padding, dilation (height, width) and groups of a 2-D convolution or pooling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -220,12 +221,22 @@ fn is_pointwise(d: &Dims, geo: &Conv2dGeometry) -> bool {
     d.kh == 1 && d.kw == 1 && geo.stride == [1, 1] && geo.padding == [0, 0]
 }
 
-/// Runs `f(index, item)` over `items`, in parallel when more than one thread is set.
-fn for_each_indexed<I: Send>(items: Vec<I>, f: impl Fn(usize, I) + Sync) {
+/// Runs `f(scratch, index, item)` over `items`, in parallel when more than one thread is set;
+/// `init` makes the scratch space (patch matrices), once per thread's run of items rather than
+/// once per item.
+fn for_each_indexed<I: Send, S>(
+    items: Vec<I>,
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, usize, I) + Sync,
+) {
     if split_threads() > 1 && items.len() > 1 {
-        items.into_par_iter().enumerate().for_each(|(i, it)| f(i, it));
+        items
+            .into_par_iter()
+            .enumerate()
+            .for_each_init(&init, |s, (i, it)| f(s, i, it));
     } else {
-        items.into_iter().enumerate().for_each(|(i, it)| f(i, it));
+        let mut s = init();
+        items.into_iter().enumerate().for_each(|(i, it)| f(&mut s, i, it));
     }
 }
 
@@ -262,20 +273,26 @@ pub fn conv2d<T: Scalar>(
         }
     }
     let (plane, k, og) = (d.plane(), d.k(), d.o / d.g);
-    let mut y = Tensor::zeros(&[d.n, d.o, d.oh, d.ow]);
     let xs = x.data();
     let ws = w.data();
     let img_len = d.c * d.h * d.w;
     let pointwise = is_pointwise(&d, geo);
     let per = (d.o * plane).max(1);
-    let items: Vec<&mut [T]> = y.data_mut().chunks_mut(CHUNK * per).collect();
-    for_each_indexed(items, |ci, outs| {
-        // One patch matrix per chunk of images, reused.
-        let mut col = if pointwise {
+    let total = d.n * d.o * plane;
+    let mut y: Vec<T> = Vec::with_capacity(total);
+    let items: Vec<&mut [MaybeUninit<T>]> = y.spare_capacity_mut()[..total].chunks_mut(CHUNK * per).collect();
+    // One patch matrix per thread, reused across its images.
+    let scratch = || {
+        if pointwise {
             Vec::new()
         } else {
             vec![T::zero(); k * plane]
-        };
+        }
+    };
+    for_each_indexed(items, scratch, |col, ci, outs| {
+        // Each output plane starts as its channel's bias (or zero) and the products add onto
+        // it: one pass over the output, no zero fill before it.
+        let outs = start_planes(outs, plane, |o| b.map_or(T::zero(), |b| b.data()[o % d.o]));
         for (local, out) in outs.chunks_mut(per).enumerate() {
             let n = ci * CHUNK + local;
             let img = &xs[n * img_len..(n + 1) * img_len];
@@ -284,22 +301,31 @@ pub fn conv2d<T: Scalar>(
                 let colm = if pointwise {
                     MatRef::row_major(&img[c0 * plane..(c0 + d.c / d.g) * plane], k, plane)
                 } else {
-                    im2col(img, &d, geo, c0, &mut col);
-                    MatRef::row_major(&col, k, plane)
+                    im2col(img, &d, geo, c0, col);
+                    MatRef::row_major(col, k, plane)
                 };
                 let wg = MatRef::row_major(&ws[gi * og * k..(gi + 1) * og * k], og, k);
-                matmul_slices(&mut out[gi * og * plane..(gi + 1) * og * plane], plane, wg, colm, false)
+                matmul_slices(&mut out[gi * og * plane..(gi + 1) * og * plane], plane, wg, colm, true)
                     .expect("shapes checked");
-            }
-            if let Some(b) = b {
-                for (o, row) in out.chunks_mut(plane.max(1)).enumerate() {
-                    let bo = b.data()[o];
-                    row.iter_mut().for_each(|v| *v += bo);
-                }
             }
         }
     });
-    Ok(y)
+    // SAFETY: the chunks cover the first `total` elements, and `start_planes` wrote each one.
+    unsafe { y.set_len(total) };
+    Tensor::new(y, &[d.n, d.o, d.oh, d.ow])
+}
+
+/// Writes `value(p)` to every element of plane `p` (consecutive runs of `plane` elements) of
+/// `out`, and returns it initialized.
+fn start_planes<T: Copy>(out: &mut [MaybeUninit<T>], plane: usize, value: impl Fn(usize) -> T) -> &mut [T] {
+    for (p, run) in out.chunks_mut(plane.max(1)).enumerate() {
+        let v = value(p);
+        run.iter_mut().for_each(|e| {
+            e.write(v);
+        });
+    }
+    // SAFETY: every element was written above; `MaybeUninit<T>` has `T`'s layout.
+    unsafe { &mut *(out as *mut [MaybeUninit<T>] as *mut [T]) }
 }
 
 /// The gradients of a convolution's input and weight, each when asked for.
@@ -349,9 +375,12 @@ pub fn conv2d_backward<T: Scalar>(
             false => (0..chunks).map(|_| None).collect(),
         };
         let items: Vec<_> = dx_chunks.into_iter().zip(dw_chunks).collect();
-        for_each_indexed(items, |ci, (mut dxc, mut dwc)| {
-            let mut col = vec![T::zero(); if pointwise { 0 } else { k * plane }];
-            let mut dcol = vec![T::zero(); if need_x && !pointwise { k * plane } else { 0 }];
+        let scratch = || {
+            let col = vec![T::zero(); if pointwise { 0 } else { k * plane }];
+            let dcol = vec![T::zero(); if need_x && !pointwise { k * plane } else { 0 }];
+            (col, dcol)
+        };
+        for_each_indexed(items, scratch, |(col, dcol), ci, (mut dxc, mut dwc)| {
             for n in ci * CHUNK..((ci + 1) * CHUNK).min(d.n) {
                 let img = &xs[n * img_len..(n + 1) * img_len];
                 let gimg = &gs[n * out_len..(n + 1) * out_len];
@@ -363,8 +392,8 @@ pub fn conv2d_backward<T: Scalar>(
                         let colm = if pointwise {
                             MatRef::row_major(&img[c0 * plane..(c0 + d.c / d.g) * plane], k, plane)
                         } else {
-                            im2col(img, &d, geo, c0, &mut col);
-                            MatRef::row_major(&col, k, plane)
+                            im2col(img, &d, geo, c0, col);
+                            MatRef::row_major(col, k, plane)
                         };
                         let first = n == ci * CHUNK;
                         matmul_slices(&mut dw[gi * og * k..(gi + 1) * og * k], k, gyg, colm.t(), !first)
@@ -376,8 +405,8 @@ pub fn conv2d_backward<T: Scalar>(
                             let dst = &mut local[c0 * plane..(c0 + d.c / d.g) * plane];
                             matmul_slices(dst, plane, wg.t(), gyg, false).expect("shapes checked");
                         } else {
-                            matmul_slices(&mut dcol, plane, wg.t(), gyg, false).expect("shapes checked");
-                            col2im(&dcol, &d, geo, c0, local);
+                            matmul_slices(dcol, plane, wg.t(), gyg, false).expect("shapes checked");
+                            col2im(dcol, &d, geo, c0, local);
                         }
                     }
                 }

@@ -132,6 +132,70 @@ fn sum_generic<T: Scalar>(d: &[T]) -> f64 {
 // `sum_generic` compiled for the widest vectors the CPU has.
 super::multiversion!(fn sum_lanes<T>(d: &[T]) -> f64 => sum_generic);
 
+#[inline(always)]
+fn map1_generic<T: Scalar>(x: &[T], f: impl Fn(T) -> T) -> Vec<T> {
+    x.iter().map(|&a| f(a)).collect()
+}
+
+#[inline(always)]
+fn map2_generic<T: Scalar>(x: &[T], y: &[T], f: impl Fn(T, T) -> T) -> Vec<T> {
+    x.iter().zip(y).map(|(&a, &b)| f(a, b)).collect()
+}
+
+#[inline(always)]
+fn map3_generic<T: Scalar>(x: &[T], y: &[T], z: &[T], f: impl Fn(T, T, T) -> T) -> Vec<T> {
+    x.iter().zip(y).zip(z).map(|((&a, &b), &c)| f(a, b, c)).collect()
+}
+
+// The element-wise maps compiled for the widest vectors the CPU has (each element is computed
+// alone, so every width gives the same bits).
+super::multiversion!(fn map1_wide<T>(x: &[T], f: impl Fn(T) -> T) -> Vec<T> => map1_generic);
+super::multiversion!(fn map2_wide<T>(x: &[T], y: &[T], f: impl Fn(T, T) -> T) -> Vec<T> => map2_generic);
+super::multiversion!(fn map3_wide<T>(x: &[T], y: &[T], z: &[T], f: impl Fn(T, T, T) -> T) -> Vec<T> => map3_generic);
+
+/// `f(x_i)` for every element, in the CPU's widest vectors.
+///
+/// ```
+/// use steepest::tensor::elementwise::map;
+/// assert_eq!(map(&[1.0f32, -2.0], |v| v.max(0.0)), vec![1.0, 0.0]);
+/// ```
+pub fn map<T: Scalar>(x: &[T], f: impl Fn(T) -> T) -> Vec<T> {
+    map1_wide(x, f)
+}
+
+/// `f(x_i, y_i)` for every pair of elements (the slices have one length), in the CPU's widest
+/// vectors.
+///
+/// ```
+/// use steepest::tensor::elementwise::map2;
+/// assert_eq!(map2(&[1.0f32, 2.0], &[3.0, 4.0], |a, b| a * b), vec![3.0, 8.0]);
+/// ```
+///
+/// # Panics
+/// When the slices differ in length.
+pub fn map2<T: Scalar>(x: &[T], y: &[T], f: impl Fn(T, T) -> T) -> Vec<T> {
+    assert_eq!(x.len(), y.len(), "map2: slices of different lengths");
+    map2_wide(x, y, f)
+}
+
+/// `f(x_i, y_i, z_i)` for every triple of elements (the slices have one length), in the CPU's
+/// widest vectors.
+///
+/// ```
+/// use steepest::tensor::elementwise::map3;
+/// assert_eq!(map3(&[1.0f32], &[2.0], &[3.0], |a, b, c| a * b + c), vec![5.0]);
+/// ```
+///
+/// # Panics
+/// When the slices differ in length.
+pub fn map3<T: Scalar>(x: &[T], y: &[T], z: &[T], f: impl Fn(T, T, T) -> T) -> Vec<T> {
+    assert!(
+        x.len() == y.len() && y.len() == z.len(),
+        "map3: slices of different lengths"
+    );
+    map3_wide(x, y, z, f)
+}
+
 /// The sum of `data` in f64, over eight partial sums: the same bits on every CPU (the vector
 /// width changes the speed, not the order of the additions).
 ///

@@ -4,6 +4,7 @@
 
 use super::{Scalar, Tensor};
 use crate::error::{Error, Result};
+use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static THREADS: AtomicUsize = AtomicUsize::new(1);
@@ -66,13 +67,24 @@ pub fn matmul_into<T: Scalar>(
     if a.cols == b.rows && out.shape() != [a.rows, b.cols] {
         return Err(Error::shapes("matmul (output)", out.shape(), &[a.rows, b.cols]));
     }
+    product(
+        out.data_mut(),
+        (b.cols, 1),
+        a,
+        b,
+        accumulate,
+        parallelism_for(a.rows, a.cols, b.cols),
+    )
+}
+
+/// The threads an `[m, k] x [k, n]` product of [`matmul_into`] may use.
+fn parallelism_for(m: usize, k: usize, n: usize) -> gemm::Parallelism {
     let threads = split_threads();
-    let parallelism = if threads > 1 && a.rows * b.cols * a.cols >= PARALLEL_MIN_FLOPS {
+    if threads > 1 && m * n * k >= PARALLEL_MIN_FLOPS {
         gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
-    };
-    product(out.data_mut(), (b.cols, 1), a, b, accumulate, parallelism)
+    }
 }
 
 /// A matrix read from a slice: element `(i, j)` is `data[i * row_stride + j * col_stride]`
@@ -189,6 +201,51 @@ fn product<T: Scalar>(
     accumulate: bool,
     parallelism: gemm::Parallelism,
 ) -> Result<()> {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout; `product_into` writes only initialized values
+    // and reads only what `accumulate` adds onto, which this slice holds.
+    let out = unsafe { &mut *(out as *mut [T] as *mut [MaybeUninit<T>]) };
+    // SAFETY: the output is initialized, so accumulating onto it is allowed.
+    unsafe { product_into(out, strides, a, b, accumulate, parallelism) }
+}
+
+/// `a b` as a new row-major `[a.rows, b.cols]` buffer, each element written once (never
+/// zero-filled first).
+pub(crate) fn product_new<T: Scalar>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    parallelism: gemm::Parallelism,
+) -> Result<Vec<T>> {
+    let len = a.rows * b.cols;
+    let mut v = Vec::with_capacity(len);
+    // SAFETY: without `accumulate`, `product_into` writes every element of the [m, n] product
+    // (or returns an error first, leaving the length at 0).
+    unsafe {
+        product_into(
+            &mut v.spare_capacity_mut()[..len],
+            (b.cols, 1),
+            a,
+            b,
+            false,
+            parallelism,
+        )?;
+        v.set_len(len);
+    }
+    Ok(v)
+}
+
+/// Element (i, j) of `a b` is written to (or, with `accumulate`, added to)
+/// `out[i * strides.0 + j * strides.1]`; without `accumulate` every such element is written.
+///
+/// # Safety
+/// With `accumulate`, the elements of `out` the strides reach are initialized.
+unsafe fn product_into<T: Scalar>(
+    out: &mut [MaybeUninit<T>],
+    strides: (usize, usize),
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    accumulate: bool,
+    parallelism: gemm::Parallelism,
+) -> Result<()> {
     static TUNED: std::sync::Once = std::sync::Once::new();
     TUNED.call_once(|| {
         // The gemm crate copies ("packs") a left operand whose columns are already contiguous
@@ -228,7 +285,7 @@ fn product<T: Scalar>(
         if !accumulate {
             for i in 0..m {
                 for j in 0..n {
-                    out[i * rs + j * cs] = T::zero();
+                    out[i * rs + j * cs].write(T::zero());
                 }
             }
         }
@@ -238,21 +295,27 @@ fn product<T: Scalar>(
         // The product into a column-major scratch, then added (or copied) into `out` row by row.
         let mut scratch = vec![T::zero(); m * n];
         // SAFETY: `scratch` is a fresh column-major [m, n]; `a` and `b` were checked above.
-        unsafe { raw_product(&mut scratch, (1, m), a, b, false, parallelism) };
+        unsafe { raw_product(scratch.as_mut_ptr(), (1, m), a, b, false, parallelism) };
         for i in 0..m {
             let row = &mut out[i * rs..i * rs + n];
             let col = scratch[i..].iter().step_by(m);
             if accumulate {
-                row.iter_mut().zip(col).for_each(|(o, &v)| *o += v);
+                // SAFETY: the caller initialized what it accumulates onto.
+                row.iter_mut()
+                    .zip(col)
+                    .for_each(|(o, &v)| unsafe { *o.assume_init_mut() += v });
             } else {
-                row.iter_mut().zip(col).for_each(|(o, &v)| *o = v);
+                row.iter_mut().zip(col).for_each(|(o, &v)| {
+                    o.write(v);
+                });
             }
         }
         return Ok(());
     }
     // SAFETY: every (row, column) the strides reach was checked to lie inside `a`, `b` and
-    // `out`; `out` is exclusively borrowed, so it does not alias the inputs.
-    unsafe { raw_product(out, strides, a, b, accumulate, parallelism) };
+    // `out`; `out` is exclusively borrowed, so it does not alias the inputs; the gemm crate
+    // reads `out` only when asked to accumulate, and writes every element of the product.
+    unsafe { raw_product(out.as_mut_ptr().cast::<T>(), strides, a, b, accumulate, parallelism) };
     Ok(())
 }
 
@@ -276,7 +339,7 @@ fn prefers_column_major<T>(m: usize, k: usize, n: usize, a: MatRef<'_, T>, b: Ma
 /// Every element the strides reach lies inside `a`, `b` and `out`, and `out` does not alias
 /// them.
 unsafe fn raw_product<T: Scalar>(
-    out: &mut [T],
+    out: *mut T,
     strides: (usize, usize),
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
@@ -290,7 +353,7 @@ unsafe fn raw_product<T: Scalar>(
             m,
             n,
             k,
-            out.as_mut_ptr(),
+            out,
             cs as isize,
             rs as isize,
             accumulate,
@@ -339,8 +402,13 @@ impl<T: Scalar> Tensor<T> {
         let (br, bc) = other.check_matrix("matmul")?;
         let m = if trans_a { ac } else { ar };
         let n = if trans_b { br } else { bc };
-        let mut out = Tensor::zeros(&[m, n]);
-        matmul_into(&mut out, self, trans_a, other, trans_b, false)?;
-        Ok(out)
+        let (a, b) = (
+            MatRef::row_major(self.data(), ar, ac),
+            MatRef::row_major(other.data(), br, bc),
+        );
+        let a = if trans_a { a.t() } else { a };
+        let b = if trans_b { b.t() } else { b };
+        let data = product_new(a, b, parallelism_for(a.rows, a.cols, b.cols))?;
+        Ok(Tensor::from_parts(vec![m, n], data))
     }
 }

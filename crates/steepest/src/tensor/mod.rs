@@ -82,6 +82,7 @@ pub use scalar::Scalar;
 pub use sparse::CsrMatrix;
 
 use crate::error::{Error, Result};
+use std::sync::Arc;
 
 /// Hints the CPU to bring `row` into the cache (every 64-byte line of it); no effect on the
 /// values. For loops that will read rows in an order the hardware prefetcher cannot guess.
@@ -102,11 +103,13 @@ pub(crate) fn prefetch<T>(row: &[T]) {
 
 /// A dense tensor: a shape and its elements in contiguous row-major order.
 ///
-/// A tensor of shape `[]` is a scalar holding one element.
+/// A tensor of shape `[]` is a scalar holding one element. The elements are shared between
+/// clones and copied on the first write to a shared one ([`Tensor::data_mut`]), so a clone (a
+/// parameter bound to a tape, a reshape) costs no copy.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tensor<T = f32> {
     shape: Vec<usize>,
-    data: Vec<T>,
+    data: Arc<Vec<T>>,
 }
 
 impl<T> Default for Tensor<T> {
@@ -114,7 +117,7 @@ impl<T> Default for Tensor<T> {
     fn default() -> Self {
         Self {
             shape: vec![0],
-            data: Vec::new(),
+            data: Arc::new(Vec::new()),
         }
     }
 }
@@ -138,7 +141,7 @@ impl<T: Scalar> Tensor<T> {
         }
         Ok(Self {
             shape: shape.to_vec(),
-            data,
+            data: Arc::new(data),
         })
     }
 
@@ -146,7 +149,7 @@ impl<T: Scalar> Tensor<T> {
     pub fn from_vec(data: Vec<T>) -> Self {
         Self {
             shape: vec![data.len()],
-            data,
+            data: Arc::new(data),
         }
     }
 
@@ -176,7 +179,7 @@ impl<T: Scalar> Tensor<T> {
     pub fn scalar(v: T) -> Self {
         Self {
             shape: vec![],
-            data: vec![v],
+            data: Arc::new(vec![v]),
         }
     }
 
@@ -184,7 +187,7 @@ impl<T: Scalar> Tensor<T> {
     pub fn full(shape: &[usize], v: T) -> Self {
         Self {
             shape: shape.to_vec(),
-            data: vec![v; shape.iter().product()],
+            data: Arc::new(vec![v; shape.iter().product()]),
         }
     }
 
@@ -242,17 +245,17 @@ impl<T: Scalar> Tensor<T> {
 
     /// The elements in row-major order, mutably.
     pub fn data_mut(&mut self) -> &mut [T] {
-        &mut self.data
+        Arc::<Vec<T>>::make_mut(&mut self.data).as_mut_slice()
     }
 
     /// The shape and, mutably, the elements (both at once, without copying the shape).
     pub(crate) fn shape_and_data_mut(&mut self) -> (&[usize], &mut [T]) {
-        (&self.shape, &mut self.data)
+        (&self.shape, Arc::<Vec<T>>::make_mut(&mut self.data).as_mut_slice())
     }
 
     /// Gives up the storage.
     pub fn into_vec(self) -> Vec<T> {
-        self.data
+        Arc::try_unwrap(self.data).unwrap_or_else(|shared| (*shared).clone())
     }
 
     /// The single element of a one-element tensor.
@@ -292,7 +295,7 @@ impl<T: Scalar> Tensor<T> {
     pub fn cast<U: Scalar>(&self) -> Tensor<U> {
         Tensor {
             shape: self.shape.clone(),
-            data: self.data.iter().map(|v| U::of(v.as_f64())).collect(),
+            data: Arc::new(self.data.iter().map(|v| U::of(v.as_f64())).collect()),
         }
     }
 
@@ -309,14 +312,26 @@ impl<T: Scalar> Tensor<T> {
         Ok(self
             .data
             .iter()
-            .zip(&other.data)
+            .zip(other.data.iter())
             .map(|(a, b)| (a.as_f64() - b.as_f64()).abs())
             .fold(0.0, f64::max))
     }
 
+    /// The same elements (shared, not copied) under `shape`, which must have as many.
+    pub(crate) fn shared_with_shape(&self, shape: Vec<usize>) -> Self {
+        debug_assert_eq!(shape.iter().product::<usize>(), self.data.len());
+        Self {
+            shape,
+            data: Arc::clone(&self.data),
+        }
+    }
+
     pub(crate) fn from_parts(shape: Vec<usize>, data: Vec<T>) -> Self {
         debug_assert_eq!(shape.iter().product::<usize>(), data.len());
-        Self { shape, data }
+        Self {
+            shape,
+            data: Arc::new(data),
+        }
     }
 
     pub(crate) fn check_matrix(&self, op: &'static str) -> Result<(usize, usize)> {

@@ -10,7 +10,7 @@ impl<T: Scalar> Tensor<T> {
         if shape.iter().product::<usize>() != self.len() {
             return Err(Error::shapes("reshape", &self.shape, shape));
         }
-        Ok(Self::from_parts(shape.to_vec(), self.data.clone()))
+        Ok(self.shared_with_shape(shape.to_vec()))
     }
 
     /// Transpose of a 2-D tensor.

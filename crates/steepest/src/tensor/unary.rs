@@ -6,12 +6,12 @@ use super::{Scalar, Tensor};
 impl<T: Scalar> Tensor<T> {
     /// Applies `f` to every element.
     pub fn map(&self, f: impl Fn(T) -> T) -> Self {
-        Self::from_parts(self.shape.clone(), self.data.iter().map(|&x| f(x)).collect())
+        Self::from_parts(self.shape.clone(), super::elementwise::map(self.data(), f))
     }
 
     /// Applies `f` to every element in place.
     pub fn map_inplace(&mut self, f: impl Fn(T) -> T) {
-        self.data.iter_mut().for_each(|x| *x = f(*x));
+        self.data_mut().iter_mut().for_each(|x| *x = f(*x));
     }
 
     /// `-x`.

@@ -115,13 +115,7 @@ impl<T: Scalar> UnaryOp<T> {
         let one = T::one();
         // dy/dx as a function of (x, y), monomorphized per op so the loop vectorizes.
         fn d<T: Scalar>(x: &Tensor<T>, y: &Tensor<T>, g: &Tensor<T>, f: impl Fn(T, T) -> T) -> Tensor<T> {
-            let data = x
-                .data()
-                .iter()
-                .zip(y.data())
-                .zip(g.data())
-                .map(|((&x, &y), &g)| g * f(x, y))
-                .collect();
+            let data = crate::tensor::elementwise::map3(x.data(), y.data(), g.data(), |x, y, g| g * f(x, y));
             Tensor::from_parts(x.shape().to_vec(), data)
         }
         let g = c.g;
