@@ -340,7 +340,7 @@ fn an_image_folder_written_from_mnist_trains_as_the_idx_form_and_predicts_as_eva
     let accuracy = |data: &str, out: &str| -> f64 {
         let a = steepest()
             .args([
-                "train", "--data", data, "--model", "lenet5", "--epochs", "4", "--json", "--out", out,
+                "train", "--data", data, "--model", "lenet5", "--epochs", "6", "--json", "--out", out,
             ])
             .assert()
             .success();
@@ -353,7 +353,7 @@ fn an_image_folder_written_from_mnist_trains_as_the_idx_form_and_predicts_as_eva
         accuracy(root.to_str().unwrap(), dir.path().join("png-run").to_str().unwrap()),
     );
     assert!(from_idx > 0.95, "{from_idx}");
-    eprintln!("test accuracy after 4 epochs: IDX {from_idx}, PNG folder {from_png}");
+    eprintln!("test accuracy after 6 epochs: IDX {from_idx}, PNG folder {from_png}");
     assert!(
         (from_idx - from_png).abs() <= 0.005,
         "IDX {from_idx}, PNG folder {from_png}"
