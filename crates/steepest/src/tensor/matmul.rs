@@ -53,17 +53,7 @@ pub fn matmul_into<T: Scalar>(
     trans_b: bool,
     accumulate: bool,
 ) -> Result<()> {
-    let (ar, ac) = a.check_matrix("matmul")?;
-    let (br, bc) = b.check_matrix("matmul")?;
-    let view = |data, r, c, trans: bool| {
-        let m = MatRef::row_major(data, r, c);
-        if trans {
-            m.t()
-        } else {
-            m
-        }
-    };
-    let (a, b) = (view(a.data(), ar, ac, trans_a), view(b.data(), br, bc, trans_b));
+    let (a, b) = (matrix_view(a, trans_a)?, matrix_view(b, trans_b)?);
     if a.cols == b.rows && out.shape() != [a.rows, b.cols] {
         return Err(Error::shapes("matmul (output)", out.shape(), &[a.rows, b.cols]));
     }
@@ -75,6 +65,13 @@ pub fn matmul_into<T: Scalar>(
         accumulate,
         parallelism_for(a.rows, a.cols, b.cols),
     )
+}
+
+/// A 2-D tensor as a matrix, transposed (by its strides) when `trans` is set.
+fn matrix_view<T: Scalar>(t: &Tensor<T>, trans: bool) -> Result<MatRef<'_, T>> {
+    let (r, c) = t.check_matrix("matmul")?;
+    let m = MatRef::row_major(t.data(), r, c);
+    Ok(if trans { m.t() } else { m })
 }
 
 /// The threads an `[m, k] x [k, n]` product of [`matmul_into`] may use.
@@ -292,10 +289,15 @@ unsafe fn product_into<T: Scalar>(
         return Ok(());
     }
     if cs == 1 && m > 1 && n > 1 && prefers_column_major(m, k, n, a, b) {
-        // The product into a column-major scratch, then added (or copied) into `out` row by row.
-        let mut scratch = vec![T::zero(); m * n];
-        // SAFETY: `scratch` is a fresh column-major [m, n]; `a` and `b` were checked above.
-        unsafe { raw_product(scratch.as_mut_ptr(), (1, m), a, b, false, parallelism) };
+        // The product into a column-major scratch (written whole by the product, never
+        // zero-filled), then added (or copied) into `out` row by row.
+        let mut scratch: Vec<T> = Vec::with_capacity(m * n);
+        // SAFETY: the scratch's capacity is a column-major [m, n]; `a` and `b` were checked
+        // above; without accumulating, the gemm crate writes every element of it.
+        unsafe {
+            raw_product(scratch.as_mut_ptr(), (1, m), a, b, false, parallelism);
+            scratch.set_len(m * n);
+        }
         for i in 0..m {
             let row = &mut out[i * rs..i * rs + n];
             let col = scratch[i..].iter().step_by(m);
@@ -398,17 +400,8 @@ impl<T: Scalar> Tensor<T> {
 
     /// `op(self) op(other)` where `op` transposes when its flag is set.
     pub fn matmul_t(&self, other: &Self, trans_a: bool, trans_b: bool) -> Result<Self> {
-        let (ar, ac) = self.check_matrix("matmul")?;
-        let (br, bc) = other.check_matrix("matmul")?;
-        let m = if trans_a { ac } else { ar };
-        let n = if trans_b { br } else { bc };
-        let (a, b) = (
-            MatRef::row_major(self.data(), ar, ac),
-            MatRef::row_major(other.data(), br, bc),
-        );
-        let a = if trans_a { a.t() } else { a };
-        let b = if trans_b { b.t() } else { b };
+        let (a, b) = (matrix_view(self, trans_a)?, matrix_view(other, trans_b)?);
         let data = product_new(a, b, parallelism_for(a.rows, a.cols, b.cols))?;
-        Ok(Tensor::from_parts(vec![m, n], data))
+        Ok(Tensor::from_parts(vec![a.rows, b.cols], data))
     }
 }
