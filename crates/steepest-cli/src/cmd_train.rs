@@ -478,7 +478,12 @@ fn train_typed<T: Scalar>(
             eprintln!("note: {n}");
         }
         if let Some(ck) = &checkpoint {
-            eprintln!("resuming {} from epoch {} (step {})", out.display(), ck.epoch, ck.step);
+            eprintln!(
+                "resuming {} from epoch {} (step {})",
+                out.display(),
+                ck.state.epoch,
+                ck.state.step
+            );
         }
     }
     let mut progress = Progress::new(quiet);

@@ -191,14 +191,14 @@ fn a_checkpoint_of_two_ranks_resumes_on_one_and_one_on_two() {
         first.fit_parallel(&shard(&data, c), None, &mut [], Some(c)).unwrap()
     });
     let ck = Checkpoint::<f64>::load(&dir.path().join("a")).unwrap();
-    assert_eq!((ck.epoch, ck.ranks), (3, 2));
+    assert_eq!((ck.state.epoch, ck.state.ranks), (3, 2));
     let rest = with_dir(12, 6, "a").fit_with(&one_data, Some(ck), &mut []).unwrap();
     let d = max_diff(&rest.net.params.flatten(), &whole[0].net.params.flatten());
     assert!(d < 1e-6, "2 -> 1 ranks: {d}");
     // 1 process for 3 epochs, then 2 ranks.
     with_dir(12, 3, "b").fit(&one_data).unwrap();
     let ck = Checkpoint::<f64>::load(&dir.path().join("b")).unwrap();
-    assert_eq!(ck.ranks, 1);
+    assert_eq!(ck.state.ranks, 1);
     let spec = with_dir(6, 6, "b");
     let rest = on_ranks(2, |c| {
         spec.fit_parallel(&shard(&data, c), Some(ck.clone()), &mut [], Some(c))

@@ -186,7 +186,7 @@ fn a_run_interrupted_after_a_pass_resumes_to_the_steps_of_the_run_that_was_not()
         // written after the last pass, whose model is the fit's result).
         fit_checkpointed(p.clone(), &d, 2, cut.path());
         let ck = steepest::train::Checkpoint::<f64>::load(cut.path()).unwrap();
-        assert_eq!(ck.epoch, 1, "{what}");
+        assert_eq!(ck.state.epoch, 1, "{what}");
         let mut q = p.clone();
         q.fit.train.batch_size = BatchSize::Rows(1);
         q.fit.train.epochs = 4;
@@ -199,6 +199,6 @@ fn a_run_interrupted_after_a_pass_resumes_to_the_steps_of_the_run_that_was_not()
         }
         // The uninterrupted run wrote its checkpoint at pass 3, not after pass 4.
         let last = steepest::train::Checkpoint::<f64>::load(whole.path()).unwrap();
-        assert_eq!(last.epoch, 3, "{what}");
+        assert_eq!(last.state.epoch, 3, "{what}");
     }
 }

@@ -45,10 +45,10 @@ fn a_run_resumed_from_a_checkpoint_ends_bit_identical() {
     // ...whose last checkpoint is mid-epoch; resumed for the full 4 epochs.
     let ck: Checkpoint<f32> = Checkpoint::load(dir.path()).unwrap();
     assert!(
-        ck.batch > 0 && ck.epoch == 1,
+        ck.state.batch > 0 && ck.state.epoch == 1,
         "checkpoint at epoch {} batch {}",
-        ck.epoch,
-        ck.batch
+        ck.state.epoch,
+        ck.state.batch
     );
     let resumed = mlp_params(4)
         .check()

@@ -23,7 +23,7 @@ use crate::linear::{sgd_pass, LinearLoss, Penalty, RowTargets, SgdConfig, SgdMod
 use crate::nn::ParamStore;
 use crate::optim::{OptimizerSpec, ScheduleSpec};
 use crate::tensor::{Scalar, Tensor};
-use crate::train::{Checkpoint, EpochRecord, History, Observer, SchedulePer};
+use crate::train::{Checkpoint, EarlyStopState, EpochRecord, History, Observer, SchedulePer, TrainState};
 use std::time::Instant;
 
 /// The per-example rule a fit maps to.
@@ -188,7 +188,7 @@ pub(super) fn fit_online<T: Scalar>(
         o.on_start(cfg.epochs, blocks);
     }
     let (mut history, mut lr_scale, mut retries) = (History::new(), 1.0, 0);
-    let (mut best, mut bad_epochs, mut best_params) = (None::<f64>, 0, None::<ParamStore<T>>);
+    let mut early = EarlyStopState::<T>::default();
     let mut epoch = 0;
     if let Some(ck) = resume {
         models = serde_json::from_value(ck.optimizer[ONLINE_STATE].clone())
@@ -202,8 +202,8 @@ pub(super) fn fit_online<T: Scalar>(
         if let (Some(s), Some(v)) = (schedule.as_deref_mut(), &ck.schedule) {
             s.load_state(v)?;
         }
-        (epoch, history, lr_scale, retries) = (ck.epoch, ck.history, ck.lr_scale, ck.retries);
-        (best, bad_epochs, best_params) = (ck.best, ck.bad_epochs, ck.best_params);
+        let st = ck.state;
+        (epoch, history, lr_scale, retries, early) = (st.epoch, st.history, st.lr_scale, st.retries, st.early);
     }
     let writer = comm.as_ref().is_none_or(|c| c.rank() == 0);
     let ranks = comm.as_ref().map_or(1, |c| c.size());
@@ -279,17 +279,11 @@ pub(super) fn fit_online<T: Scalar>(
             s.step(Some(monitored));
         }
         if let Some(es) = cfg.early_stopping {
-            if best.is_none_or(|b| monitored < b - es.min_delta) {
-                best = Some(monitored);
-                bad_epochs = 0;
-                if es.restore_best {
-                    best_params = Some(trainer.params.clone());
-                }
-            } else {
-                bad_epochs += 1;
-            }
-            if bad_epochs > es.patience {
-                let msg = format!("early stopping after epoch {epoch}: no improvement for {bad_epochs} epochs");
+            if early.observe(&es, monitored, &trainer.params) {
+                let msg = format!(
+                    "early stopping after epoch {epoch}: no improvement for {} epochs",
+                    early.bad_epochs
+                );
                 for o in observers.iter_mut() {
                     o.on_message(&msg);
                 }
@@ -302,32 +296,29 @@ pub(super) fn fit_online<T: Scalar>(
             let cost = checkpoint_cost(numbers);
             // Small models are always written; large ones once their passes amortize them.
             if due && (cost < 1e-3 || last_checkpoint.elapsed().as_secs_f64() >= 10.0 * cost) {
-                let state = serde_json::json!({ ONLINE_STATE: &models });
-                Checkpoint {
-                    version: 1,
+                let state = TrainState {
                     epoch,
-                    batch: 0,
                     step: (epoch * n) as u64,
-                    sums: (0.0, 0, 0.0, 0),
-                    params: trainer.params.clone(),
-                    buffers: ParamStore::new(),
-                    optimizer: state,
-                    schedule: schedule.as_ref().map(|s| s.state()),
-                    rng: crate::tensor::rng(cfg.seed),
                     lr_scale,
                     retries,
                     history: history.clone(),
-                    best,
-                    bad_epochs,
-                    best_params: best_params.clone(),
-                    ranks,
+                    early: early.clone(),
+                    ..TrainState::new(cfg.seed, ranks)
+                };
+                Checkpoint {
+                    version: 1,
+                    state,
+                    params: trainer.params.clone(),
+                    buffers: ParamStore::new(),
+                    optimizer: serde_json::json!({ ONLINE_STATE: &models }),
+                    schedule: schedule.as_ref().map(|s| s.state()),
                 }
                 .save(dir)?;
                 last_checkpoint = Instant::now();
             }
         }
     }
-    if let Some(b) = best_params {
+    if let Some(b) = early.take_best(cfg.early_stopping.as_ref()) {
         trainer.params = b;
     }
     for o in observers.iter_mut() {

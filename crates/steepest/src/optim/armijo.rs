@@ -48,6 +48,10 @@ impl<T: Scalar> LineSearchOptimizer<T> for ArmijoGd {
         "armijo"
     }
 
+    fn box_clone(&self) -> Box<dyn LineSearchOptimizer<T>> {
+        Box::new(self.clone())
+    }
+
     fn step(&mut self, params: &mut ParamStore<T>, f: &mut Objective<'_, T>) -> Result<f64> {
         if !(self.beta > 0.0 && self.beta < 1.0 && self.c > 0.0 && self.c < 1.0 && self.lr > 0.0) {
             return Err(Error::invalid("armijo", "needs lr > 0 and beta, c in (0, 1)"));

@@ -149,6 +149,10 @@ impl<T: Scalar> LineSearchOptimizer<T> for Lbfgs {
         "lbfgs"
     }
 
+    fn box_clone(&self) -> Box<dyn LineSearchOptimizer<T>> {
+        Box::new(self.clone())
+    }
+
     fn step(&mut self, params: &mut ParamStore<T>, f: &mut Objective<'_, T>) -> Result<f64> {
         let max_eval = self.max_eval.unwrap_or(self.max_iter * 5 / 4).max(1);
         let mut scratch = params.clone();

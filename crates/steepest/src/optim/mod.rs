@@ -62,23 +62,60 @@ use crate::error::Result;
 use crate::nn::ParamStore;
 use crate::tensor::Scalar;
 
+/// What the training loop hands an optimizer for one step: the learning rate its schedule gives
+/// now (already scaled by the divergence guard), the momentum of a schedule that cycles it
+/// (one-cycle), and the loss at the current parameters (the Polyak step reads it). The rule's
+/// own hyper-parameters are left as configured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepArgs {
+    /// Learning rate of this step (a parameter group's factor still applies).
+    pub lr: f64,
+    /// Momentum-like coefficient of this step (SGD's `momentum`, Adam's `beta1`), if a
+    /// schedule sets one.
+    pub momentum: Option<f64>,
+    /// The loss at the current parameters, when known.
+    pub loss: Option<f64>,
+}
+
 /// A gradient-descent optimizer driven one step at a time with precomputed gradients.
 pub trait Optimizer<T: Scalar>: Send {
     /// Short name, as written in configs (`"sgd"`, `"adam"`, ...).
     fn name(&self) -> &'static str;
 
     /// One update of `params` against `grads` (matched by name; a parameter without a gradient
-    /// is left alone). `loss` is the current loss, which some rules (the Polyak step size) need.
-    fn step_with_loss(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, loss: Option<f64>) -> Result<()>;
+    /// is left alone) at the rate and momentum of `args`.
+    fn step_at(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, args: &StepArgs) -> Result<()>;
 
-    /// [`Optimizer::step_with_loss`], returning the Euclidean norm of all of `grads` as
+    /// [`Optimizer::step_at`], returning the Euclidean norm of all of `grads` as
     /// [`ParamStore::global_norm`] computes it (the same bits). The default computes the norm
     /// first and does not step when it is not finite; an optimizer may instead compute it in
     /// the same sweep as the update (one pass over the gradients fewer) and step regardless, so
     /// a caller that finds a non-finite norm must restore the parameters and the state (the
     /// training loop does: it goes back to its last snapshot).
+    fn step_at_and_norm(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, args: &StepArgs) -> Result<f64> {
+        norm_then_step(self, params, grads, args)
+    }
+
+    /// One update at the configured learning rate; `loss` is the current loss, which some rules
+    /// (the Polyak step size) need.
+    fn step_with_loss(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, loss: Option<f64>) -> Result<()> {
+        let args = StepArgs {
+            lr: self.lr(),
+            momentum: None,
+            loss,
+        };
+        self.step_at(params, grads, &args)
+    }
+
+    /// [`Optimizer::step_with_loss`], returning the gradients' norm as
+    /// [`Optimizer::step_at_and_norm`] does.
     fn step_and_norm(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, loss: Option<f64>) -> Result<f64> {
-        norm_then_step(self, params, grads, loss)
+        let args = StepArgs {
+            lr: self.lr(),
+            momentum: None,
+            loss,
+        };
+        self.step_at_and_norm(params, grads, &args)
     }
 
     /// One update without a loss value.
@@ -86,10 +123,14 @@ pub trait Optimizer<T: Scalar>: Send {
         self.step_with_loss(params, grads, None)
     }
 
-    /// The base learning rate (what schedules set).
+    /// A copy with the same hyper-parameters, groups and state (the divergence guard's
+    /// snapshot: restoring it is a copy, not a round trip through JSON).
+    fn box_clone(&self) -> Box<dyn Optimizer<T>>;
+
+    /// The configured learning rate (the base a schedule starts from).
     fn lr(&self) -> f64;
 
-    /// Sets the base learning rate.
+    /// Sets the configured learning rate.
     fn set_lr(&mut self, lr: f64);
 
     /// Sets the momentum-like coefficient that one-cycle schedules cycle (SGD's `momentum`,
@@ -137,18 +178,22 @@ pub trait LineSearchOptimizer<T: Scalar>: Send {
     fn stop_reason(&self) -> Option<String> {
         None
     }
+
+    /// A copy with the same settings and state (the divergence guard's snapshot).
+    fn box_clone(&self) -> Box<dyn LineSearchOptimizer<T>>;
 }
 
-/// [`Optimizer::step_and_norm`] in two passes: the norm, then the step only when it is finite.
+/// [`Optimizer::step_at_and_norm`] in two passes: the norm, then the step only when it is
+/// finite.
 pub(crate) fn norm_then_step<T: Scalar, O: Optimizer<T> + ?Sized>(
     opt: &mut O,
     params: &mut ParamStore<T>,
     grads: &ParamStore<T>,
-    loss: Option<f64>,
+    args: &StepArgs,
 ) -> Result<f64> {
     let norm = grads.global_norm();
     if norm.is_finite() {
-        opt.step_with_loss(params, grads, loss)?;
+        opt.step_at(params, grads, args)?;
     }
     Ok(norm)
 }

@@ -1,6 +1,6 @@
 //! The generic optimizer: a per-parameter update rule, parameter groups, and state by name.
 
-use super::{norm_then_step, Optimizer};
+use super::{norm_then_step, Optimizer, StepArgs};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
 use crate::tensor::elementwise::{split_pays, sum_of_squares};
@@ -53,10 +53,11 @@ pub trait UpdateRule<T: Scalar>: Clone + Send + Sync + Serialize + 'static {
 }
 
 /// A predicate on a parameter's `(name, shape)`.
-type Matcher = Box<dyn Fn(&str, &[usize]) -> bool + Send>;
+type Matcher = std::sync::Arc<dyn Fn(&str, &[usize]) -> bool + Send + Sync>;
 
 /// Parameters picked by a predicate on `(name, shape)`, with their own learning-rate factor and
 /// weight decay. The first group that matches a parameter wins; others use the rule's values.
+#[derive(Clone)]
 pub struct ParamGroup {
     /// A label for messages.
     pub label: String,
@@ -69,10 +70,10 @@ pub struct ParamGroup {
 
 impl ParamGroup {
     /// A group of the parameters for which `matcher(name, shape)` holds.
-    pub fn new(label: impl Into<String>, matcher: impl Fn(&str, &[usize]) -> bool + Send + 'static) -> Self {
+    pub fn new(label: impl Into<String>, matcher: impl Fn(&str, &[usize]) -> bool + Send + Sync + 'static) -> Self {
         Self {
             label: label.into(),
-            matcher: Box::new(matcher),
+            matcher: std::sync::Arc::new(matcher),
             lr_factor: 1.0,
             weight_decay: None,
         }
@@ -109,6 +110,7 @@ struct Record<S> {
 }
 
 /// An [`Optimizer`] from an [`UpdateRule`]: keeps one state record per parameter name.
+#[derive(Clone)]
 pub struct RuleOptimizer<T: Scalar, R: UpdateRule<T>> {
     rule: R,
     groups: Vec<ParamGroup>,
@@ -151,13 +153,14 @@ fn shape_error(name: &str, state: &[usize], param: &[usize]) -> Error {
 }
 
 impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
-    /// The update of every parameter that has a gradient, side by side; with `with_norm`, the
-    /// sum of squares of each gradient (in parameter order) too.
+    /// The update of every parameter that has a gradient, side by side, at the rate and
+    /// momentum of `args`; with `with_norm`, the sum of squares of each gradient (in parameter
+    /// order) too.
     fn sweep(
         &mut self,
         params: &mut ParamStore<T>,
         grads: &ParamStore<T>,
-        loss: Option<f64>,
+        args: &StepArgs,
         with_norm: bool,
     ) -> Result<Vec<f64>> {
         let grad_norm = if self.rule.needs_grad_norm() {
@@ -165,7 +168,7 @@ impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
         } else {
             f64::NAN
         };
-        let base_lr = self.rule.lr();
+        let (base_lr, loss) = (args.lr, args.loss);
         // Check every pair and create missing records first, so that the updates below can run
         // side by side (all parameters in one parallel sweep when they are large).
         for (name, p) in params.iter() {
@@ -213,7 +216,13 @@ impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
             total += p.len();
             work.push((ctx, p, g.data(), rec));
         }
-        let rule = &self.rule;
+        // A cycled momentum applies to this step only; the rule keeps its configured value.
+        let cycled = args.momentum.map(|m| {
+            let mut r = self.rule.clone();
+            r.set_momentum(m);
+            r
+        });
+        let rule = cycled.as_ref().unwrap_or(&self.rule);
         let update = |(ctx, p, g, rec): (StepCtx, &mut Tensor<T>, &[T], &mut Record<R::State>)| -> Result<f64> {
             // The gradient's sum of squares just before the update reads it again.
             let squares = if with_norm { sum_of_squares(g) } else { 0.0 };
@@ -236,19 +245,23 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
         self.rule.name()
     }
 
-    fn step_with_loss(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, loss: Option<f64>) -> Result<()> {
-        self.sweep(params, grads, loss, false).map(|_| ())
+    fn step_at(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, args: &StepArgs) -> Result<()> {
+        self.sweep(params, grads, args, false).map(|_| ())
     }
 
-    fn step_and_norm(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, loss: Option<f64>) -> Result<f64> {
+    fn step_at_and_norm(&mut self, params: &mut ParamStore<T>, grads: &ParamStore<T>, args: &StepArgs) -> Result<f64> {
         // In the update's sweep when every gradient has a parameter, in the same order (then the
         // per-tensor sums add up in global_norm's order); otherwise as the default does.
         let same_order = grads.len() == params.len() && grads.iter().zip(params.iter()).all(|((a, _), (b, _))| a == b);
         if self.rule.needs_grad_norm() || !same_order {
-            return norm_then_step(self, params, grads, loss);
+            return norm_then_step(self, params, grads, args);
         }
-        let sums = self.sweep(params, grads, loss, true)?;
+        let sums = self.sweep(params, grads, args, true)?;
         Ok(sums.iter().sum::<f64>().sqrt())
+    }
+
+    fn box_clone(&self) -> Box<dyn Optimizer<T>> {
+        Box::new(self.clone())
     }
 
     fn lr(&self) -> f64 {

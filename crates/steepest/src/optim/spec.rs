@@ -94,6 +94,16 @@ pub enum BuiltOptimizer<T: Scalar> {
     LineSearch(Box<dyn LineSearchOptimizer<T>>),
 }
 
+impl<T: Scalar> Clone for BuiltOptimizer<T> {
+    /// A copy with the same settings and state.
+    fn clone(&self) -> Self {
+        match self {
+            BuiltOptimizer::Step(o) => BuiltOptimizer::Step(o.box_clone()),
+            BuiltOptimizer::LineSearch(o) => BuiltOptimizer::LineSearch(o.box_clone()),
+        }
+    }
+}
+
 impl<T: Scalar> BuiltOptimizer<T> {
     /// The optimizer's name.
     pub fn name(&self) -> &'static str {

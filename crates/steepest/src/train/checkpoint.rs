@@ -1,26 +1,24 @@
 //! Checkpoints: everything needed to continue a run bit-identically, written atomically.
 
-use super::fit::History;
+use super::guard::Snapshot;
+use super::state::TrainState;
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
-use crate::tensor::{Rng, Scalar};
+use crate::tensor::Scalar;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// The full state of a training run at a step boundary.
+/// A run written to its folder: the loop's [`TrainState`] (where it is, the epoch's sums, the
+/// guard's and early stopping's state, the history) with the parameters, buffers, optimizer
+/// state and schedule state, everything needed to continue bit-identically.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(bound = "T: Scalar")]
 pub struct Checkpoint<T: Scalar> {
     /// Format version.
     pub version: u32,
-    /// Epoch in progress (0-based).
-    pub epoch: usize,
-    /// Next batch of that epoch.
-    pub batch: usize,
-    /// Optimizer steps taken.
-    pub step: u64,
-    /// Sums over the epoch so far: loss times rows, rows, gradient norms, batches.
-    pub sums: (f64, usize, f64, usize),
+    /// The loop's state.
+    #[serde(flatten)]
+    pub state: TrainState<T>,
     /// Model parameters.
     pub params: ParamStore<T>,
     /// Model buffers (running statistics), saved but not trained.
@@ -30,27 +28,55 @@ pub struct Checkpoint<T: Scalar> {
     pub optimizer: serde_json::Value,
     /// Schedule state.
     pub schedule: Option<serde_json::Value>,
-    /// Generator for stochastic layers (dropout).
-    pub rng: Rng,
-    /// Factor on the learning rate left by the divergence guard.
-    pub lr_scale: f64,
-    /// Divergence recoveries used.
-    pub retries: usize,
-    /// Epoch records so far.
-    pub history: History,
-    /// Early stopping: best monitored value, epochs without improvement, best parameters.
-    pub best: Option<f64>,
-    /// Epochs without improvement.
-    pub bad_epochs: usize,
-    /// Parameters at the best epoch.
-    pub best_params: Option<ParamStore<T>>,
-    /// Ranks of the data-parallel run that wrote it (1 for one process).
-    #[serde(default = "one")]
-    pub ranks: usize,
 }
 
-fn one() -> usize {
-    1
+impl<T: Scalar> Checkpoint<T> {
+    /// The file form of a snapshot the loop keeps in memory.
+    pub(crate) fn of(snap: &Snapshot<T>) -> Result<Self> {
+        Ok(Self {
+            version: 1,
+            state: snap.state.clone(),
+            params: snap.params.clone(),
+            buffers: snap.buffers.clone().unwrap_or_default(),
+            optimizer: snap.optimizer.state()?,
+            schedule: snap.schedule.clone(),
+        })
+    }
+}
+
+/// When the loop writes checkpoints, and where: after every `every_steps` optimizer steps and
+/// every `every_epochs` epochs (each 0 or `None`: never), into `dir`, on the writing rank
+/// only. A due checkpoint is also a point the divergence guard keeps.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Checkpointer<'a> {
+    /// Folder of the checkpoint file (none: nothing is written).
+    pub dir: Option<&'a Path>,
+    /// Steps between checkpoints.
+    pub every_steps: Option<u64>,
+    /// Epochs between checkpoints.
+    pub every_epochs: Option<usize>,
+    /// Whether this process writes (rank 0).
+    pub writer: bool,
+}
+
+impl Checkpointer<'_> {
+    /// Whether a checkpoint is due after step `step` (1-based count of steps taken).
+    pub fn due_after_step(&self, step: u64) -> bool {
+        self.dir.is_some() && self.every_steps.is_some_and(|e| e > 0 && step.is_multiple_of(e))
+    }
+
+    /// Whether a checkpoint is due after epoch `epoch` (1-based count of epochs done).
+    pub fn due_after_epoch(&self, epoch: usize) -> bool {
+        self.dir.is_some() && self.every_epochs.is_some_and(|e| e > 0 && epoch.is_multiple_of(e))
+    }
+
+    /// Writes `snap` when this process is the writer.
+    pub fn write<T: Scalar>(&self, snap: &Snapshot<T>) -> Result<()> {
+        match (self.dir, self.writer) {
+            (Some(dir), true) => Checkpoint::of(snap)?.save(dir),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The checkpoint file name inside a run folder.

@@ -7,12 +7,12 @@
 //! so the divergence test here is for non-finite values only, which end the run with
 //! [`Error::Diverged`] naming the player.
 
-use super::fit::TrainConfig;
+use super::config::TrainConfig;
 use crate::data::{Batches, Dataset};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
 use crate::optim::schedule::Schedule;
-use crate::optim::{clip_grad_norm, Optimizer};
+use crate::optim::{clip_grad_norm, Optimizer, StepArgs};
 use crate::tensor::{rng, Rng, Scalar};
 
 /// A model with several players, each owning a set of parameters.
@@ -131,7 +131,7 @@ pub fn fit_game<T: Scalar, G: Game<T>>(
             }
             for (p, pl) in players.iter_mut().enumerate() {
                 let lr = pl.schedule.as_ref().map_or(base[p], |s| s.lr());
-                pl.optimizer.set_lr(lr);
+                let momentum = pl.schedule.as_ref().and_then(|s| s.momentum());
                 for _ in 0..pl.steps_per_batch {
                     let (loss, mut g) = game.loss_grad(p, train, rows, &mut r)?;
                     let norm = match cfg.clip_grad_norm {
@@ -145,7 +145,12 @@ pub fn fit_game<T: Scalar, G: Game<T>>(
                             epoch + 1
                         )));
                     }
-                    pl.optimizer.step_with_loss(game.params_mut(p), &g, Some(loss))?;
+                    let args = StepArgs {
+                        lr,
+                        momentum,
+                        loss: Some(loss),
+                    };
+                    pl.optimizer.step_at(game.params_mut(p), &g, &args)?;
                     sums[p].0 += loss * rows.len() as f64;
                     sums[p].1 += rows.len();
                 }

@@ -1,6 +1,6 @@
 //! Observers: what the training loop tells the outside world.
 
-use super::fit::EpochRecord;
+use super::record::EpochRecord;
 
 /// Receives training events. Every method has an empty default. Observers are `Send`: with
 /// several threads the loop runs on a thread of rayon's pool.
