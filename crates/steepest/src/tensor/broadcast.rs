@@ -77,24 +77,24 @@ impl<T: Scalar> Tensor<T> {
         }
         let out = broadcast_shape(&a.shape, &b.shape).ok_or_else(|| Error::shapes(op, &a.shape, &b.shape))?;
         if b.len() == 1 && out == a.shape {
-            let y = b.data[0];
-            return Ok(Self::from_parts(out, a.data.iter().map(|&x| f(x, y)).collect()));
+            let y = b.data()[0];
+            return Ok(Self::from_parts(out, a.data().iter().map(|&x| f(x, y)).collect()));
         }
         if a.len() == 1 && out == b.shape {
-            let x = a.data[0];
-            return Ok(Self::from_parts(out, b.data.iter().map(|&y| f(x, y)).collect()));
+            let x = a.data()[0];
+            return Ok(Self::from_parts(out, b.data().iter().map(|&y| f(x, y)).collect()));
         }
         if out == a.shape && !b.is_empty() && a.shape.ends_with(trim_ones(&b.shape)) {
             // The bias-add case: `b` repeats along the leading axes of `a`.
             let mut data = Vec::with_capacity(a.len());
-            for chunk in a.data.chunks(b.len()) {
-                data.extend(chunk.iter().zip(b.data.iter()).map(|(&x, &y)| f(x, y)));
+            for chunk in a.data().chunks(b.len()) {
+                data.extend(chunk.iter().zip(b.data().iter()).map(|(&x, &y)| f(x, y)));
             }
             return Ok(Self::from_parts(out, data));
         }
         let (sa, sb) = (broadcast_strides(&a.shape, &out), broadcast_strides(&b.shape, &out));
         let mut data = Vec::with_capacity(out.iter().product());
-        for_each_offset(&out, &sa, &sb, |_, ia, ib| data.push(f(a.data[ia], b.data[ib])));
+        for_each_offset(&out, &sa, &sb, |_, ia, ib| data.push(f(a.data()[ia], b.data()[ib])));
         Ok(Self::from_parts(out, data))
     }
 
@@ -157,10 +157,7 @@ impl<T: Scalar> Tensor<T> {
         if self.shape == shape {
             return Ok(self.clone());
         }
-        let sa = broadcast_strides(&self.shape, shape);
-        let mut data = Vec::with_capacity(shape.iter().product());
-        for_each_offset(shape, &sa, &sa, |_, ia, _| data.push(self.data[ia]));
-        Ok(Self::from_parts(shape.to_vec(), data))
+        Ok(self.broadcast_as(shape)?.contiguous())
     }
 
     /// `where(mask, a, b)`: `a` where `mask` is non-zero, `b` elsewhere; all three broadcast.
@@ -177,9 +174,9 @@ impl<T: Scalar> Tensor<T> {
         let out = broadcast_shape(&mask.shape, &ab).ok_or_else(|| Error::shapes("where", &mask.shape, &ab))?;
         let (m, a, b) = (mask.broadcast_to(&out)?, a.broadcast_to(&out)?, b.broadcast_to(&out)?);
         let data = m
-            .data
+            .data()
             .iter()
-            .zip(a.data.iter().zip(b.data.iter()))
+            .zip(a.data().iter().zip(b.data().iter()))
             .map(|(&c, (&x, &y))| if c != T::zero() { x } else { y })
             .collect();
         Ok(Self::from_parts(out, data))
@@ -204,12 +201,12 @@ impl<T: Scalar> Tensor<T> {
         let n: usize = shape.iter().product();
         let mut acc = vec![T::zero(); n];
         if n > 0 && self.shape.ends_with(trim_ones(shape)) && n == trim_ones(shape).iter().product::<usize>() {
-            for chunk in self.data.chunks(n) {
+            for chunk in self.data().chunks(n) {
                 acc.iter_mut().zip(chunk).for_each(|(a, &v)| *a += v);
             }
         } else {
             let st = broadcast_strides(shape, &self.shape);
-            for_each_offset(&self.shape, &st, &st, |i, it, _| acc[it] += self.data[i]);
+            for_each_offset(&self.shape, &st, &st, |i, it, _| acc[it] += self.data()[i]);
         }
         Ok(Self::from_parts(shape.to_vec(), acc))
     }

@@ -1,102 +1,12 @@
 //! Moving elements between layouts: N-D permutation, a slice along any axis, rows selected by
 //! index and their adjoint (added back by index), and products batched over leading axes.
 
+use super::matmul::strided_matrix;
 use super::{matmul_slices, split_threads, MatRef, Scalar, Tensor};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 
 impl<T: Scalar> Tensor<T> {
-    /// The axes reordered: output axis `i` is input axis `axes[i]` (NumPy's `transpose(axes)`,
-    /// PyTorch's `permute`).
-    ///
-    /// ```
-    /// use steepest::Tensor;
-    /// let t = Tensor::new((0..6).map(|v| v as f32).collect(), &[1, 2, 3])?;
-    /// let p = t.permute(&[2, 0, 1])?;
-    /// assert_eq!(p.shape(), &[3, 1, 2]);
-    /// assert_eq!(p.data(), &[0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
-    /// # Ok::<(), steepest::Error>(())
-    /// ```
-    pub fn permute(&self, axes: &[usize]) -> Result<Self> {
-        let s = self.shape();
-        let mut seen = vec![false; s.len()];
-        if axes.len() != s.len()
-            || axes
-                .iter()
-                .any(|&a| a >= s.len() || std::mem::replace(&mut seen[a], true))
-        {
-            return Err(Error::invalid(
-                "permute",
-                format!("{axes:?} is not a permutation of the axes of {s:?}"),
-            ));
-        }
-        let out_shape: Vec<usize> = axes.iter().map(|&a| s[a]).collect();
-        let mut strides = vec![1usize; s.len()];
-        for i in (0..s.len().saturating_sub(1)).rev() {
-            strides[i] = strides[i + 1] * s[i + 1];
-        }
-        let src_strides: Vec<usize> = axes.iter().map(|&a| strides[a]).collect();
-        let n = self.len();
-        let mut out = Vec::with_capacity(n);
-        if n > 0 {
-            let rank = out_shape.len();
-            let mut idx = vec![0usize; rank];
-            let mut off = 0usize;
-            let src = self.data();
-            // The innermost output axis runs contiguously in the loop below.
-            let (last_len, last_stride) = (out_shape[rank - 1], src_strides[rank - 1]);
-            loop {
-                for k in 0..last_len {
-                    out.push(src[off + k * last_stride]);
-                }
-                // Advance the outer indices.
-                let mut ax = rank - 1;
-                loop {
-                    if ax == 0 {
-                        return Tensor::new(out, &out_shape);
-                    }
-                    ax -= 1;
-                    idx[ax] += 1;
-                    off += src_strides[ax];
-                    if idx[ax] < out_shape[ax] {
-                        break;
-                    }
-                    off -= src_strides[ax] * idx[ax];
-                    idx[ax] = 0;
-                }
-            }
-        }
-        Tensor::new(out, &out_shape)
-    }
-
-    /// Elements `start..start + len` along `axis` (PyTorch's `narrow`).
-    ///
-    /// ```
-    /// use steepest::Tensor;
-    /// let t = Tensor::new((0..6).map(|v| v as f32).collect(), &[2, 3])?;
-    /// assert_eq!(t.narrow(1, 1, 2)?.data(), &[1.0, 2.0, 4.0, 5.0]);
-    /// # Ok::<(), steepest::Error>(())
-    /// ```
-    pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Result<Self> {
-        let s = self.shape();
-        if axis >= s.len() || start + len > s[axis] {
-            return Err(Error::invalid(
-                "narrow",
-                format!("elements {start}..{} of axis {axis} of {s:?}", start + len),
-            ));
-        }
-        let outer: usize = s[..axis].iter().product();
-        let inner: usize = s[axis + 1..].iter().product();
-        let mut out = Vec::with_capacity(outer * len * inner);
-        for o in 0..outer {
-            let base = (o * s[axis] + start) * inner;
-            out.extend_from_slice(&self.data()[base..base + len * inner]);
-        }
-        let mut shape = s.to_vec();
-        shape[axis] = len;
-        Tensor::new(out, &shape)
-    }
-
     /// Adds `g` (the shape of a [`Tensor::narrow`] of `self`) into elements `start..` of `axis`:
     /// the adjoint of `narrow`.
     pub fn narrow_add(&mut self, axis: usize, start: usize, g: &Self) -> Result<()> {
@@ -156,9 +66,11 @@ impl<T: Scalar> Tensor<T> {
     }
 
     /// Matrix products batched over the leading axes: `op(a)[..., m, k] op(b)[..., k, n]`, where
-    /// `op` transposes the last two axes when its flag is set (through strides, no copy), and
-    /// both have the same leading axes (or `b` is 2-D and shared by every batch). Each product
-    /// goes through [`gemm`]; batches run in parallel when several threads are set.
+    /// `op` transposes the last two axes when its flag is set, and both have the same leading
+    /// axes (or `b` is 2-D and shared by every batch). Both are read through their strides, so
+    /// views (a permutation of heads and positions, a transpose, a narrowed block) are never
+    /// copied. Each product goes through [`gemm`]; batches run in parallel when several threads
+    /// are set.
     ///
     /// ```
     /// use steepest::Tensor;
@@ -193,19 +105,18 @@ impl<T: Scalar> Tensor<T> {
         let mut shape = sa[..sa.len() - 2].to_vec();
         shape.extend([m, n]);
         let mut out = vec![T::zero(); batch * m * n];
-        let (ad, bd) = (self.data(), b.data());
-        fn view<T>(d: &[T], r: usize, c: usize, t: bool) -> MatRef<'_, T> {
-            let v = MatRef::row_major(d, r, c);
-            if t {
+        let (a_at, b_at) = (batch_offsets(self), batch_offsets(b));
+        fn view<T: Scalar>(t: &Tensor<T>, at: usize, r: usize, c: usize, trans: bool) -> MatRef<'_, T> {
+            let v = strided_matrix(t, at, r, c);
+            if trans {
                 v.t()
             } else {
                 v
             }
         }
         let one = |i: usize, o: &mut [T]| {
-            let a = view(&ad[i * ar * ac..(i + 1) * ar * ac], ar, ac, ta);
-            let bi = if shared { 0 } else { i };
-            let bm = view(&bd[bi * br * bc..(bi + 1) * br * bc], br, bc, tb);
+            let a = view(self, a_at[i], ar, ac, ta);
+            let bm = view(b, b_at[if shared { 0 } else { i }], br, bc, tb);
             matmul_slices(o, n, a, bm, false).expect("shapes checked");
         };
         if m * n > 0 {
@@ -217,4 +128,20 @@ impl<T: Scalar> Tensor<T> {
         }
         Tensor::new(out, &shape)
     }
+}
+
+/// The buffer offset of each matrix (the last two axes) of `t`, over its leading axes in
+/// row-major order.
+fn batch_offsets<T: Scalar>(t: &Tensor<T>) -> Vec<usize> {
+    let (shape, strides, base) = (t.shape(), t.strides(), t.offset());
+    let lead = shape.len().saturating_sub(2);
+    let mut offsets = vec![base];
+    for ax in 0..lead {
+        let (len, stride) = (shape[ax], strides[ax]);
+        offsets = offsets
+            .iter()
+            .flat_map(|&o| (0..len).map(move |i| o + i * stride))
+            .collect();
+    }
+    offsets
 }

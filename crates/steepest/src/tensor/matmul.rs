@@ -67,11 +67,28 @@ pub fn matmul_into<T: Scalar>(
     )
 }
 
-/// A 2-D tensor as a matrix, transposed (by its strides) when `trans` is set.
+/// A 2-D tensor as a matrix read through its strides (a view is not copied), transposed when
+/// `trans` is set.
 fn matrix_view<T: Scalar>(t: &Tensor<T>, trans: bool) -> Result<MatRef<'_, T>> {
     let (r, c) = t.check_matrix("matmul")?;
-    let m = MatRef::row_major(t.data(), r, c);
+    let m = match t.is_contiguous() {
+        true => MatRef::row_major(t.data(), r, c),
+        false => strided_matrix(t, t.offset(), r, c),
+    };
     Ok(if trans { m.t() } else { m })
+}
+
+/// The `[rows, cols]` matrix of the last two axes of `t` starting at buffer offset `at`.
+pub(crate) fn strided_matrix<T: Scalar>(t: &Tensor<T>, at: usize, rows: usize, cols: usize) -> MatRef<'_, T> {
+    let (buf, strides, _) = t.strided_parts();
+    let nd = strides.len();
+    MatRef {
+        data: &buf[at.min(buf.len())..],
+        rows,
+        cols,
+        row_stride: strides[nd - 2],
+        col_stride: strides[nd - 1],
+    }
 }
 
 /// The threads an `[m, k] x [k, n]` product of [`matmul_into`] may use.

@@ -1,4 +1,5 @@
-//! Dense n-dimensional arrays of `f32` (the default) or `f64`, stored contiguous and row-major.
+//! N-dimensional arrays of `f32` (the default) or `f64`: contiguous row-major buffers shared
+//! between clones, and strided views of them.
 //!
 //! The layer below everything else: element-wise arithmetic with NumPy broadcasting, the usual
 //! activation functions, reductions over everything or one axis, matrix products through the
@@ -63,6 +64,7 @@ mod shape_ops;
 pub(crate) mod softmax;
 mod sparse;
 pub(crate) mod unary;
+mod view;
 
 pub use broadcast::broadcast_shape;
 pub use cholesky::Cholesky;
@@ -101,15 +103,22 @@ pub(crate) fn prefetch<T>(row: &[T]) {
     let _ = row;
 }
 
-/// A dense tensor: a shape and its elements in contiguous row-major order.
+/// A tensor: a shape over a shared buffer of elements, read either in contiguous row-major
+/// order or, for a view, through per-axis strides from an offset.
 ///
-/// A tensor of shape `[]` is a scalar holding one element. The elements are shared between
-/// clones and copied on the first write to a shared one ([`Tensor::data_mut`]), so a clone (a
-/// parameter bound to a tape, a reshape) costs no copy.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// A tensor of shape `[]` is a scalar holding one element. The buffer is shared between clones
+/// and copied on the first write to a shared one ([`Tensor::data_mut`]), so a clone (a
+/// parameter bound to a tape, a reshape) costs no copy. [`Tensor::permute`],
+/// [`Tensor::transpose_axes`], [`Tensor::narrow`], [`Tensor::broadcast_as`] and
+/// [`Tensor::reshape`] (where the strides allow) return views that move no element; matrix
+/// products read views through their strides, and [`Tensor::data`] gives a view's elements in
+/// row-major order, gathered once on first use and kept (see [`Tensor::contiguous`]).
+#[derive(Clone, Debug)]
 pub struct Tensor<T = f32> {
     shape: Vec<usize>,
-    data: Arc<Vec<T>>,
+    buf: Arc<Vec<T>>,
+    /// `None`: the buffer holds exactly the elements, row-major.
+    view: Option<Arc<view::Strided<T>>>,
 }
 
 impl<T> Default for Tensor<T> {
@@ -117,8 +126,54 @@ impl<T> Default for Tensor<T> {
     fn default() -> Self {
         Self {
             shape: vec![0],
-            data: Arc::new(Vec::new()),
+            buf: Arc::new(Vec::new()),
+            view: None,
         }
+    }
+}
+
+impl<T: PartialEq> PartialEq for Tensor<T> {
+    /// Same shape and same elements (whatever the layouts).
+    fn eq(&self, other: &Self) -> bool {
+        if self.shape != other.shape {
+            return false;
+        }
+        if self.view.is_none() && other.view.is_none() {
+            return self.buf == other.buf;
+        }
+        let (a, b) = (view::offsets(self), view::offsets(other));
+        a.zip(b).all(|(i, j)| self.buf[i] == other.buf[j])
+    }
+}
+
+/// A tensor as files hold it: its shape and its elements in row-major order.
+#[derive(serde::Serialize)]
+struct DenseRef<'a, T> {
+    shape: &'a [usize],
+    data: &'a [T],
+}
+
+#[derive(serde::Deserialize)]
+struct Dense<T> {
+    shape: Vec<usize>,
+    data: Vec<T>,
+}
+
+impl<T: Scalar> serde::Serialize for Tensor<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        DenseRef {
+            shape: &self.shape,
+            data: self.data(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de, T: Scalar> serde::Deserialize<'de> for Tensor<T> {
+    /// Refuses a shape whose element count differs from the data's.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let Dense { shape, data } = Dense::deserialize(d)?;
+        Tensor::new(data, &shape).map_err(serde::de::Error::custom)
     }
 }
 
@@ -139,18 +194,12 @@ impl<T: Scalar> Tensor<T> {
                 format!("{} elements cannot have shape {:?} ({} elements)", data.len(), shape, n),
             ));
         }
-        Ok(Self {
-            shape: shape.to_vec(),
-            data: Arc::new(data),
-        })
+        Ok(Self::from_parts(shape.to_vec(), data))
     }
 
     /// A one-dimensional tensor holding `data`.
     pub fn from_vec(data: Vec<T>) -> Self {
-        Self {
-            shape: vec![data.len()],
-            data: Arc::new(data),
-        }
+        Self::from_parts(vec![data.len()], data)
     }
 
     /// A 2-D tensor from equal-length rows.
@@ -177,18 +226,12 @@ impl<T: Scalar> Tensor<T> {
 
     /// A scalar (shape `[]`).
     pub fn scalar(v: T) -> Self {
-        Self {
-            shape: vec![],
-            data: Arc::new(vec![v]),
-        }
+        Self::from_parts(vec![], vec![v])
     }
 
     /// A tensor of `shape` filled with `v`.
     pub fn full(shape: &[usize], v: T) -> Self {
-        Self {
-            shape: shape.to_vec(),
-            data: Arc::new(vec![v; shape.iter().product()]),
-        }
+        Self::from_parts(shape.to_vec(), vec![v; shape.iter().product()])
     }
 
     /// A tensor of zeros.
@@ -230,37 +273,47 @@ impl<T: Scalar> Tensor<T> {
 
     /// Number of elements.
     pub fn len(&self) -> usize {
-        self.data.len()
+        match self.view {
+            None => self.buf.len(),
+            Some(_) => self.shape.iter().product(),
+        }
     }
 
     /// Whether the tensor holds no element.
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.len() == 0
     }
 
-    /// The elements in row-major order.
+    /// The elements in row-major order (a view's gathered on first use, then kept).
     pub fn data(&self) -> &[T] {
-        &self.data
+        match &self.view {
+            None => &self.buf,
+            Some(v) => v.dense(&self.buf, &self.shape),
+        }
     }
 
-    /// The elements in row-major order, mutably.
+    /// The elements in row-major order, mutably (a view becomes a contiguous tensor first; a
+    /// shared buffer is copied first).
     pub fn data_mut(&mut self) -> &mut [T] {
-        Arc::<Vec<T>>::make_mut(&mut self.data).as_mut_slice()
+        self.make_contiguous();
+        Arc::<Vec<T>>::make_mut(&mut self.buf).as_mut_slice()
     }
 
     /// The shape and, mutably, the elements (both at once, without copying the shape).
     pub(crate) fn shape_and_data_mut(&mut self) -> (&[usize], &mut [T]) {
-        (&self.shape, Arc::<Vec<T>>::make_mut(&mut self.data).as_mut_slice())
+        self.make_contiguous();
+        (&self.shape, Arc::<Vec<T>>::make_mut(&mut self.buf).as_mut_slice())
     }
 
-    /// Gives up the storage.
-    pub fn into_vec(self) -> Vec<T> {
-        Arc::try_unwrap(self.data).unwrap_or_else(|shared| (*shared).clone())
+    /// Gives up the storage (a view's elements, gathered).
+    pub fn into_vec(mut self) -> Vec<T> {
+        self.make_contiguous();
+        Arc::try_unwrap(self.buf).unwrap_or_else(|shared| (*shared).clone())
     }
 
     /// The single element of a one-element tensor.
     pub fn item(&self) -> Result<T> {
-        match self.data.as_slice() {
+        match self.data() {
             [v] => Ok(*v),
             _ => Err(Error::invalid(
                 "item",
@@ -278,7 +331,7 @@ impl<T: Scalar> Tensor<T> {
             ));
         }
         let off = index.iter().zip(&self.shape).fold(0, |acc, (i, n)| acc * n + i);
-        Ok(self.data[off])
+        Ok(self.data()[off])
     }
 
     /// Number of rows (the first axis; 1 for a scalar).
@@ -293,15 +346,15 @@ impl<T: Scalar> Tensor<T> {
 
     /// Converts to another element type.
     pub fn cast<U: Scalar>(&self) -> Tensor<U> {
-        Tensor {
-            shape: self.shape.clone(),
-            data: Arc::new(self.data.iter().map(|v| U::of(v.as_f64())).collect()),
-        }
+        Tensor::from_parts(
+            self.shape.clone(),
+            self.data().iter().map(|v| U::of(v.as_f64())).collect(),
+        )
     }
 
     /// Whether every element is finite.
     pub fn all_finite(&self) -> bool {
-        self.data.iter().all(|v| v.is_finite())
+        self.data().iter().all(|v| v.is_finite())
     }
 
     /// Largest absolute element-wise difference to `other` (same shape required).
@@ -310,27 +363,19 @@ impl<T: Scalar> Tensor<T> {
             return Err(Error::shapes("max_abs_diff", &self.shape, &other.shape));
         }
         Ok(self
-            .data
+            .data()
             .iter()
-            .zip(other.data.iter())
+            .zip(other.data().iter())
             .map(|(a, b)| (a.as_f64() - b.as_f64()).abs())
             .fold(0.0, f64::max))
-    }
-
-    /// The same elements (shared, not copied) under `shape`, which must have as many.
-    pub(crate) fn shared_with_shape(&self, shape: Vec<usize>) -> Self {
-        debug_assert_eq!(shape.iter().product::<usize>(), self.data.len());
-        Self {
-            shape,
-            data: Arc::clone(&self.data),
-        }
     }
 
     pub(crate) fn from_parts(shape: Vec<usize>, data: Vec<T>) -> Self {
         debug_assert_eq!(shape.iter().product::<usize>(), data.len());
         Self {
             shape,
-            data: Arc::new(data),
+            buf: Arc::new(data),
+            view: None,
         }
     }
 

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 impl<T: Scalar> Tensor<T> {
     /// Sum of all elements.
     pub fn sum_all(&self) -> T {
-        self.data.iter().copied().sum()
+        self.data().iter().copied().sum()
     }
 
     /// Mean of all elements (NaN for an empty tensor).
@@ -17,12 +17,12 @@ impl<T: Scalar> Tensor<T> {
     /// Largest element (an error for an empty tensor); NaN propagates.
     pub fn max_all(&self) -> Result<T> {
         let i = self.argmax_all()?;
-        Ok(self.data[i])
+        Ok(self.data()[i])
     }
 
     /// Flat index of the largest element (the first one on ties; a NaN wins).
     pub fn argmax_all(&self) -> Result<usize> {
-        argmax(self.data.iter().copied()).ok_or_else(|| Error::invalid("argmax", "empty tensor"))
+        argmax(self.data().iter().copied()).ok_or_else(|| Error::invalid("argmax", "empty tensor"))
     }
 
     /// Reduces along `axis` with `f(out_slot, value)` starting from `init`.
@@ -40,7 +40,7 @@ impl<T: Scalar> Tensor<T> {
         for o in 0..outer {
             let dst = &mut out[o * inner..(o + 1) * inner];
             for k in 0..len {
-                let src = &self.data[(o * len + k) * inner..(o * len + k + 1) * inner];
+                let src = &self.data()[(o * len + k) * inner..(o * len + k + 1) * inner];
                 dst.iter_mut().zip(src).for_each(|(d, &v)| f(d, v));
             }
         }
@@ -112,7 +112,7 @@ impl<T: Scalar> Tensor<T> {
         let mut out = Vec::with_capacity(outer * inner);
         for o in 0..outer {
             for i in 0..inner {
-                let it = (0..len).map(|k| self.data[(o * len + k) * inner + i]);
+                let it = (0..len).map(|k| self.data()[(o * len + k) * inner + i]);
                 out.push(argmax(it).unwrap_or(0));
             }
         }

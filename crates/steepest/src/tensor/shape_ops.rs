@@ -1,19 +1,11 @@
-//! Operations that move elements without computing: reshape, 2-D transpose, row slicing and
-//! gathering, concatenation.
+//! Operations that move elements without computing: 2-D transpose, row slicing and gathering,
+//! concatenation (reshape and the other views are in `view.rs`).
 
 use super::{Scalar, Tensor};
 use crate::error::{Error, Result};
 
 impl<T: Scalar> Tensor<T> {
-    /// The same elements under a new shape with as many elements.
-    pub fn reshape(&self, shape: &[usize]) -> Result<Self> {
-        if shape.iter().product::<usize>() != self.len() {
-            return Err(Error::shapes("reshape", &self.shape, shape));
-        }
-        Ok(self.shared_with_shape(shape.to_vec()))
-    }
-
-    /// Transpose of a 2-D tensor.
+    /// Transpose of a 2-D tensor (a view; see [`Tensor::transpose_axes`] for N-D).
     ///
     /// ```
     /// # use steepest::tensor::Tensor;
@@ -21,18 +13,14 @@ impl<T: Scalar> Tensor<T> {
     /// assert_eq!(t.transpose().unwrap().data(), &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
     /// ```
     pub fn transpose(&self) -> Result<Self> {
-        let (r, c) = self.check_matrix("transpose")?;
-        let mut data = Vec::with_capacity(self.len());
-        for j in 0..c {
-            data.extend((0..r).map(|i| self.data[i * c + j]));
-        }
-        Ok(Self::from_parts(vec![c, r], data))
+        self.check_matrix("transpose")?;
+        self.permute(&[1, 0])
     }
 
     /// Row `i` (along the first axis) as a slice.
     pub fn row(&self, i: usize) -> &[T] {
         let w = self.row_len();
-        &self.data[i * w..(i + 1) * w]
+        &self.data()[i * w..(i + 1) * w]
     }
 
     /// Rows `start..end` along the first axis.
@@ -43,10 +31,7 @@ impl<T: Scalar> Tensor<T> {
                 format!("range {start}..{end} out of bounds for shape {:?}", self.shape),
             ));
         }
-        let w = self.row_len();
-        let mut shape = self.shape.clone();
-        shape[0] = end - start;
-        Ok(Self::from_parts(shape, self.data[start * w..end * w].to_vec()))
+        self.narrow(0, start, end - start)
     }
 
     /// The rows at `indices` (repeats allowed), in that order.
@@ -105,7 +90,7 @@ impl<T: Scalar> Tensor<T> {
         for o in 0..outer {
             for p in parts {
                 let w = p.shape[axis..].iter().product::<usize>();
-                data.extend_from_slice(&p.data[o * w..(o + 1) * w]);
+                data.extend_from_slice(&p.data()[o * w..(o + 1) * w]);
             }
         }
         Ok(Self::from_parts(shape, data))

@@ -11,7 +11,7 @@ impl<T: Scalar> Tensor<T> {
         let (outer, len, inner) = self.axis_split(axis);
         let mut out = vec![T::zero(); self.len()];
         if inner == 1 {
-            for (src, dst) in self.data.chunks(len.max(1)).zip(out.chunks_mut(len.max(1))) {
+            for (src, dst) in self.data().chunks(len.max(1)).zip(out.chunks_mut(len.max(1))) {
                 f(src, dst);
             }
         } else {
@@ -19,7 +19,7 @@ impl<T: Scalar> Tensor<T> {
             for o in 0..outer {
                 for i in 0..inner {
                     let at = |k: usize| (o * len + k) * inner + i;
-                    (0..len).for_each(|k| buf[k] = self.data[at(k)]);
+                    (0..len).for_each(|k| buf[k] = self.data()[at(k)]);
                     f(&buf, &mut res);
                     (0..len).for_each(|k| out[at(k)] = res[k]);
                 }
@@ -70,7 +70,7 @@ impl<T: Scalar> Tensor<T> {
         let (outer, len, inner) = self.axis_split(axis);
         let mut data = Vec::with_capacity(outer * inner);
         for o in 0..outer {
-            data.extend_from_slice(&full.data[o * len * inner..o * len * inner + inner]);
+            data.extend_from_slice(&full.data()[o * len * inner..o * len * inner + inner]);
         }
         Ok(Self::from_parts(self.reduced_shape(axis, keepdim), data))
     }
