@@ -60,13 +60,11 @@ fn spec_for(name: &str, f: &dyn TestFunction) -> CliResult<OptimizerSpec> {
             ))
         })?,
     };
-    if spec.hyperparameters().get("lr").is_some()
-        && !matches!(
-            spec,
-            OptimizerSpec::Lbfgs(_) | OptimizerSpec::Armijo(_) | OptimizerSpec::Polyak(_)
-        )
-    {
-        spec.set("lr", json!(lr))?;
+    if !matches!(
+        spec,
+        OptimizerSpec::Lbfgs(_) | OptimizerSpec::Armijo(_) | OptimizerSpec::Polyak(_)
+    ) {
+        spec.set_lr(lr);
     }
     Ok(spec)
 }

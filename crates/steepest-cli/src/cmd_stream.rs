@@ -186,7 +186,7 @@ pub fn run<T: Scalar>(
     };
     let summary = json!({
         "model": model.kind_name(),
-        "optimizer": cfg.optimizer.as_ref().map_or_else(|| "default".to_string(), |o| o.name()),
+        "optimizer": cfg.optimizer.as_ref().map_or("default", |o| o.name()),
         "epochs": history.len(),
         "seconds": seconds,
         "out_dir": out.display().to_string(),

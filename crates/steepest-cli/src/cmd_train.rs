@@ -560,7 +560,8 @@ fn train_typed<T: Scalar>(
         _ => cfg
             .optimizer
             .clone()
-            .map_or_else(|| cfg.default_optimizer().map(|o| o.name()), |o| Ok(o.name()))?,
+            .map_or_else(|| cfg.default_optimizer().map(|o| o.name()), |o| Ok(o.name()))?
+            .to_string(),
     };
     let summary = json!({
         "model": model.kind_name(),

@@ -271,3 +271,24 @@ fn lbfgs_state_resumes_exactly() {
     }
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_spec_by_name_is_the_rule_with_its_defaults_as_files_spell_it() {
+    use steepest::optim::{OptimizerSpec, OPTIMIZER_NAMES};
+    for name in OPTIMIZER_NAMES {
+        let typed = OptimizerSpec::from_name(name).unwrap();
+        // The typed defaults and a file's `{"name": ...}` with every field omitted agree.
+        let from_file: OptimizerSpec = serde_json::from_value(serde_json::json!({ "name": name })).unwrap();
+        assert_eq!(
+            serde_json::to_value(&typed).unwrap(),
+            serde_json::to_value(&from_file).unwrap(),
+            "{name}"
+        );
+        assert_eq!(serde_json::to_value(&typed).unwrap()["name"], *name);
+        assert_eq!(
+            typed.lr(),
+            typed.hyperparameters().get("lr").and_then(|v| v.as_f64()),
+            "{name}"
+        );
+    }
+}

@@ -136,21 +136,126 @@ fn boxed<T: Scalar, R: UpdateRule<T>>(r: R) -> Result<BuiltOptimizer<T>> {
 
 impl OptimizerSpec {
     /// The spec of `name` with its defaults.
+    ///
+    /// ```
+    /// use steepest::optim::{OptimizerSpec, OPTIMIZER_NAMES};
+    /// for name in OPTIMIZER_NAMES {
+    ///     assert_eq!(OptimizerSpec::from_name(name)?.name(), name);
+    /// }
+    /// assert!(OptimizerSpec::from_name("adamm").is_err());
+    /// # Ok::<(), steepest::Error>(())
+    /// ```
     pub fn from_name(name: &str) -> Result<Self> {
-        serde_json::from_value(serde_json::json!({ "name": name })).map_err(|_| {
-            Error::invalid(
-                "optimizer",
-                format!("unknown optimizer '{name}' (known: {})", OPTIMIZER_NAMES.join(", ")),
-            )
+        Ok(match name {
+            "sgd" => OptimizerSpec::Sgd(Sgd::default()),
+            "adagrad" => OptimizerSpec::Adagrad(Adagrad::default()),
+            "invariant" => OptimizerSpec::Invariant(super::Invariant::default()),
+            "rmsprop" => OptimizerSpec::RmsProp(RmsProp::default()),
+            "adadelta" => OptimizerSpec::Adadelta(Adadelta::default()),
+            "adam" => OptimizerSpec::Adam(Adam::default()),
+            "adamw" => OptimizerSpec::AdamW(AdamW::default()),
+            "nadam" => OptimizerSpec::NAdam(NAdam::default()),
+            "radam" => OptimizerSpec::RAdam(RAdam::default()),
+            "adamax" => OptimizerSpec::Adamax(Adamax::default()),
+            "lion" => OptimizerSpec::Lion(Lion::default()),
+            "muon" => OptimizerSpec::Muon(Muon::default()),
+            "schedule-free-sgd" => OptimizerSpec::ScheduleFreeSgd(ScheduleFreeSgd::default()),
+            "schedule-free-adamw" => OptimizerSpec::ScheduleFreeAdamW(ScheduleFreeAdamW::default()),
+            "polyak" => OptimizerSpec::Polyak(Polyak::default()),
+            "lbfgs" => OptimizerSpec::Lbfgs(Lbfgs::default()),
+            "armijo" => OptimizerSpec::Armijo(ArmijoGd::default()),
+            "newton" => OptimizerSpec::Newton(Newton::default()),
+            _ => {
+                return Err(Error::invalid(
+                    "optimizer",
+                    format!("unknown optimizer '{name}' (known: {})", OPTIMIZER_NAMES.join(", ")),
+                ))
+            }
         })
     }
 
-    /// The optimizer's name.
-    pub fn name(&self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(String::from))
-            .unwrap_or_default()
+    /// The optimizer's name, as configs spell it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OptimizerSpec::Sgd(_) => "sgd",
+            OptimizerSpec::Adagrad(_) => "adagrad",
+            OptimizerSpec::Invariant(_) => "invariant",
+            OptimizerSpec::RmsProp(_) => "rmsprop",
+            OptimizerSpec::Adadelta(_) => "adadelta",
+            OptimizerSpec::Adam(_) => "adam",
+            OptimizerSpec::AdamW(_) => "adamw",
+            OptimizerSpec::NAdam(_) => "nadam",
+            OptimizerSpec::RAdam(_) => "radam",
+            OptimizerSpec::Adamax(_) => "adamax",
+            OptimizerSpec::Lion(_) => "lion",
+            OptimizerSpec::Muon(_) => "muon",
+            OptimizerSpec::ScheduleFreeSgd(_) => "schedule-free-sgd",
+            OptimizerSpec::ScheduleFreeAdamW(_) => "schedule-free-adamw",
+            OptimizerSpec::Polyak(_) => "polyak",
+            OptimizerSpec::Lbfgs(_) => "lbfgs",
+            OptimizerSpec::Armijo(_) => "armijo",
+            OptimizerSpec::Newton(_) => "newton",
+        }
+    }
+
+    /// The learning rate (the initial step of L-BFGS and Armijo, the cap of Polyak's step),
+    /// when the optimizer has one (Newton has none).
+    pub fn lr(&self) -> Option<f64> {
+        match self {
+            OptimizerSpec::Sgd(r) => Some(r.lr),
+            OptimizerSpec::Adagrad(r) => Some(r.lr),
+            OptimizerSpec::Invariant(r) => Some(r.lr),
+            OptimizerSpec::RmsProp(r) => Some(r.lr),
+            OptimizerSpec::Adadelta(r) => Some(r.lr),
+            OptimizerSpec::Adam(r) => Some(r.lr),
+            OptimizerSpec::AdamW(r) => Some(r.lr),
+            OptimizerSpec::NAdam(r) => Some(r.lr),
+            OptimizerSpec::RAdam(r) => Some(r.lr),
+            OptimizerSpec::Adamax(r) => Some(r.lr),
+            OptimizerSpec::Lion(r) => Some(r.lr),
+            OptimizerSpec::Muon(r) => Some(r.lr),
+            OptimizerSpec::ScheduleFreeSgd(r) => Some(r.lr),
+            OptimizerSpec::ScheduleFreeAdamW(r) => Some(r.lr),
+            OptimizerSpec::Polyak(r) => Some(r.lr),
+            OptimizerSpec::Lbfgs(r) => Some(r.lr),
+            OptimizerSpec::Armijo(r) => Some(r.lr),
+            OptimizerSpec::Newton(_) => None,
+        }
+    }
+
+    /// Sets the learning rate; false (nothing set) when the optimizer has none.
+    ///
+    /// ```
+    /// use steepest::optim::OptimizerSpec;
+    /// let mut s = OptimizerSpec::from_name("adam")?;
+    /// assert_eq!(s.lr(), Some(1e-3));
+    /// assert!(s.set_lr(0.01));
+    /// assert_eq!(s.lr(), Some(0.01));
+    /// assert!(!OptimizerSpec::from_name("newton")?.set_lr(0.1));
+    /// # Ok::<(), steepest::Error>(())
+    /// ```
+    pub fn set_lr(&mut self, lr: f64) -> bool {
+        match self {
+            OptimizerSpec::Sgd(r) => r.lr = lr,
+            OptimizerSpec::Adagrad(r) => r.lr = lr,
+            OptimizerSpec::Invariant(r) => r.lr = lr,
+            OptimizerSpec::RmsProp(r) => r.lr = lr,
+            OptimizerSpec::Adadelta(r) => r.lr = lr,
+            OptimizerSpec::Adam(r) => r.lr = lr,
+            OptimizerSpec::AdamW(r) => r.lr = lr,
+            OptimizerSpec::NAdam(r) => r.lr = lr,
+            OptimizerSpec::RAdam(r) => r.lr = lr,
+            OptimizerSpec::Adamax(r) => r.lr = lr,
+            OptimizerSpec::Lion(r) => r.lr = lr,
+            OptimizerSpec::Muon(r) => r.lr = lr,
+            OptimizerSpec::ScheduleFreeSgd(r) => r.lr = lr,
+            OptimizerSpec::ScheduleFreeAdamW(r) => r.lr = lr,
+            OptimizerSpec::Polyak(r) => r.lr = lr,
+            OptimizerSpec::Lbfgs(r) => r.lr = lr,
+            OptimizerSpec::Armijo(r) => r.lr = lr,
+            OptimizerSpec::Newton(_) => return false,
+        }
+        true
     }
 
     /// Hyper-parameters as JSON (without the name).
@@ -162,8 +267,10 @@ impl OptimizerSpec {
         v
     }
 
-    /// Sets hyper-parameter `key` (a PyTorch name such as `lr`, `momentum`, `betas`) from JSON,
-    /// checking that this optimizer has it.
+    /// Sets hyper-parameter `key` (a PyTorch name such as `lr`, `momentum`, `betas`) from a
+    /// value in text form (the command line's `--opt key=value` and flags), read with the type
+    /// the rule's field has, checking that this optimizer has it. Code that knows the rule sets
+    /// its fields directly (or [`OptimizerSpec::set_lr`]).
     pub fn set(&mut self, key: &str, value: serde_json::Value) -> Result<()> {
         let mut v = serde_json::to_value(&*self).map_err(|e| Error::invalid("optimizer", e.to_string()))?;
         let obj = v
