@@ -346,6 +346,11 @@ pub struct TrainArgs {
     /// build with `--features mpi`). Rank 0 prints and writes the run folder.
     #[arg(long)]
     pub distributed: bool,
+    /// With --distributed: batch norm layers normalize by the statistics of the whole batch
+    /// over every rank (PyTorch's SyncBatchNorm) instead of each rank's own part (DDP's
+    /// default); every rank must take as many steps (shards of equal batch counts).
+    #[arg(long)]
+    pub sync_batchnorm: bool,
     /// Linear models on a LIBSVM file: learn while reading, block by block, in file order, with
     /// memory for the model and one block whatever the file's length (per-example steps; the
     /// progressive loss is the held-out measure); with --distributed each rank streams its own

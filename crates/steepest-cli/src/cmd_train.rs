@@ -21,6 +21,11 @@ use steepest::train::{metrics, Checkpoint, History};
 
 /// Runs `steepest train`.
 pub fn run(args: TrainArgs) -> CliResult<()> {
+    if args.sync_batchnorm && !args.distributed {
+        return Err(usage(
+            "--sync-batchnorm synchronizes batch norm over the ranks of a --distributed run (one process has nothing to synchronize)",
+        ));
+    }
     if args.distributed {
         return crate::distributed::run(args);
     }

@@ -150,6 +150,9 @@ pub struct RunConfig {
     /// Optimizer steps to train (none: `epochs` decides).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<u64>,
+    /// Batch norm statistics over every rank of a distributed run (SyncBatchNorm).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sync_batchnorm: bool,
     /// Checkpoint period in epochs (0: none).
     pub checkpoint_every: usize,
     /// f32 or f64.
@@ -211,6 +214,7 @@ impl Default for RunConfig {
             batch_size: "32".into(),
             epochs: 50,
             steps: None,
+            sync_batchnorm: false,
             divergence_factor: None,
             early_stopping: 0,
             validation: None,
@@ -796,6 +800,9 @@ impl RunConfig {
         if a.divergence_factor.is_some() {
             self.divergence_factor = a.divergence_factor;
         }
+        if a.sync_batchnorm {
+            self.sync_batchnorm = true;
+        }
         if let Some(v) = a.steps {
             self.steps = Some(v);
             if a.optim.epochs.is_none() {
@@ -1047,6 +1054,7 @@ impl RunConfig {
                 checkpoint_every_steps: None,
                 max_divergence_retries: 3,
                 max_steps: self.steps,
+                sync_batchnorm: self.sync_batchnorm,
                 divergence_factor: match self.divergence_factor {
                     None => steepest::train::TrainConfig::default().divergence_factor,
                     Some(0.0) => None,

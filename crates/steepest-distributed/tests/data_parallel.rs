@@ -312,3 +312,111 @@ fn a_rank_that_fails_is_named_on_every_rank() {
         );
     }
 }
+
+/// 64 images 1x8x8 of two classes (a bright bar whose column depends on the class, and
+/// noise), in f64.
+fn bar_images() -> Dataset<f64> {
+    let (n, side) = (64, 8);
+    let mut state = 777u64;
+    let mut noise = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let labels: Vec<usize> = (0..n).map(|i| (i / 3) % 2).collect();
+    let mut x = Vec::with_capacity(n * side * side);
+    for &c in &labels {
+        for _ in 0..side {
+            for col in 0..side {
+                let bar = if col / 4 == c { 1.0 } else { 0.0 };
+                x.push(bar + 0.5 * noise());
+            }
+        }
+    }
+    let t = steepest::Tensor::new(x, &[n, side * side]).unwrap();
+    let targets = Targets::Classes {
+        labels,
+        names: vec!["left".into(), "right".into()],
+    };
+    Dataset::from_dense(t, targets)
+        .unwrap()
+        .with_example_shape(&[1, side, side])
+        .unwrap()
+}
+
+/// Conv 3x3 (4 channels), batch norm, ReLU, flatten, linear: batch norm couples the examples of
+/// a batch, so ranks agree with one process only when its statistics are synchronized.
+fn bn_net(batch: usize, sync: bool) -> steepest::models::ValidNetParams {
+    use steepest::nn::arch::LayerSpec;
+    let layers: Vec<LayerSpec> = serde_json::from_value(serde_json::json!([
+        {"type": "Conv2d", "name": "conv", "out_channels": 4, "kernel_size": 3},
+        {"type": "BatchNorm2d", "name": "bn"},
+        {"type": "ReLU"},
+        {"type": "Flatten"},
+        {"type": "Linear", "name": "fc"}
+    ]))
+    .unwrap();
+    let mut p = steepest::models::NetParams::from_layers("bn-net", layers);
+    p.fit.train.batch_size = BatchSize::Rows(batch);
+    p.fit.train.shuffle = false;
+    p.fit.train.epochs = 3;
+    p.fit.train.sync_batchnorm = sync;
+    p.fit.optimizer = sgd_momentum();
+    p.check().unwrap()
+}
+
+#[test]
+fn synchronized_batch_norm_on_two_ranks_takes_the_steps_of_one_process() {
+    let data = bar_images();
+    let b = 8;
+    let one = bn_net(2 * b, false).fit(&interleaved(&data, 2, b)).unwrap();
+    let p1 = one.net.params.flatten();
+    let synced = on_ranks(2, |c| {
+        bn_net(b, true)
+            .fit_parallel(&shard(&data, c), None, &mut [], Some(c))
+            .unwrap()
+    });
+    let d = max_diff(&synced[0].net.params.flatten(), &p1);
+    assert!(d < 1e-6, "synchronized: 2 ranks vs 1 process differ by {d}");
+    // The running statistics too: they are those of the whole batches.
+    let (bs, b1) = (synced[1].net.buffers.flatten(), one.net.buffers.flatten());
+    assert!(max_diff(&bs, &b1) < 1e-6, "running statistics differ");
+    // Per-rank statistics (DDP's default) are another model: each rank normalizes its half.
+    let local = on_ranks(2, |c| {
+        bn_net(b, false)
+            .fit_parallel(&shard(&data, c), None, &mut [], Some(c))
+            .unwrap()
+    });
+    let d_local = max_diff(&local[0].net.params.flatten(), &p1);
+    println!("batch norm, 2 ranks vs 1 process: synchronized {d:e}, per-rank {d_local:e}");
+    assert!(
+        d_local > 1e-4,
+        "per-rank statistics should differ from the whole batch's: {d_local}"
+    );
+    // The model learned something.
+    assert!(
+        one.history[2].train_loss < one.history[0].train_loss,
+        "{:?}",
+        one.history
+    );
+}
+
+#[test]
+fn synchronized_batch_norm_refuses_shards_of_unequal_batch_counts() {
+    // 70 rows on 2 ranks of batch 8: 35 rows each, 5 batches each; 68 rows with one rank of
+    // 34 rows: still 5 each. 66 rows on 3 ranks of 8: 22 rows, 3 batches each. 40 rows on 3
+    // ranks: 14, 13, 13 rows; with batch 13: 2, 1, 1 batches.
+    let data = bar_images();
+    let data = data.subset(&(0..40).collect::<Vec<_>>()).unwrap();
+    let errs = on_ranks(3, |c| {
+        bn_net(13, true)
+            .fit_parallel(&shard(&data, c), None, &mut [], Some(c))
+            .err()
+            .map(|e| e.to_string())
+    });
+    for e in errs {
+        let e = e.expect("an error on every rank");
+        assert!(e.contains("equal batch counts"), "{e}");
+    }
+}

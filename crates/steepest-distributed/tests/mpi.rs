@@ -189,3 +189,40 @@ fn mpi_broadcast_and_f32_sums() {
         comm.barrier().unwrap();
     });
 }
+
+#[test]
+fn mpi_two_ranks_train_the_batch_norm_cnn_as_one_process_with_synchronized_statistics() {
+    // The cnn-bn preset: four batch norm layers (and two dropout layers) whose statistics,
+    // running averages and backward are summed over the ranks.
+    on_ranks(
+        "mpi_two_ranks_train_the_batch_norm_cnn_as_one_process_with_synchronized_statistics",
+        2,
+        |comm| {
+            let data = images();
+            let b = 8;
+            let spec = |batch: usize, sync: bool| {
+                let mut p = NetParams::from_layers("cnn-bn", steepest::nn::arch::cnn_bn());
+                p.fit.train.batch_size = BatchSize::Rows(batch);
+                p.fit.train.shuffle = false;
+                p.fit.train.epochs = 2;
+                p.fit.train.sync_batchnorm = sync;
+                p.check().unwrap()
+            };
+            let mine = data
+                .subset(&shard_range(data.rows(), comm.rank(), 2).collect::<Vec<_>>())
+                .unwrap();
+            let dist = spec(b, true).fit_parallel(&mine, None, &mut [], Some(comm)).unwrap();
+            let one = spec(2 * b, false).fit(&interleaved(&data, b)).unwrap();
+            let (p, q) = (dist.net.params.flatten(), one.net.params.flatten());
+            let d = p.iter().zip(&q).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            println!(
+                "rank {}: cnn-bn synchronized max |2 ranks - 1 process| = {d:e}",
+                comm.rank()
+            );
+            assert!(d < 1e-6, "rank {}: {d}", comm.rank());
+            let (r, s) = (dist.net.buffers.flatten(), one.net.buffers.flatten());
+            let d = r.iter().zip(&s).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            assert!(d < 1e-6, "rank {}: running statistics {d}", comm.rank());
+        },
+    );
+}

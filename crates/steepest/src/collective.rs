@@ -177,3 +177,67 @@ mod tests {
         assert_eq!(gather_text(&mut c, "hi").unwrap(), ["hi"]);
     }
 }
+
+thread_local! {
+    /// The communicator of the training step running on this thread, for layers whose forward
+    /// and backward reduce over the ranks (synchronized batch norm).
+    static STEP_COMM: std::cell::Cell<Option<std::ptr::NonNull<dyn Communicator>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with `comm` as this thread's step communicator: layers that synchronize over the
+/// ranks ([`BatchNorm`](crate::nn::layers::BatchNorm) with synchronized statistics) reduce
+/// through it while `f` runs (the loss and gradient of one step). The previous one, if any, is
+/// put back afterwards, also when `f` panics.
+///
+/// ```
+/// use steepest::collective::{step_allreduce_sum, with_step_communicator, SingleProcess};
+/// let mut buf = [1.0, 2.0];
+/// assert!(!step_allreduce_sum(&mut buf).unwrap()); // no communicator: nothing reduced
+/// let synced = with_step_communicator(&mut SingleProcess, || step_allreduce_sum(&mut buf)).unwrap();
+/// assert!(synced);
+/// assert_eq!(buf, [1.0, 2.0]); // one rank: the sum is itself
+/// ```
+pub fn with_step_communicator<R>(comm: &mut dyn Communicator, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<std::ptr::NonNull<dyn Communicator>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            STEP_COMM.with(|c| c.set(self.0));
+        }
+    }
+    let ptr: std::ptr::NonNull<dyn Communicator + '_> = std::ptr::NonNull::from(comm);
+    // SAFETY: only the lifetime bound of the trait object changes; the pointer is removed from
+    // the thread-local (by `Restore`) before the borrow of `comm` ends, and it is used only on
+    // this thread, while `f` runs, when nothing else uses `comm`.
+    let ptr: std::ptr::NonNull<dyn Communicator> = unsafe { std::mem::transmute(ptr) };
+    let _restore = Restore(STEP_COMM.with(|c| c.replace(Some(ptr))));
+    f()
+}
+
+/// Sums `buf` over the ranks through this thread's step communicator (see
+/// [`with_step_communicator`]); returns whether there was one (without, `buf` is left as it
+/// is: one process).
+pub fn step_allreduce_sum(buf: &mut [f64]) -> Result<bool> {
+    let Some(mut ptr) = STEP_COMM.with(|c| c.take()) else {
+        return Ok(false);
+    };
+    // Taken out while in use, so that a nested call cannot alias it; put back below.
+    struct Back(std::ptr::NonNull<dyn Communicator>);
+    impl Drop for Back {
+        fn drop(&mut self) {
+            STEP_COMM.with(|c| c.set(Some(self.0)));
+        }
+    }
+    let _back = Back(ptr);
+    // SAFETY: the pointer was installed by `with_step_communicator` from a live `&mut`, whose
+    // scope is still running on this thread (it removes the pointer before returning).
+    unsafe { ptr.as_mut() }.allreduce_sum_f64(buf)?;
+    Ok(true)
+}
+
+/// Whether a step communicator is installed on this thread (see [`with_step_communicator`]).
+pub fn step_synced() -> bool {
+    STEP_COMM.with(|c| {
+        let v = c.get();
+        v.is_some()
+    })
+}

@@ -162,3 +162,58 @@ fn batch_norm_updates_running_statistics_as_pytorch() {
         assert!((a - b / (1.0f64 + 1e-5).sqrt()).abs() < 1e-12);
     }
 }
+
+#[test]
+fn synchronized_batch_norm_in_one_process_is_batch_norm_with_its_gradient() {
+    use steepest::collective::{with_step_communicator, SingleProcess};
+    let mut store = ParamStore::<f64>::new();
+    let vb = VarBuilder::new(&mut store, 0);
+    let bn = steepest::nn::BatchNorm::new(&vb.pp("bn"), 3, 1e-5, 0.1, true, &[2, 3]).unwrap();
+    let buffers = vb.buffers();
+    drop(vb);
+    // Non-trivial affine parameters, so that the gradient flows through them.
+    store.insert("bn.weight", Tensor::from_vec(vec![0.5, -1.5, 2.0]));
+    store.insert("bn.bias", Tensor::from_vec(vec![0.1, 0.2, -0.3]));
+    let x = randn(&[4, 3, 5], 7).map(|v| 2.0 * v + 1.0);
+    let r = randn(&[4, 3, 5], 8);
+    let run = |synced: bool| {
+        let t = Tape::new();
+        let mut cx = Cx::new(&t, &store, &buffers, Mode::Train);
+        let xv = t.param(x.clone());
+        let mut forward = || -> steepest::Result<_> {
+            let y = bn.forward(&mut cx, xv)?;
+            let loss = y.mul(t.constant(r.clone()))?.sum_all();
+            let g = t.backward(loss)?;
+            Ok((y.value(), g.get(xv).cloned().unwrap(), cx.take_buffer_updates()))
+        };
+        match synced {
+            true => with_step_communicator(&mut SingleProcess, forward),
+            false => forward(),
+        }
+        .unwrap()
+    };
+    let (y1, g1, u1) = run(false);
+    let (y2, g2, u2) = run(true);
+    assert!(y1.max_abs_diff(&y2).unwrap() < 1e-12);
+    assert!(
+        g1.max_abs_diff(&g2).unwrap() < 1e-12,
+        "{}",
+        g1.max_abs_diff(&g2).unwrap()
+    );
+    for ((n1, a), (n2, b)) in u1.iter().zip(&u2) {
+        assert_eq!(n1, n2);
+        assert!(a.max_abs_diff(b).unwrap() < 1e-12, "{n1}");
+    }
+    // And against finite differences, through the synchronized path itself.
+    let report = check_gradients(
+        |t, vs: &[Var<'_, f64>]| {
+            let mut cx = Cx::new(t, &store, &buffers, Mode::Train);
+            let y = with_step_communicator(&mut SingleProcess, || bn.forward(&mut cx, vs[0]))?;
+            Ok(y.mul(t.constant(r.clone()))?.sum_all())
+        },
+        std::slice::from_ref(&x),
+        1e-5,
+    )
+    .unwrap();
+    assert!(report.max_rel_error < 1e-6, "{report:?}");
+}

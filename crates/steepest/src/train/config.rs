@@ -52,6 +52,13 @@ pub struct TrainConfig {
     /// as adversarial games); non-finite values are caught either way. Default 1e4.
     #[serde(default = "default_explosion")]
     pub divergence_factor: Option<f64>,
+    /// Under data parallelism, batch norm normalizes by the statistics of the whole batch over
+    /// every rank (PyTorch's `SyncBatchNorm`; the loop runs each step's loss and gradient under
+    /// [`with_step_communicator`](crate::collective::with_step_communicator)) instead of each
+    /// rank's own part (PyTorch's DDP default). Every rank must then take as many steps, each
+    /// with rows (shards of equal batch counts). No effect in one process. Default false.
+    #[serde(default)]
+    pub sync_batchnorm: bool,
 }
 
 fn default_explosion() -> Option<f64> {
@@ -74,6 +81,7 @@ impl Default for TrainConfig {
             max_divergence_retries: 3,
             max_steps: None,
             divergence_factor: default_explosion(),
+            sync_batchnorm: false,
         }
     }
 }

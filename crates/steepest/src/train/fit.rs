@@ -12,7 +12,7 @@ use super::record::{EpochRecord, History};
 use super::reduce::{evaluate, global_batches, local_loss_grad, reduce_step};
 use super::state::TrainState;
 use super::trainable::Trainable;
-use crate::collective::Communicator;
+use crate::collective::{with_step_communicator, Communicator};
 use crate::data::{Batches, Dataset};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
@@ -207,9 +207,10 @@ fn line_search_epoch<T: Scalar, M: Trainable<T>>(
         let Some(c) = comm.as_deref_mut() else {
             return m.loss_grad_at(p, train, &all, r);
         };
-        let (loss, mut g) = match all.is_empty() {
-            true => (0.0, p.zeros_like()),
-            false => m.loss_grad_at(p, train, &all, r)?,
+        let (loss, mut g) = match (all.is_empty(), f.cfg.sync_batchnorm) {
+            (true, _) => (0.0, p.zeros_like()),
+            (false, true) => with_step_communicator(&mut *c, || m.loss_grad_at(p, train, &all, &mut *r))?,
+            (false, false) => m.loss_grad_at(p, train, &all, r)?,
         };
         let (loss, _) = reduce_step(c, &mut g, loss, all.len(), &mut Vec::new())?;
         Ok((loss, g))
@@ -268,7 +269,10 @@ fn steps_epoch<T: Scalar, M: Trainable<T>>(
         let (loss, count) = match comm.as_deref_mut() {
             None => (model.loss_grad_into(f.train, rows, &mut r, grads)?, rows.len()),
             Some(c) => {
-                let loss = local_loss_grad(model, f.train, rows, &mut r, grads)?;
+                let loss = match cfg.sync_batchnorm {
+                    true => with_step_communicator(&mut *c, || local_loss_grad(model, f.train, rows, &mut r, grads))?,
+                    false => local_loss_grad(model, f.train, rows, &mut r, grads)?,
+                };
                 reduce_step(c, grads, loss, rows.len(), flat)?
             }
         };
@@ -333,10 +337,19 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
         None => TrainState::new(cfg.seed, ranks),
     };
     let mut guard = DivergenceGuard::new(capture(model, opt, &schedule, &st), cfg.max_divergence_retries);
-    let n_batches = global_batches(
+    let (n_batches, fewest) = global_batches(
         comm.as_deref_mut(),
         Batches::new(train.rows(), cfg.batch_size, false, 0, 0).len(),
     )?;
+    if cfg.sync_batchnorm && comm.is_some() && fewest < n_batches {
+        // A rank without rows would skip the reductions the others wait in.
+        return Err(Error::invalid(
+            "sync_batchnorm",
+            format!(
+                "every rank must take each step with rows, but the shards have {fewest} to {n_batches} batches per epoch: give the ranks shards of equal batch counts"
+            ),
+        ));
+    }
     let f = Fixed {
         train,
         cfg,

@@ -91,15 +91,16 @@ pub(crate) fn evaluate<T: Scalar, M: Trainable<T>>(
     Ok((buf[0] / buf[1].max(1.0), metric))
 }
 
-/// The most batches any rank has in an epoch (every rank takes that many steps).
-pub(crate) fn global_batches(comm: Option<&mut (dyn Communicator + '_)>, local: usize) -> Result<usize> {
-    let Some(c) = comm else { return Ok(local) };
+/// The most and the fewest batches any rank has in an epoch (every rank takes the most).
+pub(crate) fn global_batches(comm: Option<&mut (dyn Communicator + '_)>, local: usize) -> Result<(usize, usize)> {
+    let Some(c) = comm else { return Ok((local, local)) };
     let mut each = vec![0.0; c.size()];
     each[c.rank()] = local as f64;
     c.allreduce_sum_f64(&mut each)?;
     let most = each.iter().fold(0.0f64, |a, &b| a.max(b)) as usize;
+    let fewest = each.iter().fold(f64::INFINITY, |a, &b| a.min(b)) as usize;
     if most == 0 {
         return Err(Error::invalid("train", "no training rows on any rank"));
     }
-    Ok(most)
+    Ok((most, fewest))
 }

@@ -11,6 +11,7 @@ mod norm;
 mod pool;
 mod residual;
 mod sequential;
+mod sync_norm;
 mod transformer;
 
 pub use activation::Activation;

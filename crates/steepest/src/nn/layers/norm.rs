@@ -2,6 +2,7 @@
 //! defaults (eps 1e-5, momentum 0.1, weight ones, bias zeros, running mean zeros, running
 //! variance ones).
 
+use super::sync_norm::{sync_stats, SyncNormalize};
 use crate::autograd::Var;
 use crate::error::{Error, Result};
 use crate::nn::{Cx, Module, VarBuilder};
@@ -24,7 +25,12 @@ fn bind<'t, T: Scalar>(cx: &Cx<'t, T>, name: &Option<String>) -> Result<Option<V
 /// (`BatchNorm2d`): in training, each channel is normalized by the batch's mean and (biased)
 /// variance, and the running averages move by `momentum` toward the batch's mean and unbiased
 /// variance; in evaluation the running averages normalize. Under data parallelism each rank
-/// normalizes by its own part of the batch (as PyTorch's DDP without SyncBatchNorm).
+/// normalizes by its own part of the batch (as PyTorch's DDP without SyncBatchNorm), unless
+/// the step runs under a step communicator
+/// ([`with_step_communicator`](crate::collective::with_step_communicator), which the training
+/// loop installs with [`TrainConfig::sync_batchnorm`](crate::train::TrainConfig)): then the
+/// statistics, the running averages and the backward are those of the whole batch over every
+/// rank (PyTorch's `SyncBatchNorm`).
 #[derive(Clone, Debug)]
 pub struct BatchNorm {
     weight: Option<String>,
@@ -88,6 +94,9 @@ impl<T: Scalar> Module<T> for BatchNorm {
             let v: Vec<f64> = rv.data().iter().map(|v| v.as_f64()).collect();
             return Ok(x.normalize(NormKind::Batch, w, b, self.eps, Some((&m, &v)))?.0);
         }
+        if crate::collective::step_synced() {
+            return self.forward_synced(cx, x, w, b, &rm, &rv);
+        }
         let per = s[0] * s[2..].iter().product::<usize>();
         if per < 2 {
             return Err(Error::invalid(
@@ -96,22 +105,67 @@ impl<T: Scalar> Module<T> for BatchNorm {
             ));
         }
         let (y, st) = x.normalize(NormKind::Batch, w, b, self.eps, None)?;
+        self.update_running(cx, &rm, &rv, &st.mean, &st.var, per as f64);
+        Ok(y)
+    }
+}
+
+impl BatchNorm {
+    /// Moves the running averages by `momentum` toward the batch's mean and unbiased variance
+    /// (`var` is biased, over `count` values per channel).
+    #[allow(clippy::too_many_arguments)]
+    fn update_running<T: Scalar>(
+        &self,
+        cx: &mut Cx<'_, T>,
+        rm: &Tensor<T>,
+        rv: &Tensor<T>,
+        mean: &[f64],
+        var: &[f64],
+        count: f64,
+    ) {
         let k = self.momentum;
-        let unbiased = per as f64 / (per - 1) as f64;
+        let unbiased = count / (count - 1.0);
         let new_m: Vec<T> = rm
             .data()
             .iter()
-            .zip(&st.mean)
+            .zip(mean)
             .map(|(r, m)| T::of((1.0 - k) * r.as_f64() + k * m))
             .collect();
         let new_v: Vec<T> = rv
             .data()
             .iter()
-            .zip(&st.var)
+            .zip(var)
             .map(|(r, v)| T::of((1.0 - k) * r.as_f64() + k * v * unbiased))
             .collect();
         cx.update_buffer(&self.running_mean, Tensor::from_vec(new_m));
         cx.update_buffer(&self.running_var, Tensor::from_vec(new_v));
+    }
+
+    /// The training forward with the statistics of every rank of the step.
+    fn forward_synced<'t, T: Scalar>(
+        &self,
+        cx: &mut Cx<'t, T>,
+        x: Var<'t, T>,
+        w: Option<Var<'t, T>>,
+        b: Option<Var<'t, T>>,
+        rm: &Tensor<T>,
+        rv: &Tensor<T>,
+    ) -> Result<Var<'t, T>> {
+        let s = x.shape();
+        let stats = sync_stats(&x.value())?;
+        let local = s[0] * s[2..].iter().product::<usize>();
+        let op = std::sync::Arc::new(SyncNormalize::new(&stats, self.eps, local));
+        let mut y = Var::custom(op, &[x])?;
+        // The affine per channel, broadcast over the examples and the positions.
+        let mut per_channel = vec![self.channels];
+        per_channel.extend(std::iter::repeat_n(1, s.len() - 2));
+        if let Some(w) = w {
+            y = y.mul(w.reshape(&per_channel)?)?;
+        }
+        if let Some(b) = b {
+            y = y.add(b.reshape(&per_channel)?)?;
+        }
+        self.update_running(cx, rm, rv, &stats.mean, &stats.var, stats.total);
         Ok(y)
     }
 }
