@@ -50,7 +50,8 @@ impl<T: Scalar> Tape<T> {
         self.recording.get()
     }
 
-    /// Forgets every node (their allocations are released), so the tape can serve the next pass.
+    /// Forgets every node (their values are released; the node storage is kept), so the tape
+    /// can serve the next pass without growing its storage again.
     pub fn reset(&mut self) {
         self.nodes.get_mut().clear();
     }

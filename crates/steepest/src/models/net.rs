@@ -135,6 +135,36 @@ pub struct Network<T: Scalar> {
     summary: Vec<LayerSummary>,
     /// Whether a layer couples the examples of a batch (see [`LayerSpec::couples_examples`]).
     couples_examples: bool,
+    tapes: TapePool<T>,
+}
+
+/// Tapes kept between training passes (one per thread that ran one), so that a pass records
+/// into the node storage of an earlier one instead of growing a new tape from empty.
+struct TapePool<T: Scalar>(std::sync::Mutex<Vec<Tape<T>>>);
+
+impl<T: Scalar> Clone for TapePool<T> {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl<T: Scalar> Default for TapePool<T> {
+    fn default() -> Self {
+        Self(std::sync::Mutex::new(Vec::new()))
+    }
+}
+
+impl<T: Scalar> TapePool<T> {
+    fn take(&self) -> Tape<T> {
+        self.0.lock().ok().and_then(|mut v| v.pop()).unwrap_or_default()
+    }
+
+    fn give(&self, mut tape: Tape<T>) {
+        tape.reset();
+        if let Ok(mut v) = self.0.lock() {
+            v.push(tape);
+        }
+    }
 }
 
 /// Buffer values computed in the last training pass, written after its optimizer step.
@@ -252,6 +282,7 @@ impl<T: Scalar> Network<T> {
             task,
             summary,
             couples_examples: layers.iter().any(LayerSpec::couples_examples),
+            tapes: TapePool::default(),
         })
     }
 
@@ -287,10 +318,26 @@ impl<T: Scalar> Network<T> {
         seed: u64,
         weight: f64,
     ) -> Result<(f64, ParamStore<T>, Vec<(String, Tensor<T>)>)> {
-        let tape = Tape::new();
+        let tape = self.tapes.take();
+        let out = self.pass_on(&tape, params, data, rows, seed, weight);
+        self.tapes.give(tape);
+        out
+    }
+
+    /// [`Network::pass`] recording on `tape` (empty).
+    #[allow(clippy::type_complexity)]
+    fn pass_on(
+        &self,
+        tape: &Tape<T>,
+        params: &ParamStore<T>,
+        data: &Dataset<T>,
+        rows: &[usize],
+        seed: u64,
+        weight: f64,
+    ) -> Result<(f64, ParamStore<T>, Vec<(String, Tensor<T>)>)> {
         // Each example's draws are seeded by its row identity (see `Dataset::row_ids`).
         let ids: Vec<usize> = rows.iter().map(|&r| data.row_id(r) as usize).collect();
-        let mut cx = Cx::new(&tape, params, &self.buffers, Mode::Train).with_seed(seed, &ids);
+        let mut cx = Cx::new(tape, params, &self.buffers, Mode::Train).with_seed(seed, &ids);
         let mut batch = self.batch(&data.features, rows)?;
         for a in &self.augment {
             cx.next_stream();
