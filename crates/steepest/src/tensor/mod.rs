@@ -52,6 +52,7 @@ mod cholesky;
 mod conv;
 mod denormal;
 pub mod elementwise;
+mod index;
 mod layout;
 mod matmul;
 mod norm;
@@ -70,6 +71,7 @@ pub use broadcast::broadcast_shape;
 pub use cholesky::Cholesky;
 pub use conv::{channel_sum, conv2d, conv2d_backward, conv_out_len, Conv2dGeometry};
 pub use denormal::{flush_denormals_everywhere, set_flush_denormals};
+pub use index::Indices;
 pub(crate) use matmul::split_threads;
 pub use matmul::{
     matmul_into, matmul_slices, matmul_slices_transposed_out, num_threads, set_num_threads, with_serial_matmul, MatRef,

@@ -9,12 +9,14 @@
 use super::{Contributions, Ctx, Op};
 use crate::autograd::Var;
 use crate::error::{Error, Result};
-use crate::tensor::{Scalar, Tensor};
+use crate::tensor::{Indices, Scalar, Tensor};
 
 pub(crate) enum LayoutOp {
     Permute { x: usize, axes: Vec<usize> },
     Narrow { x: usize, axis: usize, start: usize },
     IndexRows { table: usize, idx: Vec<usize> },
+    IndexSelect { x: usize, axis: usize, idx: Vec<usize> },
+    Gather { x: usize, axis: usize, index: Indices },
     Bmm { a: usize, b: usize, ta: bool, tb: bool },
 }
 
@@ -69,6 +71,30 @@ impl<'t, T: Scalar> Var<'t, T> {
         Ok(self.laid_out(op, &[self.id()], v))
     }
 
+    /// The slices at `idx` along `axis` (see [`Tensor::index_select`]); the gradient adds back
+    /// into the slices picked.
+    pub fn index_select(self, axis: usize, idx: &[usize]) -> Result<Self> {
+        let v = self.tape().with_value(self.id(), |t| t.index_select(axis, idx))?;
+        let op = LayoutOp::IndexSelect {
+            x: self.id(),
+            axis,
+            idx: idx.to_vec(),
+        };
+        Ok(self.laid_out(op, &[self.id()], v))
+    }
+
+    /// Elements picked along `axis` by `index` (see [`Tensor::gather`]; the log-probability of
+    /// each target, a token's score); the gradient is scattered back where they came from.
+    pub fn gather(self, axis: usize, index: &Indices) -> Result<Self> {
+        let v = self.tape().with_value(self.id(), |t| t.gather(axis, index))?;
+        let op = LayoutOp::Gather {
+            x: self.id(),
+            axis,
+            index: index.clone(),
+        };
+        Ok(self.laid_out(op, &[self.id()], v))
+    }
+
     /// Batched matrix product over the leading axes (see [`Tensor::bmm`]).
     pub fn bmm(self, other: Var<'t, T>, ta: bool, tb: bool) -> Result<Self> {
         let v = self
@@ -105,6 +131,16 @@ impl LayoutOp {
                 out.scatter_add_rows(idx, g)?;
                 vec![(*table, out)]
             }
+            LayoutOp::IndexSelect { x, axis, idx } => {
+                let mut out = Tensor::zeros(c.x(*x).shape());
+                out.index_add(*axis, idx, g)?;
+                vec![(*x, out)]
+            }
+            LayoutOp::Gather { x, axis, index } => {
+                let mut out = Tensor::zeros(c.x(*x).shape());
+                out.scatter_add(*axis, index, g)?;
+                vec![(*x, out)]
+            }
             &LayoutOp::Bmm { a, b, ta, tb } => {
                 let (av, bv) = (c.x(a), c.x(b));
                 let shared = bv.shape().len() == 2 && av.shape().len() > 2;
@@ -112,7 +148,7 @@ impl LayoutOp {
                 let bb = if shared {
                     let mut s = av.shape()[..av.shape().len() - 2].to_vec();
                     s.extend(bv.shape());
-                    bexp = bv.broadcast_to(&s)?;
+                    bexp = bv.broadcast_as(&s)?;
                     &bexp
                 } else {
                     bv
