@@ -1,6 +1,9 @@
 //! Ops that read and write by integer indices along any axis (index_select, index_add, gather,
 //! scatter_add) against plain index loops, and their gradients against finite differences.
 
+mod common;
+
+use common::all_indices;
 use steepest::autograd::{check_gradients, Var};
 use steepest::tensor::{rng, Indices, Tensor};
 
@@ -11,23 +14,6 @@ fn randn(shape: &[usize], seed: u64) -> Tensor<f64> {
 /// Row-major offset of a multi-index.
 fn off(shape: &[usize], idx: &[usize]) -> usize {
     idx.iter().zip(shape).fold(0, |acc, (i, n)| acc * n + i)
-}
-
-fn all_indices(shape: &[usize]) -> Vec<Vec<usize>> {
-    let mut all = vec![vec![]];
-    for &n in shape {
-        all = all
-            .into_iter()
-            .flat_map(|p| {
-                (0..n).map(move |i| {
-                    let mut q = p.clone();
-                    q.push(i);
-                    q
-                })
-            })
-            .collect();
-    }
-    all
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! index loop over the original; products of views equal products of their copies; writing to
 //! a view never changes the tensor it came from.
 
+mod common;
+
+use common::all_indices;
 use steepest::tensor::Tensor;
 
 fn iota(shape: &[usize]) -> Tensor<f64> {
@@ -15,24 +18,6 @@ fn at(t: &Tensor<f64>, idx: &[usize]) -> f64 {
     t.data()[off]
 }
 
-/// Every multi-index of `shape` in row-major order.
-fn indices(shape: &[usize]) -> Vec<Vec<usize>> {
-    let mut all = vec![vec![]];
-    for &n in shape {
-        all = all
-            .into_iter()
-            .flat_map(|p| {
-                (0..n).map(move |i| {
-                    let mut q = p.clone();
-                    q.push(i);
-                    q
-                })
-            })
-            .collect();
-    }
-    all
-}
-
 #[test]
 fn permute_narrow_and_broadcast_read_the_elements_an_index_loop_reads() {
     let t = iota(&[2, 3, 4, 5]);
@@ -40,12 +25,12 @@ fn permute_narrow_and_broadcast_read_the_elements_an_index_loop_reads() {
     let p = t.permute(&[2, 1, 3, 0]).unwrap(); // [4, 3, 5, 2]
     let n = p.narrow(1, 1, 2).unwrap().narrow(2, 2, 3).unwrap(); // [4, 2, 3, 2]
     assert!(!n.is_contiguous());
-    for idx in indices(n.shape()) {
+    for idx in all_indices(n.shape()) {
         let want = at(&t, &[idx[3], idx[1] + 1, idx[0], idx[2] + 2]);
         assert_eq!(n.at(&idx).unwrap(), want, "{idx:?}");
     }
     let b = n.narrow(0, 1, 1).unwrap().broadcast_as(&[3, 4, 2, 3, 2]).unwrap();
-    for idx in indices(b.shape()) {
+    for idx in all_indices(b.shape()) {
         let want = at(&t, &[idx[4], idx[2] + 1, 1, idx[3] + 2]);
         assert_eq!(b.at(&idx).unwrap(), want, "{idx:?}");
     }
@@ -68,12 +53,12 @@ fn reshape_of_a_view_stays_a_view_where_the_strides_allow_and_copies_otherwise()
     assert_eq!(split.strides(), vec![6, 2, 1]);
     let merged = cols.reshape(&[16]).unwrap();
     assert!(merged.is_contiguous());
-    for (k, idx) in indices(&[4, 4]).iter().enumerate() {
+    for (k, idx) in all_indices(&[4, 4]).iter().enumerate() {
         assert_eq!(merged.data()[k], at(&t, &[idx[0], idx[1] + 1]));
     }
     // A transpose reshaped: the copy PyTorch's reshape makes, with the same elements.
     let tt = t.transpose().unwrap().reshape(&[24]).unwrap();
-    for (k, idx) in indices(&[6, 4]).iter().enumerate() {
+    for (k, idx) in all_indices(&[6, 4]).iter().enumerate() {
         assert_eq!(tt.data()[k], at(&t, &[idx[1], idx[0]]));
     }
 }
@@ -92,7 +77,7 @@ fn products_read_views_through_their_strides() {
     assert_eq!(scores.shape(), &[2, 3, 5, 5]);
     assert_eq!(scores, want);
     // Against the sum written out.
-    for idx in indices(&[2, 3, 5, 5]) {
+    for idx in all_indices(&[2, 3, 5, 5]) {
         let s: f64 = (0..4)
             .map(|d| q.at(&[idx[0], idx[1], idx[2], d]).unwrap() * k.at(&[idx[0], idx[1], idx[3], d]).unwrap())
             .sum();

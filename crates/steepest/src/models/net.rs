@@ -138,6 +138,10 @@ pub struct Network<T: Scalar> {
     tapes: TapePool<T>,
 }
 
+/// What a training pass gives: the loss (times its weight), the gradient of every parameter,
+/// and the buffer updates.
+type Pass<T> = (f64, ParamStore<T>, Vec<(String, Tensor<T>)>);
+
 /// Tapes kept between training passes (one per thread that ran one), so that a pass records
 /// into the node storage of an earlier one instead of growing a new tape from empty.
 struct TapePool<T: Scalar>(std::sync::Mutex<Vec<Tape<T>>>);
@@ -309,7 +313,6 @@ impl<T: Scalar> Network<T> {
 
     /// One forward and backward pass over `rows` with the step's `seed`: the loss times
     /// `weight`, its gradient with respect to every parameter, and the buffer updates.
-    #[allow(clippy::type_complexity)]
     fn pass(
         &self,
         params: &ParamStore<T>,
@@ -317,24 +320,21 @@ impl<T: Scalar> Network<T> {
         rows: &[usize],
         seed: u64,
         weight: f64,
-    ) -> Result<(f64, ParamStore<T>, Vec<(String, Tensor<T>)>)> {
+    ) -> Result<Pass<T>> {
         let tape = self.tapes.take();
-        let out = self.pass_on(&tape, params, data, rows, seed, weight);
+        let out = self.pass_on(&tape, params, data, (rows, seed, weight));
         self.tapes.give(tape);
         out
     }
 
     /// [`Network::pass`] recording on `tape` (empty).
-    #[allow(clippy::type_complexity)]
     fn pass_on(
         &self,
         tape: &Tape<T>,
         params: &ParamStore<T>,
         data: &Dataset<T>,
-        rows: &[usize],
-        seed: u64,
-        weight: f64,
-    ) -> Result<(f64, ParamStore<T>, Vec<(String, Tensor<T>)>)> {
+        (rows, seed, weight): (&[usize], u64, f64),
+    ) -> Result<Pass<T>> {
         // Each example's draws are seeded by its row identity (see `Dataset::row_ids`).
         let ids: Vec<usize> = rows.iter().map(|&r| data.row_id(r) as usize).collect();
         let mut cx = Cx::new(tape, params, &self.buffers, Mode::Train).with_seed(seed, &ids);
