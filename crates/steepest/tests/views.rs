@@ -47,6 +47,9 @@ fn reshape_of_a_view_stays_a_view_where_the_strides_allow_and_copies_otherwise()
     let r = rows.reshape(&[3, 4]).unwrap();
     assert_eq!(r.offset(), 6);
     assert_eq!(r.data(), &t.data()[6..18]);
+    // A block of whole rows is read in place: its elements are the source's, not a copy.
+    assert!(std::ptr::eq(rows.data().as_ptr(), t.data()[6..].as_ptr()));
+    assert!(std::ptr::eq(r.data().as_ptr(), t.data()[6..].as_ptr()));
     // Columns 1..4 of each row: splitting the narrowed axis is a view, merging across rows is not.
     let cols = t.narrow(1, 1, 4).unwrap();
     let split = cols.reshape(&[4, 2, 2]).unwrap();

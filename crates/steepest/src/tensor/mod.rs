@@ -114,7 +114,8 @@ pub(crate) fn prefetch<T>(row: &[T]) {
 /// [`Tensor::transpose_axes`], [`Tensor::narrow`], [`Tensor::broadcast_as`] and
 /// [`Tensor::reshape`] (where the strides allow) return views that move no element; matrix
 /// products read views through their strides, and [`Tensor::data`] gives a view's elements in
-/// row-major order, gathered once on first use and kept (see [`Tensor::contiguous`]).
+/// row-major order: in place for a block of whole rows, otherwise gathered once on first use
+/// and kept (see [`Tensor::contiguous`]).
 #[derive(Clone, Debug)]
 pub struct Tensor<T = f32> {
     shape: Vec<usize>,

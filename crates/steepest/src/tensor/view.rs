@@ -14,12 +14,18 @@ use std::sync::{Arc, OnceLock};
 pub(super) struct Strided<T> {
     pub(super) strides: Vec<usize>,
     pub(super) offset: usize,
+    /// Whether the elements are one row-major block of the buffer (a narrow of the first axis,
+    /// a reshape of one): then they are read in place, never copied.
+    block: bool,
     dense: OnceLock<Vec<T>>,
 }
 
 impl<T: Copy> Strided<T> {
     /// The row-major elements of the view of `shape` over `buf`.
-    pub(super) fn dense(&self, buf: &[T], shape: &[usize]) -> &[T] {
+    pub(super) fn dense<'a>(&'a self, buf: &'a [T], shape: &[usize]) -> &'a [T] {
+        if self.block {
+            return &buf[self.offset..self.offset + shape.iter().product::<usize>()];
+        }
         self.dense
             .get_or_init(|| gather(buf, shape, &self.strides, self.offset))
     }
@@ -198,10 +204,10 @@ impl<T: Scalar> Tensor<T> {
     pub(super) fn make_contiguous(&mut self) {
         if let Some(v) = self.view.take() {
             let dense = match Arc::try_unwrap(v) {
-                Ok(mut owned) => owned
-                    .dense
-                    .take()
-                    .unwrap_or_else(|| gather(&self.buf, &self.shape, &owned.strides, owned.offset)),
+                Ok(mut owned) => match owned.dense.take() {
+                    Some(d) => d,
+                    None => owned.dense(&self.buf, &self.shape).to_vec(),
+                },
                 Err(shared) => shared.dense(&self.buf, &self.shape).to_vec(),
             };
             self.buf = Arc::new(dense);
@@ -220,12 +226,14 @@ impl<T: Scalar> Tensor<T> {
                 view: None,
             };
         }
+        let block = strides == row_major_strides(&shape);
         Self {
             shape,
             buf: Arc::clone(&self.buf),
             view: Some(Arc::new(Strided {
                 strides,
                 offset,
+                block,
                 dense: OnceLock::new(),
             })),
         }
