@@ -236,8 +236,5 @@ pub fn step_allreduce_sum(buf: &mut [f64]) -> Result<bool> {
 
 /// Whether a step communicator is installed on this thread (see [`with_step_communicator`]).
 pub fn step_synced() -> bool {
-    STEP_COMM.with(|c| {
-        let v = c.get();
-        v.is_some()
-    })
+    STEP_COMM.with(|c| c.get().is_some())
 }

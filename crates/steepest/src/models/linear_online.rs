@@ -280,10 +280,7 @@ pub(super) fn fit_online<T: Scalar>(
         }
         if let Some(es) = cfg.early_stopping {
             if early.observe(&es, monitored, &trainer.params) {
-                let msg = format!(
-                    "early stopping after epoch {epoch}: no improvement for {} epochs",
-                    early.bad_epochs
-                );
+                let msg = early.stop_message(epoch);
                 for o in observers.iter_mut() {
                     o.on_message(&msg);
                 }

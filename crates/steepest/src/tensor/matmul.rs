@@ -80,7 +80,7 @@ fn matrix_view<T: Scalar>(t: &Tensor<T>, trans: bool) -> Result<MatRef<'_, T>> {
 
 /// The `[rows, cols]` matrix of the last two axes of `t` starting at buffer offset `at`.
 pub(crate) fn strided_matrix<T: Scalar>(t: &Tensor<T>, at: usize, rows: usize, cols: usize) -> MatRef<'_, T> {
-    let (buf, strides, _) = t.strided_parts();
+    let (buf, strides) = (t.buffer(), t.strides());
     let nd = strides.len();
     MatRef {
         data: &buf[at.min(buf.len())..],

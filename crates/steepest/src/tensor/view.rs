@@ -62,6 +62,19 @@ pub(super) fn row_major_strides(shape: &[usize]) -> Vec<usize> {
     strides
 }
 
+/// Whether `strides` lay `shape` out row-major without gaps (axes of length 1, whose stride is
+/// never used, aside).
+fn is_row_major(shape: &[usize], strides: &[usize]) -> bool {
+    let mut want = 1;
+    for (&len, &stride) in shape.iter().zip(strides).rev() {
+        if len != 1 && stride != want {
+            return false;
+        }
+        want *= len;
+    }
+    true
+}
+
 /// The elements of the view `(shape, strides, offset)` of `buf`, row-major.
 fn gather<T: Copy>(buf: &[T], shape: &[usize], strides: &[usize], offset: usize) -> Vec<T> {
     let n: usize = shape.iter().product();
@@ -219,14 +232,14 @@ impl<T: Scalar> Tensor<T> {
     /// tensor when the view is the whole buffer in row-major order.
     pub(crate) fn as_strided(&self, shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Self {
         let n: usize = shape.iter().product();
-        if offset == 0 && n == self.buf.len() && strides == row_major_strides(&shape) {
+        let block = is_row_major(&shape, &strides);
+        if block && offset == 0 && n == self.buf.len() {
             return Self {
                 shape,
                 buf: Arc::clone(&self.buf),
                 view: None,
             };
         }
-        let block = strides == row_major_strides(&shape);
         Self {
             shape,
             buf: Arc::clone(&self.buf),
@@ -375,9 +388,9 @@ impl<T: Scalar> Tensor<T> {
         })
     }
 
-    /// The buffer and the view's strides and offset, for readers that follow strides (matrix
-    /// products).
-    pub(crate) fn strided_parts(&self) -> (&[T], Vec<usize>, usize) {
-        (&self.buf, self.strides(), self.offset())
+    /// The whole buffer a view reads, for readers that follow [`Tensor::strides`] from
+    /// [`Tensor::offset`] (matrix products).
+    pub(crate) fn buffer(&self) -> &[T] {
+        &self.buf
     }
 }

@@ -66,6 +66,14 @@ impl<T: Scalar> EarlyStopState<T> {
         self.bad_epochs > rule.patience
     }
 
+    /// What the run says when it stops after `epoch` (1-based).
+    pub fn stop_message(&self, epoch: usize) -> String {
+        format!(
+            "early stopping after epoch {epoch}: no improvement for {} epochs",
+            self.bad_epochs
+        )
+    }
+
     /// The parameters to finish with, when `rule` restores the best epoch's.
     pub fn take_best(&mut self, rule: Option<&EarlyStopping>) -> Option<ParamStore<T>> {
         self.best_params.take().filter(|_| rule.is_some_and(|r| r.restore_best))

@@ -462,11 +462,7 @@ fn fit_inner<'c, T: Scalar, M: Trainable<T>>(
             break;
         }
         if stop_early {
-            let msg = format!(
-                "early stopping after epoch {}: no improvement for {} epochs",
-                st.epoch, st.early.bad_epochs
-            );
-            tell(observers, &msg);
+            tell(observers, &st.early.stop_message(st.epoch));
             break;
         }
     }

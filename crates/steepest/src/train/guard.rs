@@ -86,11 +86,6 @@ impl<T: Scalar> DivergenceGuard<T> {
         self.restored_current = false;
     }
 
-    /// The snapshot kept last.
-    pub fn current(&self) -> &Snapshot<T> {
-        &self.current
-    }
-
     /// The snapshot to roll back to after a failure (`why`) at step `at` of a run that has used
     /// `retries` recoveries, with its state's recovery count raised by one and its learning
     /// rate factor halved from `lr_scale`; [`Error::Diverged`] when the recoveries are used up

@@ -113,7 +113,6 @@ impl<T: Scalar> Module<T> for BatchNorm {
 impl BatchNorm {
     /// Moves the running averages by `momentum` toward the batch's mean and unbiased variance
     /// (`var` is biased, over `count` values per channel).
-    #[allow(clippy::too_many_arguments)]
     fn update_running<T: Scalar>(
         &self,
         cx: &mut Cx<'_, T>,

@@ -25,11 +25,11 @@ fn layout(shape: &[usize]) -> (usize, usize, usize) {
 }
 
 /// Sums `f(channel, value index)` per channel over this rank's values.
-fn channel_sums<T: Scalar>(x: &Tensor<T>, extra: usize, f: impl Fn(usize, usize) -> f64) -> Vec<f64> {
+fn channel_sums<T: Scalar>(x: &Tensor<T>, f: impl Fn(usize, usize) -> f64) -> Vec<f64> {
     let (n, c, sp) = layout(x.shape());
-    let mut sums = vec![0.0; c + extra];
+    let mut sums = vec![0.0; c];
     for i in 0..n {
-        for (ch, s) in sums.iter_mut().enumerate().take(c) {
+        for (ch, s) in sums.iter_mut().enumerate() {
             let base = (i * c + ch) * sp;
             *s += (base..base + sp).map(|k| f(ch, k)).sum::<f64>();
         }
@@ -41,8 +41,8 @@ fn channel_sums<T: Scalar>(x: &Tensor<T>, extra: usize, f: impl Fn(usize, usize)
 pub(crate) fn sync_stats<T: Scalar>(x: &Tensor<T>) -> Result<SyncStats> {
     let (n, c, sp) = layout(x.shape());
     let xd = x.data();
-    let mut sums = channel_sums(x, 1, |_, k| xd[k].as_f64());
-    sums[c] = (n * sp) as f64;
+    let mut sums = channel_sums(x, |_, k| xd[k].as_f64());
+    sums.push((n * sp) as f64);
     step_allreduce_sum(&mut sums)?;
     let total = sums[c];
     if total < 2.0 {
@@ -52,7 +52,7 @@ pub(crate) fn sync_stats<T: Scalar>(x: &Tensor<T>) -> Result<SyncStats> {
         ));
     }
     let mean: Vec<f64> = sums[..c].iter().map(|s| s / total).collect();
-    let mut sq = channel_sums(x, 0, |ch, k| (xd[k].as_f64() - mean[ch]).powi(2));
+    let mut sq = channel_sums(x, |ch, k| (xd[k].as_f64() - mean[ch]).powi(2));
     step_allreduce_sum(&mut sq)?;
     let var = sq.iter().map(|s| s / total).collect();
     Ok(SyncStats { mean, var, total })
@@ -103,9 +103,8 @@ impl<T: Scalar> CustomOp<T> for SyncNormalize {
     fn backward(&self, x: &[&Tensor<T>], y: &Tensor<T>, g: &Tensor<T>) -> Result<Vec<Option<Tensor<T>>>> {
         let (n, c, sp) = layout(x[0].shape());
         let (yd, gd) = (y.data(), g.data());
-        let mut sums = channel_sums(g, c, |_, k| gd[k].as_f64());
-        let gy = channel_sums(g, 0, |_, k| gd[k].as_f64() * yd[k].as_f64());
-        sums[c..].copy_from_slice(&gy);
+        let mut sums = channel_sums(g, |_, k| gd[k].as_f64());
+        sums.extend(channel_sums(g, |_, k| gd[k].as_f64() * yd[k].as_f64()));
         sums.iter_mut().for_each(|s| *s *= self.share);
         step_allreduce_sum(&mut sums)?;
         let local = (n * sp) as f64;
