@@ -67,7 +67,7 @@ impl Kernel {
     fn of(&self, dot: f64, sq_x: f64, sq_z: f64) -> f64 {
         match *self {
             Kernel::Linear => dot,
-            Kernel::Rbf { gamma } => (-gamma * (sq_x + sq_z - 2.0 * dot).max(0.0)).exp(),
+            Kernel::Rbf { gamma } => crate::tensor::exp::exp(-gamma * (sq_x + sq_z - 2.0 * dot).max(0.0)),
             Kernel::Poly { gamma, degree, coef0 } => (gamma * dot + coef0).powi(degree as i32),
             Kernel::Sigmoid { gamma, coef0 } => (gamma * dot + coef0).tanh(),
         }
@@ -89,11 +89,23 @@ impl Kernel {
         let mut k = DMatrix::from_vec(n, m, dots.into_vec());
         if n > 0 {
             use rayon::prelude::*;
-            k.as_mut_slice().par_chunks_mut(n).enumerate().for_each(|(j, col)| {
-                for (i, v) in col.iter_mut().enumerate() {
-                    *v = self.of(*v, sa[i], sb[j]);
-                }
-            });
+            k.as_mut_slice()
+                .par_chunks_mut(n)
+                .enumerate()
+                .for_each(|(j, col)| match *self {
+                    // The exponent first, then the exponentials in vectors.
+                    Kernel::Rbf { gamma } => {
+                        for (v, sa) in col.iter_mut().zip(&sa) {
+                            *v = -gamma * (sa + sb[j] - 2.0 * *v).max(0.0);
+                        }
+                        crate::tensor::exp::exp_in_place(col);
+                    }
+                    _ => {
+                        for (i, v) in col.iter_mut().enumerate() {
+                            *v = self.of(*v, sa[i], sb[j]);
+                        }
+                    }
+                });
         }
         Ok(k)
     }

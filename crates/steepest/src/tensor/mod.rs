@@ -52,6 +52,7 @@ mod cholesky;
 mod conv;
 mod denormal;
 pub mod elementwise;
+pub(crate) mod exp;
 mod index;
 mod layout;
 mod matmul;
