@@ -20,6 +20,7 @@
 use crate::error::{Error, Result};
 use crate::tensor::{matmul_slices, Cholesky, MatRef};
 use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
 
 /// The loss of one binary or regression problem.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -190,6 +191,10 @@ pub(crate) fn solve_dual(
     // of the rows, and the seed is already near the optimum.
     let stages = widths(loss, h);
     let skip = usize::from(seeded && stages.len() > 2);
+    // K gamma, where gamma holds the coefficients of the rows beyond the band (C sigma) as of the
+    // last step: kept up to date through the columns of the rows whose coefficient changed
+    // (few, once the parts settle), instead of gathering K_QL at every step.
+    let (mut gamma, mut k_gamma) = (vec![0.0; n], vec![0.0; n]);
     for (stage, &w) in stages.iter().enumerate().skip(skip) {
         let warm = stage > 0 || seeded;
         let s: Vec<f64> = c.iter().map(|c| if w == 0.0 { 0.5 / c } else { 2.0 * w / c }).collect();
@@ -214,31 +219,35 @@ pub(crate) fn solve_dual(
             for &i in &lin {
                 beta_new[i] = c[i] * loss.excess(y[i], f[i]).1;
             }
+            // K gamma brought up to beta_L (its rows of Q are K_QL beta_L).
+            let mut change = vec![0.0; n];
+            for &j in &lin {
+                change[j] = beta_new[j];
+            }
+            for (ch, g) in change.iter_mut().zip(gamma.iter_mut()) {
+                (*ch, *g) = (*ch - *g, *ch);
+            }
+            for (kg, v) in k_gamma.iter_mut().zip(times_sparse(k, &change)) {
+                *kg += v;
+            }
             let m = quad.len();
             let b_new = if m == 0 {
                 b
             } else {
                 // Row i of K_QQ is column quad[i] of the symmetric K (contiguous).
-                let mut a = Vec::with_capacity(m * m);
-                for (i, &qi) in quad.iter().enumerate() {
-                    let col = k.column(qi);
-                    a.extend(quad.iter().map(|&qj| col[qj]));
-                    a[i * m + i] += s[qi];
-                }
+                let mut a = vec![0.0; m * m];
+                a.par_chunks_mut(m).with_min_len(64).enumerate().for_each(|(i, row)| {
+                    let col = k.column(quad[i]);
+                    row.iter_mut().zip(&quad).for_each(|(v, &qj)| *v = col[qj]);
+                    row[i] += s[quad[i]];
+                });
                 let chol = Cholesky::factor(a, m).ok_or_else(|| {
                     Error::invalid(
                         "svm",
                         "the kernel matrix is not positive semi-definite (sigmoid kernel?)",
                     )
                 })?;
-                // K_QL beta_L, row by row over Q: column i of the symmetric K at the rows of L.
-                let k_lin: Vec<f64> = quad
-                    .iter()
-                    .map(|&i| {
-                        let col = k.column(i);
-                        lin.iter().map(|&j| col[j] * beta_new[j]).sum()
-                    })
-                    .collect();
+                let k_lin: Vec<f64> = quad.iter().map(|&i| k_gamma[i]).collect();
                 let shift = w - loss.epsilon();
                 let rhs: Vec<f64> = quad
                     .iter()
@@ -259,13 +268,16 @@ pub(crate) fn solve_dual(
                 }
                 b_new
             };
-            // f_new = f + K (beta_new - beta) + (b_new - b): only the rows whose coefficient
-            // changed (those staying beyond the band keep C sigma).
-            // (f is K beta + b throughout, zero at a cold start.)
+            // f_new = K beta_new + b_new = K gamma + K_Q beta_Q + b_new: the columns of the band's
+            // rows only. (f is K beta + b throughout, zero at a cold start.)
             let delta: Vec<f64> = beta_new.iter().zip(&beta).map(|(n, o)| n - o).collect();
-            let mut f_new = times_sparse(k, &delta);
-            for (v, fi) in f_new.iter_mut().zip(&f) {
-                *v += fi + b_new - b;
+            let mut in_band = vec![0.0; n];
+            for &i in &quad {
+                in_band[i] = beta_new[i];
+            }
+            let mut f_new = times_sparse(k, &in_band);
+            for (v, kg) in f_new.iter_mut().zip(&k_gamma) {
+                *v += kg + b_new;
             }
             // The regularizer along the step: with K beta = f - b and K delta = df - db,
             // Q'(t) = delta' K beta + t delta' K delta.
@@ -306,7 +318,6 @@ pub(crate) fn solve_dual(
 /// K beta for the symmetric `k` and a `beta` that is zero on most rows: the columns of its
 /// non-zero entries, scaled and summed (contiguous in the column-major matrix).
 fn times_sparse(k: &DMatrix<f64>, beta: &[f64]) -> Vec<f64> {
-    use rayon::prelude::*;
     let nz: Vec<(usize, f64)> = beta.iter().copied().enumerate().filter(|&(_, b)| b != 0.0).collect();
     let n = k.nrows();
     let all = k.as_slice(); // column-major: column j is all[j * n..(j + 1) * n]
