@@ -7,9 +7,11 @@
 //! f(x) = sum_i beta_i k(x_i, x) + b, and (beta, b) minimize 1/2 beta' K beta + sum_i C_i
 //! loss(x_i) with the hinge (classification) or the epsilon-insensitive loss (regression),
 //! Huber-smoothed over a band of half-width h = 1e-5 (libsvm minimizes the unsmoothed losses to
-//! a tolerance of 1e-3 on the gradient, which leaves its decision values about as close). The kernel matrix is n x n in
-//! f64, so this is for data up to some tens of thousands of rows; a larger request is refused
-//! by the memory budget with a pointer to the approximations.
+//! a tolerance of 1e-3 on the gradient, which leaves its decision values about as close). The kernel matrix's columns
+//! are computed when the solver first needs them (those of rows that are or were in the
+//! expansion: `kernel_columns`), but at worst it is n x n in f64, so this is for data up to some
+//! tens of thousands of rows; a larger request is refused by the memory budget with a pointer
+//! to the approximations.
 //!
 //! Approximate ([`KernelApprox`]): the rows are mapped to D random Fourier or Nyström features
 //! z(x) and f(x) = w.z(x) + b minimizes 1/2 ||w||^2 + sum_i C_i loss(x_i), the same objective
@@ -21,6 +23,7 @@
 //! against the others, the largest decision wins.
 
 use super::kernel_approx::{FeatureMap, KernelApprox};
+use super::kernel_columns::KernelColumns;
 use super::linear::ClassWeight;
 use super::platt::{couple, Sigmoid};
 use super::predict::Predictor;
@@ -73,6 +76,25 @@ impl Kernel {
         }
     }
 
+    /// Turns `col`, the dot products of one point (squared norm `sq_z`) with points of squared
+    /// norms `sq_x`, into their kernel values (RBF: the exponents, then their exponentials in
+    /// vectors).
+    pub(crate) fn apply_column(&self, col: &mut [f64], sq_x: &[f64], sq_z: f64) {
+        match *self {
+            Kernel::Rbf { gamma } => {
+                for (v, sx) in col.iter_mut().zip(sq_x) {
+                    *v = -gamma * (sx + sq_z - 2.0 * *v).max(0.0);
+                }
+                crate::tensor::exp::exp_in_place(col);
+            }
+            _ => {
+                for (v, &sx) in col.iter_mut().zip(sq_x) {
+                    *v = self.of(*v, sx, sq_z);
+                }
+            }
+        }
+    }
+
     /// The kernel matrix `[a.rows, b.rows]` between the rows of `a` and of `b` (dense, the same
     /// width), through one matrix product of their dot products.
     pub fn matrix<T: Scalar>(&self, a: &Tensor<T>, b: &Tensor<T>) -> Result<DMatrix<f64>> {
@@ -92,20 +114,7 @@ impl Kernel {
             k.as_mut_slice()
                 .par_chunks_mut(n)
                 .enumerate()
-                .for_each(|(j, col)| match *self {
-                    // The exponent first, then the exponentials in vectors.
-                    Kernel::Rbf { gamma } => {
-                        for (v, sa) in col.iter_mut().zip(&sa) {
-                            *v = -gamma * (sa + sb[j] - 2.0 * *v).max(0.0);
-                        }
-                        crate::tensor::exp::exp_in_place(col);
-                    }
-                    _ => {
-                        for (i, v) in col.iter_mut().enumerate() {
-                            *v = self.of(*v, sa[i], sb[j]);
-                        }
-                    }
-                });
+                .for_each(|(j, col)| self.apply_column(col, &sa, sb[j]));
         }
         Ok(k)
     }
@@ -289,7 +298,7 @@ pub struct ValidKernelSvmParams(KernelSvmParams);
 /// What the solver sees: the kernel matrix of the training rows (exact) or their features
 /// (approximate).
 enum Design {
-    Kernel(DMatrix<f64>),
+    Kernel(KernelColumns),
     Features(DMatrix<f64>),
 }
 
@@ -297,13 +306,12 @@ impl Design {
     /// Solves one problem on `rows` with targets `y` and weights `c`.
     fn solve(&self, rows: &[usize], y: &[f64], c: &[f64], loss: SvmLoss, p: &KernelSvmParams) -> Result<Solution> {
         match self {
-            Design::Kernel(k) if rows.len() == k.nrows() && rows.iter().enumerate().all(|(i, &r)| i == r) => {
+            Design::Kernel(k) if rows.len() == k.order() && rows.iter().enumerate().all(|(i, &r)| i == r) => {
                 solve_dual(k, y, c, loss, p.smoothing, p.max_iter)
             }
-            Design::Kernel(k) => {
-                let sub = DMatrix::from_fn(rows.len(), rows.len(), |i, j| k[(rows[i], rows[j])]);
-                solve_dual(&sub, y, c, loss, p.smoothing, p.max_iter)
-            }
+            // A problem on some of the rows (a pair of classes, a fold) has its own kernel
+            // columns, computed as it needs them.
+            Design::Kernel(k) => solve_dual(&k.restrict(rows), y, c, loss, p.smoothing, p.max_iter),
             Design::Features(z) => {
                 let sub = z.select_rows(rows);
                 // Up to 4 rows per feature (and 10,000 rows), the same problem in its kernel form,
@@ -312,7 +320,10 @@ impl Design {
                 if rows.len() > (4 * sub.ncols()).min(10_000) {
                     return solve_primal(&sub, y, c, loss, p.smoothing, p.max_iter);
                 }
-                let mut s = solve_dual(&(&sub * sub.transpose()), y, c, loss, p.smoothing, p.max_iter)?;
+                // Row-major rows (the transpose's column-major buffer); K = Z Z'.
+                let rows_major = sub.transpose().as_slice().to_vec();
+                let k = KernelColumns::new(Kernel::Linear, rows_major, sub.nrows(), sub.ncols());
+                let mut s = solve_dual(&k, y, c, loss, p.smoothing, p.max_iter)?;
                 s.coef = sub
                     .tr_mul(&nalgebra::DVector::from_column_slice(&s.coef))
                     .iter()
@@ -326,10 +337,18 @@ impl Design {
     /// Decision values at rows `at` of a solution fitted on rows `fitted`.
     fn decide(&self, fitted: &[usize], s: &Solution, at: &[usize]) -> Vec<f64> {
         match self {
-            Design::Kernel(k) => at
-                .iter()
-                .map(|&i| fitted.iter().zip(&s.coef).map(|(&j, b)| k[(i, j)] * b).sum::<f64>() + s.intercept)
-                .collect(),
+            Design::Kernel(k) => {
+                let terms: Vec<(usize, f64)> = fitted
+                    .iter()
+                    .copied()
+                    .zip(s.coef.iter().copied())
+                    .filter(|t| t.1 != 0.0)
+                    .collect();
+                k.prepare(&terms.iter().map(|t| t.0).collect::<Vec<_>>());
+                at.iter()
+                    .map(|&i| terms.iter().map(|&(j, b)| k.get(i, j) * b).sum::<f64>() + s.intercept)
+                    .collect()
+            }
             Design::Features(z) => at
                 .iter()
                 .map(|&i| (0..z.ncols()).map(|j| z[(i, j)] * s.coef[j]).sum::<f64>() + s.intercept)
@@ -440,7 +459,10 @@ impl ValidKernelSvmParams {
         };
         let design = match &map {
             Some(m) => Design::Features(m.transform(&x)?),
-            None => Design::Kernel(kernel.matrix(&x, &x)?),
+            None => {
+                let rows: Vec<f64> = x.data().iter().map(|v| v.as_f64()).collect();
+                Design::Kernel(KernelColumns::new(kernel, rows, x.rows_count(), x.row_len()))
+            }
         };
         let (problems, pairs, loss) = self.problems(&data.targets)?;
         let mut sigmoids = Vec::new();

@@ -28,6 +28,7 @@
 mod inference;
 pub mod io;
 mod kernel_approx;
+mod kernel_columns;
 mod kernel_svm;
 mod linear;
 mod linear_newton;

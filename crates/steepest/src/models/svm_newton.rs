@@ -17,6 +17,7 @@
 //! a full step that leaves the parts unchanged has reached the minimizer. The band shrinks from 0.5 to h by factors of 10, each stage warm-started from the
 //! last (a narrow band from a cold start makes Newton's steps overshoot).
 
+use super::kernel_columns::KernelColumns;
 use crate::error::{Error, Result};
 use crate::tensor::{matmul_slices, Cholesky, MatRef};
 use nalgebra::{DMatrix, DVector};
@@ -158,7 +159,7 @@ pub(crate) struct Solution {
 /// s_i = 2h / C_i (h = 0: 1 / (2 C_i)); beta is zero elsewhere. Each step solves that system
 /// through a Cholesky factorization.
 pub(crate) fn solve_dual(
-    k: &DMatrix<f64>,
+    k: &KernelColumns,
     y: &[f64],
     c: &[f64],
     loss: SvmLoss,
@@ -174,7 +175,7 @@ pub(crate) fn solve_dual(
     let seeded = n > WARM_START_ROWS;
     if seeded {
         let sub: Vec<usize> = (0..n).step_by(4).collect();
-        let ks = DMatrix::from_fn(sub.len(), sub.len(), |i, j| k[(sub[i], sub[j])]);
+        let ks = k.restrict(&sub);
         let pick = |v: &[f64]| -> Vec<f64> { sub.iter().map(|&i| v[i]).collect() };
         // The seed needs no narrower band than the coarse one (h = 0, the squared hinge, stays).
         let seed_h = if h > 0.0 { h.max(COARSE_BAND) } else { h };
@@ -235,6 +236,7 @@ pub(crate) fn solve_dual(
                 b
             } else {
                 // Row i of K_QQ is column quad[i] of the symmetric K (contiguous).
+                k.prepare(&quad);
                 let mut a = vec![0.0; m * m];
                 a.par_chunks_mut(m).with_min_len(64).enumerate().for_each(|(i, row)| {
                     let col = k.column(quad[i]);
@@ -316,18 +318,18 @@ pub(crate) fn solve_dual(
 }
 
 /// K beta for the symmetric `k` and a `beta` that is zero on most rows: the columns of its
-/// non-zero entries, scaled and summed (contiguous in the column-major matrix).
-fn times_sparse(k: &DMatrix<f64>, beta: &[f64]) -> Vec<f64> {
-    let nz: Vec<(usize, f64)> = beta.iter().copied().enumerate().filter(|&(_, b)| b != 0.0).collect();
-    let n = k.nrows();
-    let all = k.as_slice(); // column-major: column j is all[j * n..(j + 1) * n]
-    let mut out = vec![0.0; n];
+/// non-zero entries, scaled and summed.
+fn times_sparse(k: &KernelColumns, beta: &[f64]) -> Vec<f64> {
+    let nz: Vec<usize> = (0..beta.len()).filter(|&j| beta[j] != 0.0).collect();
+    k.prepare(&nz);
+    let cols: Vec<(&[f64], f64)> = nz.iter().map(|&j| (k.column(j), beta[j])).collect();
+    let mut out = vec![0.0; k.order()];
     // Blocks of rows in parallel; each reads its part of every column it needs.
     const ROWS: usize = 2048;
     out.par_chunks_mut(ROWS).enumerate().for_each(|(ci, o)| {
         let r0 = ci * ROWS;
-        for &(j, b) in &nz {
-            let col = &all[j * n + r0..j * n + r0 + o.len()];
+        for &(col, b) in &cols {
+            let col = &col[r0..r0 + o.len()];
             o.iter_mut().zip(col).for_each(|(o, v)| *o += b * v);
         }
     });
