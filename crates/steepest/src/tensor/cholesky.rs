@@ -31,34 +31,73 @@ fn dot_generic<T: super::Scalar>(a: &[T], b: &[T]) -> f64 {
 super::multiversion!(fn dot<T>(a: &[T], b: &[T]) -> f64 => dot_generic);
 
 /// Factors the diagonal block `[k0, k0 + kb)` of `a` (its earlier columns already subtracted)
-/// and solves the panel below it (each row x L11' = a_i by forward substitution); false when a
-/// pivot is not positive.
+/// and solves the panel below it (each row x L11' = a_i), both at once: the block's columns
+/// below the diagonal, copied into `cols` column by column, go through the left-looking
+/// column algorithm (column j minus L_jk times column k for k < j, then divided by its pivot's
+/// square root), whose inner loops run down contiguous columns with no reductions; false when
+/// a pivot is not positive.
 #[inline(always)]
-fn diagonal_and_panel_generic<T: super::Scalar>(a: &mut [T], n: usize, k0: usize, kb: usize) -> bool {
-    for j in k0..k0 + kb {
-        let row_j = &a[j * n + k0..j * n + j];
-        let d = a[j * n + j].as_f64() - dot_generic(row_j, row_j);
+fn diagonal_and_panel_generic<T: super::Scalar>(
+    a: &mut [T],
+    n: usize,
+    k0: usize,
+    kb: usize,
+    cols: &mut Vec<f64>,
+) -> bool {
+    let r = n - k0; // rows from the block's first one down
+    cols.clear();
+    cols.resize(kb * r, 0.0);
+    for i in 0..r {
+        let row = &a[(k0 + i) * n + k0..(k0 + i) * n + k0 + kb.min(i + 1)];
+        for (j, v) in row.iter().enumerate() {
+            cols[j * r + i] = v.as_f64();
+        }
+    }
+    for j in 0..kb {
+        let (done, rest) = cols.split_at_mut(j * r);
+        let cj = &mut rest[j..r]; // column j from row j down
+                                  // Four earlier columns at a time: one pass over column j per four.
+        let mut k = 0;
+        while k + 4 <= j {
+            let (c0, c1, c2, c3) = (
+                &done[k * r..],
+                &done[(k + 1) * r..],
+                &done[(k + 2) * r..],
+                &done[(k + 3) * r..],
+            );
+            let (l0, l1, l2, l3) = (c0[j], c1[j], c2[j], c3[j]);
+            let (c0, c1, c2, c3) = (&c0[j..r], &c1[j..r], &c2[j..r], &c3[j..r]);
+            for (i, v) in cj.iter_mut().enumerate() {
+                *v -= (l0 * c0[i] + l1 * c1[i]) + (l2 * c2[i] + l3 * c3[i]);
+            }
+            k += 4;
+        }
+        while k < j {
+            let ck = &done[k * r..(k + 1) * r];
+            let l = ck[j];
+            for (v, c) in cj.iter_mut().zip(&ck[j..r]) {
+                *v -= l * c;
+            }
+            k += 1;
+        }
+        let d = cj[0];
         if d.is_nan() || d <= 0.0 || d.is_infinite() {
             return false;
         }
         let d = d.sqrt();
-        a[j * n + j] = T::of(d);
-        for i in j + 1..k0 + kb {
-            let (top, bottom) = a.split_at_mut(i * n);
-            let s = dot_generic(&bottom[k0..j], &top[j * n + k0..j * n + j]);
-            bottom[j] = T::of((bottom[j].as_f64() - s) / d);
-        }
+        cj[0] = d;
+        let inv = 1.0 / d;
+        cj[1..].iter_mut().for_each(|v| *v *= inv);
     }
-    for i in k0 + kb..n {
-        let (top, bottom) = a.split_at_mut(i * n);
-        for j in k0..k0 + kb {
-            let s = dot_generic(&bottom[k0..j], &top[j * n + k0..j * n + j]);
-            bottom[j] = T::of((bottom[j].as_f64() - s) / top[j * n + j].as_f64());
+    for i in 0..r {
+        let row = &mut a[(k0 + i) * n + k0..(k0 + i) * n + k0 + kb.min(i + 1)];
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = T::of(cols[j * r + i]);
         }
     }
     true
 }
-super::multiversion!(fn diagonal_and_panel<T>(a: &mut [T], n: usize, k0: usize, kb: usize) -> bool => diagonal_and_panel_generic);
+super::multiversion!(fn diagonal_and_panel<T>(a: &mut [T], n: usize, k0: usize, kb: usize, cols: &mut Vec<f64>) -> bool => diagonal_and_panel_generic);
 
 /// `y -= alpha x`.
 #[inline(always)]
@@ -95,10 +134,11 @@ impl Cholesky {
         assert_eq!(a.len(), n * n, "Cholesky::factor: {} elements for [{n}, {n}]", a.len());
         let mut panel = Vec::new();
         let mut neg = Vec::new();
+        let mut cols = Vec::new();
         for k0 in (0..n).step_by(BLOCK) {
             let kb = BLOCK.min(n - k0);
             // The diagonal block, unblocked, then the panel below it.
-            if !diagonal_and_panel(&mut a, n, k0, kb) {
+            if !diagonal_and_panel(&mut a, n, k0, kb, &mut cols) {
                 return None;
             }
             let below = k0 + kb..n;
