@@ -8,9 +8,10 @@
 //! built in the exponent's bits. Relative error within a few units in the last place of the
 //! C library's; 0 below -708.4 (where exp is subnormal), infinity above 709.78, NaN stays NaN.
 
-/// ln 2 split so that `k * LN2_HI` is exact for |k| < 2^11.
-const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_0e-10;
+/// ln 2 split so that `k * LN2_HI` is exact for |k| < 2^11 (fdlibm's ln2_hi and ln2_lo,
+/// 6.93147180369123816490e-01 and 1.90821492927058770002e-10, by their bits).
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 /// 1.5 * 2^52: adding it rounds a double of magnitude below 2^51 to an integer, held in the
 /// low bits of the sum's mantissa.
 const ROUNDER: f64 = 6_755_399_441_055_744.0;
