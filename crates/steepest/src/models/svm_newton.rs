@@ -14,8 +14,9 @@
 //! Q, and beyond it, L) is the exact minimizer of the local model. When the step changes the
 //! parts it overshoots, so each step goes to the exact minimizer of the objective along it
 //! ([`exact_step`]; backtracking from there keeps every step a decrease against rounding), and
-//! a full step that leaves the parts unchanged has reached the minimizer. The band shrinks from 0.5 to h by factors of 30, each stage warm-started from the
-//! last (a narrow band from a cold start makes Newton's steps overshoot).
+//! a full step that leaves the parts unchanged has reached the minimizer. The band shrinks
+//! from 0.5 to h by factors of 30, each stage warm-started from the last (a narrow band from a
+//! cold start makes Newton's steps overshoot).
 
 use super::kernel_columns::KernelColumns;
 use crate::error::{Error, Result};
