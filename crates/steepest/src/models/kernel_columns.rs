@@ -7,7 +7,7 @@
 use super::kernel_svm::Kernel;
 use crate::tensor::{matmul_slices, MatRef};
 use rayon::prelude::*;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// Columns per matrix product when computing several.
 const BLOCK: usize = 64;
@@ -19,7 +19,8 @@ pub(crate) struct KernelColumns {
     n: usize,
     d: usize,
     sq: Vec<f64>,
-    cols: Vec<OnceLock<Box<[f64]>>>,
+    /// Column j: a block of columns computed together, and j's place in it.
+    cols: Vec<OnceLock<(Arc<Vec<f64>>, usize)>>,
 }
 
 impl KernelColumns {
@@ -60,16 +61,18 @@ impl KernelColumns {
     pub fn prepare(&self, cols: &[usize]) {
         let missing: Vec<usize> = cols.iter().copied().filter(|&j| self.cols[j].get().is_none()).collect();
         missing.par_chunks(BLOCK).for_each(|block| {
-            for (j, col) in block.iter().zip(self.compute(block)) {
+            let values = Arc::new(self.compute(block));
+            for (q, &j) in block.iter().enumerate() {
                 // Another thread may have computed it meanwhile: the same numbers.
-                let _ = self.cols[*j].set(col);
+                let _ = self.cols[j].set((values.clone(), q));
             }
         });
     }
 
     /// Column `j` (row `j`, by symmetry), computed now if it has not been.
     pub fn column(&self, j: usize) -> &[f64] {
-        self.cols[j].get_or_init(|| self.compute(&[j]).pop().expect("one column"))
+        let (values, q) = self.cols[j].get_or_init(|| (Arc::new(self.compute(&[j])), 0));
+        &values[q * self.n..(q + 1) * self.n]
     }
 
     /// The entry (i, j), from column j.
@@ -77,8 +80,9 @@ impl KernelColumns {
         self.column(j)[i]
     }
 
-    /// The columns `block`: their rows' dot products with every row, one product.
-    fn compute(&self, block: &[usize]) -> Vec<Box<[f64]>> {
+    /// The columns `block`, one after another: their rows' dot products with every row (one
+    /// product), turned into kernel values in place.
+    fn compute(&self, block: &[usize]) -> Vec<f64> {
         let (n, d, b) = (self.n, self.d, block.len());
         let mut xb = Vec::with_capacity(b * d);
         for &j in block {
@@ -96,14 +100,10 @@ impl KernelColumns {
             )
             .expect("the shapes agree by construction");
         }
-        dots.chunks_mut(n.max(1))
-            .take(b)
-            .zip(block)
-            .map(|(col, &j)| {
-                self.kernel.apply_column(col, &self.sq, self.sq[j]);
-                col.to_vec().into_boxed_slice()
-            })
-            .collect()
+        for (col, &j) in dots.chunks_mut(n.max(1)).zip(block) {
+            self.kernel.apply_column(col, &self.sq, self.sq[j]);
+        }
+        dots
     }
 }
 

@@ -7,11 +7,11 @@
 //! f(x) = sum_i beta_i k(x_i, x) + b, and (beta, b) minimize 1/2 beta' K beta + sum_i C_i
 //! loss(x_i) with the hinge (classification) or the epsilon-insensitive loss (regression),
 //! Huber-smoothed over a band of half-width h = 1e-5 (libsvm minimizes the unsmoothed losses to
-//! a tolerance of 1e-3 on the gradient, which leaves its decision values about as close). The kernel matrix's columns
-//! are computed when the solver first needs them (those of rows that are or were in the
-//! expansion: `kernel_columns`), but at worst it is n x n in f64, so this is for data up to some
-//! tens of thousands of rows; a larger request is refused by the memory budget with a pointer
-//! to the approximations.
+//! a tolerance of 1e-3 on the gradient, which leaves its decision values about as close).
+//! The kernel matrix's columns are computed when the solver first needs them (those of rows
+//! that are or were in the expansion: `kernel_columns`), but at worst it is n x n in f64, so
+//! this is for data up to some tens of thousands of rows; a larger request is refused by the
+//! memory budget with a pointer to the approximations.
 //!
 //! Approximate ([`KernelApprox`]): the rows are mapped to D random Fourier or Nyström features
 //! z(x) and f(x) = w.z(x) + b minimizes 1/2 ||w||^2 + sum_i C_i loss(x_i), the same objective

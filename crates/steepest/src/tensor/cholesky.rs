@@ -55,8 +55,8 @@ fn diagonal_and_panel_generic<T: super::Scalar>(
     }
     for j in 0..kb {
         let (done, rest) = cols.split_at_mut(j * r);
-        let cj = &mut rest[j..r]; // column j from row j down
-                                  // Four earlier columns at a time: one pass over column j per four.
+        // Column j from row j down, minus four earlier columns at a time (one pass per four).
+        let cj = &mut rest[j..r];
         let mut k = 0;
         while k + 4 <= j {
             let (c0, c1, c2, c3) = (
