@@ -2,6 +2,7 @@
 //! boundaries, and each piece parsed into its own CSR arrays without allocating per line; the
 //! pieces are then joined. Errors carry the same file:line:column as the sequential reader.
 
+use super::digits;
 use crate::error::{Error, Result};
 use crate::tensor::Scalar;
 use rayon::prelude::*;
@@ -69,6 +70,83 @@ pub(crate) fn number(tok: &[u8]) -> Option<f64> {
     std::str::from_utf8(tok).ok()?.parse::<f64>().ok()
 }
 
+/// m / 10^k for a decimal's digits m < 10^15 and k <= 15: the correctly rounded quotient by
+/// one division. With `narrow` (only its rounding to f32 will be kept), m * 10^-k, a
+/// multiplication (several times faster), whenever that provably rounds to the same f32:
+/// the product is within 2 ulps (f64) of m / 10^k, and f32's rounding boundaries are the f64
+/// values whose 29 bits below f32's mantissa are 1000...0, so a product more than 4 ulps from
+/// such a pattern lies on the same side of every boundary as the quotient.
+#[inline(always)]
+fn scaled(m: u64, k: usize, narrow: bool) -> f64 {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    const INV_POW10: [f64; 16] = [
+        1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15,
+    ];
+    // m < 2^63: the signed conversion is one instruction.
+    let mf = (m as i64) as f64;
+    if narrow {
+        let y = mf * INV_POW10[k];
+        if (y.to_bits() & 0x1FFF_FFFF).abs_diff(0x1000_0000) > 4 {
+            return y;
+        }
+    }
+    mf / POW10[k]
+}
+
+/// The number token starting at `line[i]` when it is a plain decimal (`-12.375`, at most 15
+/// digits, no `+`) ending at a space, a tab, a carriage return, a newline or the end, parsed
+/// while it is scanned: (its value, where it ends). Exactly [`number`]'s value; `None` for any
+/// other token, which the caller reads whole with [`number`]. `narrow`: the value will be
+/// rounded to f32 (see [`scaled`]), and is then only exact to that.
+#[inline(always)]
+fn plain_decimal(line: &[u8], mut i: usize, narrow: bool) -> Option<(f64, usize)> {
+    let n = line.len();
+    let neg = i < n && line[i] == b'-';
+    i += usize::from(neg);
+    let sign = |v: f64| if neg { -v } else { v };
+    let stop = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    // Eight bytes at a time: the integer part, then the fraction after a dot, each of at most
+    // 7 digits here (a longer one goes through the loop below).
+    if i + 16 <= n {
+        let w = digits::word(line, i);
+        let a = digits::leading_digits(w);
+        if a < 8 && line[i + a] == b'.' {
+            let w2 = digits::word(line, i + a + 1);
+            let b = digits::leading_digits(w2);
+            let end = i + a + 1 + b;
+            if b < 8 && a + b > 0 && stop(line[end]) {
+                let m = digits::digits_value(w, a) * digits::POW10_U64[b] + digits::digits_value(w2, b);
+                return Some((sign(scaled(m, b, narrow)), end));
+            }
+        } else if a > 0 && a < 8 && stop(line[i + a]) {
+            return Some((sign(digits::digits_value(w, a) as f64), i + a));
+        }
+    }
+    let (start, mut m) = (i, 0u64);
+    while i < n && line[i].is_ascii_digit() {
+        m = m.wrapping_mul(10).wrapping_add((line[i] - b'0') as u64);
+        i += 1;
+    }
+    let mut count = i - start;
+    let mut frac = 0;
+    if i < n && line[i] == b'.' {
+        i += 1;
+        let f0 = i;
+        while i < n && line[i].is_ascii_digit() {
+            m = m.wrapping_mul(10).wrapping_add((line[i] - b'0') as u64);
+            i += 1;
+        }
+        frac = i - f0;
+        count += frac;
+    }
+    if count == 0 || count > 15 || (i < n && !stop(line[i])) {
+        return None;
+    }
+    Some((sign(scaled(m, frac, narrow)), i))
+}
+
 /// The common line at the start of `line` (which runs on to the end of the piece), in one pass:
 /// `label (idx:value)*` separated by spaces or tabs, increasing indices, finite numbers, no
 /// `qid` and no comment. Returns where the line ends (its newline, or the end), or `None`,
@@ -108,11 +186,23 @@ fn parse_line_fast<T: Scalar>(line: &[u8], p: &mut Piece<T>) -> Option<usize> {
         }
         let mut idx: u64 = 0;
         let d0 = i;
-        // At most 11 digits are read (more cannot be a u32 index; the careful parser says so),
-        // so the u64 cannot overflow.
-        while i < n && line[i].is_ascii_digit() && i - d0 <= 10 {
-            idx = idx * 10 + (line[i] - b'0') as u64;
-            i += 1;
+        // Up to 7 digits eight bytes at a time; else at most 11 digits are read (more cannot
+        // be a u32 index; the careful parser says so), so the u64 cannot overflow.
+        let short = match i + 8 <= n {
+            true => {
+                let w = digits::word(line, i);
+                let a = digits::leading_digits(w);
+                (a < 8).then(|| (digits::digits_value(w, a), a))
+            }
+            false => None,
+        };
+        if let Some((v, a)) = short {
+            (idx, i) = (v, i + a);
+        } else {
+            while i < n && line[i].is_ascii_digit() && i - d0 <= 10 {
+                idx = idx * 10 + (line[i] - b'0') as u64;
+                i += 1;
+            }
         }
         let digits = i - d0;
         if digits == 0 || digits > 10 || i == n || line[i] != b':' || idx > u32::MAX as u64 {
@@ -122,18 +212,21 @@ fn parse_line_fast<T: Scalar>(line: &[u8], p: &mut Piece<T>) -> Option<usize> {
             return undo(p);
         }
         i += 1;
-        let v0 = i;
-        while i < n && !stop(line[i]) {
-            i += 1;
-        }
-        let tok = &line[v0..i];
-        let val = if tok == b"1" {
-            Some(1.0)
-        } else {
-            number(tok).filter(|v| v.is_finite())
-        };
-        let Some(val) = val else {
-            return undo(p);
+        let val = match plain_decimal(line, i, std::mem::size_of::<T>() == 4) {
+            Some((v, end)) => {
+                i = end;
+                v
+            }
+            None => {
+                let v0 = i;
+                while i < n && !stop(line[i]) {
+                    i += 1;
+                }
+                match number(&line[v0..i]).filter(|v| v.is_finite()) {
+                    Some(v) => v,
+                    None => return undo(p),
+                }
+            }
         };
         last = Some(idx);
         lo = lo.min(idx);
@@ -151,14 +244,23 @@ fn parse_line_fast<T: Scalar>(line: &[u8], p: &mut Piece<T>) -> Option<usize> {
 /// A parse error inside a piece: (line within the piece, column, message).
 pub(crate) type PieceError = (usize, usize, String);
 
+/// Up to this many bytes, [`parse_piece`] reserves by the piece's length instead of counting.
+const SMALL_PIECE: usize = 64 << 20;
+
 fn parse_piece<T: Scalar>(bytes: &[u8]) -> std::result::Result<Piece<T>, PieceError> {
     let mut p = Piece::new();
-    // Sized up front (a colon per entry, a newline per row, counted at memory speed): growing
-    // by doubling would copy every array several times into fresh pages.
-    let (entries, rows) = (
-        memchr::memchr_iter(b':', bytes).count(),
-        memchr::memchr_iter(b'\n', bytes).count() + 1,
-    );
+    // Sized up front: growing by doubling would copy every array several times into fresh
+    // pages. A small piece (a streamed block's) takes the bound of its length (an entry takes
+    // at least 4 bytes, `1:2 `, a row 2, `1\n`): address space that is never touched costs no
+    // memory, and counting costs two passes. A large one counts: a colon per entry, a newline
+    // per row, at memory speed.
+    let (entries, rows) = match bytes.len() <= SMALL_PIECE {
+        true => (bytes.len() / 4 + 1, bytes.len() / 2 + 1),
+        false => (
+            memchr::memchr_iter(b':', bytes).count(),
+            memchr::memchr_iter(b'\n', bytes).count() + 1,
+        ),
+    };
     p.labels.reserve(rows);
     p.indptr.reserve(rows);
     p.indices.reserve(entries);
@@ -441,6 +543,122 @@ mod tests {
         for i in -20000..20000 {
             let t = format!("{:.4}", i as f64 / 7919.0);
             assert_eq!(super::number(t.as_bytes()), t.parse::<f64>().ok(), "{t}");
+        }
+    }
+
+    #[test]
+    fn plain_decimals_while_scanning_equal_the_standard_parser() {
+        for t in [
+            "0",
+            "-0",
+            "1",
+            "12.375",
+            "-0.1",
+            "1.",
+            ".5",
+            "-.25",
+            "99999.99999",
+            "123456789012345",
+            "0.00000000000001",
+            "-1.435",
+            "0.8513",
+        ] {
+            // Short lines take the byte loop, long ones eight bytes at a time.
+            for end in [
+                "",
+                " 2:1",
+                "\t",
+                "\r\n",
+                "\n3 1:2",
+                " 2:0.5 3:1 4:2.25 5:6",
+                "\n-1 2:0.125 7:1",
+            ] {
+                let line = format!("{t}{end}");
+                let got = super::plain_decimal(line.as_bytes(), 0, false);
+                assert_eq!(
+                    got.map(|(v, e)| (v.to_bits(), e)),
+                    Some((t.parse::<f64>().unwrap().to_bits(), t.len())),
+                    "{line:?}"
+                );
+            }
+        }
+        // Random decimals in every shape up to 17 digits, before a long tail or at the end.
+        let mut rng = 99u64;
+        for _ in 0..50000 {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let (a, b) = ((rng >> 20) as usize % 10, (rng >> 28) as usize % 10);
+            let digit = |k: usize| char::from(b'0' + ((rng >> (k % 40)) % 10) as u8);
+            let int: String = (0..a).map(digit).collect();
+            let frac: String = (0..b).map(|k| digit(k + 7)).collect();
+            let sign = if rng >> 63 == 1 { "-" } else { "" };
+            let dot = if (rng >> 40) % 4 == 0 { "" } else { "." };
+            let t = format!("{sign}{int}{dot}{frac}");
+            let tail = if (rng >> 45) % 3 == 0 {
+                ""
+            } else {
+                " 11:0.25 12:1 13:3.5"
+            };
+            let line = format!("{t}{tail}");
+            let got = super::plain_decimal(line.as_bytes(), 0, false);
+            match got {
+                Some((v, e)) => {
+                    assert_eq!(e, t.len(), "{line:?}");
+                    assert_eq!(Some(v.to_bits()), t.parse::<f64>().ok().map(f64::to_bits), "{line:?}");
+                }
+                // Only tokens it leaves to `number`: no digits, or more than 15.
+                None => assert!(a + b == 0 || a + b > 15 || (dot.is_empty() && a == 0), "{line:?}"),
+            }
+        }
+        // Rounded to f32: the same f32 as the standard parser's f64 rounded, over every
+        // decimal of up to 8 digits in a range and random ones of up to 15.
+        let check = |t: &str| {
+            let line = format!("{t} 2:1 3:0.5 4:8");
+            let (v, _) = super::plain_decimal(line.as_bytes(), 0, true).expect(t);
+            assert_eq!(
+                (v as f32).to_bits(),
+                (t.parse::<f64>().unwrap() as f32).to_bits(),
+                "{t}"
+            );
+        };
+        for m in (0..100_000_000u64).step_by(997) {
+            for k in 0..9 {
+                let t = format!("{m:0>width$}", width = k + 1);
+                check(&format!("{}.{}", &t[..t.len() - k], &t[t.len() - k..]));
+            }
+        }
+        for _ in 0..200_000 {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let t = ((rng >> 14) % 1_000_000_000_000_000).to_string();
+            let k = (rng >> 3) as usize % (t.len() + 1);
+            check(&format!("{}.{}", &t[..t.len() - k], &t[t.len() - k..]));
+        }
+        // The hard cases: decimals of 15 digits next to a midpoint between two f32 values,
+        // where the product can fall on the other side of it than the quotient.
+        let mut near = 0;
+        for bits in (1.0f32.to_bits()..8.0f32.to_bits()).step_by(61) {
+            let mid = (f64::from(f32::from_bits(bits)) + f64::from(f32::from_bits(bits + 1))) / 2.0;
+            let t = format!("{mid:.14}");
+            let d: f64 = t.parse().unwrap();
+            near += usize::from((d.to_bits() as i64 - mid.to_bits() as i64).abs() <= 2);
+            check(&t);
+        }
+        assert!(near > 1000, "{near}");
+        // Not plain: left to the whole-token parser.
+        for t in [
+            "7.0e3",
+            "1e-7",
+            "inf",
+            "1.2.3",
+            "+3.5",
+            "-",
+            "",
+            ".",
+            "1234567890123456",
+            "0.000000000000001",
+            "1.5x",
+            "2:3",
+        ] {
+            assert_eq!(super::plain_decimal(t.as_bytes(), 0, false), None, "{t}");
         }
     }
 }

@@ -16,6 +16,7 @@ mod batch;
 mod cache;
 mod csv_reader;
 mod dataset;
+mod digits;
 pub mod embedded;
 mod encode;
 pub mod generate;

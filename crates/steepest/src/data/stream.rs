@@ -41,7 +41,11 @@ pub struct LibsvmChunks {
     /// Where the part read starts in the file (0: the whole file).
     first_byte: u64,
     name: String,
-    carry: Vec<u8>,
+    /// The read buffer: its block is `buf[..block]`, then the start of the next line,
+    /// `buf[block..filled]`, carried over to the next block. Reused (filled once with zeros).
+    buf: Vec<u8>,
+    block: usize,
+    filled: usize,
     lines: usize,
     done: bool,
     one_based: Option<bool>,
@@ -90,7 +94,9 @@ impl LibsvmChunks {
             path: path.to_path_buf(),
             first_byte: range.map_or(0, |r| r.0),
             name: path.display().to_string(),
-            carry: Vec::new(),
+            buf: Vec::new(),
+            block: 0,
+            filled: 0,
             lines: 0,
             done: false,
             one_based,
@@ -109,45 +115,51 @@ impl LibsvmChunks {
         self.one_based
     }
 
-    /// Reads up to the next block boundary: whole lines only (the rest is carried over).
-    fn read_block(&mut self) -> Result<Option<Vec<u8>>> {
-        if self.done && self.carry.is_empty() {
+    /// Reads up to the next block boundary: whole lines only (the rest is carried over); the
+    /// block is `self.buf[..len]` for the returned `len`.
+    fn read_block(&mut self) -> Result<Option<usize>> {
+        // The carried start of a line to the front.
+        self.buf.copy_within(self.block..self.filled, 0);
+        let mut filled = self.filled - self.block;
+        (self.block, self.filled) = (0, filled);
+        if self.done && filled == 0 {
             return Ok(None);
         }
-        let mut buf = std::mem::take(&mut self.carry);
-        let start = buf.len();
-        buf.resize(start.max(BLOCK) + BLOCK / 8, 0);
-        let mut filled = start;
-        while !self.done && filled < buf.len() {
-            match self.reader.read(&mut buf[filled..]) {
+        let want = filled.max(BLOCK) + BLOCK / 8;
+        if self.buf.len() < want {
+            self.buf.resize(want, 0);
+        }
+        while !self.done && filled < want {
+            match self.reader.read(&mut self.buf[filled..want]) {
                 Ok(0) => self.done = true,
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Error::io(Path::new(&self.name), e)),
             }
         }
-        buf.truncate(filled);
-        if !self.done {
-            match memchr::memrchr(b'\n', &buf) {
-                Some(p) => self.carry = buf.split_off(p + 1),
-                // A line longer than the block: read on.
-                None => {
-                    self.carry = buf;
-                    return self.read_block();
-                }
-            }
+        self.filled = filled;
+        if self.done {
+            self.block = filled;
+            return Ok(Some(filled));
         }
-        Ok(Some(buf))
+        match memchr::memrchr(b'\n', &self.buf[..filled]) {
+            Some(p) => {
+                self.block = p + 1;
+                Ok(Some(p + 1))
+            }
+            // A line longer than the block: read on.
+            None => self.read_block(),
+        }
     }
 }
 
 impl ChunkReader for LibsvmChunks {
     fn next_chunk(&mut self) -> Result<Option<SparseChunk>> {
         loop {
-            let Some(bytes) = self.read_block()? else {
+            let Some(len) = self.read_block()? else {
                 return Ok(None);
             };
-            let pieces = match parse_parallel_after::<f32>(&bytes, &self.name, self.lines, &self.text) {
+            let pieces = match parse_parallel_after::<f32>(&self.buf[..len], &self.name, self.lines, &self.text) {
                 // A part's line numbers count from its start: name the line in the whole file.
                 Err(Error::Parse {
                     file,
@@ -163,8 +175,8 @@ impl ChunkReader for LibsvmChunks {
                 other => other,
             }?;
             let first_line = self.lines;
-            self.lines += memchr::memchr_iter(b'\n', &bytes).count();
             let joined = join_pieces(pieces);
+            self.lines += joined.lines;
             let (labels, mut indptr, mut indices, mut values) =
                 (joined.labels, joined.indptr, joined.indices, joined.values);
             let (lo, mut hi) = (joined.min_index, joined.max_index);

@@ -482,7 +482,7 @@ pub(super) fn stream_passes<T: Scalar>(
                 chunk_no += 1;
                 let cols = chunk.x.shape().1;
                 width = width.max(cols);
-                let x = crate::data::Features::Sparse(chunk.x.cast::<T>()?.into_widened(width)?);
+                let x = crate::data::Features::Sparse(chunk.x.into_cast::<T>().into_widened(width)?);
                 // Hashed inputs have their final width from the first block: crossed in place.
                 // Namespace crosses (no column pairs) were made by the reader.
                 let x = match interactions {

@@ -100,6 +100,26 @@ impl<T: Scalar> CsrMatrix<T> {
         )
     }
 
+    /// The same matrix with values of another element type, taking over its index arrays
+    /// (nothing to check again: only the values change).
+    ///
+    /// ```
+    /// # use steepest::tensor::CsrMatrix;
+    /// let a = CsrMatrix::new(1, 3, vec![0, 2], vec![0, 2], vec![1.5f32, -2.0]).unwrap();
+    /// let b = a.into_cast::<f64>();
+    /// assert_eq!((b.shape(), b.parts().2), ((1, 3), &[1.5f64, -2.0][..]));
+    /// ```
+    pub fn into_cast<U: Scalar>(self) -> CsrMatrix<U> {
+        CsrMatrix {
+            rows: self.rows,
+            cols: self.cols,
+            indptr: self.indptr,
+            indices: self.indices,
+            // Same-sized types collect into the same allocation.
+            values: self.values.into_iter().map(|v| U::of(v.as_f64())).collect(),
+        }
+    }
+
     /// Every stored value of column j multiplied by `factors[j]`.
     pub fn scale_columns(&self, factors: &[T]) -> Result<Self> {
         if factors.len() != self.cols {
