@@ -591,9 +591,9 @@ mod tests {
             let int: String = (0..a).map(digit).collect();
             let frac: String = (0..b).map(|k| digit(k + 7)).collect();
             let sign = if rng >> 63 == 1 { "-" } else { "" };
-            let dot = if (rng >> 40) % 4 == 0 { "" } else { "." };
+            let dot = if (rng >> 40).is_multiple_of(4) { "" } else { "." };
             let t = format!("{sign}{int}{dot}{frac}");
-            let tail = if (rng >> 45) % 3 == 0 {
+            let tail = if (rng >> 45).is_multiple_of(3) {
                 ""
             } else {
                 " 11:0.25 12:1 13:3.5"
