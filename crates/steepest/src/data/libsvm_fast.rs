@@ -513,28 +513,31 @@ pub(crate) fn parse_parallel_with<T: Scalar>(
 
 #[cfg(test)]
 mod tests {
+    /// Decimals of every shape the hand-written parsers take (sign, no integer part, no
+    /// fraction digits, 15 digits).
+    const PLAIN: [&str; 13] = [
+        "0",
+        "-0",
+        "1",
+        "12.375",
+        "-0.1",
+        "1.",
+        ".5",
+        "-.25",
+        "99999.99999",
+        "123456789012345",
+        "0.00000000000001",
+        "-1.435",
+        "0.8513",
+    ];
+
+    /// Tokens they leave to the standard library's parser (16 digits, exponents, `inf`, a
+    /// `+`) or that are no number.
+    const NOT_PLAIN: [&str; 7] = ["0.000000000000001", "7.0e3", "1e-7", "inf", "1.2.3", "+3.5", "-"];
+
     #[test]
     fn decimals_by_hand_equal_the_standard_parser() {
-        for t in [
-            "0",
-            "-0",
-            "1",
-            "12.375",
-            "-0.1",
-            "0.30000000000000004",
-            "123456789012345",
-            "1.",
-            ".5",
-            "-.25",
-            "99999.99999",
-            "0.000000000000001",
-            "7.0e3",
-            "1e-7",
-            "inf",
-            "1.2.3",
-            "+3.5",
-            "-",
-        ] {
+        for t in PLAIN.iter().chain(&NOT_PLAIN).chain(&["0.30000000000000004"]) {
             let ours = super::number(t.as_bytes());
             let std = t.parse::<f64>().ok();
             assert_eq!(ours.map(f64::to_bits), std.map(f64::to_bits), "{t}");
@@ -548,21 +551,7 @@ mod tests {
 
     #[test]
     fn plain_decimals_while_scanning_equal_the_standard_parser() {
-        for t in [
-            "0",
-            "-0",
-            "1",
-            "12.375",
-            "-0.1",
-            "1.",
-            ".5",
-            "-.25",
-            "99999.99999",
-            "123456789012345",
-            "0.00000000000001",
-            "-1.435",
-            "0.8513",
-        ] {
+        for t in PLAIN {
             // Short lines take the byte loop, long ones eight bytes at a time.
             for end in [
                 "",
@@ -644,20 +633,7 @@ mod tests {
         }
         assert!(near > 1000, "{near}");
         // Not plain: left to the whole-token parser.
-        for t in [
-            "7.0e3",
-            "1e-7",
-            "inf",
-            "1.2.3",
-            "+3.5",
-            "-",
-            "",
-            ".",
-            "1234567890123456",
-            "0.000000000000001",
-            "1.5x",
-            "2:3",
-        ] {
+        for t in NOT_PLAIN.iter().chain(&["", ".", "1234567890123456", "1.5x", "2:3"]) {
             assert_eq!(super::plain_decimal(t.as_bytes(), 0, false), None, "{t}");
         }
     }
