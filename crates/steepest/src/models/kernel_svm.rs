@@ -321,7 +321,7 @@ impl Design {
                     return solve_primal(&sub, y, c, loss, p.smoothing, p.max_iter);
                 }
                 // Row-major rows (the transpose's column-major buffer); K = Z Z'.
-                let rows_major = sub.transpose().as_slice().to_vec();
+                let rows_major: Vec<f64> = sub.transpose().data.into();
                 let k = KernelColumns::new(Kernel::Linear, rows_major, sub.nrows(), sub.ncols());
                 let mut s = solve_dual(&k, y, c, loss, p.smoothing, p.max_iter)?;
                 s.coef = sub
