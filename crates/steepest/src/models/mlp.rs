@@ -1,7 +1,7 @@
 //! The multi-layer perceptron: a [`Sequential`] of `Linear` layers (PyTorch's layout, `[out,
 //! in]`, named `hidden.0`, ..., `output`), activations and dropout, trained through the tape or,
 //! when the network matches it (dense rows, no dropout, an activation whose derivative follows
-//! from its output), through the fused kernel [`mlp_loss_grad_rows`], which computes the same
+//! from its output), through the fused kernel [`mlp_loss_grad_rows`](crate::nn::mlp_loss_grad_rows), which computes the same
 //! loss and gradients (a test holds them equal).
 
 use super::linear::classes_from_decision;
@@ -10,11 +10,11 @@ use crate::autograd::{Tape, Var};
 use crate::collective::Communicator;
 use crate::data::{Dataset, Features, Scaler, Targets, Task};
 use crate::error::{Error, Result};
-use crate::nn::{mlp_loss_grad_rows, KernelActivation, KernelTargets, MlpWorkspace};
+use crate::nn::MlpWorkspace;
 use crate::nn::{Cx, Dropout, Linear, Mode, Module, ParamStore, Sequential, VarBuilder};
 use crate::optim::rules::Adam;
-use crate::optim::{LrFinderConfig, LrFinderResult, OptimizerSpec};
-use crate::tensor::elementwise::{for_blocks, sum_of_squares};
+use crate::optim::{LrFinderConfig, LrFinderResult, Optimizer, OptimizerSpec, StepArgs};
+use crate::tensor::elementwise::sum_of_squares;
 use crate::tensor::{rng, Rng, Scalar, Tensor};
 use crate::train::metrics::MetricParts;
 use crate::train::{loss_grad_replacing, History, Observer, Trainable};
@@ -186,7 +186,7 @@ impl MlpParams {
 pub struct ValidMlpParams(MlpParams);
 
 /// Layer names in order: `hidden.0`, `hidden.1`, ..., `output`.
-fn layer_names(hidden: usize) -> Vec<String> {
+pub(super) fn layer_names(hidden: usize) -> Vec<String> {
     (0..hidden)
         .map(|i| format!("hidden.{i}"))
         .chain(["output".to_string()])
@@ -331,12 +331,14 @@ struct Prepared<T: Scalar> {
 /// The fused kernel's buffers (the batch, its targets, the workspace and the gradients), kept
 /// across steps.
 #[derive(Clone, Debug, Default)]
-struct FastBuffers<T> {
-    ws: MlpWorkspace<T>,
-    gw: Vec<Tensor<T>>,
-    gb: Vec<Tensor<T>>,
-    labels: Vec<usize>,
-    values: Vec<f64>,
+pub(super) struct FastBuffers<T> {
+    pub(super) ws: MlpWorkspace<T>,
+    pub(super) gw: Vec<Tensor<T>>,
+    pub(super) gb: Vec<Tensor<T>>,
+    pub(super) labels: Vec<usize>,
+    pub(super) values: Vec<f64>,
+    /// Per layer, each row's sum of squares of the weights' gradient (the fused step's norm).
+    pub(super) squares: Vec<Vec<f64>>,
 }
 
 /// The network: parameters, the layers that run them, and the fused kernel's buffers.
@@ -348,11 +350,11 @@ pub struct MlpNet<T: Scalar> {
     /// `Linear`, activation (and `Dropout`) layers, ..., `Linear`.
     layers: Arc<Sequential<T>>,
     /// Buffers of the fused kernel (batch rows and the workspace), reused across steps.
-    fast: RefCell<FastBuffers<T>>,
-    hidden: usize,
-    activation: Activation,
-    dropout: f64,
-    alpha: f64,
+    pub(super) fast: RefCell<FastBuffers<T>>,
+    pub(super) hidden: usize,
+    pub(super) activation: Activation,
+    pub(super) dropout: f64,
+    pub(super) alpha: f64,
     task: Task,
 }
 
@@ -464,82 +466,7 @@ impl<T: Scalar> MlpNet<T> {
         }
     }
 
-    /// The fused kernel's loss and gradient (into `grads`), when it applies: dense rows, no
-    /// dropout, an activation whose derivative follows from its output. `None` otherwise.
-    fn fused_loss_grad(
-        &self,
-        params: &ParamStore<T>,
-        data: &Dataset<T>,
-        rows: &[usize],
-        grads: &mut ParamStore<T>,
-    ) -> Result<Option<f64>> {
-        let act = match self.activation {
-            Activation::Relu => KernelActivation::Relu,
-            Activation::LeakyRelu => KernelActivation::LeakyRelu,
-            Activation::Tanh => KernelActivation::Tanh,
-            Activation::Sigmoid => KernelActivation::Sigmoid,
-            Activation::Identity => KernelActivation::Identity,
-            Activation::Gelu => return Ok(None),
-        };
-        let Features::Dense(x) = &data.features else {
-            return Ok(None);
-        };
-        if self.dropout > 0.0 {
-            return Ok(None);
-        }
-        let names = layer_names(self.hidden);
-        let w: Vec<&Tensor<T>> = names
-            .iter()
-            .map(|n| params.require(&format!("{n}.weight")))
-            .collect::<Result<_>>()?;
-        let b: Vec<&Tensor<T>> = names
-            .iter()
-            .map(|n| params.require(&format!("{n}.bias")))
-            .collect::<Result<_>>()?;
-        let mut fast = self.fast.borrow_mut();
-        let fast = &mut *fast;
-        if fast.gw.len() != w.len() || fast.gw.iter().zip(&w).any(|(g, w)| g.shape() != w.shape()) {
-            fast.gw = w.iter().map(|t| Tensor::zeros(t.shape())).collect();
-            fast.gb = b.iter().map(|t| Tensor::zeros(t.shape())).collect();
-        }
-        // The batch's targets, into buffers kept across steps.
-        let targets = match &data.targets {
-            Targets::Classes { labels, .. } => {
-                fast.labels.clear();
-                fast.labels.extend(rows.iter().map(|&r| labels[r]));
-                KernelTargets::Classes(&fast.labels)
-            }
-            Targets::Values(v) => {
-                fast.values.clear();
-                fast.values.extend(rows.iter().map(|&r| v[r]));
-                KernelTargets::Values(&fast.values)
-            }
-        };
-        let loss = mlp_loss_grad_rows(&w, &b, act, x, rows, targets, &mut fast.ws, &mut fast.gw, &mut fast.gb)?;
-        // Hand the fresh gradients to the loop's store (in parameter order), taking its previous
-        // tensors back as next step's buffers: no allocation, no copy.
-        for (n, p) in params.iter() {
-            if grads.get(n).is_none_or(|g| g.shape() != p.shape()) {
-                grads.insert(n, Tensor::zeros(p.shape()));
-            }
-        }
-        let alpha = T::of(self.alpha);
-        for (l, n) in names.iter().enumerate() {
-            let g = grads.get_mut(&format!("{n}.weight")).expect("inserted above");
-            std::mem::swap(g, &mut fast.gw[l]);
-            if self.alpha > 0.0 {
-                let wv = w[l].data();
-                for_blocks([g.data_mut()], |at, [g]| {
-                    g.iter_mut().zip(&wv[at..]).for_each(|(g, &wv)| *g += alpha * wv);
-                });
-            }
-            let g = grads.get_mut(&format!("{n}.bias")).expect("inserted above");
-            std::mem::swap(g, &mut fast.gb[l]);
-        }
-        Ok(Some(loss + self.penalty(params)))
-    }
-
-    fn penalty(&self, params: &ParamStore<T>) -> f64 {
+    pub(super) fn penalty(&self, params: &ParamStore<T>) -> f64 {
         if self.alpha == 0.0 {
             return 0.0;
         }
@@ -609,6 +536,16 @@ impl<T: Scalar> Trainable<T> for MlpNet<T> {
             Some(loss) => Ok(loss),
             None => loss_grad_replacing(self, data, rows, rng, grads),
         }
+    }
+    fn loss_grad_step(
+        &mut self,
+        data: &Dataset<T>,
+        rows: &[usize],
+        _rng: &mut Rng,
+        opt: &mut dyn Optimizer<T>,
+        args: &StepArgs,
+    ) -> Result<Option<(f64, f64)>> {
+        self.fused_step(data, rows, opt, args)
     }
     fn eval_loss(&self, data: &Dataset<T>) -> Result<f64> {
         let tape = Tape::inference();

@@ -34,6 +34,7 @@ mod linear;
 mod linear_newton;
 mod linear_online;
 mod mlp;
+mod mlp_fused;
 mod net;
 mod options;
 mod platt;

@@ -81,6 +81,75 @@ impl KernelActivation {
     }
 }
 
+impl KernelActivation {
+    /// Each row of `a` (rows of `bias.len()`) becomes act(row + bias). The match on the
+    /// activation is made once, outside the loop, so that the loop of each vectorizes.
+    fn add_bias_apply<T: Scalar>(self, a: &mut [T], bias: &[T]) {
+        match self {
+            Self::Relu => relu_forward(a, bias),
+            Self::LeakyRelu => leaky_forward(a, bias),
+            Self::Tanh => tanh_forward(a, bias),
+            Self::Sigmoid => sigmoid_forward(a, bias),
+            Self::Identity => identity_forward(a, bias),
+        }
+    }
+
+    /// d <- d * act'(a) element by element, `a` the activation's outputs.
+    fn scale_by_grad<T: Scalar>(self, d: &mut [T], a: &[T]) {
+        match self {
+            Self::Relu => relu_backward(d, a),
+            Self::LeakyRelu => leaky_backward(d, a),
+            Self::Tanh => tanh_backward(d, a),
+            Self::Sigmoid => sigmoid_backward(d, a),
+            Self::Identity => {}
+        }
+    }
+}
+
+/// The forward loop of each activation, compiled for the widest vectors the CPU has
+/// ([`multiversion`](crate::tensor::multiversion)).
+macro_rules! forward_loops {
+    ($($variant:ident: $name:ident, $generic:ident;)*) => {$(
+        #[inline(always)]
+        fn $generic<T: Scalar>(a: &mut [T], bias: &[T]) {
+            for row in a.chunks_exact_mut(bias.len().max(1)) {
+                row.iter_mut()
+                    .zip(bias)
+                    .for_each(|(v, &c)| *v = KernelActivation::$variant.apply(*v + c));
+            }
+        }
+        crate::tensor::multiversion!(fn $name<T>(a: &mut [T], bias: &[T]) => $generic);
+    )*};
+}
+
+/// The backward loop of each activation but the identity (whose derivative is 1), likewise.
+macro_rules! backward_loops {
+    ($($variant:ident: $name:ident, $generic:ident;)*) => {$(
+        #[inline(always)]
+        fn $generic<T: Scalar>(d: &mut [T], a: &[T]) {
+            d.iter_mut()
+                .zip(a)
+                .for_each(|(d, &a)| *d *= KernelActivation::$variant.grad_from_output(a));
+        }
+        crate::tensor::multiversion!(fn $name<T>(d: &mut [T], a: &[T]) => $generic);
+    )*};
+}
+
+forward_loops! {
+    Relu: relu_forward, relu_forward_generic;
+    LeakyRelu: leaky_forward, leaky_forward_generic;
+    Tanh: tanh_forward, tanh_forward_generic;
+    Sigmoid: sigmoid_forward, sigmoid_forward_generic;
+    Identity: identity_forward, identity_forward_generic;
+}
+
+backward_loops! {
+    Relu: relu_backward, relu_backward_generic;
+    LeakyRelu: leaky_backward, leaky_backward_generic;
+    Tanh: tanh_backward, tanh_backward_generic;
+    Sigmoid: sigmoid_backward, sigmoid_backward_generic;
+}
+
 /// What the network is trained to output.
 pub enum KernelTargets<'a> {
     /// Class indices: softmax cross-entropy, mean over rows.
@@ -137,7 +206,8 @@ pub fn mlp_loss_grad<T: Scalar>(
     gb: &mut [Tensor<T>],
 ) -> Result<f64> {
     let (rows, d) = x.check_matrix("mlp kernel input")?;
-    run(w, b, act, Input::Batch(x.data()), rows, d, targets, ws, gw, gb)
+    let shapes = shapes_of(w)?;
+    run(&shapes, Weights::Read(w), b, act, Input::Batch(x.data()), rows, d, targets, ws, gw, gb)
 }
 
 /// [`mlp_loss_grad`] on the batch made of rows `rows` of `x` (copied into the workspace by the
@@ -161,8 +231,10 @@ pub fn mlp_loss_grad_rows<T: Scalar>(
             format!("row {r} of a batch is not below {n}"),
         ));
     }
+    let shapes = shapes_of(w)?;
     run(
-        w,
+        &shapes,
+        Weights::Read(w),
         b,
         act,
         Input::Gather(x.data(), rows),
@@ -175,9 +247,95 @@ pub fn mlp_loss_grad_rows<T: Scalar>(
     )
 }
 
+/// The update of one layer's weights by rows: `(w, g, buffers, squares)`, rows of the weights,
+/// the same rows of their gradient (which the update may change first, adding a penalty) and of
+/// each buffer, and one slot per row for the sum of squares of the gradient's row as used.
+pub type RowUpdate<'a, T> = dyn Fn(&mut [T], &mut [T], &mut [&mut [T]], &mut [f64]) + Sync + 'a;
+
+/// An optimizer step the kernel applies to each block of rows of every layer's weights as soon
+/// as the block's gradient is computed, while it is still in cache: the fused step of
+/// [`mlp_loss_grad_step_rows`].
+pub struct WeightStep<'a, T> {
+    /// Per layer, the weights `[out, in]` (as `w` of [`mlp_loss_grad`]), stepped in place.
+    pub weights: Vec<&'a mut [T]>,
+    /// Per layer, buffers as long as its weights (an optimizer's state), cut at the same rows.
+    pub buffers: Vec<Vec<&'a mut [T]>>,
+    /// Per layer, the update of its rows.
+    pub update: Vec<&'a RowUpdate<'a, T>>,
+    /// Per layer, one slot per row of its weights: the row's sum of squares of the gradient
+    /// (written by `update`).
+    pub squares: Vec<&'a mut [f64]>,
+}
+
+/// [`mlp_loss_grad_rows`], stepping the weights as their gradient comes out: after this call
+/// the weights in `step` have taken the step, `gw` holds the gradient they took it with (as
+/// `step.update` left it) and `gb` the biases' gradient (the biases are not stepped). The
+/// weights' shapes are `shapes[l]` = (out, in). The forward and backward passes read the
+/// weights before any is stepped, so the gradient is that of the weights as given.
+#[allow(clippy::too_many_arguments)]
+pub fn mlp_loss_grad_step_rows<T: Scalar>(
+    shapes: &[(usize, usize)],
+    b: &[&Tensor<T>],
+    act: KernelActivation,
+    x: &Tensor<T>,
+    rows: &[usize],
+    targets: KernelTargets<'_>,
+    ws: &mut MlpWorkspace<T>,
+    gw: &mut [Tensor<T>],
+    gb: &mut [Tensor<T>],
+    mut step: WeightStep<'_, T>,
+) -> Result<f64> {
+    let (n, d) = x.check_matrix("mlp kernel input")?;
+    if let Some(&r) = rows.iter().find(|&&r| r >= n) {
+        return Err(Error::invalid(
+            "mlp kernel",
+            format!("row {r} of a batch is not below {n}"),
+        ));
+    }
+    let layers = shapes.len();
+    let fits = step.weights.len() == layers
+        && step.buffers.len() == layers
+        && step.update.len() == layers
+        && step.squares.len() == layers
+        && (0..layers).all(|l| {
+            let (o, i) = shapes[l];
+            step.weights[l].len() == o * i
+                && step.squares[l].len() == o
+                && step.buffers[l].iter().all(|buf| buf.len() == o * i)
+        });
+    if !fits {
+        return Err(Error::invalid("mlp kernel", "a step whose weights, buffers or squares do not fit the layers"));
+    }
+    run(
+        shapes,
+        Weights::Step(&mut step),
+        b,
+        act,
+        Input::Gather(x.data(), rows),
+        rows.len(),
+        d,
+        targets,
+        ws,
+        gw,
+        gb,
+    )
+}
+
+/// The weights a pass reads: as given, or those of a step that updates them.
+enum Weights<'w, 'a, T> {
+    Read(&'w [&'a Tensor<T>]),
+    Step(&'w mut WeightStep<'a, T>),
+}
+
+/// The shapes (out, in) of the layers `w`, checked to be matrices.
+fn shapes_of<T: Scalar>(w: &[&Tensor<T>]) -> Result<Vec<(usize, usize)>> {
+    w.iter().map(|t| t.check_matrix("mlp kernel weights")).collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run<T: Scalar>(
-    w: &[&Tensor<T>],
+    shapes: &[(usize, usize)],
+    weights: Weights<'_, '_, T>,
     b: &[&Tensor<T>],
     act: KernelActivation,
     input: Input<'_, T>,
@@ -188,18 +346,18 @@ fn run<T: Scalar>(
     gw: &mut [Tensor<T>],
     gb: &mut [Tensor<T>],
 ) -> Result<f64> {
-    let layers = w.len();
+    let layers = shapes.len();
     if layers == 0 || b.len() != layers || gw.len() != layers || gb.len() != layers || rows == 0 {
         return Err(Error::invalid("mlp kernel", "mismatched layer lists or an empty batch"));
     }
     let mut width = d;
     for l in 0..layers {
-        let (o, i) = w[l].check_matrix("mlp kernel weights")?;
+        let (o, i) = shapes[l];
         if i != width || b[l].len() != o {
-            return Err(Error::shapes("mlp kernel layer", w[l].shape(), &[b[l].len(), width]));
+            return Err(Error::shapes("mlp kernel layer", &[o, i], &[b[l].len(), width]));
         }
-        if gw[l].shape() != w[l].shape() || gb[l].len() != o {
-            return Err(Error::shapes("mlp kernel gradient", gw[l].shape(), w[l].shape()));
+        if gw[l].shape() != [o, i] || gb[l].len() != o {
+            return Err(Error::shapes("mlp kernel gradient", gw[l].shape(), &[o, i]));
         }
         width = o;
     }
@@ -213,7 +371,7 @@ fn run<T: Scalar>(
         }
         _ => {}
     }
-    let widths: Vec<usize> = w.iter().map(|t| t.shape()[0]).collect();
+    let widths: Vec<usize> = shapes.iter().map(|&(o, _)| o).collect();
     ws.acts.resize_with(layers, Vec::new);
     ws.deltas.resize_with(layers, Vec::new);
     for ((a, dl), &o) in ws.acts.iter_mut().zip(ws.deltas.iter_mut()).zip(&widths) {
@@ -255,23 +413,30 @@ fn run<T: Scalar>(
             deltas: delta_parts.iter_mut().map(|it| it.next().unwrap_or_default()).collect(),
         })
         .collect();
-    let forward = |mut s: Share<'_, T>| share_pass(&mut s, w, b, act, input, d, &targets, rows);
-    let losses: Vec<f64> = run_parts(parts, forward).into_iter().collect::<Result<_>>()?;
+    let losses: Vec<f64> = {
+        let w: Vec<&[T]> = match &weights {
+            Weights::Read(w) => w.iter().map(|t| t.data()).collect(),
+            Weights::Step(s) => s.weights.iter().map(|w| &**w).collect(),
+        };
+        let forward = |mut s: Share<'_, T>| share_pass(&mut s, &w, shapes, b, act, input, d, &targets, rows);
+        run_parts(parts, forward).into_iter().collect::<Result<_>>()?
+    };
     let mut loss: f64 = losses.iter().sum::<f64>() / rows as f64;
     if matches!(targets, KernelTargets::Values(_)) {
         loss /= k as f64;
     }
 
     // Weight gradients dW_l = D_l^T A_{l-1} over the whole batch, in blocks of rows of dW (the
-    // layer's output units).
+    // layer's output units); with a step, each block of weights steps right after its gradient.
     let x_all: &[T] = match input {
         Input::Batch(x) => x,
         Input::Gather(..) => &ws.x,
     };
-    let shapes: Vec<(usize, usize)> = (0..layers).map(|l| (widths[l], w[l].shape()[1])).collect();
-    let pieces = weight_grad_pieces(gw, &shapes, threads);
+    let ranges = weight_grad_ranges(shapes, threads);
+    let ins: Vec<usize> = shapes.iter().map(|&(_, i)| i).collect();
+    let mut g_cut = cut(gw.iter_mut().map(|g| g.data_mut()).collect(), &ins, &ranges).into_iter();
     let (acts, deltas) = (&ws.acts, &ws.deltas);
-    let weight_grad = |(l, r0, part): (usize, usize, &mut [T])| -> Result<()> {
+    let product = |l: usize, r0: usize, part: &mut [T]| -> Result<()> {
         let (out, inp) = shapes[l];
         let a = if l == 0 { x_all } else { &acts[l - 1][..] };
         // Columns r0.. of the layer's deltas (its output units), all rows, read transposed.
@@ -285,8 +450,84 @@ fn run<T: Scalar>(
         // dW_block^T = A^T D_block, written transposed into the block of rows of dW.
         matmul_slices_transposed_out(part, MatRef::row_major(a, rows, inp).t(), block)
     };
-    let run_share = |share: Vec<(usize, usize, &mut [T])>| share.into_iter().try_for_each(weight_grad);
-    run_parts(pieces, run_share).into_iter().collect::<Result<()>>()?;
+    match weights {
+        Weights::Read(_) => {
+            let shares: Vec<_> = ranges.iter().zip(g_cut).collect();
+            let run_share = |(ranges, parts): (&Vec<(usize, usize, usize)>, Vec<&mut [T]>)| {
+                ranges
+                    .iter()
+                    .zip(parts)
+                    .try_for_each(|(&(l, r0, _), part)| product(l, r0, part))
+            };
+            run_parts(shares, run_share).into_iter().collect::<Result<()>>()?;
+        }
+        Weights::Step(step) => {
+            let ones = vec![1; layers];
+            let mut w_cut = cut(step.weights.iter_mut().map(|w| &mut **w).collect(), &ins, &ranges).into_iter();
+            let mut sq_cut = cut(step.squares.iter_mut().map(|q| &mut **q).collect(), &ones, &ranges).into_iter();
+            // Buffer k of every layer (layers with fewer buffers take empty ones), cut alike.
+            let n_bufs = step.buffers.iter().map(Vec::len).max().unwrap_or(0);
+            let mut per_k: Vec<(Vec<&mut [T]>, Vec<usize>)> = (0..n_bufs).map(|_| (Vec::new(), Vec::new())).collect();
+            for (l, bufs) in step.buffers.iter_mut().enumerate() {
+                let mut bufs = bufs.iter_mut();
+                for (slices, widths) in per_k.iter_mut() {
+                    match bufs.next() {
+                        Some(b) => {
+                            slices.push(&mut **b);
+                            widths.push(ins[l]);
+                        }
+                        None => {
+                            slices.push(&mut [][..]);
+                            widths.push(0);
+                        }
+                    }
+                }
+            }
+            let mut buf_cuts: Vec<_> = per_k
+                .into_iter()
+                .map(|(slices, widths)| cut(slices, &widths, &ranges).into_iter())
+                .collect();
+            let update = &step.update;
+            let shares: Vec<_> = ranges
+                .iter()
+                .map(|r| {
+                    let g = g_cut.next().unwrap_or_default();
+                    let w = w_cut.next().unwrap_or_default();
+                    let sq = sq_cut.next().unwrap_or_default();
+                    let mut bufs: Vec<Vec<&mut [T]>> = (0..r.len()).map(|_| Vec::new()).collect();
+                    for it in buf_cuts.iter_mut() {
+                        for (i, piece) in it.next().unwrap_or_default().into_iter().enumerate() {
+                            bufs[i].push(piece);
+                        }
+                    }
+                    (r, g, w, sq, bufs)
+                })
+                .collect();
+            let run_share = |(ranges, g, w, sq, bufs): StepShare<'_, T>| -> Result<()> {
+                let pieces = ranges.iter().zip(g).zip(w).zip(sq).zip(bufs);
+                for ((((&(l, r0, r1), g), w), sq), mut bufs) in pieces {
+                    // Blocks of STEP_ROWS rows: the product, then the step while it is in cache.
+                    let inp = ins[l];
+                    let mut at = r0;
+                    while at < r1 {
+                        let end = (at + STEP_ROWS).min(r1);
+                        let span = (at - r0) * inp..(end - r0) * inp;
+                        product(l, at, &mut g[span.clone()])?;
+                        let mut b: Vec<&mut [T]> = bufs
+                            .iter_mut()
+                            .filter(|b| !b.is_empty())
+                            .map(|b| &mut b[span.clone()])
+                            .collect();
+                        update[l](&mut w[span.clone()], &mut g[span], &mut b, &mut sq[at - r0..end - r0]);
+                        at = end;
+                    }
+                    bufs.clear();
+                }
+                Ok(())
+            };
+            run_parts(shares, run_share).into_iter().collect::<Result<()>>()?;
+        }
+    }
     // Bias gradients: column sums of the deltas.
     for (l, g) in gb.iter_mut().enumerate() {
         let g = g.data_mut();
@@ -298,25 +539,33 @@ fn run<T: Scalar>(
     Ok(loss)
 }
 
-/// The rows of every layer's weight gradient `gw` (`shapes[l]` = (rows, row length)) cut into
+/// Rows of every layer's weights stepped per block by a fused step: small enough that the
+/// block's gradient is still in the level-1 or level-2 cache when the update reads it.
+const STEP_ROWS: usize = 96;
+
+/// One thread's part of a fused step: its row ranges and, for each, the rows of the gradient,
+/// of the weights, of the squares and of each buffer.
+type StepShare<'s, T> = (
+    &'s Vec<(usize, usize, usize)>,
+    Vec<&'s mut [T]>,
+    Vec<&'s mut [T]>,
+    Vec<&'s mut [f64]>,
+    Vec<Vec<&'s mut [T]>>,
+);
+
+/// The rows of every layer's weight gradient (`shapes[l]` = (rows, row length)) cut into
 /// `parts` shares (one when the network has fewer than [`MIN_SPLIT_WEIGHTS`] weights) of equal
-/// work: the rows of all layers laid end to end, each row weighing its
-/// width (the product's cost per row), cut at the `parts` equal points. A share is a list of
-/// (layer, first row, that block of rows of dW). Equal shares keep a thread from waiting for
-/// the other's last block, which work stealing over per-layer blocks did (the small layers'
-/// blocks were taken first and the second big block late).
-#[allow(clippy::type_complexity)]
-fn weight_grad_pieces<'g, T: Scalar>(
-    gw: &'g mut [Tensor<T>],
-    shapes: &[(usize, usize)],
-    parts: usize,
-) -> Vec<Vec<(usize, usize, &'g mut [T])>> {
+/// work: the rows of all layers laid end to end, each row weighing its width (the product's
+/// cost per row), cut at the `parts` equal points. A share is a list of (layer, first row, end
+/// row), each layer's ranges in order. Equal shares keep a thread from waiting for the other's
+/// last block, which work stealing over per-layer blocks did (the small layers' blocks were
+/// taken first and the second big block late).
+fn weight_grad_ranges(shapes: &[(usize, usize)], parts: usize) -> Vec<Vec<(usize, usize, usize)>> {
     let total: usize = shapes.iter().map(|(i, o)| i * o).sum();
     let parts = if total >= MIN_SPLIT_WEIGHTS { parts.max(1) } else { 1 };
-    let mut shares: Vec<Vec<(usize, usize, &'g mut [T])>> = (0..parts).map(|_| Vec::new()).collect();
+    let mut shares: Vec<Vec<(usize, usize, usize)>> = (0..parts).map(|_| Vec::new()).collect();
     let mut offset = 0;
-    for (l, (g, &(inp, out))) in gw.iter_mut().zip(shapes).enumerate() {
-        let mut rest: &'g mut [T] = g.data_mut();
+    for (l, &(inp, out)) in shapes.iter().enumerate() {
         let mut first = 0;
         for (t, share) in shares.iter_mut().enumerate() {
             // Share t ends at work (t + 1) total / parts: the rows of this layer before it.
@@ -329,9 +578,7 @@ fn weight_grad_pieces<'g, T: Scalar>(
                     .min(inp)
             };
             if end > first {
-                let (head, tail) = std::mem::take(&mut rest).split_at_mut((end - first) * out);
-                share.push((l, first, head));
-                rest = tail;
+                share.push((l, first, end));
                 first = end;
             }
         }
@@ -341,12 +588,32 @@ fn weight_grad_pieces<'g, T: Scalar>(
     shares
 }
 
+/// Each layer's slice (`per_layer[l]`, rows of `widths[l]` elements) cut into the pieces of
+/// `ranges`: one list per share, a piece per range.
+fn cut<'g, E>(per_layer: Vec<&'g mut [E]>, widths: &[usize], ranges: &[Vec<(usize, usize, usize)>]) -> Vec<Vec<&'g mut [E]>> {
+    let mut rest = per_layer;
+    ranges
+        .iter()
+        .map(|share| {
+            share
+                .iter()
+                .map(|&(l, r0, r1)| {
+                    let (head, tail) = std::mem::take(&mut rest[l]).split_at_mut((r1 - r0) * widths[l]);
+                    rest[l] = tail;
+                    head
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// One share's forward pass, loss (summed over its rows) and deltas (of the mean over all
 /// `total` rows).
 #[allow(clippy::too_many_arguments)]
 fn share_pass<T: Scalar>(
     s: &mut Share<'_, T>,
-    w: &[&Tensor<T>],
+    w: &[&[T]],
+    shapes: &[(usize, usize)],
     b: &[&Tensor<T>],
     act: KernelActivation,
     input: Input<'_, T>,
@@ -372,29 +639,25 @@ fn share_pass<T: Scalar>(
     };
     // Forward.
     for l in 0..layers {
-        let (out, inp) = (w[l].shape()[0], w[l].shape()[1]);
+        let (out, inp) = shapes[l];
         let (before, rest) = s.acts.split_at_mut(l);
         let a_in: &[T] = if l == 0 { x } else { before[l - 1] };
         let a_out = &mut *rest[0];
         // A_out^T = W A_in^T: W is the left operand as stored (row-major), written transposed.
         matmul_slices_transposed_out(
             a_out,
-            MatRef::row_major(w[l].data(), out, inp),
+            MatRef::row_major(w[l], out, inp),
             MatRef::row_major(a_in, n, inp).t(),
         )?;
-        let bias = b[l].data();
-        if l + 1 == layers {
-            for row in a_out.chunks_mut(out) {
-                row.iter_mut().zip(bias).for_each(|(v, &c)| *v += c);
-            }
+        let layer_act = if l + 1 == layers {
+            KernelActivation::Identity
         } else {
-            for row in a_out.chunks_mut(out) {
-                row.iter_mut().zip(bias).for_each(|(v, &c)| *v = act.apply(*v + c));
-            }
-        }
+            act
+        };
+        layer_act.add_bias_apply(a_out, b[l].data());
     }
     // Loss and its derivative with respect to the output.
-    let k = w[layers - 1].shape()[0];
+    let k = shapes[layers - 1].0;
     let out = &*s.acts[layers - 1];
     let delta = &mut *s.deltas[layers - 1];
     let inv = T::of(1.0 / total as f64);
@@ -431,19 +694,17 @@ fn share_pass<T: Scalar>(
     }
     // Deltas of the hidden layers: D_{l-1} = (D_l W_l) * act'(A_{l-1}).
     for l in (1..layers).rev() {
-        let (out, inp) = (w[l].shape()[0], w[l].shape()[1]);
+        let (out, inp) = shapes[l];
         let (lower, upper) = s.deltas.split_at_mut(l);
         let dst = &mut *lower[l - 1];
         matmul_slices(
             dst,
             inp,
             MatRef::row_major(&*upper[0], n, out),
-            MatRef::row_major(w[l].data(), out, inp),
+            MatRef::row_major(w[l], out, inp),
             false,
         )?;
-        dst.iter_mut()
-            .zip(&*s.acts[l - 1])
-            .for_each(|(d, &a)| *d *= act.grad_from_output(a));
+        act.scale_by_grad(dst, &*s.acts[l - 1]);
     }
     Ok(loss)
 }
@@ -458,24 +719,32 @@ mod tests {
     fn weight_gradient_shares_cover_every_row_once_with_equal_work() {
         let shapes = [(784, 256), (256, 128), (128, 10)];
         for parts in 1..=5 {
-            let mut gw: Vec<Tensor<f32>> = shapes.iter().map(|&(i, o)| Tensor::zeros(&[i, o])).collect();
-            let shares = weight_grad_pieces(&mut gw, &shapes, parts);
+            let shares = weight_grad_ranges(&shapes, parts);
             assert_eq!(shares.len(), parts);
             let mut next = [0usize; 3];
             let mut work = Vec::new();
             for share in &shares {
                 let mut w = 0;
-                for (l, r0, block) in share {
-                    assert_eq!(*r0, next[*l], "layer {l} continues where it stopped");
-                    let rows = block.len() / shapes[*l].1;
-                    next[*l] += rows;
-                    w += rows * shapes[*l].1;
+                for &(l, r0, r1) in share {
+                    assert_eq!(r0, next[l], "layer {l} continues where it stopped");
+                    next[l] = r1;
+                    w += (r1 - r0) * shapes[l].1;
                 }
                 work.push(w);
             }
             assert_eq!(next, [784, 256, 128]);
             let (lo, hi) = (work.iter().min().unwrap(), work.iter().max().unwrap());
             assert!(hi - lo <= 256, "{parts} shares: work {work:?}");
+            // The cut follows the ranges: each piece holds its rows of the layer.
+            let mut data: Vec<Vec<u32>> = shapes.iter().map(|&(i, o)| (0..(i * o) as u32).collect()).collect();
+            let widths: Vec<usize> = shapes.iter().map(|&(_, o)| o).collect();
+            let pieces = cut(data.iter_mut().map(|d| &mut d[..]).collect(), &widths, &shares);
+            for (share, ps) in shares.iter().zip(&pieces) {
+                for (&(l, r0, r1), p) in share.iter().zip(ps) {
+                    assert_eq!(p.len(), (r1 - r0) * widths[l]);
+                    assert_eq!(p.first().copied(), Some((r0 * widths[l]) as u32));
+                }
+            }
         }
     }
 }

@@ -39,6 +39,7 @@ mod line_search;
 mod lr_finder;
 mod multistart;
 mod newton;
+mod part_update;
 mod rule_optimizer;
 pub mod rules;
 pub mod schedule;
@@ -55,6 +56,7 @@ pub use line_search::{strong_wolfe, WolfePoint};
 pub use lr_finder::{lr_range_test, LrFinderConfig, LrFinderResult};
 pub use multistart::{multi_start, MultiStartResult};
 pub use newton::{newton_direction, newton_minimize, Newton, NewtonStep};
+pub use part_update::{ApplyFn, PartUpdate};
 pub use rule_optimizer::{ParamGroup, RuleOptimizer, StepCtx, UpdateRule};
 pub use spec::{BuiltOptimizer, OptimizerSpec, ScheduleSpec, OPTIMIZER_NAMES, SCHEDULE_NAMES};
 
@@ -147,6 +149,15 @@ pub trait Optimizer<T: Scalar>: Send {
     /// not hold are kept (they may return); an entry whose shape differs from the parameter of
     /// that name is an error.
     fn load_state(&mut self, state: &serde_json::Value, params: &ParamStore<T>) -> Result<()>;
+
+    /// This step's update of each of `params` (in their order) as a [`PartUpdate`], for a
+    /// model that applies the updates itself, range by range, as its gradient comes out; the
+    /// step counts as taken. `None` (the default, and for rules that are not element-wise or
+    /// need the gradients' norm): the model computes its gradients whole and the loop calls
+    /// [`Optimizer::step_at`].
+    fn part_updates<'s>(&'s mut self, _params: &ParamStore<T>, _args: &StepArgs) -> Result<Option<Vec<PartUpdate<'s, T>>>> {
+        Ok(None)
+    }
 
     /// The parameters to evaluate or predict with. The same as `params` for every rule but the
     /// schedule-free ones, whose gradient is taken at a point other than their iterate.

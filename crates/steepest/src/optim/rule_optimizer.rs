@@ -1,6 +1,6 @@
 //! The generic optimizer: a per-parameter update rule, parameter groups, and state by name.
 
-use super::{norm_then_step, Optimizer, StepArgs};
+use super::{norm_then_step, Optimizer, PartUpdate, StepArgs};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
 use crate::tensor::elementwise::{split_pays, sum_of_squares};
@@ -48,6 +48,13 @@ pub trait UpdateRule<T: Scalar>: Clone + Send + Sync + Serialize + 'static {
     }
     /// The evaluation point, for rules whose iterate is not it (schedule-free).
     fn eval_point(&self, _p: &[T], _s: &Self::State) -> Option<Vec<T>> {
+        None
+    }
+    /// For element-wise rules: this step's update of a parameter of `len` elements as a
+    /// [`PartUpdate`], the state's buffers created on the first step as `update` would. A rule
+    /// that returns `Some` does so for every parameter and step; the default, `None`, sends
+    /// every step through `update`.
+    fn part_update<'s>(&self, _c: &StepCtx, _len: usize, _s: &'s mut Self::State) -> Option<PartUpdate<'s, T>> {
         None
     }
 }
@@ -153,6 +160,36 @@ fn shape_error(name: &str, state: &[usize], param: &[usize]) -> Error {
 }
 
 impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
+    /// Checks the record of `name` against the parameter's shape, creating it on its first step.
+    fn ensure_record(&mut self, name: &str, shape: &[usize]) -> Result<()> {
+        // Look up before inserting: no key allocation on the steps after the first.
+        match self.records.get(name) {
+            Some(rec) if rec.shape != shape => Err(shape_error(name, &rec.shape, shape)),
+            Some(_) => Ok(()),
+            None => {
+                let fresh = Record {
+                    shape: shape.to_vec(),
+                    step: 0,
+                    state: R::State::default(),
+                };
+                self.records.insert(name.to_string(), fresh);
+                Ok(())
+            }
+        }
+    }
+
+    /// This step's context for parameter `name` of `shape`, given its record's step count.
+    fn ctx(&self, name: &str, shape: &[usize], step: u64, args: &StepArgs, grad_norm: f64) -> StepCtx {
+        let group = self.groups.iter().find(|gr| gr.matches(name, shape));
+        StepCtx {
+            step: step + 1,
+            lr: args.lr * group.map_or(1.0, |gr| gr.lr_factor),
+            weight_decay: group.and_then(|gr| gr.weight_decay).unwrap_or(self.rule.weight_decay()),
+            loss: args.loss,
+            grad_norm,
+        }
+    }
+
     /// The update of every parameter that has a gradient, side by side, at the rate and
     /// momentum of `args`; with `with_norm`, the sum of squares of each gradient (in parameter
     /// order) too.
@@ -168,7 +205,6 @@ impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
         } else {
             f64::NAN
         };
-        let (base_lr, loss) = (args.lr, args.loss);
         // Check every pair and create missing records first, so that the updates below can run
         // side by side (all parameters in one parallel sweep when they are large).
         for (name, p) in params.iter() {
@@ -180,39 +216,23 @@ impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
                     p.shape(),
                 ));
             }
-            // Look up before inserting: no key allocation on the steps after the first.
-            match self.records.get(name) {
-                Some(rec) if rec.shape != p.shape() => return Err(shape_error(name, &rec.shape, p.shape())),
-                Some(_) => {}
-                None => {
-                    let fresh = Record {
-                        shape: p.shape().to_vec(),
-                        step: 0,
-                        state: R::State::default(),
-                    };
-                    self.records.insert(name.to_string(), fresh);
-                }
-            }
+            self.ensure_record(name, p.shape())?;
         }
-        // Each parameter takes its own record (the names are distinct).
-        let (names, mut records): (Vec<&String>, Vec<_>) = self.records.iter_mut().map(|(k, r)| (k, Some(r))).unzip();
+        // The contexts first (they read the groups), then each parameter takes its own record.
+        let ctxs: Vec<StepCtx> = params
+            .iter()
+            .filter(|(name, _)| grads.get(name).is_some())
+            .map(|(name, p)| {
+                let step = self.records.get(name).map_or(0, |r| r.step);
+                self.ctx(name, p.shape(), step, args, grad_norm)
+            })
+            .collect();
+        let mut records = records_by_name(&mut self.records);
         let mut work = Vec::new();
         let mut total = 0;
-        for (name, p) in params.iter_mut() {
-            let Some(g) = grads.get(name) else { continue };
-            let rec = names
-                .binary_search_by(|k| k.as_str().cmp(name))
-                .ok()
-                .and_then(|at| records[at].take())
-                .ok_or_else(|| Error::invalid("optimizer step", format!("no state for '{name}'")))?;
-            let group = self.groups.iter().find(|gr| gr.matches(name, p.shape()));
-            let ctx = StepCtx {
-                step: rec.step + 1,
-                lr: base_lr * group.map_or(1.0, |gr| gr.lr_factor),
-                weight_decay: group.and_then(|gr| gr.weight_decay).unwrap_or(self.rule.weight_decay()),
-                loss,
-                grad_norm,
-            };
+        let with_grads = params.iter_mut().filter_map(|(name, p)| Some((name, p, grads.get(name)?)));
+        for ((name, p, g), ctx) in with_grads.zip(ctxs) {
+            let rec = records.take(name)?;
             total += p.len();
             work.push((ctx, p, g.data(), rec));
         }
@@ -240,6 +260,28 @@ impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
     }
 }
 
+/// The records of an optimizer, each taken at most once by name (the names are distinct, so
+/// several parameters' records are borrowed mutably at once).
+struct RecordsByName<'r, S> {
+    names: Vec<&'r String>,
+    records: Vec<Option<&'r mut Record<S>>>,
+}
+
+fn records_by_name<S>(records: &mut BTreeMap<String, Record<S>>) -> RecordsByName<'_, S> {
+    let (names, records) = records.iter_mut().map(|(k, r)| (k, Some(r))).unzip();
+    RecordsByName { names, records }
+}
+
+impl<'r, S> RecordsByName<'r, S> {
+    fn take(&mut self, name: &str) -> Result<&'r mut Record<S>> {
+        self.names
+            .binary_search_by(|k| k.as_str().cmp(name))
+            .ok()
+            .and_then(|at| self.records[at].take())
+            .ok_or_else(|| Error::invalid("optimizer step", format!("no state for '{name}'")))
+    }
+}
+
 impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
     fn name(&self) -> &'static str {
         self.rule.name()
@@ -258,6 +300,42 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
         }
         let sums = self.sweep(params, grads, args, true)?;
         Ok(sums.iter().sum::<f64>().sqrt())
+    }
+
+    fn part_updates<'s>(&'s mut self, params: &ParamStore<T>, args: &StepArgs) -> Result<Option<Vec<PartUpdate<'s, T>>>> {
+        // A cycled momentum applies to this step only; the rule keeps its configured value.
+        let cycled = args.momentum.map(|m| {
+            let mut r = self.rule.clone();
+            r.set_momentum(m);
+            r
+        });
+        let rule = cycled.as_ref().unwrap_or(&self.rule);
+        let probe = self.ctx("", &[], 0, args, f64::NAN);
+        if rule.needs_grad_norm() || rule.part_update(&probe, 0, &mut R::State::default()).is_none() {
+            return Ok(None);
+        }
+        for (name, p) in params.iter() {
+            self.ensure_record(name, p.shape())?;
+        }
+        let ctxs: Vec<StepCtx> = params
+            .iter()
+            .map(|(name, p)| {
+                let step = self.records.get(name).map_or(0, |r| r.step);
+                self.ctx(name, p.shape(), step, args, f64::NAN)
+            })
+            .collect();
+        let rule = cycled.as_ref().unwrap_or(&self.rule);
+        let mut records = records_by_name(&mut self.records);
+        let mut parts = Vec::with_capacity(ctxs.len());
+        for ((name, p), ctx) in params.iter().zip(ctxs) {
+            let rec = records.take(name)?;
+            rec.step += 1;
+            let part = rule.part_update(&ctx, p.len(), &mut rec.state).ok_or_else(|| {
+                Error::invalid("optimizer step", format!("'{}' left out '{name}'", rule.name()))
+            })?;
+            parts.push(part);
+        }
+        Ok(Some(parts))
     }
 
     fn box_clone(&self) -> Box<dyn Optimizer<T>> {

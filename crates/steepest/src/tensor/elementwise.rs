@@ -96,6 +96,17 @@ pub fn sum_of_squares<T: Scalar>(data: &[T]) -> f64 {
     sum_of_squares_each(&[data])[0]
 }
 
+/// [`sum_of_squares`] of one block on the calling thread: no split, no allocation (eight
+/// partial sums, added in order).
+///
+/// ```
+/// use steepest::tensor::elementwise::sum_of_squares_serial;
+/// assert_eq!(sum_of_squares_serial(&[1.0f32, 2.0, 2.0]), 9.0);
+/// ```
+pub fn sum_of_squares_serial<T: Scalar>(data: &[T]) -> f64 {
+    squares(data)
+}
+
 /// [`sum_of_squares`] of each slice, in one parallel sweep.
 pub fn sum_of_squares_each<T: Scalar>(slices: &[&[T]]) -> Vec<f64> {
     sum_blocks_each(slices, squares)

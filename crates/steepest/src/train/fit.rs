@@ -17,8 +17,8 @@ use crate::data::{Batches, Dataset};
 use crate::error::{Error, Result};
 use crate::nn::ParamStore;
 use crate::optim::schedule::Schedule;
-use crate::optim::{clip_grad_norm, BuiltOptimizer, StepArgs};
-use crate::tensor::Scalar;
+use crate::optim::{clip_grad_norm, BuiltOptimizer, Optimizer, StepArgs};
+use crate::tensor::{Rng, Scalar};
 use std::time::Instant;
 
 /// Trains `model` on `train` (see the module docs); returns the history. With `resume`, the run
@@ -266,32 +266,15 @@ fn steps_epoch<T: Scalar, M: Trainable<T>>(
             loss: None,
         };
         let mut r = st.step_rng(cfg.seed);
-        let (loss, count) = match comm.as_deref_mut() {
-            None => (model.loss_grad_into(f.train, rows, &mut r, grads)?, rows.len()),
-            Some(c) => {
-                let loss = match cfg.sync_batchnorm {
-                    true => with_step_communicator(&mut *c, || local_loss_grad(model, f.train, rows, &mut r, grads))?,
-                    false => local_loss_grad(model, f.train, rows, &mut r, grads)?,
-                };
-                reduce_step(c, grads, loss, rows.len(), flat)?
-            }
+        // The model's fused step, where it has one: one process, no clipping (which needs the
+        // whole gradient before any step).
+        let fused = match (comm.is_none(), cfg.clip_grad_norm) {
+            (true, None) => model.loss_grad_step(f.train, rows, &mut r, o.as_mut(), &args)?,
+            _ => None,
         };
-        let args = StepArgs {
-            loss: Some(loss),
-            ..args
-        };
-        // The norm is not finite exactly when some gradient is not. Without clipping it comes
-        // from the optimizer's own sweep, which may have stepped already: a failure goes back
-        // to the snapshot either way.
-        let norm = match cfg.clip_grad_norm {
-            Some(c) => {
-                let norm = clip_grad_norm(grads, c);
-                if loss.is_finite() && norm.is_finite() {
-                    o.step_at(model.params_mut(), grads, &args)?;
-                }
-                norm
-            }
-            None => o.step_at_and_norm(model.params_mut(), grads, &args)?,
+        let (loss, count, norm) = match fused {
+            Some((loss, norm)) => (loss, rows.len(), norm),
+            None => apart_step(f, model, o.as_mut(), comm, grads, flat, rows, &mut r, args)?,
         };
         if let Some(why) = diverged_step(loss, norm, &st.history, cfg.divergence_factor) {
             return Ok(EpochEnd::Diverged(format!("{why} at step {}", st.step + 1)));
@@ -313,6 +296,51 @@ fn steps_epoch<T: Scalar, M: Trainable<T>>(
         }
     }
     Ok(EpochEnd::Done)
+}
+
+/// One step with the gradient computed whole (reduced over the ranks), then clipped and
+/// handed to the optimizer: the batch's loss, its row count and the gradient's norm.
+#[allow(clippy::too_many_arguments)]
+fn apart_step<T: Scalar, M: Trainable<T>>(
+    f: &Fixed<'_, T>,
+    model: &mut M,
+    o: &mut dyn Optimizer<T>,
+    comm: &mut Option<&mut (dyn Communicator + '_)>,
+    grads: &mut ParamStore<T>,
+    flat: &mut Vec<T>,
+    rows: &[usize],
+    r: &mut Rng,
+    args: StepArgs,
+) -> Result<(f64, usize, f64)> {
+    let cfg = f.cfg;
+    let (loss, count) = match comm.as_deref_mut() {
+        None => (model.loss_grad_into(f.train, rows, r, grads)?, rows.len()),
+        Some(c) => {
+            let loss = match cfg.sync_batchnorm {
+                true => with_step_communicator(&mut *c, || local_loss_grad(model, f.train, rows, r, grads))?,
+                false => local_loss_grad(model, f.train, rows, r, grads)?,
+            };
+            reduce_step(c, grads, loss, rows.len(), flat)?
+        }
+    };
+    let args = StepArgs {
+        loss: Some(loss),
+        ..args
+    };
+    // The norm is not finite exactly when some gradient is not. Without clipping it comes
+    // from the optimizer's own sweep, which may have stepped already: a failure goes back
+    // to the snapshot either way.
+    let norm = match cfg.clip_grad_norm {
+        Some(c) => {
+            let norm = clip_grad_norm(grads, c);
+            if loss.is_finite() && norm.is_finite() {
+                o.step_at(model.params_mut(), grads, &args)?;
+            }
+            norm
+        }
+        None => o.step_at_and_norm(model.params_mut(), grads, &args)?,
+    };
+    Ok((loss, count, norm))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -4,6 +4,7 @@ use super::metrics::MetricParts;
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::nn::ParamStore;
+use crate::optim::{Optimizer, StepArgs};
 use crate::tensor::{Rng, Scalar};
 
 /// A model the loop can train: parameters by name, and a loss with its gradient on a batch.
@@ -37,6 +38,22 @@ pub trait Trainable<T: Scalar>: Send {
         grads: &mut ParamStore<T>,
     ) -> Result<f64> {
         loss_grad_replacing(self, data, rows, rng, grads)
+    }
+    /// One step with the optimizer's update fused into the gradient's computation (each part
+    /// of the parameters stepped as soon as its gradient is known), for models with such a
+    /// path when `opt` offers [`Optimizer::part_updates`]: the batch's mean loss (penalty
+    /// included) and the gradient's Euclidean norm, the parameters stepped. `None` (the
+    /// default) when it does not apply; then nothing has changed, and the loop computes the
+    /// gradient and steps apart.
+    fn loss_grad_step(
+        &mut self,
+        _data: &Dataset<T>,
+        _rows: &[usize],
+        _rng: &mut Rng,
+        _opt: &mut dyn Optimizer<T>,
+        _args: &StepArgs,
+    ) -> Result<Option<(f64, f64)>> {
+        Ok(None)
     }
     /// Mean loss over all rows of `data` in evaluation mode.
     fn eval_loss(&self, data: &Dataset<T>) -> Result<f64>;

@@ -2,8 +2,7 @@
 
 use super::{check_common, check_range, ensure, lr_and_decay};
 use crate::error::Result;
-use crate::optim::{StepCtx, UpdateRule};
-use crate::tensor::elementwise::for_blocks;
+use crate::optim::{PartUpdate, StepCtx, UpdateRule};
 use crate::tensor::multiversion;
 use crate::tensor::Scalar;
 use serde::{Deserialize, Serialize};
@@ -73,7 +72,12 @@ impl Adam {
     pub(crate) fn apply<T: Scalar>(&self, c: &StepCtx, p: &mut [T], g: &[T], s: &mut AdamState<T>) {
         // The elements both slices have (the optimizer has checked that the shapes agree).
         let n = p.len().min(g.len());
-        let p = &mut p[..n];
+        self.part(c, n, s).apply_whole(&mut p[..n], &g[..n]);
+    }
+
+    /// The Adam step on a parameter of `n` elements as a [`PartUpdate`] (buffers m, v and,
+    /// with AMSGrad, max v).
+    pub(crate) fn part<'s, T: Scalar>(&self, c: &StepCtx, n: usize, s: &'s mut AdamState<T>) -> PartUpdate<'s, T> {
         ensure(&mut s.exp_avg, n, T::zero());
         ensure(&mut s.exp_avg_sq, n, T::zero());
         if self.amsgrad {
@@ -104,14 +108,21 @@ impl Adam {
             eps: T::of(self.eps),
         };
         if self.amsgrad {
-            let slices = [p, &mut s.exp_avg, &mut s.exp_avg_sq, &mut s.max_exp_avg_sq];
-            for_blocks(slices, |at, [p, m, v, vm]| {
-                adam_amsgrad_block(&k, p, &g[at..], m, v, vm)
-            });
+            PartUpdate {
+                buffers: vec![&mut s.exp_avg[..], &mut s.exp_avg_sq[..], &mut s.max_exp_avg_sq[..]],
+                apply: Box::new(move |p: &mut [T], g: &[T], b: &mut [&mut [T]]| {
+                    let [m, v, vm] = b else { unreachable!("three buffers") };
+                    adam_amsgrad_block(&k, p, g, m, v, vm)
+                }),
+            }
         } else {
-            for_blocks([p, &mut s.exp_avg, &mut s.exp_avg_sq], |at, [p, m, v]| {
-                adam_block(&k, p, &g[at..], m, v)
-            });
+            PartUpdate {
+                buffers: vec![&mut s.exp_avg[..], &mut s.exp_avg_sq[..]],
+                apply: Box::new(move |p: &mut [T], g: &[T], b: &mut [&mut [T]]| {
+                    let [m, v] = b else { unreachable!("two buffers") };
+                    adam_block(&k, p, g, m, v)
+                }),
+            }
         }
     }
 }
@@ -188,5 +199,8 @@ impl<T: Scalar> UpdateRule<T> for Adam {
     fn update(&self, c: &StepCtx, _shape: &[usize], p: &mut [T], g: &[T], s: &mut AdamState<T>) -> Result<()> {
         self.apply(c, p, g, s);
         Ok(())
+    }
+    fn part_update<'s>(&self, c: &StepCtx, len: usize, s: &'s mut AdamState<T>) -> Option<PartUpdate<'s, T>> {
+        Some(self.part(c, len, s))
     }
 }

@@ -3,7 +3,7 @@
 use super::adam::{Adam, AdamState};
 use super::lr_and_decay;
 use crate::error::Result;
-use crate::optim::{StepCtx, UpdateRule};
+use crate::optim::{StepCtx, UpdateRule, PartUpdate};
 use crate::tensor::Scalar;
 use serde::{Deserialize, Serialize};
 
@@ -73,5 +73,8 @@ impl<T: Scalar> UpdateRule<T> for AdamW {
     fn update(&self, c: &StepCtx, _shape: &[usize], p: &mut [T], g: &[T], s: &mut AdamState<T>) -> Result<()> {
         self.as_adam().apply(c, p, g, s);
         Ok(())
+    }
+    fn part_update<'s>(&self, c: &StepCtx, len: usize, s: &'s mut AdamState<T>) -> Option<PartUpdate<'s, T>> {
+        Some(self.as_adam().part(c, len, s))
     }
 }

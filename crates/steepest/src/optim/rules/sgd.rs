@@ -2,8 +2,7 @@
 
 use super::{check_common, check_range, lr_and_decay};
 use crate::error::{Error, Result};
-use crate::optim::{StepCtx, UpdateRule};
-use crate::tensor::elementwise::for_blocks;
+use crate::optim::{PartUpdate, StepCtx, UpdateRule};
 use crate::tensor::multiversion;
 use crate::tensor::Scalar;
 use serde::{Deserialize, Serialize};
@@ -80,26 +79,33 @@ impl<T: Scalar> UpdateRule<T> for Sgd {
         Ok(())
     }
     fn update(&self, c: &StepCtx, _shape: &[usize], p: &mut [T], g: &[T], s: &mut SgdState<T>) -> Result<()> {
+        // The elements both slices have (the optimizer has checked that the shapes agree).
+        let n = p.len().min(g.len());
+        if let Some(part) = self.part_update(c, n, s) {
+            part.apply_whole(&mut p[..n], &g[..n]);
+        }
+        Ok(())
+    }
+    fn part_update<'s>(&self, c: &StepCtx, len: usize, s: &'s mut SgdState<T>) -> Option<PartUpdate<'s, T>> {
         let (lr, wd, mu, damp) = (
             T::of(c.lr),
             T::of(c.weight_decay),
             T::of(self.momentum),
             T::of(self.dampening),
         );
-        // The elements both slices have (the optimizer has checked that the shapes agree).
-        let n = p.len().min(g.len());
-        let p = &mut p[..n];
         // The branches as coefficients, so that the loops have none and vectorize:
         // g' = sign g + wd p; b <- keep b + take g' (keep = 0, take = 1 on the first step);
         // d = of_b b + of_g g' (Nesterov: mu b + g'; else b); p <- p - lr d.
         let sign = if self.maximize { -T::one() } else { T::one() };
         if self.momentum == 0.0 {
-            for_blocks([p], |at, [p]| plain_block(p, &g[at..], lr, sign, wd));
-            return Ok(());
+            return Some(PartUpdate {
+                buffers: Vec::new(),
+                apply: Box::new(move |p: &mut [T], g: &[T], _: &mut [&mut [T]]| plain_block(p, g, lr, sign, wd)),
+            });
         }
-        let first = s.momentum_buffer.len() != p.len();
+        let first = s.momentum_buffer.len() != len;
         if first {
-            s.momentum_buffer = vec![T::zero(); p.len()];
+            s.momentum_buffer = vec![T::zero(); len];
         }
         let (keep, take) = if first {
             (T::zero(), T::one())
@@ -112,10 +118,10 @@ impl<T: Scalar> UpdateRule<T> for Sgd {
             (T::one(), T::zero())
         };
         let k = [lr, sign, wd, keep, take, of_b, of_g];
-        for_blocks([p, &mut s.momentum_buffer], |at, [p, b]| {
-            momentum_block(p, &g[at..], b, &k)
-        });
-        Ok(())
+        Some(PartUpdate {
+            buffers: vec![&mut s.momentum_buffer[..]],
+            apply: Box::new(move |p: &mut [T], g: &[T], b: &mut [&mut [T]]| momentum_block(p, g, &mut *b[0], &k)),
+        })
     }
 }
 
