@@ -79,7 +79,11 @@ impl<T: Scalar> MlpNet<T> {
         let fast = &mut *fast;
         let shapes = |ts: &[&Tensor<T>]| -> Vec<Vec<usize>> { ts.iter().map(|t| t.shape().to_vec()).collect() };
         let (ws_, bs_) = (shapes(&w), shapes(&b));
-        shape_buffers(fast, &ws_.iter().map(Vec::as_slice).collect::<Vec<_>>(), &bs_.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        shape_buffers(
+            fast,
+            &ws_.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+            &bs_.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+        );
         let targets = batch_targets(data, rows, &mut fast.labels, &mut fast.values);
         let loss = mlp_loss_grad_rows(&w, &b, act, x, rows, targets, &mut fast.ws, &mut fast.gw, &mut fast.gb)?;
         // Hand the fresh gradients to the loop's store (in parameter order), taking its previous
@@ -147,8 +151,14 @@ impl<T: Scalar> MlpNet<T> {
             *to = Some((t, part));
         }
         let missing = || Error::invalid("mlp", "a layer without its weight or bias");
-        let weights: Vec<_> = weights.into_iter().map(|s| s.ok_or_else(missing)).collect::<Result<_>>()?;
-        let biases: Vec<_> = biases.into_iter().map(|s| s.ok_or_else(missing)).collect::<Result<_>>()?;
+        let weights: Vec<_> = weights
+            .into_iter()
+            .map(|s| s.ok_or_else(missing))
+            .collect::<Result<_>>()?;
+        let biases: Vec<_> = biases
+            .into_iter()
+            .map(|s| s.ok_or_else(missing))
+            .collect::<Result<_>>()?;
         let shapes: Vec<(usize, usize)> = weights
             .iter()
             .map(|(t, _)| t.check_matrix("mlp weights"))
@@ -191,7 +201,9 @@ impl<T: Scalar> MlpNet<T> {
             .iter()
             .map(|apply| -> Box<RowUpdate<'_, T>> {
                 let row_update = &row_update;
-                Box::new(move |w: &mut [T], g: &mut [T], b: &mut [&mut [T]], q: &mut [f64]| row_update(&**apply, w, g, b, q))
+                Box::new(move |w: &mut [T], g: &mut [T], b: &mut [&mut [T]], q: &mut [f64]| {
+                    row_update(&**apply, w, g, b, q)
+                })
             })
             .collect();
         let step = WeightStep {
@@ -201,7 +213,18 @@ impl<T: Scalar> MlpNet<T> {
             squares: fast.squares.iter_mut().map(|q| &mut q[..]).collect(),
         };
         let b_read: Vec<&Tensor<T>> = b_tensors.iter().map(|t| &**t).collect();
-        let loss = mlp_loss_grad_step_rows(&shapes, &b_read, act, x, rows, targets, &mut fast.ws, &mut fast.gw, &mut fast.gb, step)?;
+        let loss = mlp_loss_grad_step_rows(
+            &shapes,
+            &b_read,
+            act,
+            x,
+            rows,
+            targets,
+            &mut fast.ws,
+            &mut fast.gw,
+            &mut fast.gb,
+            step,
+        )?;
         // The biases step after the pass; the norm adds every row's squares, then the biases'.
         let mut squares: f64 = fast.squares.iter().flatten().sum();
         for ((b, part), gb) in b_tensors.into_iter().zip(b_parts).zip(&fast.gb) {

@@ -207,7 +207,19 @@ pub fn mlp_loss_grad<T: Scalar>(
 ) -> Result<f64> {
     let (rows, d) = x.check_matrix("mlp kernel input")?;
     let shapes = shapes_of(w)?;
-    run(&shapes, Weights::Read(w), b, act, Input::Batch(x.data()), rows, d, targets, ws, gw, gb)
+    run(
+        &shapes,
+        Weights::Read(w),
+        b,
+        act,
+        Input::Batch(x.data()),
+        rows,
+        d,
+        targets,
+        ws,
+        gw,
+        gb,
+    )
 }
 
 /// [`mlp_loss_grad`] on the batch made of rows `rows` of `x` (copied into the workspace by the
@@ -304,7 +316,10 @@ pub fn mlp_loss_grad_step_rows<T: Scalar>(
                 && step.buffers[l].iter().all(|buf| buf.len() == o * i)
         });
     if !fits {
-        return Err(Error::invalid("mlp kernel", "a step whose weights, buffers or squares do not fit the layers"));
+        return Err(Error::invalid(
+            "mlp kernel",
+            "a step whose weights, buffers or squares do not fit the layers",
+        ));
     }
     run(
         shapes,
@@ -540,7 +555,9 @@ fn run<T: Scalar>(
 }
 
 /// Rows of every layer's weights stepped per block by a fused step: small enough that the
-/// block's gradient is still in the level-1 or level-2 cache when the update reads it.
+/// block's gradient is still in the level-2 cache when the update reads it, a multiple of the
+/// 6 columns the gemm crate's AVX-512 kernel takes at a time (blocks of 16 left a third of
+/// each product to its narrower edge kernel).
 const STEP_ROWS: usize = 96;
 
 /// One thread's part of a fused step: its row ranges and, for each, the rows of the gradient,
@@ -590,7 +607,11 @@ fn weight_grad_ranges(shapes: &[(usize, usize)], parts: usize) -> Vec<Vec<(usize
 
 /// Each layer's slice (`per_layer[l]`, rows of `widths[l]` elements) cut into the pieces of
 /// `ranges`: one list per share, a piece per range.
-fn cut<'g, E>(per_layer: Vec<&'g mut [E]>, widths: &[usize], ranges: &[Vec<(usize, usize, usize)>]) -> Vec<Vec<&'g mut [E]>> {
+fn cut<'g, E>(
+    per_layer: Vec<&'g mut [E]>,
+    widths: &[usize],
+    ranges: &[Vec<(usize, usize, usize)>],
+) -> Vec<Vec<&'g mut [E]>> {
     let mut rest = per_layer;
     ranges
         .iter()

@@ -16,9 +16,8 @@ pub use builder::{torch_uniform, VarBuilder};
 pub use layers::*;
 pub use loss::{cross_entropy, huber, kl_diag_gaussians};
 pub use mlp_kernel::{
-    mlp_loss_grad, mlp_loss_grad_rows, mlp_loss_grad_step_rows, KernelActivation, KernelTargets, MlpWorkspace, RowUpdate,
-    WeightStep,
+    mlp_loss_grad, mlp_loss_grad_rows, mlp_loss_grad_step_rows, KernelActivation, KernelTargets, MlpWorkspace,
+    RowUpdate, WeightStep,
 };
 pub use module::{Cx, Mode, Module};
 pub use params::ParamStore;
-

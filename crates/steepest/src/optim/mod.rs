@@ -155,7 +155,11 @@ pub trait Optimizer<T: Scalar>: Send {
     /// step counts as taken. `None` (the default, and for rules that are not element-wise or
     /// need the gradients' norm): the model computes its gradients whole and the loop calls
     /// [`Optimizer::step_at`].
-    fn part_updates<'s>(&'s mut self, _params: &ParamStore<T>, _args: &StepArgs) -> Result<Option<Vec<PartUpdate<'s, T>>>> {
+    fn part_updates<'s>(
+        &'s mut self,
+        _params: &ParamStore<T>,
+        _args: &StepArgs,
+    ) -> Result<Option<Vec<PartUpdate<'s, T>>>> {
         Ok(None)
     }
 

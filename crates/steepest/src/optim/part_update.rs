@@ -51,7 +51,9 @@ impl<T: Scalar> PartUpdate<'_, T> {
             .chunks_mut(BLOCK)
             .enumerate()
             .map(|(i, p)| {
-                let b = bufs.iter_mut().map(|it| it.next().expect("buffers as long as the parameter"));
+                let b = bufs
+                    .iter_mut()
+                    .map(|it| it.next().expect("buffers as long as the parameter"));
                 (i * BLOCK, p, b.collect())
             })
             .collect();

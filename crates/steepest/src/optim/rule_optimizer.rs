@@ -230,7 +230,9 @@ impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
         let mut records = records_by_name(&mut self.records);
         let mut work = Vec::new();
         let mut total = 0;
-        let with_grads = params.iter_mut().filter_map(|(name, p)| Some((name, p, grads.get(name)?)));
+        let with_grads = params
+            .iter_mut()
+            .filter_map(|(name, p)| Some((name, p, grads.get(name)?)));
         for ((name, p, g), ctx) in with_grads.zip(ctxs) {
             let rec = records.take(name)?;
             total += p.len();
@@ -302,7 +304,11 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
         Ok(sums.iter().sum::<f64>().sqrt())
     }
 
-    fn part_updates<'s>(&'s mut self, params: &ParamStore<T>, args: &StepArgs) -> Result<Option<Vec<PartUpdate<'s, T>>>> {
+    fn part_updates<'s>(
+        &'s mut self,
+        params: &ParamStore<T>,
+        args: &StepArgs,
+    ) -> Result<Option<Vec<PartUpdate<'s, T>>>> {
         // A cycled momentum applies to this step only; the rule keeps its configured value.
         let cycled = args.momentum.map(|m| {
             let mut r = self.rule.clone();
@@ -330,9 +336,9 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
         for ((name, p), ctx) in params.iter().zip(ctxs) {
             let rec = records.take(name)?;
             rec.step += 1;
-            let part = rule.part_update(&ctx, p.len(), &mut rec.state).ok_or_else(|| {
-                Error::invalid("optimizer step", format!("'{}' left out '{name}'", rule.name()))
-            })?;
+            let part = rule
+                .part_update(&ctx, p.len(), &mut rec.state)
+                .ok_or_else(|| Error::invalid("optimizer step", format!("'{}' left out '{name}'", rule.name())))?;
             parts.push(part);
         }
         Ok(Some(parts))

@@ -3,7 +3,7 @@
 use super::adam::{Adam, AdamState};
 use super::lr_and_decay;
 use crate::error::Result;
-use crate::optim::{StepCtx, UpdateRule, PartUpdate};
+use crate::optim::{PartUpdate, StepCtx, UpdateRule};
 use crate::tensor::Scalar;
 use serde::{Deserialize, Serialize};
 
