@@ -336,3 +336,52 @@ fn invariant_steps_match_the_written_out_flow() {
         close_to(&[b], &[want_b], &format!("invariant intercept, sparse={sparse}"), 1e-8);
     }
 }
+
+/// Invariant steps keep each feature's weight and sums in one cell: the model keeps its
+/// weights when a pass of another kind follows (a zero rate leaves them where they were), and
+/// through a checkpoint, in today's layout and in the one before cells (weights in `w`, the
+/// sums G_j and N_j in pairs in `g2`).
+#[test]
+fn invariant_cells_keep_the_weights_across_kinds_of_steps_and_checkpoints() {
+    let (rows, y) = data(120, 7, 3);
+    let (n, d) = (rows.len(), rows[0].len());
+    let x = Features::Sparse(CsrMatrix::from_dense(&Tensor::new(rows.concat(), &[n, d]).unwrap()).unwrap());
+    let order: Vec<usize> = (0..n).collect();
+    let cfg = SgdConfig {
+        loss: LinearLoss::Log,
+        alpha: 0.0,
+        adaptive: true,
+        eta: Some(0.5),
+        average: false,
+        eps: 1e-10,
+        invariant: true,
+    };
+    let mut m = SgdModel::<f32>::new(d);
+    sgd_pass(&mut m, &x, RowTargets::Class(&y), &order, &cfg).unwrap();
+    let (w, b) = m.finish(false);
+    assert!(w.iter().any(|&v| v != 0.0));
+    // Through JSON, as a checkpoint.
+    let json = serde_json::to_value(&m).unwrap();
+    let mut back: SgdModel<f32> = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back.state_vector(), m.clone().state_vector());
+    // The layout before cells: w, then (G_j, N_j) pairs in g2.
+    let cells: Vec<f64> = serde_json::from_value(json["cells"].clone()).unwrap();
+    assert_eq!(cells.len(), 4 * d);
+    let mut old = json.clone();
+    old["w"] = serde_json::json!(cells.chunks(4).map(|c| c[0]).collect::<Vec<_>>());
+    old["g2"] = serde_json::json!(cells.chunks(4).flat_map(|c| [c[1], c[2]]).collect::<Vec<_>>());
+    old.as_object_mut().unwrap().remove("cells");
+    let mut from_old: SgdModel<f32> = serde_json::from_value(old).unwrap();
+    assert_eq!(from_old.state_vector(), m.clone().state_vector());
+    // A plain AdaGrad pass at rate 0 starts from the same weights and leaves them.
+    let plain = SgdConfig {
+        invariant: false,
+        eta: Some(0.0),
+        ..cfg
+    };
+    sgd_pass(&mut back, &x, RowTargets::Class(&y), &order, &plain).unwrap();
+    assert_eq!(back.finish(false).0, w);
+    // And back to invariant steps: the same weights again, with fresh sums.
+    sgd_pass(&mut back, &x, RowTargets::Class(&y), &[], &cfg).unwrap();
+    assert_eq!(back.finish(false), (w, b));
+}

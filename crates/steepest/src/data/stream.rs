@@ -61,7 +61,7 @@ impl LibsvmChunks {
     }
 
     /// [`LibsvmChunks::open`] over the bytes `range` of the file only (whole lines: see
-    /// [`part_range`]; not for gzip, which cannot be entered in the middle), with the index base
+    /// `part_range`; not for gzip, which cannot be entered in the middle), with the index base
     /// given (`one_based`) or decided on the first block.
     pub fn open_part(
         path: &Path,
@@ -349,7 +349,7 @@ impl StreamSource {
     }
 
     /// Reads only the lines that start in part `part` of `parts` equal byte ranges of the file
-    /// ([`part_range`]): one rank's share; its cache, if any, is its own file.
+    /// (`part_range`): one rank's share; its cache, if any, is its own file.
     pub fn with_part(mut self, part: usize, parts: usize) -> Result<Self> {
         let range = part_range(&self.path, part, parts)?;
         self.part = Some((part, parts, range));

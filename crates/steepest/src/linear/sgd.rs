@@ -51,13 +51,15 @@ pub struct SgdConfig {
 /// loss derivative, step size, intercept, lazy scale) are always `f64`. Serialized whole (every
 /// field, so that a pass resumed from a checkpoint takes the same steps).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-#[serde(bound = "")]
+#[serde(bound = "", from = "SgdFields<W>")]
 pub struct SgdModel<W: Scalar = f64> {
-    /// Weights, multiplied by the lazy scale (see [`SgdModel::finish`] for the true ones).
-    pub w: Vec<W>,
+    /// Weights, multiplied by the lazy scale (see [`SgdModel::finish`] for the true ones);
+    /// empty while the weights live in `cells`.
+    w: Vec<W>,
     /// Intercept.
     pub b: f64,
     scale: f64,
+    /// AdaGrad's sums G_j (adaptive steps that are not invariant).
     g2: Vec<W>,
     g2b: f64,
     t: u64,
@@ -65,10 +67,62 @@ pub struct SgdModel<W: Scalar = f64> {
     avg_u: Vec<W>,
     avg_q: f64,
     avg_b: f64,
-    /// Invariant steps keep G_j and N_j (the largest |x_j| seen) side by side in `g2`, one cache
-    /// line for both, and the sum over steps of sum_j x_j^2 / N_j^2 (the constant included).
+    /// Invariant steps keep each feature's weight, G_j and N_j (the largest |x_j| seen) in one
+    /// cell of four (w, G, N, unused; 16 bytes in f32), so that a step on a sparse row touches
+    /// one cache line per feature (as Vowpal Wabbit's weights do), and the sum over steps of
+    /// sum_j x_j^2 / N_j^2 (the constant included).
     paired: bool,
+    #[serde(default)]
+    cells: Vec<W>,
     norm_sum: f64,
+}
+
+/// The serialized fields of [`SgdModel`], read through [`SgdModel::from`] so that a checkpoint
+/// written before invariant steps kept cells (weights in `w`, G_j and N_j in pairs in `g2`)
+/// loads into the cells.
+#[derive(serde::Deserialize)]
+#[serde(bound = "")]
+struct SgdFields<W: Scalar> {
+    w: Vec<W>,
+    b: f64,
+    scale: f64,
+    g2: Vec<W>,
+    g2b: f64,
+    t: u64,
+    avg_u: Vec<W>,
+    avg_q: f64,
+    avg_b: f64,
+    paired: bool,
+    #[serde(default)]
+    cells: Vec<W>,
+    norm_sum: f64,
+}
+
+impl<W: Scalar> From<SgdFields<W>> for SgdModel<W> {
+    fn from(f: SgdFields<W>) -> Self {
+        let mut m = Self {
+            w: f.w,
+            b: f.b,
+            scale: f.scale,
+            g2: f.g2,
+            g2b: f.g2b,
+            t: f.t,
+            avg_u: f.avg_u,
+            avg_q: f.avg_q,
+            avg_b: f.avg_b,
+            paired: f.paired,
+            cells: f.cells,
+            norm_sum: f.norm_sum,
+        };
+        if m.paired && m.cells.is_empty() && m.g2.len() == 2 * m.w.len() {
+            m.cells = (0..m.w.len())
+                .flat_map(|j| [m.w[j], m.g2[2 * j], m.g2[2 * j + 1], W::zero()])
+                .collect();
+            m.w = Vec::new();
+            m.g2 = Vec::new();
+        }
+        m
+    }
 }
 
 impl<W: Scalar> SgdModel<W> {
@@ -77,7 +131,7 @@ impl<W: Scalar> SgdModel<W> {
     /// ```
     /// use steepest::linear::SgdModel;
     /// let m: SgdModel<f32> = SgdModel::new(3);
-    /// assert_eq!(m.w, vec![0.0f32; 3]);
+    /// assert_eq!(m.finish(false), (vec![0.0; 3], 0.0));
     /// ```
     pub fn new(d: usize) -> Self {
         Self {
@@ -91,8 +145,61 @@ impl<W: Scalar> SgdModel<W> {
             avg_q: 0.0,
             avg_b: 0.0,
             paired: false,
+            cells: Vec::new(),
             norm_sum: 0.0,
         }
+    }
+
+    /// The number of features.
+    ///
+    /// ```
+    /// use steepest::linear::SgdModel;
+    /// assert_eq!(SgdModel::<f64>::new(4).dim(), 4);
+    /// ```
+    pub fn dim(&self) -> usize {
+        if self.paired {
+            self.cells.len() / 4
+        } else {
+            self.w.len()
+        }
+    }
+
+    /// The stored weight of feature `j` (times the lazy scale).
+    #[inline]
+    fn weight(&self, j: usize) -> W {
+        if self.paired {
+            self.cells[4 * j]
+        } else {
+            self.w[j]
+        }
+    }
+
+    /// The stored weights (times the lazy scale).
+    fn stored_weights(&self) -> Vec<W> {
+        if self.paired {
+            self.cells.iter().step_by(4).copied().collect()
+        } else {
+            self.w.clone()
+        }
+    }
+
+    /// Invariant steps from now on (`true`: the weights move into cells with fresh sums) or
+    /// not (the weights move out of the cells).
+    fn set_paired(&mut self, paired: bool) {
+        if paired && !self.paired {
+            self.fold_scale();
+            self.cells = self
+                .w
+                .iter()
+                .flat_map(|&w| [w, W::zero(), W::zero(), W::zero()])
+                .collect();
+            self.w = Vec::new();
+            self.g2 = Vec::new();
+        } else if !paired && self.paired {
+            self.w = self.stored_weights();
+            self.cells = Vec::new();
+        }
+        self.paired = paired;
     }
 
     /// Steps taken.
@@ -107,29 +214,48 @@ impl<W: Scalar> SgdModel<W> {
     /// use steepest::linear::SgdModel;
     /// let mut m: SgdModel = SgdModel::new(2);
     /// m.grow(5);
-    /// assert_eq!(m.w.len(), 5);
+    /// assert_eq!(m.dim(), 5);
     /// ```
     pub fn grow(&mut self, d: usize) {
-        if d > self.w.len() {
-            self.w.resize(d, W::zero());
-            if !self.g2.is_empty() {
-                self.g2.resize(d * (1 + usize::from(self.paired)), W::zero());
-            }
-            if !self.avg_u.is_empty() {
-                self.avg_u.resize(d, W::zero());
-            }
+        if d <= self.dim() {
+            return;
+        }
+        if self.paired {
+            self.cells.resize(4 * d, W::zero());
+            return;
+        }
+        self.w.resize(d, W::zero());
+        if !self.g2.is_empty() {
+            self.g2.resize(d, W::zero());
+        }
+        if !self.avg_u.is_empty() {
+            self.avg_u.resize(d, W::zero());
         }
     }
 
     /// Whether every weight and the intercept are finite.
     pub fn is_finite(&self) -> bool {
-        self.b.is_finite() && self.scale.is_finite() && self.w.iter().all(|w| w.as_f64().is_finite())
+        let finite = |w: &W| w.as_f64().is_finite();
+        self.b.is_finite()
+            && self.scale.is_finite()
+            && match self.paired {
+                true => self.cells.iter().step_by(4).all(finite),
+                false => self.w.iter().all(finite),
+            }
     }
 
     /// The decision value of a dense row.
     #[inline]
     fn dot_dense<T: Scalar>(&self, x: &[T]) -> f64 {
-        dense::dot(x, &self.w) * self.scale + self.b
+        let dot = match self.paired {
+            true => x
+                .iter()
+                .zip(self.cells.iter().step_by(4))
+                .map(|(x, w)| x.as_f64() * w.as_f64())
+                .sum(),
+            false => dense::dot(x, &self.w),
+        };
+        dot * self.scale + self.b
     }
 
     /// Every number the model carries between passes, with the lazy weight scale folded into
@@ -139,10 +265,18 @@ impl<W: Scalar> SgdModel<W> {
     pub fn state_vector(&mut self) -> Vec<f64> {
         self.fold_scale();
         let avg = self.average();
-        let mut v = Vec::with_capacity(self.w.len() + 1 + self.g2.len() + 1 + avg.len() + 1);
-        v.extend(self.w.iter().map(|w| w.as_f64()));
-        v.push(self.b);
-        v.extend(self.g2.iter().map(|g| g.as_f64()));
+        let d = self.dim();
+        let mut v = Vec::with_capacity(3 * d + 4 + avg.len());
+        if self.paired {
+            // Weights, then (G_j, N_j) pairs.
+            v.extend(self.cells.iter().step_by(4).map(|w| w.as_f64()));
+            v.push(self.b);
+            v.extend(self.cells.chunks(4).flat_map(|c| [c[1].as_f64(), c[2].as_f64()]));
+        } else {
+            v.extend(self.w.iter().map(|w| w.as_f64()));
+            v.push(self.b);
+            v.extend(self.g2.iter().map(|g| g.as_f64()));
+        }
         v.push(self.g2b);
         v.extend(&avg);
         v.push(self.avg_b);
@@ -155,10 +289,14 @@ impl<W: Scalar> SgdModel<W> {
     /// Sizes the AdaGrad sums and the lazy average that `cfg` needs on `x`; returns whether the
     /// pass averages.
     fn size_state<T: Scalar>(&mut self, cfg: &SgdConfig, x: &Features<T>) -> bool {
-        let want = self.w.len() * (1 + usize::from(cfg.invariant));
-        if cfg.adaptive && (self.g2.len() != want || self.paired != cfg.invariant) {
-            self.g2 = vec![W::zero(); want];
-            self.paired = cfg.invariant;
+        let paired = cfg.adaptive && cfg.invariant;
+        if paired != self.paired {
+            // Fresh sums for the new kind of step, as when the sums did not fit.
+            self.set_paired(paired);
+            self.g2 = Vec::new();
+        }
+        if cfg.adaptive && !paired && self.g2.len() != self.w.len() {
+            self.g2 = vec![W::zero(); self.w.len()];
         }
         let _ = x;
         let averaging = cfg.average;
@@ -199,7 +337,8 @@ impl<W: Scalar> SgdModel<W> {
 
     /// Loads a vector laid out as [`SgdModel::state_vector`] gives.
     pub fn load_state_vector(&mut self, v: &[f64]) -> Result<()> {
-        let (d, g, a) = (self.w.len(), self.g2.len(), self.avg_u.len());
+        let d = self.dim();
+        let (g, a) = (if self.paired { 2 * d } else { self.g2.len() }, self.avg_u.len());
         let nn = usize::from(self.paired);
         if v.len() != d + g + a + 3 + nn {
             return Err(Error::invalid(
@@ -208,17 +347,24 @@ impl<W: Scalar> SgdModel<W> {
             ));
         }
         self.scale = 1.0;
-        self.w.iter_mut().zip(&v[..d]).for_each(|(w, &x)| *w = W::of(x));
+        if self.paired {
+            for (j, c) in self.cells.chunks_mut(4).enumerate() {
+                let at = d + 1 + 2 * j;
+                c[..3].copy_from_slice(&[W::of(v[j]), W::of(v[at]), W::of(v[at + 1])]);
+            }
+        } else {
+            self.w.iter_mut().zip(&v[..d]).for_each(|(w, &x)| *w = W::of(x));
+            self.g2
+                .iter_mut()
+                .zip(&v[d + 1..d + 1 + g])
+                .for_each(|(w, &x)| *w = W::of(x));
+        }
         self.b = v[d];
-        self.g2
-            .iter_mut()
-            .zip(&v[d + 1..d + 1 + g])
-            .for_each(|(w, &x)| *w = W::of(x));
         self.g2b = v[d + 1 + g];
         // u = t avg - Q v, so that the lazy average is the one given.
         let t = self.t as f64;
         for (j, a) in v[d + 2 + g..d + 2 + g + a].iter().enumerate() {
-            self.avg_u[j] = W::of(t * a - self.avg_q * self.w[j].as_f64());
+            self.avg_u[j] = W::of(t * a - self.avg_q * self.weight(j).as_f64());
         }
         self.avg_b = v[d + 2 + g + a];
         if nn > 0 {
@@ -232,7 +378,8 @@ impl<W: Scalar> SgdModel<W> {
         if average && !self.avg_u.is_empty() {
             (self.average(), self.avg_b)
         } else {
-            (self.w.iter().map(|v| v.as_f64() * self.scale).collect(), self.b)
+            let w = self.stored_weights();
+            (w.iter().map(|v| v.as_f64() * self.scale).collect(), self.b)
         }
     }
 }
@@ -254,8 +401,8 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
             "invariant steps are adaptive, without averaging or an L2 term",
         ));
     }
-    if x.cols() != m.w.len() {
-        return Err(Error::shapes("sgd fast path", &[x.cols()], &[m.w.len()]));
+    if x.cols() != m.dim() {
+        return Err(Error::shapes("sgd fast path", &[x.cols()], &[m.dim()]));
     }
     let target = |r: usize| match y {
         RowTargets::Real(v) => Target::Real(v[r]),
@@ -292,10 +439,14 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
                 if let Some(&ahead) = order.get(i + SPARSE_AHEAD) {
                     let (idx, _) = s.row(ahead);
                     for &j in idx {
-                        prefetch(std::slice::from_ref(&m.w[j as usize]));
-                        let at = j as usize * (1 + usize::from(m.paired));
-                        if let Some(g) = m.g2.get(at) {
-                            prefetch(std::slice::from_ref(g));
+                        let j = j as usize;
+                        if m.paired {
+                            prefetch(std::slice::from_ref(&m.cells[4 * j]));
+                        } else {
+                            prefetch(std::slice::from_ref(&m.w[j]));
+                            if let Some(g) = m.g2.get(j) {
+                                prefetch(std::slice::from_ref(g));
+                            }
                         }
                     }
                 }
@@ -305,12 +456,19 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
             Features::Dense(t) => m.dot_dense(t.row(r)),
             Features::Sparse(s) => {
                 let (idx, val) = s.row(r);
-                idx.iter()
-                    .zip(val)
-                    .map(|(&j, v)| v.as_f64() * m.w[j as usize].as_f64())
-                    .sum::<f64>()
-                    * m.scale
-                    + m.b
+                let dot: f64 = match m.paired {
+                    true => idx
+                        .iter()
+                        .zip(val)
+                        .map(|(&j, v)| v.as_f64() * m.cells[4 * j as usize].as_f64())
+                        .sum(),
+                    false => idx
+                        .iter()
+                        .zip(val)
+                        .map(|(&j, v)| v.as_f64() * m.w[j as usize].as_f64())
+                        .sum(),
+                };
+                dot * m.scale + m.b
             }
         };
         total += cfg.loss.eval(&[z], target(r), &mut dz);
@@ -450,19 +608,20 @@ fn invariant_step<T: Scalar, W: Scalar>(
     let mut h = 0.0;
     for e in scratch.iter_mut() {
         let (j, v) = (e.0, e.1);
-        let (a, n_old) = (v.abs(), m.g2[2 * j + 1].as_f64());
+        let cell = &mut m.cells[4 * j..4 * j + 3];
+        let (a, n_old) = (v.abs(), cell[2].as_f64());
         let n = if a > n_old {
             if n_old > 0.0 {
-                m.w[j] = W::of(m.w[j].as_f64() * n_old / a);
+                cell[0] = W::of(cell[0].as_f64() * n_old / a);
             }
-            m.g2[2 * j + 1] = W::of(a);
+            cell[2] = W::of(a);
             a
         } else {
             n_old
         };
         norm_x += (v / n) * (v / n);
-        let g2 = m.g2[2 * j].as_f64() + (d * v) * (d * v);
-        m.g2[2 * j] = W::of(g2);
+        let g2 = cell[1].as_f64() + (d * v) * (d * v);
+        cell[1] = W::of(g2);
         e.2 = 1.0 / ((g2.sqrt() + eps) * n);
         h += v * v * e.2;
     }
@@ -492,7 +651,8 @@ fn invariant_step<T: Scalar, W: Scalar>(
         return;
     }
     for &(j, v, rj) in scratch.iter() {
-        m.w[j] = W::of(m.w[j].as_f64() - s * v * rj);
+        let w = &mut m.cells[4 * j];
+        *w = W::of(w.as_f64() - s * v * rj);
     }
     m.b -= s * hb;
 }

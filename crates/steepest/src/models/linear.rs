@@ -570,7 +570,7 @@ impl ValidLinearParams {
         self.fit_stream_with(source, observers, None)
     }
 
-    /// [`LinearParams::fit_stream`] on one rank of a data-parallel job: each rank streams its
+    /// [`ValidLinearParams::fit_stream`] on one rank of a data-parallel job: each rank streams its
     /// own part of the file (`StreamSource::with_part`), learning it alone, and after every
     /// pass the ranks average their models weighted by their rows (iterative parameter mixing,
     /// McDonald, Hall and Mann 2010), so every rank ends with the same model. The ranks agree

@@ -193,7 +193,7 @@ pub(super) fn fit_online<T: Scalar>(
     if let Some(ck) = resume {
         models = serde_json::from_value(ck.optimizer[ONLINE_STATE].clone())
             .map_err(|e| Error::format("checkpoint", format!("the per-example state: {e}")))?;
-        if models.len() != k || models.iter().any(|m| m.w.len() != d) {
+        if models.len() != k || models.iter().any(|m| m.dim() != d) {
             return Err(Error::invalid(
                 "checkpoint",
                 format!("its models do not fit {k} outputs of {d} features"),
@@ -288,7 +288,7 @@ pub(super) fn fit_online<T: Scalar>(
             }
         }
         if let (Some(every), Some(dir), true) = (cfg.checkpoint_every_epochs, &cfg.checkpoint_dir, writer) {
-            let numbers = models.iter().map(|m| 3 * m.w.len()).sum::<usize>();
+            let numbers = models.iter().map(|m| 3 * m.dim()).sum::<usize>();
             let due = every > 0 && epoch.is_multiple_of(every) && epoch < cfg.epochs;
             let cost = checkpoint_cost(numbers);
             // Small models are always written; large ones once their passes amortize them.

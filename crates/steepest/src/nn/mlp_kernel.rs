@@ -468,7 +468,7 @@ fn run<T: Scalar>(
     match weights {
         Weights::Read(_) => {
             let shares: Vec<_> = ranges.iter().zip(g_cut).collect();
-            let run_share = |(ranges, parts): (&Vec<(usize, usize, usize)>, Vec<&mut [T]>)| {
+            let run_share = |(ranges, parts): (&Ranges, Vec<&mut [T]>)| {
                 ranges
                     .iter()
                     .zip(parts)
@@ -560,10 +560,13 @@ fn run<T: Scalar>(
 /// each product to its narrower edge kernel).
 const STEP_ROWS: usize = 96;
 
+/// One thread's row ranges of the weights: (layer, first row, end row), in order.
+type Ranges = Vec<(usize, usize, usize)>;
+
 /// One thread's part of a fused step: its row ranges and, for each, the rows of the gradient,
 /// of the weights, of the squares and of each buffer.
 type StepShare<'s, T> = (
-    &'s Vec<(usize, usize, usize)>,
+    &'s Ranges,
     Vec<&'s mut [T]>,
     Vec<&'s mut [T]>,
     Vec<&'s mut [f64]>,
@@ -577,10 +580,10 @@ type StepShare<'s, T> = (
 /// row), each layer's ranges in order. Equal shares keep a thread from waiting for the other's
 /// last block, which work stealing over per-layer blocks did (the small layers' blocks were
 /// taken first and the second big block late).
-fn weight_grad_ranges(shapes: &[(usize, usize)], parts: usize) -> Vec<Vec<(usize, usize, usize)>> {
+fn weight_grad_ranges(shapes: &[(usize, usize)], parts: usize) -> Vec<Ranges> {
     let total: usize = shapes.iter().map(|(i, o)| i * o).sum();
     let parts = if total >= MIN_SPLIT_WEIGHTS { parts.max(1) } else { 1 };
-    let mut shares: Vec<Vec<(usize, usize, usize)>> = (0..parts).map(|_| Vec::new()).collect();
+    let mut shares: Vec<Ranges> = (0..parts).map(|_| Vec::new()).collect();
     let mut offset = 0;
     for (l, &(inp, out)) in shapes.iter().enumerate() {
         let mut first = 0;
@@ -607,11 +610,7 @@ fn weight_grad_ranges(shapes: &[(usize, usize)], parts: usize) -> Vec<Vec<(usize
 
 /// Each layer's slice (`per_layer[l]`, rows of `widths[l]` elements) cut into the pieces of
 /// `ranges`: one list per share, a piece per range.
-fn cut<'g, E>(
-    per_layer: Vec<&'g mut [E]>,
-    widths: &[usize],
-    ranges: &[Vec<(usize, usize, usize)>],
-) -> Vec<Vec<&'g mut [E]>> {
+fn cut<'g, E>(per_layer: Vec<&'g mut [E]>, widths: &[usize], ranges: &[Ranges]) -> Vec<Vec<&'g mut [E]>> {
     let mut rest = per_layer;
     ranges
         .iter()

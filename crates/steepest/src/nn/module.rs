@@ -25,7 +25,7 @@ pub enum Mode {
 /// name, the mode, and the randomness of the step.
 ///
 /// Stochastic layers draw per example: the mask of example `r` (its row in the dataset, from
-/// [`Cx::rows`]) comes from a generator seeded by the step's seed and `r`, so the same
+/// `Cx::rows`) comes from a generator seeded by the step's seed and `r`, so the same
 /// examples get the same masks however a batch is split (across data-parallel ranks, say).
 pub struct Cx<'t, T: Scalar> {
     tape: &'t Tape<T>,

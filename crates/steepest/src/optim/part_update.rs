@@ -41,13 +41,17 @@ pub struct PartUpdate<'s, T> {
     pub apply: Box<ApplyFn<'s, T>>,
 }
 
+/// A block of [`PartUpdate::apply_whole`]: its first index, the parameter's block and the
+/// buffers'.
+type Block<'a, T> = (usize, &'a mut [T], Vec<&'a mut [T]>);
+
 impl<T: Scalar> PartUpdate<'_, T> {
     /// Applies the update to all of `p` from `g` (as long as `p`), in fixed blocks of
     /// [`BLOCK`] elements, side by side when [`split_pays`].
     pub fn apply_whole(mut self, p: &mut [T], g: &[T]) {
         let n = p.len();
         let mut bufs: Vec<_> = self.buffers.iter_mut().map(|b| b.chunks_mut(BLOCK)).collect();
-        let blocks: Vec<(usize, &mut [T], Vec<&mut [T]>)> = p
+        let blocks: Vec<Block<'_, T>> = p
             .chunks_mut(BLOCK)
             .enumerate()
             .map(|(i, p)| {
@@ -58,7 +62,7 @@ impl<T: Scalar> PartUpdate<'_, T> {
             })
             .collect();
         let apply = &*self.apply;
-        let run = |(at, p, mut b): (usize, &mut [T], Vec<&mut [T]>)| {
+        let run = |(at, p, mut b): Block<'_, T>| {
             let len = p.len();
             apply(p, &g[at..at + len], &mut b)
         };
