@@ -236,13 +236,7 @@ pub fn mlp_loss_grad_rows<T: Scalar>(
     gw: &mut [Tensor<T>],
     gb: &mut [Tensor<T>],
 ) -> Result<f64> {
-    let (n, d) = x.check_matrix("mlp kernel input")?;
-    if let Some(&r) = rows.iter().find(|&&r| r >= n) {
-        return Err(Error::invalid(
-            "mlp kernel",
-            format!("row {r} of a batch is not below {n}"),
-        ));
-    }
+    let d = check_rows(x, rows)?;
     let shapes = shapes_of(w)?;
     run(
         &shapes,
@@ -297,13 +291,7 @@ pub fn mlp_loss_grad_step_rows<T: Scalar>(
     gb: &mut [Tensor<T>],
     mut step: WeightStep<'_, T>,
 ) -> Result<f64> {
-    let (n, d) = x.check_matrix("mlp kernel input")?;
-    if let Some(&r) = rows.iter().find(|&&r| r >= n) {
-        return Err(Error::invalid(
-            "mlp kernel",
-            format!("row {r} of a batch is not below {n}"),
-        ));
-    }
+    let d = check_rows(x, rows)?;
     let layers = shapes.len();
     let fits = step.weights.len() == layers
         && step.buffers.len() == layers
@@ -334,6 +322,18 @@ pub fn mlp_loss_grad_step_rows<T: Scalar>(
         gw,
         gb,
     )
+}
+
+/// The width of the matrix `x`, checked to hold every row of `rows`.
+fn check_rows<T: Scalar>(x: &Tensor<T>, rows: &[usize]) -> Result<usize> {
+    let (n, d) = x.check_matrix("mlp kernel input")?;
+    match rows.iter().find(|&&r| r >= n) {
+        Some(&r) => Err(Error::invalid(
+            "mlp kernel",
+            format!("row {r} of a batch is not below {n}"),
+        )),
+        None => Ok(d),
+    }
 }
 
 /// The weights a pass reads: as given, or those of a step that updates them.
