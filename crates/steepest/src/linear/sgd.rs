@@ -890,8 +890,17 @@ mod tests {
             let w = lambert_w_of_exp(c);
             assert!(w > 0.0 && w.is_finite(), "c = {c}: w = {w}");
             let residual = (w + w.ln() - c).abs();
-            assert!(residual <= 8.0 * f64::EPSILON * c.abs().max(1.0), "c = {c}: residual {residual}");
-            c = if c < -1.0 { c * 0.9 } else if c < 1.0 { c + 0.01 } else { c * 1.1 };
+            assert!(
+                residual <= 8.0 * f64::EPSILON * c.abs().max(1.0),
+                "c = {c}: residual {residual}"
+            );
+            c = if c < -1.0 {
+                c * 0.9
+            } else if c < 1.0 {
+                c + 0.01
+            } else {
+                c * 1.1
+            };
             checked += 1;
         }
         assert!(checked > 300);
