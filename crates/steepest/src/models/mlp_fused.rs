@@ -77,13 +77,9 @@ impl<T: Scalar> MlpNet<T> {
             .collect::<Result<_>>()?;
         let mut fast = self.fast.borrow_mut();
         let fast = &mut *fast;
-        let shapes = |ts: &[&Tensor<T>]| -> Vec<Vec<usize>> { ts.iter().map(|t| t.shape().to_vec()).collect() };
-        let (ws_, bs_) = (shapes(&w), shapes(&b));
-        shape_buffers(
-            fast,
-            &ws_.iter().map(Vec::as_slice).collect::<Vec<_>>(),
-            &bs_.iter().map(Vec::as_slice).collect::<Vec<_>>(),
-        );
+        let w_shapes: Vec<&[usize]> = w.iter().map(|t| t.shape()).collect();
+        let b_shapes: Vec<&[usize]> = b.iter().map(|t| t.shape()).collect();
+        shape_buffers(fast, &w_shapes, &b_shapes);
         let targets = batch_targets(data, rows, &mut fast.labels, &mut fast.values);
         let loss = mlp_loss_grad_rows(&w, &b, act, x, rows, targets, &mut fast.ws, &mut fast.gw, &mut fast.gb)?;
         // Hand the fresh gradients to the loop's store (in parameter order), taking its previous
