@@ -174,13 +174,10 @@ impl<W: Scalar> SgdModel<W> {
         }
     }
 
-    /// The stored weights (times the lazy scale).
-    fn stored_weights(&self) -> Vec<W> {
-        if self.paired {
-            self.cells.iter().step_by(4).copied().collect()
-        } else {
-            self.w.clone()
-        }
+    /// The stored weights (times the lazy scale), from the cells or from `w`.
+    fn stored_weights(&self) -> impl Iterator<Item = W> + '_ {
+        let (from, stride) = if self.paired { (&self.cells, 4) } else { (&self.w, 1) };
+        from.iter().step_by(stride).copied()
     }
 
     /// Invariant steps from now on (`true`: the weights move into cells with fresh sums) or
@@ -196,7 +193,7 @@ impl<W: Scalar> SgdModel<W> {
             self.w = Vec::new();
             self.g2 = Vec::new();
         } else if !paired && self.paired {
-            self.w = self.stored_weights();
+            self.w = self.stored_weights().collect();
             self.cells = Vec::new();
         }
         self.paired = paired;
@@ -235,13 +232,7 @@ impl<W: Scalar> SgdModel<W> {
 
     /// Whether every weight and the intercept are finite.
     pub fn is_finite(&self) -> bool {
-        let finite = |w: &W| w.as_f64().is_finite();
-        self.b.is_finite()
-            && self.scale.is_finite()
-            && match self.paired {
-                true => self.cells.iter().step_by(4).all(finite),
-                false => self.w.iter().all(finite),
-            }
+        self.b.is_finite() && self.scale.is_finite() && self.stored_weights().all(|w| w.as_f64().is_finite())
     }
 
     /// The decision value of a dense row.
@@ -250,7 +241,7 @@ impl<W: Scalar> SgdModel<W> {
         let dot = match self.paired {
             true => x
                 .iter()
-                .zip(self.cells.iter().step_by(4))
+                .zip(self.stored_weights())
                 .map(|(x, w)| x.as_f64() * w.as_f64())
                 .sum(),
             false => dense::dot(x, &self.w),
@@ -269,7 +260,7 @@ impl<W: Scalar> SgdModel<W> {
         let mut v = Vec::with_capacity(3 * d + 4 + avg.len());
         if self.paired {
             // Weights, then (G_j, N_j) pairs.
-            v.extend(self.cells.iter().step_by(4).map(|w| w.as_f64()));
+            v.extend(self.stored_weights().map(|w| w.as_f64()));
             v.push(self.b);
             v.extend(self.cells.chunks(4).flat_map(|c| [c[1].as_f64(), c[2].as_f64()]));
         } else {
@@ -378,8 +369,7 @@ impl<W: Scalar> SgdModel<W> {
         if average && !self.avg_u.is_empty() {
             (self.average(), self.avg_b)
         } else {
-            let w = self.stored_weights();
-            (w.iter().map(|v| v.as_f64() * self.scale).collect(), self.b)
+            (self.stored_weights().map(|v| v.as_f64() * self.scale).collect(), self.b)
         }
     }
 }

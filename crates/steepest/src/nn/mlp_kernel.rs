@@ -264,7 +264,8 @@ pub type RowUpdate<'a, T> = dyn Fn(&mut [T], &mut [T], &mut [&mut [T]], &mut [f6
 pub struct WeightStep<'a, T> {
     /// Per layer, the weights `[out, in]` (as `w` of [`mlp_loss_grad`]), stepped in place.
     pub weights: Vec<&'a mut [T]>,
-    /// Per layer, buffers as long as its weights (an optimizer's state), cut at the same rows.
+    /// Per layer, buffers as long as its weights (an optimizer's state), cut at the same rows;
+    /// as many for every layer.
     pub buffers: Vec<Vec<&'a mut [T]>>,
     /// Per layer, the update of its rows.
     pub update: Vec<&'a RowUpdate<'a, T>>,
@@ -301,6 +302,7 @@ pub fn mlp_loss_grad_step_rows<T: Scalar>(
             let (o, i) = shapes[l];
             step.weights[l].len() == o * i
                 && step.squares[l].len() == o
+                && step.buffers[l].len() == step.buffers[0].len()
                 && step.buffers[l].iter().all(|buf| buf.len() == o * i)
         });
     if !fits {
@@ -480,27 +482,17 @@ fn run<T: Scalar>(
             let ones = vec![1; layers];
             let mut w_cut = cut(step.weights.iter_mut().map(|w| &mut **w).collect(), &ins, &ranges).into_iter();
             let mut sq_cut = cut(step.squares.iter_mut().map(|q| &mut **q).collect(), &ones, &ranges).into_iter();
-            // Buffer k of every layer (layers with fewer buffers take empty ones), cut alike.
-            let n_bufs = step.buffers.iter().map(Vec::len).max().unwrap_or(0);
-            let mut per_k: Vec<(Vec<&mut [T]>, Vec<usize>)> = (0..n_bufs).map(|_| (Vec::new(), Vec::new())).collect();
-            for (l, bufs) in step.buffers.iter_mut().enumerate() {
-                let mut bufs = bufs.iter_mut();
-                for (slices, widths) in per_k.iter_mut() {
-                    match bufs.next() {
-                        Some(b) => {
-                            slices.push(&mut **b);
-                            widths.push(ins[l]);
-                        }
-                        None => {
-                            slices.push(&mut [][..]);
-                            widths.push(0);
-                        }
-                    }
+            // Buffer k of every layer, cut alike (every layer has the same number).
+            let n_bufs = step.buffers.first().map_or(0, Vec::len);
+            let mut per_k: Vec<Vec<&mut [T]>> = (0..n_bufs).map(|_| Vec::with_capacity(layers)).collect();
+            for bufs in std::mem::take(&mut step.buffers) {
+                for (k, b) in bufs.into_iter().enumerate() {
+                    per_k[k].push(b);
                 }
             }
             let mut buf_cuts: Vec<_> = per_k
                 .into_iter()
-                .map(|(slices, widths)| cut(slices, &widths, &ranges).into_iter())
+                .map(|slices| cut(slices, &ins, &ranges).into_iter())
                 .collect();
             let update = &step.update;
             let shares: Vec<_> = ranges
@@ -528,15 +520,10 @@ fn run<T: Scalar>(
                         let end = (at + STEP_ROWS).min(r1);
                         let span = (at - r0) * inp..(end - r0) * inp;
                         product(l, at, &mut g[span.clone()])?;
-                        let mut b: Vec<&mut [T]> = bufs
-                            .iter_mut()
-                            .filter(|b| !b.is_empty())
-                            .map(|b| &mut b[span.clone()])
-                            .collect();
+                        let mut b: Vec<&mut [T]> = bufs.iter_mut().map(|b| &mut b[span.clone()]).collect();
                         update[l](&mut w[span.clone()], &mut g[span], &mut b, &mut sq[at - r0..end - r0]);
                         at = end;
                     }
-                    bufs.clear();
                 }
                 Ok(())
             };

@@ -46,10 +46,14 @@ pub struct PartUpdate<'s, T> {
 type Block<'a, T> = (usize, &'a mut [T], Vec<&'a mut [T]>);
 
 impl<T: Scalar> PartUpdate<'_, T> {
-    /// Applies the update to all of `p` from `g` (as long as `p`), in fixed blocks of
-    /// [`BLOCK`] elements, side by side when [`split_pays`].
+    /// Applies the update to all of `p` from `g` (as long as `p`): in fixed blocks of
+    /// [`BLOCK`] elements side by side when [`split_pays`], otherwise in one go.
     pub fn apply_whole(mut self, p: &mut [T], g: &[T]) {
         let n = p.len();
+        if !split_pays(n) {
+            // Element-wise: the whole range at once gives the blocks' bits.
+            return (self.apply)(p, g, &mut self.buffers);
+        }
         let mut bufs: Vec<_> = self.buffers.iter_mut().map(|b| b.chunks_mut(BLOCK)).collect();
         let blocks: Vec<Block<'_, T>> = p
             .chunks_mut(BLOCK)
@@ -66,11 +70,7 @@ impl<T: Scalar> PartUpdate<'_, T> {
             let len = p.len();
             apply(p, &g[at..at + len], &mut b)
         };
-        if split_pays(n) {
-            use rayon::prelude::*;
-            blocks.into_par_iter().for_each(run);
-        } else {
-            blocks.into_iter().for_each(run);
-        }
+        use rayon::prelude::*;
+        blocks.into_par_iter().for_each(run);
     }
 }

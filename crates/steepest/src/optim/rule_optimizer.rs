@@ -190,6 +190,16 @@ impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
         }
     }
 
+    /// The rule with a cycled momentum, for a step whose `args` carry one (it applies to this
+    /// step only; the rule keeps its configured value).
+    fn cycled(&self, args: &StepArgs) -> Option<R> {
+        args.momentum.map(|m| {
+            let mut r = self.rule.clone();
+            r.set_momentum(m);
+            r
+        })
+    }
+
     /// The update of every parameter that has a gradient, side by side, at the rate and
     /// momentum of `args`; with `with_norm`, the sum of squares of each gradient (in parameter
     /// order) too.
@@ -227,6 +237,7 @@ impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
                 self.ctx(name, p.shape(), step, args, grad_norm)
             })
             .collect();
+        let cycled = self.cycled(args);
         let mut records = records_by_name(&mut self.records);
         let mut work = Vec::new();
         let mut total = 0;
@@ -238,12 +249,6 @@ impl<T: Scalar, R: UpdateRule<T>> RuleOptimizer<T, R> {
             total += p.len();
             work.push((ctx, p, g.data(), rec));
         }
-        // A cycled momentum applies to this step only; the rule keeps its configured value.
-        let cycled = args.momentum.map(|m| {
-            let mut r = self.rule.clone();
-            r.set_momentum(m);
-            r
-        });
         let rule = cycled.as_ref().unwrap_or(&self.rule);
         let update = |(ctx, p, g, rec): (StepCtx, &mut Tensor<T>, &[T], &mut Record<R::State>)| -> Result<f64> {
             // The gradient's sum of squares just before the update reads it again.
@@ -309,15 +314,8 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
         params: &ParamStore<T>,
         args: &StepArgs,
     ) -> Result<Option<Vec<PartUpdate<'s, T>>>> {
-        // A cycled momentum applies to this step only; the rule keeps its configured value.
-        let cycled = args.momentum.map(|m| {
-            let mut r = self.rule.clone();
-            r.set_momentum(m);
-            r
-        });
-        let rule = cycled.as_ref().unwrap_or(&self.rule);
-        let probe = self.ctx("", &[], 0, args, f64::NAN);
-        if rule.needs_grad_norm() || rule.part_update(&probe, 0, &mut R::State::default()).is_none() {
+        let cycled = self.cycled(args);
+        if self.rule.needs_grad_norm() {
             return Ok(None);
         }
         for (name, p) in params.iter() {
@@ -335,10 +333,18 @@ impl<T: Scalar, R: UpdateRule<T>> Optimizer<T> for RuleOptimizer<T, R> {
         let mut parts = Vec::with_capacity(ctxs.len());
         for ((name, p), ctx) in params.iter().zip(ctxs) {
             let rec = records.take(name)?;
+            // A rule without part updates answers None for the first parameter, having changed
+            // nothing: the step goes through `step_at` instead.
+            let Some(part) = rule.part_update(&ctx, p.len(), &mut rec.state) else {
+                if parts.is_empty() {
+                    return Ok(None);
+                }
+                return Err(Error::invalid(
+                    "optimizer step",
+                    format!("'{}' left out '{name}'", rule.name()),
+                ));
+            };
             rec.step += 1;
-            let part = rule
-                .part_update(&ctx, p.len(), &mut rec.state)
-                .ok_or_else(|| Error::invalid("optimizer step", format!("'{}' left out '{name}'", rule.name())))?;
             parts.push(part);
         }
         Ok(Some(parts))
