@@ -8,10 +8,12 @@ use crate::error::{failed, usage, CliResult};
 use crate::output::{metrics_json, print_metrics, write_file};
 use crate::progress::Progress;
 use crate::run_folder::Existing;
+use crate::score_stream::{score_file, StreamReading};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
-use steepest::data::{Dataset, StreamSource};
+use steepest::data::{Format, SparseText, StreamSource, Task};
 use steepest::models::{save_model_encoded, FittedModel, Predictor};
 use steepest::tensor::Scalar;
 
@@ -108,7 +110,7 @@ pub fn run<T: Scalar>(
         true => steepest::data::SparseText::Vw { crosses },
         false => steepest::data::SparseText::Libsvm,
     };
-    let source = StreamSource::with_text(Path::new(&cfg.data), text, cfg.hash_bits, cache_dir.as_deref());
+    let source = StreamSource::with_text(Path::new(&cfg.data), text.clone(), cfg.hash_bits, cache_dir.as_deref());
     let source = match comm.as_deref() {
         Some(c) => source.and_then(|s| s.with_part(c.rank(), c.size())),
         None => source,
@@ -163,26 +165,12 @@ pub fn run<T: Scalar>(
     let history = model.history().clone();
     crate::cmd_train::write_history(out, &history)?;
     crate::cmd_train::plot_loss(out, &history)?;
-    let test: Option<Dataset<T>> = match &cfg.test_data {
+    let (metrics, test_rows) = match &cfg.test_data {
         Some(t) => {
-            let mut opts = read_options(
-                cfg.format.as_deref(),
-                None,
-                Some(if model.is_classifier() {
-                    steepest::data::Task::Classify
-                } else {
-                    steepest::data::Task::Regress
-                }),
-            )?;
-            opts.vw_crosses = crate::data_load::model_crosses(&model);
-            let d = read_named::<T>(t, &opts, &steepest::data::ImageOptions::default())?;
-            Some(for_model(d, &model, t)?)
+            let (m, rows) = score_test(&model, t, cfg, &text, source.one_based())?;
+            (Some(m), Some(rows))
         }
-        None => None,
-    };
-    let metrics = match &test {
-        Some(t) => Some(model.evaluate(t)?),
-        None => None,
+        None => (None, None),
     };
     let summary = json!({
         "model": model.kind_name(),
@@ -196,7 +184,7 @@ pub fn run<T: Scalar>(
         "ranks": ranks,
         "cache": source.cache_path().map(|p| p.display().to_string()),
         "hash_collisions": source.collisions.map(|(d, c)| json!({"distinct": d, "collided": c})),
-        "test_rows": test.as_ref().map(|t| t.rows()),
+        "test_rows": test_rows,
         "data": cfg.data,
         "metrics": metrics.as_ref().map(|m| metrics_json(m, model.is_classifier())),
     });
@@ -217,10 +205,43 @@ pub fn run<T: Scalar>(
         history.first().map_or(f64::NAN, |h| h.train_loss),
         history.last().map_or(f64::NAN, |h| h.train_loss)
     );
-    match (&metrics, &test) {
-        (Some(m), Some(t)) => print_metrics(m, model.is_classifier(), t.rows()),
+    match (&metrics, test_rows) {
+        (Some(m), Some(rows)) => print_metrics(m, model.is_classifier(), rows),
         _ => println!("no --test-data: the progressive loss is the held-out measure"),
     }
     println!("run folder: {}", out.display());
     Ok(())
+}
+
+/// The metrics of the streamed `model` on the test file `t` and its row count: a LIBSVM or
+/// Vowpal Wabbit file is read block by block, as the training file was (same syntax, hashing
+/// and index base); another format is read whole.
+fn score_test<T: Scalar>(
+    model: &FittedModel<T>,
+    t: &str,
+    cfg: &RunConfig,
+    text: &SparseText,
+    one_based: Option<bool>,
+) -> CliResult<(BTreeMap<String, f64>, usize)> {
+    let format = match cfg.format.as_deref() {
+        Some(f) => Format::parse(f).ok(),
+        None => Format::from_path(Path::new(t)),
+    };
+    if matches!(format, Some(Format::Libsvm | Format::Vw)) {
+        let reading = StreamReading {
+            text: text.clone(),
+            hash_bits: cfg.hash_bits,
+            one_based,
+        };
+        return score_file(model, t, &reading);
+    }
+    let task = match model.is_classifier() {
+        true => Task::Classify,
+        false => Task::Regress,
+    };
+    let mut opts = read_options(cfg.format.as_deref(), None, Some(task))?;
+    opts.vw_crosses = crate::data_load::model_crosses(model);
+    let d = read_named::<T>(t, &opts, &steepest::data::ImageOptions::default())?;
+    let d = for_model(d, model, t)?;
+    Ok((model.evaluate(&d)?, d.rows()))
 }

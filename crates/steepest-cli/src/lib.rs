@@ -23,6 +23,7 @@ mod pictures;
 mod plots;
 mod progress;
 mod run_folder;
+mod score_stream;
 
 use args::{Cli, Command};
 use clap::Parser;

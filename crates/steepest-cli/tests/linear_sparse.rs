@@ -170,3 +170,28 @@ fn in_memory_and_streamed_learn_the_same_model_in_file_order() {
     let shuffled = run(&["--shuffle", "true"], "shuffled");
     assert_ne!(memory["metrics"]["log_loss"], shuffled["metrics"]["log_loss"]);
 }
+
+#[test]
+fn a_stream_scores_a_test_file_of_several_blocks_as_eval_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = (dir.path().join("train.svm"), dir.path().join("test.svm"));
+    write_sparse(&train, 3000, 2000, 7);
+    // Over 8 MiB: the stream reads it in two blocks, keeping only the predictions.
+    write_sparse(&test, 60_000, 2000, 8);
+    assert!(std::fs::metadata(&test).unwrap().len() > 8 << 20);
+    let out = dir.path().join("s");
+    let v = json_of(train_json_cmd(&train, &test, &out).args(["--quiet", "--model", "logistic", "--stream"]));
+    assert_eq!(v["test_rows"], 60_000);
+    let e = json_of(
+        steepest()
+            .args(["eval", "--json", "--model"])
+            .arg(&out)
+            .arg("--data")
+            .arg(&test),
+    );
+    // eval reads the file whole: the same rows, the same numbers.
+    for m in ["accuracy", "log_loss", "roc_auc", "f1_macro", "balanced_accuracy"] {
+        assert_eq!(v["metrics"][m], e["metrics"][m], "{m}: streamed {v} vs eval {e}");
+    }
+    assert!(v["metrics"]["accuracy"].as_f64().unwrap() > 0.6, "{v}");
+}

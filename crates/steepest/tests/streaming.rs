@@ -212,3 +212,62 @@ fn namespace_crosses_add_vowpal_wabbits_fnv_products_of_the_raw_hashes() {
         assert!(p(bad).is_err(), "{bad}");
     }
 }
+
+/// The rows `lo..hi` of `d`.
+fn rows<T: steepest::tensor::Scalar>(
+    d: &steepest::data::Dataset<T>,
+    lo: usize,
+    hi: usize,
+) -> steepest::data::Dataset<T> {
+    d.subset(&(lo..hi).collect::<Vec<_>>()).unwrap()
+}
+
+#[test]
+fn metrics_of_a_test_file_in_blocks_equal_those_of_the_whole() {
+    use steepest::models::{Evaluator, Predictions, Predictor};
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = (dir.path().join("train.svm"), dir.path().join("test.svm"));
+    write_rows(&train, 400, 3);
+    write_rows(&test, 300, 4);
+    let model = params(1)
+        .check()
+        .unwrap()
+        .fit(&read_libsvm::<f64>(&train, Some(Task::Classify)).unwrap())
+        .unwrap();
+    let test = read_libsvm::<f64>(&test, Some(Task::Classify)).unwrap();
+    let whole = model.evaluate(&test).unwrap();
+    let mut e = Evaluator::new(&model);
+    for (lo, hi) in [(0, 1), (1, 120), (120, 300)] {
+        e.add(&model, &rows(&test, lo, hi)).unwrap();
+    }
+    assert_eq!(e.rows(), 300);
+    let blocks = e.finish().unwrap();
+    assert_eq!(
+        blocks, whole,
+        "a binary classifier's metrics, log_loss and roc_auc included"
+    );
+    assert!(blocks.contains_key("log_loss") && blocks.contains_key("roc_auc"));
+    // Accuracy by a plain count of the predictions.
+    let Predictions::Classes(p) = model.predict(&test.features).unwrap() else {
+        panic!()
+    };
+    let y = model.align_classes(&test).unwrap();
+    let hits = p.iter().zip(&y).filter(|(a, b)| a == b).count();
+    assert_eq!(blocks["accuracy"], hits as f64 / 300.0);
+
+    // A regressor, and a class the model never saw.
+    let d = steepest::data::embedded::diabetes::<f64>().unwrap();
+    let ridge = LinearParams::ridge(1.0).check().unwrap().fit(&d).unwrap();
+    let mut e = Evaluator::new(&ridge);
+    e.add(&ridge, &rows(&d, 0, 200)).unwrap();
+    e.add(&ridge, &rows(&d, 200, d.rows())).unwrap();
+    assert_eq!(e.finish().unwrap(), ridge.evaluate(&d).unwrap());
+    let three = steepest::data::SparseChunk {
+        labels: vec![2.0],
+        x: steepest::tensor::CsrMatrix::new(1, 1, vec![0, 1], vec![0], vec![1.0f32]).unwrap(),
+    };
+    let mut block = three.into_dataset::<f64>(Task::Classify).unwrap();
+    block.features = block.features.fit_cols(model.n_inputs).unwrap().0;
+    let err = Evaluator::new(&model).add(&model, &block).unwrap_err().to_string();
+    assert!(err.contains("class '2' was not seen in training"), "{err}");
+}

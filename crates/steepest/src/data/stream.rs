@@ -7,11 +7,12 @@
 //! read as one-based is an error naming its line). With a [`FeatureHasher`] the indices become
 //! buckets.
 
+use super::dataset::{Dataset, Features, Task};
 use super::hashing::FeatureHasher;
 use super::libsvm_fast::{join_pieces, parse_parallel_after};
 use super::vw::SparseText;
 use crate::error::{Error, Result};
-use crate::tensor::CsrMatrix;
+use crate::tensor::{CsrMatrix, Scalar};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,26 @@ pub struct SparseChunk {
     /// The rows; the column count is the largest index of the chunk plus one (or the hashed
     /// width).
     pub x: CsrMatrix<f32>,
+}
+
+impl SparseChunk {
+    /// The chunk as a dataset of `task`: values, or classes named by their labels ("0", "1",
+    /// "-1": matched by name to a model's classes, as a file read whole is).
+    ///
+    /// ```
+    /// use steepest::data::{SparseChunk, Task};
+    /// use steepest::tensor::CsrMatrix;
+    /// let x = CsrMatrix::new(2, 3, vec![0, 1, 2], vec![0, 2], vec![1.0f32, 0.5])?;
+    /// let d = SparseChunk { labels: vec![1.0, -1.0], x }.into_dataset::<f64>(Task::Classify)?;
+    /// assert_eq!(d.targets.class_names(), ["-1", "1"]);
+    /// assert_eq!(d.cols(), 3);
+    /// # Ok::<(), steepest::Error>(())
+    /// ```
+    pub fn into_dataset<T: Scalar>(self, task: Task) -> Result<Dataset<T>> {
+        let targets = super::csv_reader::numeric_targets(self.labels, Some(task));
+        let features = Features::Sparse(self.x).cast::<T>()?;
+        Dataset::new(features, targets, Vec::new())
+    }
 }
 
 /// Something that yields the chunks of one pass.
@@ -373,6 +394,12 @@ impl StreamSource {
         self.one_based = Some(one_based);
     }
 
+    /// The index base (LIBSVM): fixed by [`StreamSource::set_one_based`], or as the first text
+    /// pass decided it on its first block (`None` before, and for Vowpal Wabbit's format).
+    pub fn one_based(&self) -> Option<bool> {
+        self.one_based
+    }
+
     /// The smallest feature index of the first block of the part read, as written (`None`
     /// when it has no rows, or for Vowpal Wabbit's format, whose indices are hashes).
     pub fn first_block_min_index(&self) -> Result<Option<u64>> {
@@ -442,6 +469,8 @@ impl ChunkReader for TextPass<'_> {
                     w.finish()?;
                 }
                 self.src.collisions = self.text.hasher().map(FeatureHasher::collisions);
+                // Later passes and readers of files alike (a test file) keep this base.
+                self.src.one_based = self.src.one_based.or(self.text.one_based());
                 Ok(None)
             }
             Err(e) => {

@@ -25,6 +25,7 @@
 //! # Ok::<(), steepest::Error>(())
 //! ```
 
+mod evaluate;
 mod inference;
 pub mod io;
 mod kernel_approx;
@@ -42,6 +43,7 @@ mod predict;
 mod rff;
 mod svm_newton;
 
+pub use evaluate::Evaluator;
 pub use inference::{regression_table, Covariance, Estimate, RegressionTable};
 pub use io::{load_encoder, load_model, save_model, save_model_encoded, FORMAT_VERSION};
 pub use kernel_approx::{FeatureMap, KernelApprox};

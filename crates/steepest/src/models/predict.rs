@@ -1,5 +1,6 @@
 //! What every fitted model can do: predict, give probabilities, score and evaluate.
 
+use super::evaluate::Evaluator;
 use super::kernel_svm::FittedKernelSvm;
 use super::linear::{classes_from_decision, FittedLinear};
 use super::mlp::FittedMlp;
@@ -89,50 +90,9 @@ pub trait Predictor<T: Scalar> {
     /// log_loss (with probabilities) and roc_auc (binary) for classifiers; mse, rmse, mae and
     /// r2 for regressors.
     fn evaluate(&self, data: &Dataset<T>) -> Result<BTreeMap<String, f64>> {
-        let mut m = BTreeMap::new();
-        if self.is_classifier() {
-            let y = self.align_classes(data)?;
-            let k = self.class_names().len();
-            let z = self.decision_function(&data.features)?;
-            let pred = classes_from_decision(&z);
-            m.insert("accuracy".into(), metrics::accuracy(&y, &pred)?);
-            m.insert("balanced_accuracy".into(), metrics::balanced_accuracy(&y, &pred, k)?);
-            let ma = metrics::prf_macro(&y, &pred, k)?;
-            let mi = metrics::prf_micro(&y, &pred)?;
-            m.insert("precision_macro".into(), ma.precision);
-            m.insert("recall_macro".into(), ma.recall);
-            m.insert("f1_macro".into(), ma.f1);
-            m.insert("precision_micro".into(), mi.precision);
-            m.insert("recall_micro".into(), mi.recall);
-            m.insert("f1_micro".into(), mi.f1);
-            if let Some(p) = self.predict_proba(&data.features)? {
-                let probs: Vec<f64> = p.data().iter().map(|v| v.as_f64()).collect();
-                m.insert("log_loss".into(), metrics::log_loss(&y, &probs, k)?);
-            }
-            if k == 2 && y.contains(&0) && y.contains(&1) {
-                let score: Vec<f64> = if z.row_len() == 1 {
-                    z.data().iter().map(|v| v.as_f64()).collect()
-                } else {
-                    (0..z.rows_count())
-                        .map(|r| z.row(r)[1].as_f64() - z.row(r)[0].as_f64())
-                        .collect()
-                };
-                m.insert("roc_auc".into(), metrics::roc_auc(&y, &score)?);
-            }
-        } else {
-            let y = data.targets.values()?;
-            let p: Vec<f64> = self
-                .decision_function(&data.features)?
-                .data()
-                .iter()
-                .map(|v| v.as_f64())
-                .collect();
-            m.insert("mse".into(), metrics::mse(y, &p)?);
-            m.insert("rmse".into(), metrics::rmse(y, &p)?);
-            m.insert("mae".into(), metrics::mae(y, &p)?);
-            m.insert("r2".into(), metrics::r2(y, &p)?);
-        }
-        Ok(m)
+        let mut e = Evaluator::new(self);
+        e.add(self, data)?;
+        e.finish()
     }
 }
 
