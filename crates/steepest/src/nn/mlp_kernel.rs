@@ -651,10 +651,15 @@ fn share_pass<T: Scalar>(
         let a_in: &[T] = if l == 0 { x } else { before[l - 1] };
         let a_out = &mut *rest[0];
         // A_out^T = W A_in^T: W is the left operand as stored (row-major), written transposed.
-        matmul_slices_transposed_out(
+        // A_out = A_in W^T: W^T is column-major as W is stored, which gemm reads in place; only
+        // the share's rows are packed (with W as the left operand, every thread packed all of
+        // W on every step: 13 % of a W1 epoch).
+        matmul_slices(
             a_out,
-            MatRef::row_major(w[l], out, inp),
-            MatRef::row_major(a_in, n, inp).t(),
+            out,
+            MatRef::row_major(a_in, n, inp),
+            MatRef::row_major(w[l], out, inp).t(),
+            false,
         )?;
         let layer_act = if l + 1 == layers {
             KernelActivation::Identity
