@@ -7,6 +7,27 @@ mod common;
 use common::{json_of, steepest, train_json_cmd};
 use predicates::prelude::*;
 use std::io::Write;
+use std::path::PathBuf;
+
+/// `steepest eval --json` of the model in `run` on `data` (read whole).
+fn eval_json(run: &std::path::Path, data: &std::path::Path) -> serde_json::Value {
+    json_of(
+        steepest()
+            .args(["eval", "--json", "--model"])
+            .arg(run)
+            .arg("--data")
+            .arg(data),
+    )
+}
+
+/// A training and a test file of [`write_sparse`] rows over `d` features in `dir`, drawn with
+/// seeds `seed` and `seed + 1`.
+fn train_and_test(dir: &std::path::Path, rows: (usize, usize), d: u64, seed: u64) -> (PathBuf, PathBuf) {
+    let (train, test) = (dir.join("train.svm"), dir.join("test.svm"));
+    write_sparse(&train, rows.0, d, seed);
+    write_sparse(&test, rows.1, d, seed + 1);
+    (train, test)
+}
 
 /// `n` rows of a sparse logistic problem: 30 of `d` binary features per row, label drawn from
 /// a logistic of a fixed random rule (a W3 in miniature).
@@ -35,9 +56,7 @@ fn write_sparse(path: &std::path::Path, n: usize, d: u64, seed: u64) {
 #[test]
 fn sparse_data_get_one_fast_calibrated_pass_by_default() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, test) = (dir.path().join("train.svm"), dir.path().join("test.svm"));
-    write_sparse(&train, 20_000, 2_000, 1);
-    write_sparse(&test, 4_000, 2_000, 2);
+    let (train, test) = train_and_test(dir.path(), (20_000, 4_000), 2_000, 1);
     let out = dir.path().join("run");
     let v = json_of(train_json_cmd(&train, &test, &out).args(["--model", "logistic"]));
     assert_eq!(v["optimizer"], "invariant", "{v}");
@@ -75,9 +94,7 @@ fn sparse_data_get_one_fast_calibrated_pass_by_default() {
 #[test]
 fn a_stream_with_passes_keeps_a_cache_and_refuses_a_damaged_one() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, test) = (dir.path().join("train.svm"), dir.path().join("test.svm"));
-    write_sparse(&train, 5_000, 1_000, 3);
-    write_sparse(&test, 1_000, 1_000, 4);
+    let (train, test) = train_and_test(dir.path(), (5_000, 1_000), 1_000, 3);
     let cache = dir.path().join("cache");
     let run = |name: &str| {
         let mut c = train_json_cmd(&train, &test, &dir.path().join(name));
@@ -122,9 +139,7 @@ fn a_stream_with_passes_keeps_a_cache_and_refuses_a_damaged_one() {
 #[test]
 fn hashed_models_hash_what_they_evaluate() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, test) = (dir.path().join("train.svm"), dir.path().join("test.svm"));
-    write_sparse(&train, 5_000, 50_000, 5);
-    write_sparse(&test, 1_000, 50_000, 6);
+    let (train, test) = train_and_test(dir.path(), (5_000, 1_000), 50_000, 5);
     let out = dir.path().join("h");
     let a = train_json_cmd(&train, &test, &out)
         .args(["--model", "logistic", "--hash-bits", "12"])
@@ -132,13 +147,7 @@ fn hashed_models_hash_what_they_evaluate() {
         .success()
         .stderr(predicate::str::contains("share a bucket"));
     let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
-    let e = json_of(
-        steepest()
-            .args(["eval", "--json", "--model"])
-            .arg(&out)
-            .arg("--data")
-            .arg(&test),
-    );
+    let e = eval_json(&out, &test);
     let (x, y) = (&v["metrics"]["accuracy"], &e["metrics"]["accuracy"]);
     assert_eq!(x, y, "train's test metrics {v} vs eval {e}");
     let info = json_of(steepest().args(["inspect", "--json"]).arg(&out));
@@ -152,9 +161,7 @@ fn hashed_models_hash_what_they_evaluate() {
 #[test]
 fn in_memory_and_streamed_learn_the_same_model_in_file_order() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, test) = (dir.path().join("train.svm"), dir.path().join("test.svm"));
-    write_sparse(&train, 3000, 2000, 5);
-    write_sparse(&test, 1000, 2000, 6);
+    let (train, test) = train_and_test(dir.path(), (3000, 1000), 2000, 5);
     let run = |extra: &[&str], out: &str| {
         json_of(
             train_json_cmd(&train, &test, &dir.path().join(out))
@@ -174,21 +181,13 @@ fn in_memory_and_streamed_learn_the_same_model_in_file_order() {
 #[test]
 fn a_stream_scores_a_test_file_of_several_blocks_as_eval_does() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, test) = (dir.path().join("train.svm"), dir.path().join("test.svm"));
-    write_sparse(&train, 3000, 2000, 7);
     // Over 8 MiB: the stream reads it in two blocks, keeping only the predictions.
-    write_sparse(&test, 60_000, 2000, 8);
+    let (train, test) = train_and_test(dir.path(), (3000, 60_000), 2000, 7);
     assert!(std::fs::metadata(&test).unwrap().len() > 8 << 20);
     let out = dir.path().join("s");
     let v = json_of(train_json_cmd(&train, &test, &out).args(["--quiet", "--model", "logistic", "--stream"]));
     assert_eq!(v["test_rows"], 60_000);
-    let e = json_of(
-        steepest()
-            .args(["eval", "--json", "--model"])
-            .arg(&out)
-            .arg("--data")
-            .arg(&test),
-    );
+    let e = eval_json(&out, &test);
     // eval reads the file whole: the same rows, the same numbers.
     for m in ["accuracy", "log_loss", "roc_auc", "f1_macro", "balanced_accuracy"] {
         assert_eq!(v["metrics"][m], e["metrics"][m], "{m}: streamed {v} vs eval {e}");
