@@ -356,12 +356,22 @@ enum Spec {
 }
 
 /// The linear model's settings for data with `classes` classes: logistic regression on more
-/// than two is multinomial, as scikit-learn's LogisticRegression (said in a note).
+/// than two is multinomial, as scikit-learn's LogisticRegression (said in a note), with
+/// per-example AdaGrad in place of invariant steps.
 pub(crate) fn linear_params_for(cfg: &RunConfig, classes: usize) -> CliResult<steepest::models::LinearParams> {
     let mut p = cfg.linear_params()?;
     if cfg.model == "logistic" && classes > 2 {
         eprintln!("note: logistic regression on {classes} classes is multinomial (softmax regression)");
         p.kind = steepest::models::LinearParams::softmax_regression().kind;
+        if matches!(p.fit.optimizer, steepest::optim::OptimizerSpec::Invariant(_)) {
+            // As the sparse recipe gives softmax regression (invariant steps are for one output).
+            p.fit.optimizer = crate::config::multinomial_adagrad();
+            eprintln!(
+                "note: the multinomial loss takes per-example AdaGrad steps at lr {} (invariant steps are for one \
+                 output; --optimizer adagrad --lr to choose)",
+                p.fit.optimizer.lr().unwrap_or(f64::NAN)
+            );
+        }
     }
     Ok(p)
 }
@@ -562,6 +572,8 @@ fn train_typed<T: Scalar>(
     }
     let optimizer = match &model {
         FittedModel::Kernel(_) => "newton".to_string(),
+        // The rule it was fitted with (the multinomial loss may have changed the recipe's).
+        FittedModel::Linear(m) => m.params.fit.optimizer.name().to_string(),
         _ => cfg
             .optimizer
             .clone()

@@ -907,7 +907,9 @@ impl RunConfig {
     /// feature by its small standard deviation makes it huge), one pass (`--epochs 1`) of
     /// per-example steps (`--batch-size 1`), by the normalized, importance-invariant adaptive
     /// rule (`--optimizer invariant`, lr 0.5, as Vowpal Wabbit's default) in file order when the model has no
-    /// penalty, else plain SGD on scikit-learn's "optimal" schedule (`SGDClassifier`'s default).
+    /// penalty (for the multinomial loss of softmax regression, which invariant steps do not
+    /// take, [`multinomial_adagrad`]), else plain SGD on scikit-learn's "optimal" schedule
+    /// (`SGDClassifier`'s default).
     /// L1 penalties keep the general loop. A data-parallel run gets the same: each rank takes
     /// the per-example steps over its shard and the ranks average their models after each pass.
     pub fn apply_sparse_recipe(&mut self, scaler_given: bool) -> CliResult<()> {
@@ -920,6 +922,8 @@ impl RunConfig {
         self.epochs = 1;
         self.batch_size = "1".into();
         match self.linear_params()?.penalty {
+            // Invariant steps are for single-output losses.
+            Penalty::None if self.model == "softmax" => self.optimizer = Some(multinomial_adagrad()),
             Penalty::None => {
                 self.optimizer = Some(OptimizerSpec::Invariant(steepest::optim::Invariant::default()));
             }
@@ -1292,4 +1296,16 @@ fn detail(e: &steepest::Error) -> String {
         steepest::Error::InvalidArgument { msg, .. } => msg.clone(),
         e => e.to_string(),
     }
+}
+
+/// The sparse recipe's rule for the multinomial loss: per-example AdaGrad at lr 0.1. AdaGrad's
+/// first step moves each weight a row touches by lr, so a row of m features moves its margins
+/// by about lr m: at 0.5 (the invariant rule's rate, whose steps are normalized by the row's
+/// norm) one pass over rows of 25 features ended above the base rate's log-loss on a generated
+/// 5-class problem (1.84 against ln 5 = 1.61; 1.18 at lr 0.1, at the same accuracy).
+pub fn multinomial_adagrad() -> OptimizerSpec {
+    OptimizerSpec::Adagrad(steepest::optim::rules::Adagrad {
+        lr: 0.1,
+        ..Default::default()
+    })
 }

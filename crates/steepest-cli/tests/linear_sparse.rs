@@ -194,3 +194,74 @@ fn a_stream_scores_a_test_file_of_several_blocks_as_eval_does() {
     }
     assert!(v["metrics"]["accuracy"].as_f64().unwrap() > 0.6, "{v}");
 }
+
+/// `n` rows of a sparse 3-class problem: 20 of `d` binary features, the class the argmax of
+/// three fixed random rules over them.
+fn write_three_classes(path: &std::path::Path, n: usize, d: u64, seed: u64) {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        state >> 11
+    };
+    let weight =
+        |c: u64, j: u64| (((j * 3 + c).wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40) % 2001) as f64 / 1000.0 - 1.0;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for _ in 0..n {
+        let mut idx: Vec<u64> = (0..20).map(|_| 1 + next() % d).collect();
+        idx.sort_unstable();
+        idx.dedup();
+        let z: Vec<f64> = (0..3).map(|c| idx.iter().map(|&j| weight(c, j)).sum()).collect();
+        let y = (0..3).max_by(|&a, &b| z[a].total_cmp(&z[b])).unwrap();
+        let feats: Vec<String> = idx.iter().map(|j| format!("{j}:1")).collect();
+        writeln!(f, "{y} {}", feats.join(" ")).unwrap();
+    }
+}
+
+#[test]
+fn several_classes_on_sparse_data_take_per_example_multinomial_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = (dir.path().join("train.svm"), dir.path().join("test.svm"));
+    write_three_classes(&train, 6000, 300, 1);
+    write_three_classes(&test, 2000, 300, 2);
+    let run = |model: &str, extra: &[&str], out: &str| {
+        let a = train_json_cmd(&train, &test, &dir.path().join(out))
+            .args(["--quiet", "--model", model])
+            .args(extra)
+            .assert()
+            .success();
+        let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        (
+            serde_json::from_slice::<serde_json::Value>(&a.get_output().stdout).unwrap(),
+            stderr,
+        )
+    };
+    let (softmax, _) = run("softmax", &[], "softmax");
+    let acc = softmax["metrics"]["accuracy"].as_f64().unwrap();
+    // A third is chance; the rule is linear, so one pass learns most of it.
+    assert!(acc > 0.7, "{softmax}");
+    // Calibrated: below the log-loss of predicting the class frequencies (at most ln 3).
+    assert!(
+        softmax["metrics"]["log_loss"].as_f64().unwrap() < 3f64.ln() * 0.8,
+        "{softmax}"
+    );
+    assert_eq!(softmax["optimizer"], "adagrad", "{softmax}");
+    // Logistic regression on three classes is the same multinomial model, said in notes.
+    let (logistic, notes) = run("logistic", &[], "logistic");
+    assert!(notes.contains("multinomial") && notes.contains("AdaGrad"), "{notes}");
+    assert_eq!(logistic["optimizer"], "adagrad", "{logistic}");
+    assert_eq!(logistic["metrics"], softmax["metrics"]);
+    // Streamed: the same steps in the same order, the same model.
+    let (streamed, _) = run("softmax", &["--stream"], "streamed");
+    assert_eq!(streamed["metrics"], softmax["metrics"]);
+    // A binary model cannot stream three classes, and says what can.
+    steepest()
+        .args(["train", "--quiet", "--model", "logistic", "--stream", "--data"])
+        .arg(&train)
+        .arg("--out")
+        .arg(dir.path().join("refused"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--model softmax"));
+}

@@ -124,6 +124,33 @@ fn schedules_per_epoch_and_the_optimal_rate_per_example_equal_the_general_loop()
 }
 
 #[test]
+fn softmax_regression_per_example_equals_the_general_loop() {
+    for (k, sparse) in [(3, true), (4, false), (2, true)] {
+        let mut p = LinearParams::softmax_regression();
+        p.fit.optimizer = OptimizerSpec::Adagrad(Adagrad {
+            lr: 0.3,
+            ..Adagrad::default()
+        });
+        same_both_ways(p, &data(150, 9, k, sparse), &format!("softmax adagrad, {k} classes"));
+        let mut p = LinearParams::softmax_regression().penalty(Penalty::L2 { alpha: 0.02 });
+        p.fit.optimizer = sgd(0.05);
+        same_both_ways(p, &data(150, 9, k, sparse), &format!("softmax sgd l2, {k} classes"));
+    }
+    let mut p = LinearParams::softmax_regression().penalty(Penalty::L2 { alpha: 0.01 });
+    p.fit.optimizer = sgd(1.0);
+    p.fit.schedule = Some(ScheduleSpec::Optimal { alpha: 0.01 });
+    p.fit.train.schedule_per = SchedulePer::Step;
+    same_both_ways(p, &data(120, 11, 3, true), "softmax, optimal per example");
+    // Invariant steps are for one output (and only the fast path runs them): refused, saying
+    // why.
+    let mut p = LinearParams::softmax_regression();
+    p.fit.train.batch_size = BatchSize::Rows(1);
+    p.fit.optimizer = OptimizerSpec::Invariant(Default::default());
+    let why = p.check().unwrap_err().to_string();
+    assert!(why.contains("single-output"), "{why}");
+}
+
+#[test]
 fn settings_the_fast_path_cannot_take_say_why() {
     let mut p = LinearParams::logistic_regression();
     p.fit.train.batch_size = BatchSize::Rows(1);

@@ -16,4 +16,4 @@ pub use self::core::{LinearCore, RowTargets};
 pub use loss::LinearLoss;
 pub use penalty::Penalty;
 pub use second_order::{has_hessian, value_grad_hessian};
-pub use sgd::{mix_models, sgd_pass, sgd_pass_parallel, SgdConfig, SgdModel};
+pub use sgd::{mix_models, sgd_pass, sgd_pass_parallel, softmax_pass, SgdConfig, SgdModel};

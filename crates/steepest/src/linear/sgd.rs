@@ -385,172 +385,269 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
     if cfg.loss.is_multiclass() {
         return Err(Error::invalid("sgd fast path", "needs a single-output loss"));
     }
-    if cfg.invariant && (cfg.average || cfg.alpha != 0.0 || !cfg.adaptive) {
-        return Err(Error::invalid(
-            "sgd fast path",
-            "invariant steps are adaptive, without averaging or an L2 term",
-        ));
-    }
-    if x.cols() != m.dim() {
-        return Err(Error::shapes("sgd fast path", &[x.cols()], &[m.dim()]));
-    }
+    let k = PassConsts::check(std::slice::from_mut(m), x, cfg)?;
     let target = |r: usize| match y {
         RowTargets::Real(v) => Target::Real(v[r]),
         RowTargets::Class(c) => Target::Class(c[r]),
     };
-    let averaging = m.size_state(cfg, x);
-    let alpha = cfg.alpha;
-    let t0 = if alpha > 0.0 {
-        1.0 / ((1.0 / alpha.sqrt()).sqrt() * alpha)
-    } else {
-        1.0
-    };
-    let eta0 = cfg.eta.unwrap_or(0.5);
     let mut total = 0.0;
     let mut dz = [0.0f64];
     let mut scratch = Vec::new();
     for (i, &r) in order.iter().enumerate() {
-        // The step of each row waits on the previous one, so the memory system gets no help
-        // from out-of-order execution: ask for a row a few steps ahead.
-        match x {
-            Features::Dense(t) => {
-                if let Some(&ahead) = order.get(i + PREFETCH_ROWS) {
-                    prefetch(t.row(ahead));
-                }
-            }
-            Features::Sparse(s) => {
-                // The row's indices and values twice as far ahead, then the weights (and
-                // AdaGrad sums) they point at, whose indices are in the cache by then.
-                if let Some(&far) = order.get(i + 2 * SPARSE_AHEAD) {
-                    let (idx, val) = s.row(far);
-                    prefetch(idx);
-                    prefetch(val);
-                }
-                if let Some(&ahead) = order.get(i + SPARSE_AHEAD) {
-                    let (idx, _) = s.row(ahead);
-                    for &j in idx {
-                        let j = j as usize;
-                        if m.paired {
-                            prefetch(std::slice::from_ref(&m.cells[4 * j]));
-                        } else {
-                            prefetch(std::slice::from_ref(&m.w[j]));
-                            if let Some(g) = m.g2.get(j) {
-                                prefetch(std::slice::from_ref(g));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        let z = match x {
-            Features::Dense(t) => m.dot_dense(t.row(r)),
-            Features::Sparse(s) => {
-                let (idx, val) = s.row(r);
-                let dot: f64 = match m.paired {
-                    true => idx
-                        .iter()
-                        .zip(val)
-                        .map(|(&j, v)| v.as_f64() * m.cells[4 * j as usize].as_f64())
-                        .sum(),
-                    false => idx
-                        .iter()
-                        .zip(val)
-                        .map(|(&j, v)| v.as_f64() * m.w[j as usize].as_f64())
-                        .sum(),
-                };
-                dot * m.scale + m.b
-            }
-        };
+        prefetch_ahead(m, x, order, i);
+        let z = margin(m, x, r);
         total += cfg.loss.eval(&[z], target(r), &mut dz);
-        let d = dz[0];
-        m.t += 1;
-        if cfg.adaptive && cfg.invariant {
-            if d != 0.0 {
-                invariant_step(m, x, r, z, target(r), d, cfg, &mut scratch);
-            }
-        } else if cfg.adaptive {
-            // AdaGrad per feature; the L2 term enters the gradient of the touched features.
-            // A change Delta of v adds Q Delta to the lazy average's u.
-            let q = m.avg_q;
-            let step = |j: usize, xv: f64, w: &mut [W], g2: &mut [W]| -> f64 {
-                let g = d * xv + alpha * w[j].as_f64();
-                if g != 0.0 {
-                    let g2j = g2[j].as_f64() + g * g;
-                    g2[j] = W::of(g2j);
-                    let delta = eta0 * g / (g2j.sqrt() + cfg.eps);
-                    w[j] = W::of(w[j].as_f64() - delta);
-                    delta
-                } else {
-                    0.0
-                }
-            };
-            match x {
-                Features::Dense(t) => {
-                    for (j, v) in t.row(r).iter().enumerate() {
-                        let delta = step(j, v.as_f64(), &mut m.w, &mut m.g2);
-                        if averaging {
-                            m.avg_u[j] = W::of(m.avg_u[j].as_f64() + q * delta);
-                        }
-                    }
-                }
-                Features::Sparse(s) => {
-                    let (idx, val) = s.row(r);
-                    for (&j, v) in idx.iter().zip(val) {
-                        let delta = step(j as usize, v.as_f64(), &mut m.w, &mut m.g2);
-                        if averaging {
-                            m.avg_u[j as usize] = W::of(m.avg_u[j as usize].as_f64() + q * delta);
-                        }
-                    }
-                }
-            }
-            if d != 0.0 {
-                m.g2b += d * d;
-                m.b -= eta0 * d / (m.g2b.sqrt() + cfg.eps);
-            }
-        } else {
-            let eta = match cfg.eta {
-                Some(e) => e,
-                None => 1.0 / (alpha.max(1e-12) * (t0 + m.t as f64 - 1.0)),
-            };
-            if alpha > 0.0 {
-                m.scale *= 1.0 - (eta * alpha).min(0.999_999);
-                // Folded early enough that t avg = u + Q v loses no digits to cancellation.
-                if m.scale < 1e-6 {
-                    m.fold_scale();
-                }
-            }
-            if d != 0.0 {
-                let c = eta * d / m.scale;
-                match x {
-                    // v -= c x, and u += Q c x for the lazy average, in one loop.
-                    Features::Dense(t) if averaging => dense::axpy2(-c, t.row(r), &mut m.w, m.avg_q * c, &mut m.avg_u),
-                    Features::Dense(t) => dense::axpy(-c, t.row(r), &mut m.w),
-                    Features::Sparse(s) if averaging => {
-                        let (idx, val) = s.row(r);
-                        let cq = m.avg_q * c;
-                        idx.iter().zip(val).for_each(|(&j, v)| {
-                            let j = j as usize;
-                            m.w[j] = W::of(m.w[j].as_f64() - c * v.as_f64());
-                            m.avg_u[j] = W::of(m.avg_u[j].as_f64() + cq * v.as_f64());
-                        });
-                    }
-                    Features::Sparse(s) => {
-                        let (idx, val) = s.row(r);
-                        idx.iter().zip(val).for_each(|(&j, v)| {
-                            let w = &mut m.w[j as usize];
-                            *w = W::of(w.as_f64() - c * v.as_f64());
-                        });
-                    }
-                }
-                m.b -= eta * d;
-            }
+        row_step(m, x, r, z, target(r), dz[0], cfg, &k, &mut scratch);
+    }
+    Ok(total / order.len().max(1) as f64)
+}
+
+/// One pass of per-example steps of the multinomial (softmax) loss over `order` of `x`, with
+/// class targets `y`: each row's decision values z_c = w_c x + b_c of every class's model, the
+/// loss ln sum_c exp(z_c) - z_y, then each model's step with its derivative p_c - [c = y]
+/// (plain or AdaGrad, lazy L2 and averaging as in [`sgd_pass`]: the steps the general loop
+/// takes with batch size 1, at O(classes x non-zeros) per row). Invariant steps are for
+/// single-output losses.
+pub fn softmax_pass<T: Scalar, W: Scalar>(
+    models: &mut [SgdModel<W>],
+    x: &Features<T>,
+    y: &[usize],
+    order: &[usize],
+    cfg: &SgdConfig,
+) -> Result<f64> {
+    if cfg.loss != LinearLoss::Multinomial || cfg.invariant {
+        return Err(Error::invalid(
+            "softmax fast path",
+            "needs the multinomial loss, with plain or AdaGrad steps",
+        ));
+    }
+    let k = PassConsts::check(models, x, cfg)?;
+    let mut total = 0.0;
+    let (mut z, mut dz) = (vec![0.0f64; models.len()], vec![0.0f64; models.len()]);
+    let mut scratch = Vec::new();
+    for (i, &r) in order.iter().enumerate() {
+        let c = y[r];
+        if c >= models.len() {
+            return Err(Error::invalid(
+                "softmax fast path",
+                format!("class {c} of row {r} is not below {}", models.len()),
+            ));
         }
-        if averaging {
-            m.avg_q += m.scale;
-            m.avg_b += (m.b - m.avg_b) / m.t as f64;
+        for (zj, m) in z.iter_mut().zip(models.iter()) {
+            prefetch_ahead(m, x, order, i);
+            *zj = margin(m, x, r);
+        }
+        total += cfg.loss.eval(&z, Target::Class(c), &mut dz);
+        for ((m, &zj), &d) in models.iter_mut().zip(&z).zip(&dz) {
+            row_step(m, x, r, zj, Target::Class(c), d, cfg, &k, &mut scratch);
         }
     }
     Ok(total / order.len().max(1) as f64)
+}
+
+/// What every step of a pass shares.
+struct PassConsts {
+    averaging: bool,
+    alpha: f64,
+    /// t0 of the "optimal" schedule.
+    t0: f64,
+    /// The adaptive steps' base rate.
+    eta0: f64,
+}
+
+impl PassConsts {
+    /// Checks `cfg` against the models and `x`, sizes the models' state for it.
+    fn check<T: Scalar, W: Scalar>(models: &mut [SgdModel<W>], x: &Features<T>, cfg: &SgdConfig) -> Result<Self> {
+        if cfg.invariant && (cfg.average || cfg.alpha != 0.0 || !cfg.adaptive) {
+            return Err(Error::invalid(
+                "sgd fast path",
+                "invariant steps are adaptive, without averaging or an L2 term",
+            ));
+        }
+        let mut averaging = cfg.average;
+        for m in models.iter_mut() {
+            if x.cols() != m.dim() {
+                return Err(Error::shapes("sgd fast path", &[x.cols()], &[m.dim()]));
+            }
+            averaging = m.size_state(cfg, x);
+        }
+        let alpha = cfg.alpha;
+        let t0 = if alpha > 0.0 {
+            1.0 / ((1.0 / alpha.sqrt()).sqrt() * alpha)
+        } else {
+            1.0
+        };
+        Ok(Self {
+            averaging,
+            alpha,
+            t0,
+            eta0: cfg.eta.unwrap_or(0.5),
+        })
+    }
+}
+
+/// Asks for the memory of row `order[i + ahead]` and the weights it touches.
+#[inline(always)]
+fn prefetch_ahead<T: Scalar, W: Scalar>(m: &SgdModel<W>, x: &Features<T>, order: &[usize], i: usize) {
+    // The step of each row waits on the previous one, so the memory system gets no help
+    // from out-of-order execution: ask for a row a few steps ahead.
+    match x {
+        Features::Dense(t) => {
+            if let Some(&ahead) = order.get(i + PREFETCH_ROWS) {
+                prefetch(t.row(ahead));
+            }
+        }
+        Features::Sparse(s) => {
+            // The row's indices and values twice as far ahead, then the weights (and
+            // AdaGrad sums) they point at, whose indices are in the cache by then.
+            if let Some(&far) = order.get(i + 2 * SPARSE_AHEAD) {
+                let (idx, val) = s.row(far);
+                prefetch(idx);
+                prefetch(val);
+            }
+            if let Some(&ahead) = order.get(i + SPARSE_AHEAD) {
+                let (idx, _) = s.row(ahead);
+                for &j in idx {
+                    let j = j as usize;
+                    if m.paired {
+                        prefetch(std::slice::from_ref(&m.cells[4 * j]));
+                    } else {
+                        prefetch(std::slice::from_ref(&m.w[j]));
+                        if let Some(g) = m.g2.get(j) {
+                            prefetch(std::slice::from_ref(g));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The decision value of row `r`: w x + b, with the lazy scale.
+#[inline(always)]
+fn margin<T: Scalar, W: Scalar>(m: &SgdModel<W>, x: &Features<T>, r: usize) -> f64 {
+    match x {
+        Features::Dense(t) => m.dot_dense(t.row(r)),
+        Features::Sparse(s) => {
+            let (idx, val) = s.row(r);
+            let dot: f64 = match m.paired {
+                true => idx
+                    .iter()
+                    .zip(val)
+                    .map(|(&j, v)| v.as_f64() * m.cells[4 * j as usize].as_f64())
+                    .sum(),
+                false => idx
+                    .iter()
+                    .zip(val)
+                    .map(|(&j, v)| v.as_f64() * m.w[j as usize].as_f64())
+                    .sum(),
+            };
+            dot * m.scale + m.b
+        }
+    }
+}
+
+/// The step of row `r` (decision value `z`, loss derivative `d`) on `m`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn row_step<T: Scalar, W: Scalar>(
+    m: &mut SgdModel<W>,
+    x: &Features<T>,
+    r: usize,
+    z: f64,
+    target: Target,
+    d: f64,
+    cfg: &SgdConfig,
+    k: &PassConsts,
+    scratch: &mut Vec<(usize, f64, f64)>,
+) {
+    let (averaging, alpha, t0, eta0) = (k.averaging, k.alpha, k.t0, k.eta0);
+    m.t += 1;
+    if cfg.adaptive && cfg.invariant {
+        if d != 0.0 {
+            invariant_step(m, x, r, z, target, d, cfg, scratch);
+        }
+    } else if cfg.adaptive {
+        // AdaGrad per feature; the L2 term enters the gradient of the touched features.
+        // A change Delta of v adds Q Delta to the lazy average's u.
+        let q = m.avg_q;
+        let step = |j: usize, xv: f64, w: &mut [W], g2: &mut [W]| -> f64 {
+            let g = d * xv + alpha * w[j].as_f64();
+            if g != 0.0 {
+                let g2j = g2[j].as_f64() + g * g;
+                g2[j] = W::of(g2j);
+                let delta = eta0 * g / (g2j.sqrt() + cfg.eps);
+                w[j] = W::of(w[j].as_f64() - delta);
+                delta
+            } else {
+                0.0
+            }
+        };
+        match x {
+            Features::Dense(t) => {
+                for (j, v) in t.row(r).iter().enumerate() {
+                    let delta = step(j, v.as_f64(), &mut m.w, &mut m.g2);
+                    if averaging {
+                        m.avg_u[j] = W::of(m.avg_u[j].as_f64() + q * delta);
+                    }
+                }
+            }
+            Features::Sparse(s) => {
+                let (idx, val) = s.row(r);
+                for (&j, v) in idx.iter().zip(val) {
+                    let delta = step(j as usize, v.as_f64(), &mut m.w, &mut m.g2);
+                    if averaging {
+                        m.avg_u[j as usize] = W::of(m.avg_u[j as usize].as_f64() + q * delta);
+                    }
+                }
+            }
+        }
+        if d != 0.0 {
+            m.g2b += d * d;
+            m.b -= eta0 * d / (m.g2b.sqrt() + cfg.eps);
+        }
+    } else {
+        let eta = match cfg.eta {
+            Some(e) => e,
+            None => 1.0 / (alpha.max(1e-12) * (t0 + m.t as f64 - 1.0)),
+        };
+        if alpha > 0.0 {
+            m.scale *= 1.0 - (eta * alpha).min(0.999_999);
+            // Folded early enough that t avg = u + Q v loses no digits to cancellation.
+            if m.scale < 1e-6 {
+                m.fold_scale();
+            }
+        }
+        if d != 0.0 {
+            let c = eta * d / m.scale;
+            match x {
+                // v -= c x, and u += Q c x for the lazy average, in one loop.
+                Features::Dense(t) if averaging => dense::axpy2(-c, t.row(r), &mut m.w, m.avg_q * c, &mut m.avg_u),
+                Features::Dense(t) => dense::axpy(-c, t.row(r), &mut m.w),
+                Features::Sparse(s) if averaging => {
+                    let (idx, val) = s.row(r);
+                    let cq = m.avg_q * c;
+                    idx.iter().zip(val).for_each(|(&j, v)| {
+                        let j = j as usize;
+                        m.w[j] = W::of(m.w[j].as_f64() - c * v.as_f64());
+                        m.avg_u[j] = W::of(m.avg_u[j].as_f64() + cq * v.as_f64());
+                    });
+                }
+                Features::Sparse(s) => {
+                    let (idx, val) = s.row(r);
+                    idx.iter().zip(val).for_each(|(&j, v)| {
+                        let w = &mut m.w[j as usize];
+                        *w = W::of(w.as_f64() - c * v.as_f64());
+                    });
+                }
+            }
+            m.b -= eta * d;
+        }
+    }
+    if averaging {
+        m.avg_q += m.scale;
+        m.avg_b += (m.b - m.avg_b) / m.t as f64;
+    }
 }
 
 /// One normalized, importance-invariant AdaGrad step on row `r` (see

@@ -6,8 +6,10 @@
 //! only it runs), plain SGD without momentum or weight decay (a constant rate,
 //! any schedule stepped per epoch, or scikit-learn's "optimal" schedule stepped per example with
 //! the L2 penalty's alpha) or AdaGrad without decay (no penalty: an L2 term would move every
-//! weight each step), no penalty or L2 (lazy: the weights carry a scale), single-output losses
-//! or one-vs-rest (each output its own model over the same rows), no class weights, clipping,
+//! weight each step), no penalty or L2 (lazy: the weights carry a scale), single-output losses,
+//! one-vs-rest (each output its own model over the same rows) or the multinomial loss (every
+//! class's model steps on each row, by [`softmax_pass`]; plain or AdaGrad steps, not invariant
+//! ones), no class weights, clipping,
 //! step budget, resumed checkpoint or data parallelism. Anything else takes the general loop,
 //! which gives the same steps at the model's width per step; [`online_plan`] says why.
 //!
@@ -19,7 +21,7 @@ use super::linear::{row_targets, LinearTrainer};
 use super::options::FitOptions;
 use crate::data::{BatchSize, Batches, Dataset, Features, Targets};
 use crate::error::{Error, Result};
-use crate::linear::{sgd_pass, LinearLoss, Penalty, RowTargets, SgdConfig, SgdModel};
+use crate::linear::{sgd_pass, softmax_pass, LinearLoss, Penalty, RowTargets, SgdConfig, SgdModel};
 use crate::nn::ParamStore;
 use crate::optim::{OptimizerSpec, ScheduleSpec};
 use crate::tensor::{Scalar, Tensor};
@@ -68,8 +70,17 @@ pub fn online_plan(
     if t.batch_size != BatchSize::Rows(1) {
         return Err("the batch size is not 1".into());
     }
-    if loss.is_multiclass() {
-        return Err("a multinomial loss couples the outputs".into());
+    match loss {
+        LinearLoss::Multinomial if matches!(opts.optimizer, OptimizerSpec::Invariant(_)) => {
+            return Err(
+                "invariant steps are for single-output losses; the multinomial loss takes per-example AdaGrad \
+                 or SGD steps (--optimizer adagrad)"
+                    .into(),
+            )
+        }
+        LinearLoss::Multinomial => {}
+        _ if loss.is_multiclass() => return Err("the Crammer-Singer loss couples the outputs".into()),
+        _ => {}
     }
     if class_weights {
         return Err("class weights".into());
@@ -164,9 +175,11 @@ pub(super) fn fit_online<T: Scalar>(
     let (d, k) = (trainer.core.inputs, trainer.core.outputs);
     let n = train.rows();
     let cfg = &opts.train;
-    // One model per output, each with its own ±1 targets (one-vs-rest).
+    // One model per output, each with its own ±1 targets (one-vs-rest), or all together
+    // (multinomial).
+    let multinomial = trainer.loss == LinearLoss::Multinomial;
     let per_output: Vec<Vec<usize>> = match (&train.targets, k) {
-        (Targets::Classes { labels, .. }, k) if k > 1 => (0..k)
+        (Targets::Classes { labels, .. }, k) if k > 1 && !multinomial => (0..k)
             .map(|c| labels.iter().map(|&l| usize::from(l == c)).collect())
             .collect(),
         _ => Vec::new(),
@@ -220,14 +233,28 @@ pub(super) fn fit_online<T: Scalar>(
         let mut total = 0.0;
         if order.is_empty() {
             // A rank without rows still sizes its models' state as the others do.
-            for (j, m) in models.iter_mut().enumerate() {
-                sgd_pass(m, &train.features, targets(j), &[], &sgd)?;
+            match &train.targets {
+                Targets::Classes { labels, .. } if multinomial => {
+                    softmax_pass(&mut models, &train.features, labels, &[], &sgd)?;
+                }
+                _ => {
+                    for (j, m) in models.iter_mut().enumerate() {
+                        sgd_pass(m, &train.features, targets(j), &[], &sgd)?;
+                    }
+                }
             }
         }
         for (bi, rows) in order.chunks(BLOCK).enumerate() {
             let mut loss = 0.0;
-            for (j, m) in models.iter_mut().enumerate() {
-                loss += sgd_pass(m, &train.features, targets(j), rows, &sgd)?;
+            match &train.targets {
+                Targets::Classes { labels, .. } if multinomial => {
+                    loss = softmax_pass(&mut models, &train.features, labels, rows, &sgd)?;
+                }
+                _ => {
+                    for (j, m) in models.iter_mut().enumerate() {
+                        loss += sgd_pass(m, &train.features, targets(j), rows, &sgd)?;
+                    }
+                }
             }
             total += loss * rows.len() as f64;
             for o in observers.iter_mut() {
@@ -455,10 +482,20 @@ pub(super) fn stream_passes<T: Scalar>(
             if classes.len() > 2 && !multi_output {
                 return Err(Error::invalid(
                     "stream",
-                    format!("{} classes for a binary model", classes.len()),
+                    format!(
+                        "{} classes for binary {} regression: --model softmax learns them together",
+                        classes.len(),
+                        params.kind.name()
+                    ),
                 ));
             }
-            let k = if classes.len() > 2 { classes.len() } else { 1 };
+            // The multinomial loss has an output per class, two included.
+            let multinomial = loss == LinearLoss::Multinomial;
+            let k = if classes.len() > 2 || multinomial {
+                classes.len()
+            } else {
+                1
+            };
             models = (0..k).map(|_| SgdModel::new(0)).collect();
         }
         // A reader thread parses the next block while this one learns from the current one.
@@ -510,21 +547,26 @@ pub(super) fn stream_passes<T: Scalar>(
                     false => Vec::new(),
                 };
                 let order: Vec<usize> = (0..n).collect();
-                let mut loss_sum = 0.0;
+                models.iter_mut().for_each(|m| m.grow(width));
                 let k = models.len();
-                for (j, m) in models.iter_mut().enumerate() {
-                    m.grow(width);
-                    let binary: Vec<usize>;
-                    let y = match (classify, k) {
-                        (false, _) => RowTargets::Real(&chunk.labels),
-                        (true, 1) => RowTargets::Class(&labels),
-                        (true, _) => {
-                            binary = labels.iter().map(|&l| usize::from(l == j)).collect();
-                            RowTargets::Class(&binary)
-                        }
-                    };
-                    loss_sum += sgd_pass(m, &x, y, &order, &sgd)? * n as f64;
-                }
+                let loss_sum = if loss == LinearLoss::Multinomial {
+                    softmax_pass(&mut models, &x, &labels, &order, &sgd)? * n as f64
+                } else {
+                    let mut sum = 0.0;
+                    for (j, m) in models.iter_mut().enumerate() {
+                        let binary: Vec<usize>;
+                        let y = match (classify, k) {
+                            (false, _) => RowTargets::Real(&chunk.labels),
+                            (true, 1) => RowTargets::Class(&labels),
+                            (true, _) => {
+                                binary = labels.iter().map(|&l| usize::from(l == j)).collect();
+                                RowTargets::Class(&binary)
+                            }
+                        };
+                        sum += sgd_pass(m, &x, y, &order, &sgd)? * n as f64;
+                    }
+                    sum
+                };
                 total += loss_sum;
                 rows += n as u64;
                 for o in observers.iter_mut() {
