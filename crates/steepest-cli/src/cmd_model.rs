@@ -122,6 +122,7 @@ fn eval_typed<T: Scalar>(a: &EvalArgs) -> CliResult<()> {
 
 fn report_eval<T: Scalar>(a: &EvalArgs, model: &FittedModel<T>, data: &Dataset<T>) -> CliResult<()> {
     let m = model.evaluate(data)?;
+    crate::output::check_calibration(model, data, &m)?;
     if a.json {
         let out = json!({
             "model": model.kind_name(),

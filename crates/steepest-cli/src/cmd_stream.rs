@@ -243,5 +243,7 @@ fn score_test<T: Scalar>(
     opts.vw_crosses = crate::data_load::model_crosses(model);
     let d = read_named::<T>(t, &opts, &steepest::data::ImageOptions::default())?;
     let d = for_model(d, model, t)?;
-    Ok((model.evaluate(&d)?, d.rows()))
+    let m = model.evaluate(&d)?;
+    crate::output::check_calibration(model, &d, &m)?;
+    Ok((m, d.rows()))
 }

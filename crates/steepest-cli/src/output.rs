@@ -41,3 +41,34 @@ pub fn print_metrics(m: &BTreeMap<String, f64>, classifier: bool, rows: usize) {
         .collect();
     println!("test {} ({rows} rows)", parts.join("  "));
 }
+
+/// Warns when a classifier's test log-loss is far above `prior`, that of predicting the class
+/// frequencies (by more than a tenth, and 0.05): its probabilities are overconfident, which the
+/// accuracy alone does not show.
+pub fn warn_if_overconfident(m: &BTreeMap<String, f64>, prior: Option<f64>) {
+    if let (Some(&loss), Some(prior)) = (m.get("log_loss"), prior) {
+        if loss > prior * 1.1 && loss > prior + 0.05 {
+            eprintln!(
+                "warning: the test log-loss {loss:.4} is far above the {prior:.4} of predicting the class frequencies: \
+                 the model's probabilities are overconfident (a smaller --lr, a larger --alpha or fewer --epochs)"
+            );
+        }
+    }
+}
+
+/// [`warn_if_overconfident`] for `model`'s metrics `m` on the rows of `data`.
+pub fn check_calibration<T: steepest::tensor::Scalar>(
+    model: &steepest::models::FittedModel<T>,
+    data: &steepest::data::Dataset<T>,
+    m: &BTreeMap<String, f64>,
+) -> CliResult<()> {
+    use steepest::models::Predictor;
+    if model.is_classifier() {
+        let y = model.align_classes(data)?;
+        warn_if_overconfident(
+            m,
+            steepest::train::metrics::prior_log_loss(&y, model.class_names().len()).ok(),
+        );
+    }
+    Ok(())
+}

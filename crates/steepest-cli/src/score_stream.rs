@@ -57,5 +57,7 @@ pub fn score_file<T: Scalar>(
             "note: {path}: {dropped} entries of features numbered beyond the {cols} seen in training ignored (they have no weight)"
         );
     }
-    Ok((eval.finish()?, eval.rows()))
+    let metrics = eval.finish()?;
+    crate::output::warn_if_overconfident(&metrics, eval.prior_log_loss());
+    Ok((metrics, eval.rows()))
 }

@@ -265,3 +265,24 @@ fn several_classes_on_sparse_data_take_per_example_multinomial_steps() {
         .code(2)
         .stderr(predicate::str::contains("--model softmax"));
 }
+
+#[test]
+fn an_overconfident_model_is_flagged_against_the_class_frequencies() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = train_and_test(dir.path(), (5_000, 1_000), 2_000, 9);
+    // scikit-learn's "optimal" rate with a tiny alpha takes huge steps: probabilities near 0
+    // and 1, log-loss far above ln 2, accuracy still above chance.
+    let a = train_json_cmd(&train, &test, &dir.path().join("hot"))
+        .args(["--quiet", "--model", "logistic", "--penalty", "l2", "--alpha", "1e-7"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("far above the"));
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert!(v["metrics"]["log_loss"].as_f64().unwrap() > 2f64.ln() * 1.1, "{v}");
+    // The default run is calibrated: no warning.
+    train_json_cmd(&train, &test, &dir.path().join("calm"))
+        .args(["--quiet", "--model", "logistic"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("far above").not());
+}

@@ -95,6 +95,13 @@ impl Evaluator {
         Ok(())
     }
 
+    /// The log-loss of predicting the class frequencies of the rows added (see
+    /// [`metrics::prior_log_loss`]); `None` for a regressor or before any row.
+    pub fn prior_log_loss(&self) -> Option<f64> {
+        let k = self.classes?;
+        metrics::prior_log_loss(&self.y, k).ok()
+    }
+
     /// The metrics of all rows added: accuracy, balanced_accuracy, precision/recall/f1 (macro
     /// and micro), log_loss (with probabilities) and roc_auc (binary, both classes present) for
     /// a classifier; mse, rmse, mae and r2 for a regressor.

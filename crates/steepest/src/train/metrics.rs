@@ -100,6 +100,38 @@ pub fn log_loss(y: &[usize], proba: &[f64], k: usize) -> Result<f64> {
         / y.len() as f64)
 }
 
+/// The log-loss of predicting every row's class with the classes' frequencies among `y`: the
+/// entropy -sum_c f_c ln f_c (what a model without features scores; ln 2 for balanced binary
+/// classes). A model's log-loss well above it is overconfident.
+///
+/// ```
+/// use steepest::train::metrics::prior_log_loss;
+/// assert!((prior_log_loss(&[0, 1, 1, 0], 2).unwrap() - 2f64.ln()).abs() < 1e-15);
+/// // Frequencies 1/4 and 3/4.
+/// let h = -(0.25f64 * 0.25f64.ln() + 0.75 * 0.75f64.ln());
+/// assert!((prior_log_loss(&[1, 1, 0, 1], 2).unwrap() - h).abs() < 1e-15);
+/// ```
+pub fn prior_log_loss(y: &[usize], k: usize) -> Result<f64> {
+    if y.is_empty() {
+        return Err(Error::invalid("prior_log_loss", "no rows"));
+    }
+    let mut counts = vec![0usize; k];
+    for &c in y {
+        *counts
+            .get_mut(c)
+            .ok_or_else(|| Error::invalid("prior_log_loss", format!("class {c} is not below {k}")))? += 1;
+    }
+    let n = y.len() as f64;
+    Ok(counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let f = c as f64 / n;
+            -f * f.ln()
+        })
+        .sum())
+}
+
 /// Area under the ROC curve for binary labels (1 positive) from scores: the probability that a
 /// random positive outranks a random negative, ties counting one half (Mann-Whitney U).
 pub fn roc_auc(y: &[usize], score: &[f64]) -> Result<f64> {
