@@ -138,7 +138,60 @@ pub fn read_folder<T: Scalar>(
         warn_skipped(&f.skipped);
         return Ok((f.train, f.test));
     }
+    let dir = Path::new(name);
+    let idx = ["", ".gz"]
+        .iter()
+        .any(|ext| dir.join(format!("train-images-idx3-ubyte{ext}")).is_file());
+    if !idx {
+        return Err(usage(format!(
+            "{name}: a data folder is an image folder (a subfolder per class of PNG, JPEG, BMP or GIF files, \
+             with train/ and test/ when split) or an IDX pair per split named as MNIST's files \
+             (train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]); this one holds {}",
+            folder_contents(dir)
+        )));
+    }
     Ok(steepest::data::read_idx_dir::<T>(name)?)
+}
+
+/// What a folder holds, for an error: its files counted by extension (subfolders one level
+/// down included), the most common first.
+fn folder_contents(dir: &Path) -> String {
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
+    for e in entries {
+        let path = e.path();
+        let files: Vec<std::path::PathBuf> = match path.is_dir() {
+            true => std::fs::read_dir(&path)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|f| f.path())
+                .filter(|f| f.is_file())
+                .collect(),
+            false => vec![path],
+        };
+        for f in files {
+            let ext = f.extension().map_or_else(
+                || "without an extension".to_string(),
+                |x| format!(".{}", x.to_string_lossy()),
+            );
+            *counts.entry(ext).or_default() += 1;
+        }
+    }
+    if counts.is_empty() {
+        return "no files".into();
+    }
+    let mut by_count: Vec<(String, usize)> = counts.into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let parts: Vec<String> = by_count
+        .iter()
+        .take(4)
+        .map(|(ext, n)| match ext.starts_with('.') {
+            true => format!("{n} {ext} files"),
+            false => format!("{n} files {ext}"),
+        })
+        .collect();
+    parts.join(", ")
 }
 
 /// An embedded dataset (when `name` is one and no file of that name exists) or a file; a

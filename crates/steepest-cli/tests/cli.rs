@@ -978,3 +978,23 @@ fn predict_drops_a_string_label_column() {
         assert_eq!(text.lines().nth(1), Some("setosa"));
     }
 }
+
+#[test]
+fn a_folder_of_neither_images_nor_idx_says_what_a_data_folder_is_and_what_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("recordings");
+    std::fs::create_dir(&rec).unwrap();
+    for i in 0..3 {
+        std::fs::write(rec.join(format!("0_george_{i}.wav")), b"RIFF").unwrap();
+    }
+    std::fs::write(dir.path().join("README.md"), b"spoken digits").unwrap();
+    steepest()
+        .args(["train", "--model", "mlp", "--data"])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(dir.path().join("run"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("image folder"))
+        .stderr(predicate::str::contains("3 .wav files, 1 .md files"));
+}
