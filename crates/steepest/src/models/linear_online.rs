@@ -231,31 +231,25 @@ pub(super) fn fit_online<T: Scalar>(
             .collect();
         let saved = models.clone();
         let mut total = 0.0;
+        // The steps of `rows`, and their mean loss summed over the outputs.
+        let pass = |models: &mut [SgdModel<T>], rows: &[usize]| -> Result<f64> {
+            match &train.targets {
+                Targets::Classes { labels, .. } if multinomial => {
+                    softmax_pass(models, &train.features, labels, rows, &sgd)
+                }
+                _ => models
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(j, m)| sgd_pass(m, &train.features, targets(j), rows, &sgd))
+                    .sum(),
+            }
+        };
         if order.is_empty() {
             // A rank without rows still sizes its models' state as the others do.
-            match &train.targets {
-                Targets::Classes { labels, .. } if multinomial => {
-                    softmax_pass(&mut models, &train.features, labels, &[], &sgd)?;
-                }
-                _ => {
-                    for (j, m) in models.iter_mut().enumerate() {
-                        sgd_pass(m, &train.features, targets(j), &[], &sgd)?;
-                    }
-                }
-            }
+            pass(&mut models, &[])?;
         }
         for (bi, rows) in order.chunks(BLOCK).enumerate() {
-            let mut loss = 0.0;
-            match &train.targets {
-                Targets::Classes { labels, .. } if multinomial => {
-                    loss = softmax_pass(&mut models, &train.features, labels, rows, &sgd)?;
-                }
-                _ => {
-                    for (j, m) in models.iter_mut().enumerate() {
-                        loss += sgd_pass(m, &train.features, targets(j), rows, &sgd)?;
-                    }
-                }
-            }
+            let loss = pass(&mut models, rows)?;
             total += loss * rows.len() as f64;
             for o in observers.iter_mut() {
                 o.on_batch(epoch + 1, bi + 1, rows.len(), loss);
