@@ -4,7 +4,9 @@ For each workload: per tool the best and the median time over the interleaved ro
 accuracy, peak RSS, and Steepest's time as a ratio of each peer's: the ratio of bests (the
 headline: the least disturbed run of each) with the ratio of medians beside it (below 1:
 Steepest is faster). Each run's share of the machine used by other processes is summarized per
-workload; a workload whose runs saw more than 10 % is flagged as measured on a busy host.
+workload; a workload whose runs saw more than 10 % (or the hypervisor's steal more than 5 %)
+is flagged as measured on a busy host. The host's speed at the start of each round (one core's
+float32 product) is printed and kept, so that runs of different hours compare through it.
 """
 import json
 import statistics
@@ -16,6 +18,7 @@ BUSY = 0.10
 path = sys.argv[1]
 rows = [json.loads(l) for l in open(path) if l.strip().startswith("{")]
 host = next((r["host"] for r in rows if "host" in r), {})
+calibration = [r["calibration"] for r in rows if "calibration" in r]
 rows = [r for r in rows if "workload" in r]
 by = defaultdict(lambda: defaultdict(list))
 for r in rows:
@@ -24,6 +27,13 @@ for r in rows:
 summary = {"host": host, "workloads": {}}
 if host:
     print(f"host: {host.get('cpu', '?')}, {host.get('cores', '?')} cores")
+if calibration:
+    g = [c["gflops"] for c in calibration]
+    summary["calibration"] = {"rounds": calibration, "gflops_best": max(g), "gflops_worst": min(g)}
+    print(
+        f"host speed: one core's float32 product at {max(g):.0f} GFLOP/s at best, {min(g):.0f} at worst "
+        f"over {len(g)} rounds (compare runs of different hours through it)"
+    )
 print(f"{'workload':<20} {'tool':<11} {'best s':>9} {'median s':>9} {'runs':>4} {'accuracy':>9} {'rss MiB':>8} {'other%':>6}  best ratio (median ratio)")
 for w in by:
     tools = by[w]
@@ -31,6 +41,7 @@ for w in by:
     for t, rs in tools.items():
         secs = [r["seconds"] for r in rs]
         other = [r.get("host_other_share", 0.0) for r in rs]
+        steal = [r.get("host_steal_share", 0.0) for r in rs]
         entry[t] = {
             "best": min(secs),
             "median": statistics.median(secs),
@@ -41,12 +52,14 @@ for w in by:
             "rss_mb": max(r.get("rss_mb", float("nan")) for r in rs),
             "host_other_share_max": max(other),
             "host_other_share_mean": statistics.mean(other),
+            "host_steal_share_max": max(steal),
         }
         for k in ("epochs", "steps_per_second"):
             if k in rs[0]:
                 entry[t][k] = statistics.median([r[k] for r in rs])
     s = entry.get("steepest")
     busy = any(e["host_other_share_max"] > BUSY for e in entry.values())
+    stolen = any(e["host_steal_share_max"] > BUSY / 2 for e in entry.values())
     for t, e in entry.items():
         ratio = ""
         if s and t != "steepest" and e["best"] > 0 and e["median"] > 0:
@@ -72,7 +85,9 @@ for w in by:
         print(f"{'':<20} scaling on {ranks} ranks: speed-up {entry['1 process']['best'] / s['best']:.2f}x, efficiency {eff:.0%}")
     if busy:
         print(f"{'':<20} busy host: other processes used more than {BUSY:.0%} of the machine during a run")
-    entry["busy_host"] = busy
+    if stolen:
+        print(f"{'':<20} busy host: the hypervisor took more than {BUSY / 2:.0%} of this machine (steal) during a run")
+    entry["busy_host"] = busy or stolen
     summary["workloads"][w] = entry
 out = path.rsplit(".", 1)[0] + ".json"
 json.dump(summary, open(out, "w"), indent=2)
