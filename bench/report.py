@@ -41,7 +41,9 @@ for w in by:
     for t, rs in tools.items():
         secs = [r["seconds"] for r in rs]
         other = [r.get("host_other_share", 0.0) for r in rs]
-        steal = [r.get("host_steal_share", 0.0) for r in rs]
+        # Steal is counted in 10 ms ticks: only runs of at least a second of the machine's time
+        # say something about it.
+        steal = [r.get("host_steal_share", 0.0) for r in rs if r.get("host_capacity_seconds", 0.0) >= 1.0] or [0.0]
         entry[t] = {
             "best": min(secs),
             "median": statistics.median(secs),
