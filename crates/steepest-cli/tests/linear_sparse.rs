@@ -20,6 +20,20 @@ fn eval_json(run: &std::path::Path, data: &std::path::Path) -> serde_json::Value
     )
 }
 
+/// `steepest train ARGS --data DATA --out OUT` exits 2 with `needle` in its error.
+fn refused(args: &[&str], data: &std::path::Path, out: &std::path::Path, needle: &str) {
+    steepest()
+        .arg("train")
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(needle));
+}
+
 /// A training and a test file of [`write_sparse`] rows over `d` features in `dir`, drawn with
 /// seeds `seed` and `seed + 1`.
 fn train_and_test(dir: &std::path::Path, rows: (usize, usize), d: u64, seed: u64) -> (PathBuf, PathBuf) {
@@ -116,24 +130,18 @@ fn a_stream_with_passes_keeps_a_cache_and_refuses_a_damaged_one() {
         .code(2)
         .stderr(predicate::str::contains("damaged").and(predicate::str::contains("train.svm.cache")));
     // A stream cannot shuffle, scale or hold out rows.
-    steepest()
-        .args([
-            "train", "--model", "logistic", "--stream", "--scaler", "standard", "--data",
-        ])
-        .arg(&train)
-        .arg("--out")
-        .arg(dir.path().join("s3"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("no scaling"));
-    steepest()
-        .args(["train", "--model", "mlp", "--stream", "--data"])
-        .arg(&train)
-        .arg("--out")
-        .arg(dir.path().join("s4"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--stream"));
+    refused(
+        &["--model", "logistic", "--stream", "--scaler", "standard"],
+        &train,
+        &dir.path().join("s3"),
+        "no scaling",
+    );
+    refused(
+        &["--model", "mlp", "--stream"],
+        &train,
+        &dir.path().join("s4"),
+        "--stream",
+    );
 }
 
 #[test]
@@ -256,14 +264,12 @@ fn several_classes_on_sparse_data_take_per_example_multinomial_steps() {
     let (streamed, _) = run("softmax", &["--stream"], "streamed");
     assert_eq!(streamed["metrics"], softmax["metrics"]);
     // A binary model cannot stream three classes, and says what can.
-    steepest()
-        .args(["train", "--quiet", "--model", "logistic", "--stream", "--data"])
-        .arg(&train)
-        .arg("--out")
-        .arg(dir.path().join("refused"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--model softmax"));
+    refused(
+        &["--quiet", "--model", "logistic", "--stream"],
+        &train,
+        &dir.path().join("refused"),
+        "--model softmax",
+    );
 }
 
 #[test]
