@@ -31,14 +31,6 @@ macro_rules! by_dtype {
     };
 }
 
-fn task_of<T: Scalar>(m: &FittedModel<T>) -> Task {
-    if m.is_classifier() {
-        Task::Classify
-    } else {
-        Task::Regress
-    }
-}
-
 /// Runs `steepest eval`.
 pub fn eval(a: EvalArgs) -> CliResult<()> {
     by_dtype!(&a.model, eval_typed(&a))
@@ -108,7 +100,7 @@ fn image_options<T: Scalar>(model: &FittedModel<T>) -> steepest::data::ImageOpti
 
 fn eval_typed<T: Scalar>(a: &EvalArgs) -> CliResult<()> {
     let model: FittedModel<T> = load_model(&a.model)?;
-    let task = Some(task_of(&model));
+    let task = Some(crate::data_load::task_of(&model));
     if let Some(data) = read_encoded::<T>(&a.model, &a.data, a.format.as_deref(), a.target.as_deref(), task)? {
         return report_eval(a, &model, &data);
     }
@@ -121,8 +113,7 @@ fn eval_typed<T: Scalar>(a: &EvalArgs) -> CliResult<()> {
 }
 
 fn report_eval<T: Scalar>(a: &EvalArgs, model: &FittedModel<T>, data: &Dataset<T>) -> CliResult<()> {
-    let m = model.evaluate(data)?;
-    crate::output::check_calibration(model, data, &m)?;
+    let m = crate::output::evaluate_checked(model, data)?;
     if a.json {
         let out = json!({
             "model": model.kind_name(),
@@ -148,7 +139,7 @@ fn read_for_prediction<T: Scalar>(a: &PredictArgs, model: &FittedModel<T>) -> Cl
     if let Some(d) = read_encoded::<T>(&a.model, data_name, a.format.as_deref(), a.target.as_deref(), None)? {
         return Ok(d);
     }
-    let (n, task) = (model.n_inputs(), task_of(model));
+    let (n, task) = (model.n_inputs(), crate::data_load::task_of(model));
     let format = a
         .format
         .as_deref()

@@ -13,7 +13,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
-use steepest::data::{Format, SparseText, StreamSource, Task};
+use steepest::data::{Format, SparseText, StreamSource};
 use steepest::models::{save_model_encoded, FittedModel, Predictor};
 use steepest::tensor::Scalar;
 
@@ -235,15 +235,9 @@ fn score_test<T: Scalar>(
         };
         return score_file(model, t, &reading);
     }
-    let task = match model.is_classifier() {
-        true => Task::Classify,
-        false => Task::Regress,
-    };
-    let mut opts = read_options(cfg.format.as_deref(), None, Some(task))?;
+    let mut opts = read_options(cfg.format.as_deref(), None, Some(crate::data_load::task_of(model)))?;
     opts.vw_crosses = crate::data_load::model_crosses(model);
     let d = read_named::<T>(t, &opts, &steepest::data::ImageOptions::default())?;
     let d = for_model(d, model, t)?;
-    let m = model.evaluate(&d)?;
-    crate::output::check_calibration(model, &d, &m)?;
-    Ok((m, d.rows()))
+    Ok((crate::output::evaluate_checked(model, &d)?, d.rows()))
 }

@@ -554,8 +554,7 @@ fn train_typed<T: Scalar>(
         return Ok(());
     };
     save_model_encoded(&model, encoder.as_ref(), out).map_err(|e| failed(format!("saving the model: {e}")))?;
-    let m = model.evaluate(&test)?;
-    crate::output::check_calibration(&model, &test, &m)?;
+    let m = crate::output::evaluate_checked(&model, &test)?;
     let history = model.history().clone();
     write_history(out, &history)?;
     plot_loss(out, &history)?;

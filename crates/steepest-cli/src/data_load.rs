@@ -33,6 +33,15 @@ pub fn model_task(model: &str) -> Option<Task> {
     }
 }
 
+/// The task of a fitted model's targets: classes for a classifier, values otherwise.
+pub fn task_of<T: Scalar>(m: &steepest::models::FittedModel<T>) -> Task {
+    use steepest::models::Predictor;
+    match m.is_classifier() {
+        true => Task::Classify,
+        false => Task::Regress,
+    }
+}
+
 /// Read options from the format name, target column and task.
 pub fn read_options(format: Option<&str>, target: Option<&str>, task: Option<Task>) -> CliResult<ReadOptions> {
     read_options_encoded(format, target, task, EncodeOptions::default())

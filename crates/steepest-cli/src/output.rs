@@ -56,19 +56,15 @@ pub fn warn_if_overconfident(m: &BTreeMap<String, f64>, prior: Option<f64>) {
     }
 }
 
-/// [`warn_if_overconfident`] for `model`'s metrics `m` on the rows of `data`.
-pub fn check_calibration<T: steepest::tensor::Scalar>(
+/// The metrics of `model` on `data` (see `Predictor::evaluate`), with
+/// [`warn_if_overconfident`] against the class frequencies of its rows.
+pub fn evaluate_checked<T: steepest::tensor::Scalar>(
     model: &steepest::models::FittedModel<T>,
     data: &steepest::data::Dataset<T>,
-    m: &BTreeMap<String, f64>,
-) -> CliResult<()> {
-    use steepest::models::Predictor;
-    if model.is_classifier() {
-        let y = model.align_classes(data)?;
-        warn_if_overconfident(
-            m,
-            steepest::train::metrics::prior_log_loss(&y, model.class_names().len()).ok(),
-        );
-    }
-    Ok(())
+) -> CliResult<BTreeMap<String, f64>> {
+    let mut eval = steepest::models::Evaluator::new(model);
+    eval.add(model, data)?;
+    let m = eval.finish()?;
+    warn_if_overconfident(&m, eval.prior_log_loss());
+    Ok(m)
 }

@@ -5,8 +5,8 @@
 use crate::error::{usage, CliResult};
 use std::collections::BTreeMap;
 use std::path::Path;
-use steepest::data::{SparseText, StreamSource, Task};
-use steepest::models::{Evaluator, FittedModel, Predictor};
+use steepest::data::{SparseText, StreamSource};
+use steepest::models::{Evaluator, FittedModel};
 use steepest::tensor::Scalar;
 
 /// How the training stream read its file, for reading the test file alike.
@@ -31,10 +31,7 @@ pub fn score_file<T: Scalar>(
     if !Path::new(path).is_file() {
         return Err(usage(format!("{path}: no such file")));
     }
-    let task = match model.is_classifier() {
-        true => Task::Classify,
-        false => Task::Regress,
-    };
+    let task = crate::data_load::task_of(model);
     let mut source = StreamSource::with_text(Path::new(path), reading.text.clone(), reading.hash_bits, None)?;
     if let Some(b) = reading.one_based {
         source.set_one_based(b);

@@ -394,7 +394,7 @@ pub fn sgd_pass<T: Scalar, W: Scalar>(
     let mut dz = [0.0f64];
     let mut scratch = Vec::new();
     for (i, &r) in order.iter().enumerate() {
-        prefetch_ahead(m, x, order, i);
+        prefetch_ahead(std::slice::from_ref(m), x, order, i);
         let z = margin(m, x, r);
         total += cfg.loss.eval(&[z], target(r), &mut dz);
         row_step(m, x, r, z, target(r), dz[0], cfg, &k, &mut scratch);
@@ -433,8 +433,8 @@ pub fn softmax_pass<T: Scalar, W: Scalar>(
                 format!("class {c} of row {r} is not below {}", models.len()),
             ));
         }
+        prefetch_ahead(models, x, order, i);
         for (zj, m) in z.iter_mut().zip(models.iter()) {
-            prefetch_ahead(m, x, order, i);
             *zj = margin(m, x, r);
         }
         total += cfg.loss.eval(&z, Target::Class(c), &mut dz);
@@ -486,9 +486,10 @@ impl PassConsts {
     }
 }
 
-/// Asks for the memory of row `order[i + ahead]` and the weights it touches.
+/// Asks for the memory of row `order[i + ahead]` and the weights it touches in every model
+/// (the row itself once).
 #[inline(always)]
-fn prefetch_ahead<T: Scalar, W: Scalar>(m: &SgdModel<W>, x: &Features<T>, order: &[usize], i: usize) {
+fn prefetch_ahead<T: Scalar, W: Scalar>(models: &[SgdModel<W>], x: &Features<T>, order: &[usize], i: usize) {
     // The step of each row waits on the previous one, so the memory system gets no help
     // from out-of-order execution: ask for a row a few steps ahead.
     match x {
@@ -507,14 +508,16 @@ fn prefetch_ahead<T: Scalar, W: Scalar>(m: &SgdModel<W>, x: &Features<T>, order:
             }
             if let Some(&ahead) = order.get(i + SPARSE_AHEAD) {
                 let (idx, _) = s.row(ahead);
-                for &j in idx {
-                    let j = j as usize;
-                    if m.paired {
-                        prefetch(std::slice::from_ref(&m.cells[4 * j]));
-                    } else {
-                        prefetch(std::slice::from_ref(&m.w[j]));
-                        if let Some(g) = m.g2.get(j) {
-                            prefetch(std::slice::from_ref(g));
+                for m in models {
+                    for &j in idx {
+                        let j = j as usize;
+                        if m.paired {
+                            prefetch(std::slice::from_ref(&m.cells[4 * j]));
+                        } else {
+                            prefetch(std::slice::from_ref(&m.w[j]));
+                            if let Some(g) = m.g2.get(j) {
+                                prefetch(std::slice::from_ref(g));
+                            }
                         }
                     }
                 }

@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 /// assert_eq!(e.finish()?, model.evaluate(&data)?);
 /// # Ok::<(), steepest::Error>(())
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Evaluator {
     classes: Option<usize>,
     y: Vec<usize>,
@@ -47,8 +47,13 @@ impl Evaluator {
     pub fn new<T: Scalar, P: Predictor<T> + ?Sized>(model: &P) -> Self {
         Self {
             classes: model.is_classifier().then(|| model.class_names().len()),
+            y: Vec::new(),
+            pred: Vec::new(),
+            proba: Vec::new(),
             with_proba: true,
-            ..Self::default()
+            score: Vec::new(),
+            values: Vec::new(),
+            predicted: Vec::new(),
         }
     }
 
