@@ -20,8 +20,9 @@
 //! the other share instead of sleeping.
 
 use crate::error::{Error, Result};
+use crate::tensor::elementwise::sum;
 use crate::tensor::pool::run_parts;
-use crate::tensor::{matmul_slices, matmul_slices_transposed_out, prefetch, split_threads, MatRef, Scalar, Tensor};
+use crate::tensor::{matmul_slices_strided, prefetch, split_threads, MatRef, Scalar, Tensor};
 
 /// Activations whose derivative is a function of the activation's output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,15 +83,16 @@ impl KernelActivation {
 }
 
 impl KernelActivation {
-    /// Each row of `a` (rows of `bias.len()`) becomes act(row + bias). The match on the
-    /// activation is made once, outside the loop, so that the loop of each vectorizes.
-    fn add_bias_apply<T: Scalar>(self, a: &mut [T], bias: &[T]) {
+    /// Column j of the column-major `a` (columns of `m` elements) becomes act(column + bias[j]).
+    /// The match on the activation is made once, outside the loop, so that the loop of each
+    /// vectorizes.
+    fn add_bias_apply<T: Scalar>(self, a: &mut [T], m: usize, bias: &[T]) {
         match self {
-            Self::Relu => relu_forward(a, bias),
-            Self::LeakyRelu => leaky_forward(a, bias),
-            Self::Tanh => tanh_forward(a, bias),
-            Self::Sigmoid => sigmoid_forward(a, bias),
-            Self::Identity => identity_forward(a, bias),
+            Self::Relu => relu_forward(a, m, bias),
+            Self::LeakyRelu => leaky_forward(a, m, bias),
+            Self::Tanh => tanh_forward(a, m, bias),
+            Self::Sigmoid => sigmoid_forward(a, m, bias),
+            Self::Identity => identity_forward(a, m, bias),
         }
     }
 
@@ -111,14 +113,13 @@ impl KernelActivation {
 macro_rules! forward_loops {
     ($($variant:ident: $name:ident, $generic:ident;)*) => {$(
         #[inline(always)]
-        fn $generic<T: Scalar>(a: &mut [T], bias: &[T]) {
-            for row in a.chunks_exact_mut(bias.len().max(1)) {
-                row.iter_mut()
-                    .zip(bias)
-                    .for_each(|(v, &c)| *v = KernelActivation::$variant.apply(*v + c));
+        fn $generic<T: Scalar>(a: &mut [T], m: usize, bias: &[T]) {
+            for (col, &c) in a.chunks_exact_mut(m.max(1)).zip(bias) {
+                col.iter_mut()
+                    .for_each(|v| *v = KernelActivation::$variant.apply(*v + c));
             }
         }
-        crate::tensor::multiversion!(fn $name<T>(a: &mut [T], bias: &[T]) => $generic);
+        crate::tensor::multiversion!(fn $name<T>(a: &mut [T], m: usize, bias: &[T]) => $generic);
     )*};
 }
 
@@ -158,10 +159,18 @@ pub enum KernelTargets<'a> {
     Values(&'a [f64]),
 }
 
-/// Reusable buffers: the gathered batch, and each layer's outputs and deltas for all its rows.
+/// Reusable buffers: the gathered batch (row-major, and again column-major share by share),
+/// and each layer's outputs and deltas.
+///
+/// A per-share buffer of width `w` holds share s (rows `start..start + m`) at
+/// `start * w..(start + m) * w`, column-major: element (r, j) at `j * m + r`. Every product of a
+/// share then reads its input and writes its output in place (no packing, no copy back), and
+/// the columns of a block of units are one contiguous slice.
 #[derive(Clone, Debug, Default)]
 pub struct MlpWorkspace<T> {
     x: Vec<T>,
+    xc: Vec<T>,
+    pre: Vec<T>,
     acts: Vec<Vec<T>>,
     deltas: Vec<Vec<T>>,
 }
@@ -172,14 +181,49 @@ const MIN_SHARE_ROWS: usize = 64;
 const GATHER_AHEAD: usize = 2;
 /// Networks with fewer weights get their weight gradients from one thread.
 const MIN_SPLIT_WEIGHTS: usize = 1 << 14;
+/// Rows per tile of the transposing copy of a share.
+const TILE: usize = 16;
 
-/// The rows of the batch a share owns, and its parts of the workspace.
+/// How the batch's rows are cut into shares: `shares` shares of `share_rows` rows, the last
+/// one shorter.
+#[derive(Clone, Copy)]
+struct Split {
+    rows: usize,
+    share_rows: usize,
+    shares: usize,
+}
+
+impl Split {
+    fn new(rows: usize, threads: usize) -> Self {
+        let share_rows = rows.div_ceil(threads.min(rows / MIN_SHARE_ROWS).max(1));
+        Self {
+            rows,
+            share_rows,
+            shares: rows.div_ceil(share_rows),
+        }
+    }
+
+    /// The first row and the row count of share `s`.
+    fn share(&self, s: usize) -> (usize, usize) {
+        let start = s * self.share_rows;
+        (start, self.share_rows.min(self.rows - start))
+    }
+
+    /// The elements of share `s` in a per-share buffer of width `w`.
+    fn span(&self, s: usize, w: usize) -> std::ops::Range<usize> {
+        let (start, m) = self.share(s);
+        start * w..(start + m) * w
+    }
+}
+
+/// The rows of the batch a share owns, and its parts of the workspace (the second layer's
+/// on, and the first layer's deltas before the activation's derivative).
 struct Share<'a, T> {
     start: usize,
     rows: usize,
-    x: &'a mut [T],
     acts: Vec<&'a mut [T]>,
     deltas: Vec<&'a mut [T]>,
+    pre: &'a mut [T],
 }
 
 /// Where the batch comes from.
@@ -389,99 +433,177 @@ fn run<T: Scalar>(
         _ => {}
     }
     let widths: Vec<usize> = shapes.iter().map(|&(o, _)| o).collect();
+    let o0 = widths[0];
     ws.acts.resize_with(layers, Vec::new);
     ws.deltas.resize_with(layers, Vec::new);
     for ((a, dl), &o) in ws.acts.iter_mut().zip(ws.deltas.iter_mut()).zip(&widths) {
         a.resize(rows * o, T::zero());
         dl.resize(rows * o, T::zero());
     }
-    ws.x.resize(
-        if matches!(input, Input::Gather(..)) {
-            rows * d
-        } else {
-            0
-        },
-        T::zero(),
-    );
+    ws.pre.resize(rows * o0, T::zero());
+    let gathered = matches!(input, Input::Gather(..));
+    ws.x.resize(if gathered { rows * d } else { 0 }, T::zero());
+    ws.xc.resize(rows * d, T::zero());
 
-    // Forward pass and deltas, share by share.
     let threads = split_threads();
-    let share_rows = rows.div_ceil(threads.min(rows / MIN_SHARE_ROWS).max(1));
-    let shares = rows.div_ceil(share_rows);
-    let mut x_parts = ws.x.chunks_mut((share_rows * d).max(1));
-    let mut act_parts: Vec<_> = ws
-        .acts
-        .iter_mut()
-        .zip(&widths)
-        .map(|(a, &o)| a.chunks_mut((share_rows * o).max(1)))
-        .collect();
-    let mut delta_parts: Vec<_> = ws
-        .deltas
-        .iter_mut()
-        .zip(&widths)
-        .map(|(a, &o)| a.chunks_mut((share_rows * o).max(1)))
-        .collect();
-    let parts: Vec<Share<'_, T>> = (0..shares)
-        .map(|s| Share {
-            start: s * share_rows,
-            rows: share_rows.min(rows - s * share_rows),
-            x: x_parts.next().unwrap_or_default(),
-            acts: act_parts.iter_mut().map(|it| it.next().unwrap_or_default()).collect(),
-            deltas: delta_parts.iter_mut().map(|it| it.next().unwrap_or_default()).collect(),
+    let split = Split::new(rows, threads);
+    let ranges = weight_grad_ranges(shapes, threads);
+    // The first layer's units of each part of the weights: the part computes their outputs,
+    // their deltas and their weights' gradient and step, so each thread reads and writes only
+    // its own rows of W_1, which stay in its cache from one step to the next.
+    let units: Vec<(usize, usize)> = ranges
+        .iter()
+        .map(|r| {
+            r.first()
+                .filter(|&&(l, _, _)| l == 0)
+                .map_or((0, 0), |&(_, r0, r1)| (r0, r1))
         })
         .collect();
-    let losses: Vec<f64> = {
-        let w: Vec<&[T]> = match &weights {
-            Weights::Read(w) => w.iter().map(|t| t.data()).collect(),
-            Weights::Step(s) => s.weights.iter().map(|w| &**w).collect(),
-        };
-        let forward = |mut s: Share<'_, T>| share_pass(&mut s, &w, shapes, b, act, input, d, &targets, rows);
-        run_parts(parts, forward).into_iter().collect::<Result<_>>()?
+    let layer_act = |l: usize| {
+        if l + 1 == layers {
+            KernelActivation::Identity
+        } else {
+            act
+        }
     };
+
+    // 1. The batch, row-major (gathered) and column-major, share by share.
+    let parts: Vec<_> = (0..split.shares)
+        .map(|s| split.share(s))
+        .zip(chunks_or_empty(&mut ws.x, split.share_rows * d, split.shares))
+        .zip(ws.xc.chunks_mut((split.share_rows * d).max(1)))
+        .collect();
+    run_parts(parts, |(((start, m), xr), xc)| gather_share(input, start, m, d, xr, xc));
+    let xc: &[T] = &ws.xc;
+
+    let w: Vec<&[T]> = match &weights {
+        Weights::Read(w) => w.iter().map(|t| t.data()).collect(),
+        Weights::Step(s) => s.weights.iter().map(|w| &**w).collect(),
+    };
+
+    // 2. The first layer's outputs, each part its units for every share.
+    {
+        let i0 = shapes[0].1;
+        let a0 = cut_columns(&mut ws.acts[0], rows, &units);
+        let first_layer = |((u0, u1), a0): ((usize, usize), &mut [T])| -> Result<()> {
+            let w_units = MatRef::row_major(&w[0][u0 * i0..u1 * i0], u1 - u0, i0).t();
+            for s in 0..split.shares {
+                let (start, m) = split.share(s);
+                let x = MatRef::col_major(&xc[split.span(s, d)], m, d);
+                matmul_slices_strided(&mut a0[start..], (1, rows), x, w_units, false)?;
+            }
+            layer_act(0).add_bias_apply(a0, rows, &b[0].data()[u0..u1]);
+            Ok(())
+        };
+        let parts = units.iter().copied().zip(a0).filter(|((u0, u1), _)| u1 > u0).collect();
+        run_parts(parts, first_layer).into_iter().collect::<Result<()>>()?;
+    }
+
+    // 3. The other layers' outputs, the loss and the deltas, share by share.
+    let (a0, a_rest) = ws.acts.split_first_mut().expect("a layer");
+    let (d0, d_rest) = ws.deltas.split_first_mut().expect("a layer");
+    let a0: &[T] = a0;
+    let mut act_parts: Vec<_> = a_rest
+        .iter_mut()
+        .zip(&widths[1..])
+        .map(|(a, &o)| a.chunks_mut((split.share_rows * o).max(1)))
+        .collect();
+    let mut delta_parts: Vec<_> = d_rest
+        .iter_mut()
+        .zip(&widths[1..])
+        .map(|(a, &o)| a.chunks_mut((split.share_rows * o).max(1)))
+        .collect();
+    let mut pre_parts = ws.pre.chunks_mut((split.share_rows * o0).max(1));
+    let shares: Vec<Share<'_, T>> = (0..split.shares)
+        .map(|s| Share {
+            start: split.share(s).0,
+            rows: split.share(s).1,
+            acts: act_parts.iter_mut().map(|it| it.next().unwrap_or_default()).collect(),
+            deltas: delta_parts.iter_mut().map(|it| it.next().unwrap_or_default()).collect(),
+            pre: pre_parts.next().unwrap_or_default(),
+        })
+        .collect();
+    let pass = |mut s: Share<'_, T>| share_pass(&mut s, a0, rows, &w, shapes, b, act, &targets);
+    let losses: Vec<f64> = run_parts(shares, pass).into_iter().collect::<Result<_>>()?;
+    drop(w);
     let mut loss: f64 = losses.iter().sum::<f64>() / rows as f64;
     if matches!(targets, KernelTargets::Values(_)) {
         loss /= k as f64;
     }
 
-    // Weight gradients dW_l = D_l^T A_{l-1} over the whole batch, in blocks of rows of dW (the
-    // layer's output units); with a step, each block of weights steps right after its gradient.
-    let x_all: &[T] = match input {
+    // 4. Per part: the first layer's deltas of its units, D_1 = pre * act'(A_1), assembled
+    // column-major over the whole batch; then weight gradients dW_l = D_l^T A_{l-1} in blocks of
+    // rows of dW (the layer's output units), one product over the batch for the first layer, a
+    // sum over the shares for the others; with a step, each block of weights steps right after
+    // its gradient; and the biases' gradients (the deltas' column sums) of the same units.
+    let x_rows: &[T] = match input {
         Input::Batch(x) => x,
         Input::Gather(..) => &ws.x,
     };
-    let ranges = weight_grad_ranges(shapes, threads);
-    let ins: Vec<usize> = shapes.iter().map(|&(_, i)| i).collect();
-    let mut g_cut = cut(gw.iter_mut().map(|g| g.data_mut()).collect(), &ins, &ranges).into_iter();
-    let (acts, deltas) = (&ws.acts, &ws.deltas);
-    let product = |l: usize, r0: usize, part: &mut [T]| -> Result<()> {
-        let (out, inp) = shapes[l];
-        let a = if l == 0 { x_all } else { &acts[l - 1][..] };
-        // Columns r0.. of the layer's deltas (its output units), all rows, read transposed.
-        let block = MatRef {
-            data: &deltas[l][r0..],
-            rows,
-            cols: part.len() / inp,
-            row_stride: out,
-            col_stride: 1,
-        };
-        // dW_block^T = A^T D_block, written transposed into the block of rows of dW.
-        matmul_slices_transposed_out(part, MatRef::row_major(a, rows, inp).t(), block)
-    };
-    match weights {
-        Weights::Read(_) => {
-            let shares: Vec<_> = ranges.iter().zip(g_cut).collect();
-            let run_share = |(ranges, parts): (&Ranges, Vec<&mut [T]>)| {
-                ranges
-                    .iter()
-                    .zip(parts)
-                    .try_for_each(|(&(l, r0, _), part)| product(l, r0, part))
-            };
-            run_parts(shares, run_share).into_iter().collect::<Result<()>>()?;
+    let (a_rest, d_rest, pre): (&[Vec<T>], &[Vec<T>], &[T]) = (a_rest, d_rest, &ws.pre);
+    let d0_cut = cut_columns(d0, rows, &units);
+    let first_deltas = |(u0, u1): (usize, usize), d0: &mut [T]| {
+        for s in 0..split.shares {
+            let (start, m) = split.share(s);
+            let pre_s = &pre[split.span(s, o0)];
+            for (j, col) in (u0..u1).zip(d0.chunks_exact_mut(rows)) {
+                col[start..start + m].copy_from_slice(&pre_s[j * m..(j + 1) * m]);
+            }
         }
+        layer_act(0).scale_by_grad(d0, &a0[u0 * rows..u1 * rows]);
+    };
+    // dW_l rows r0.. into `part`; `d0` holds the first layer's deltas of units `u0..`.
+    let product = |l: usize, r0: usize, part: &mut [T], d0: &[T], u0: usize| -> Result<()> {
+        let (out, inp) = shapes[l];
+        let cols = part.len() / inp;
+        if l == 0 {
+            // dW_block^T = X^T D_block, written transposed into the block of rows of dW.
+            let a = MatRef::row_major(x_rows, rows, inp).t();
+            let block = MatRef::col_major(&d0[(r0 - u0) * rows..], rows, cols);
+            return matmul_slices_strided(part, (1, inp), a, block, false);
+        }
+        for s in 0..split.shares {
+            let (start, m) = split.share(s);
+            let a = match l {
+                1 => MatRef {
+                    data: &a0[start..],
+                    rows: m,
+                    cols: inp,
+                    row_stride: 1,
+                    col_stride: rows,
+                },
+                _ => MatRef::col_major(&a_rest[l - 2][split.span(s, inp)], m, inp),
+            };
+            let dl = &d_rest[l - 1][split.span(s, out)];
+            let block = MatRef::col_major(&dl[r0 * m..], m, cols);
+            matmul_slices_strided(part, (1, inp), a.t(), block, s > 0)?;
+        }
+        Ok(())
+    };
+    let bias_sums = |l: usize, r0: usize, part: &mut [T], d0: &[T], u0: usize| {
+        for (j, g) in (r0..).zip(part.iter_mut()) {
+            let total: f64 = match l {
+                0 => sum(&d0[(j - u0) * rows..(j - u0 + 1) * rows]),
+                _ => (0..split.shares)
+                    .map(|s| {
+                        let m = split.share(s).1;
+                        sum(&d_rest[l - 1][split.span(s, widths[l])][j * m..(j + 1) * m])
+                    })
+                    .sum(),
+            };
+            *g = T::of(total);
+        }
+    };
+    let ins: Vec<usize> = shapes.iter().map(|&(_, i)| i).collect();
+    let ones = vec![1; layers];
+    let mut g_cut = cut(gw.iter_mut().map(|g| g.data_mut()).collect(), &ins, &ranges).into_iter();
+    let mut gb_cut = cut(gb.iter_mut().map(|g| g.data_mut()).collect(), &ones, &ranges).into_iter();
+    let mut d0_cut = d0_cut.into_iter();
+    let (update, mut w_cut, mut sq_cut, mut buf_cuts) = match weights {
+        Weights::Read(_) => (None, None, None, Vec::new()),
         Weights::Step(step) => {
-            let ones = vec![1; layers];
-            let mut w_cut = cut(step.weights.iter_mut().map(|w| &mut **w).collect(), &ins, &ranges).into_iter();
-            let mut sq_cut = cut(step.squares.iter_mut().map(|q| &mut **q).collect(), &ones, &ranges).into_iter();
+            let w_cut = cut(step.weights.iter_mut().map(|w| &mut **w).collect(), &ins, &ranges).into_iter();
+            let sq_cut = cut(step.squares.iter_mut().map(|q| &mut **q).collect(), &ones, &ranges).into_iter();
             // Buffer k of every layer, cut alike (every layer has the same number).
             let n_bufs = step.buffers.first().map_or(0, Vec::len);
             let mut per_k: Vec<Vec<&mut [T]>> = (0..n_bufs).map(|_| Vec::with_capacity(layers)).collect();
@@ -490,55 +612,166 @@ fn run<T: Scalar>(
                     per_k[k].push(b);
                 }
             }
-            let mut buf_cuts: Vec<_> = per_k
+            let buf_cuts: Vec<_> = per_k
                 .into_iter()
                 .map(|slices| cut(slices, &ins, &ranges).into_iter())
                 .collect();
-            let update = &step.update;
-            let shares: Vec<_> = ranges
+            (Some(&step.update), Some(w_cut), Some(sq_cut), buf_cuts)
+        }
+    };
+    let parts: Vec<Part<'_, T>> = ranges
+        .iter()
+        .zip(&units)
+        .map(|(r, &units)| {
+            let mut g = g_cut.next().unwrap_or_default().into_iter();
+            let mut gb = gb_cut.next().unwrap_or_default().into_iter();
+            let mut w = w_cut.as_mut().and_then(Iterator::next).map(IntoIterator::into_iter);
+            let mut sq = sq_cut.as_mut().and_then(Iterator::next).map(IntoIterator::into_iter);
+            let mut bufs: Vec<_> = buf_cuts
+                .iter_mut()
+                .map(|it| it.next().unwrap_or_default().into_iter())
+                .collect();
+            let pieces = r
                 .iter()
-                .map(|r| {
-                    let g = g_cut.next().unwrap_or_default();
-                    let w = w_cut.next().unwrap_or_default();
-                    let sq = sq_cut.next().unwrap_or_default();
-                    let mut bufs: Vec<Vec<&mut [T]>> = (0..r.len()).map(|_| Vec::new()).collect();
-                    for it in buf_cuts.iter_mut() {
-                        for (i, piece) in it.next().unwrap_or_default().into_iter().enumerate() {
-                            bufs[i].push(piece);
-                        }
-                    }
-                    (r, g, w, sq, bufs)
+                .map(|&(l, r0, r1)| Piece {
+                    layer: l,
+                    rows: (r0, r1),
+                    g: g.next().unwrap_or_default(),
+                    gb: gb.next().unwrap_or_default(),
+                    step: w.as_mut().zip(sq.as_mut()).map(|(w, sq)| StepPiece {
+                        w: w.next().unwrap_or_default(),
+                        sq: sq.next().unwrap_or_default(),
+                        bufs: bufs.iter_mut().map(|b| b.next().unwrap_or_default()).collect(),
+                    }),
                 })
                 .collect();
-            let run_share = |(ranges, g, w, sq, bufs): StepShare<'_, T>| -> Result<()> {
-                let pieces = ranges.iter().zip(g).zip(w).zip(sq).zip(bufs);
-                for ((((&(l, r0, r1), g), w), sq), mut bufs) in pieces {
+            let d0 = d0_cut.next().unwrap_or_default();
+            Part { units, d0, pieces }
+        })
+        .collect();
+    let run_part = |p: Part<'_, T>| -> Result<()> {
+        let (u0, d0) = (p.units.0, p.d0);
+        if p.units.1 > u0 {
+            first_deltas(p.units, d0);
+        }
+        let d0: &[T] = d0;
+        for piece in p.pieces {
+            let (l, (r0, r1)) = (piece.layer, piece.rows);
+            let inp = ins[l];
+            match (piece.step, update) {
+                (Some(mut st), Some(update)) => {
                     // Blocks of STEP_ROWS rows: the product, then the step while it is in cache.
-                    let inp = ins[l];
                     let mut at = r0;
                     while at < r1 {
                         let end = (at + STEP_ROWS).min(r1);
                         let span = (at - r0) * inp..(end - r0) * inp;
-                        product(l, at, &mut g[span.clone()])?;
-                        let mut b: Vec<&mut [T]> = bufs.iter_mut().map(|b| &mut b[span.clone()]).collect();
-                        update[l](&mut w[span.clone()], &mut g[span], &mut b, &mut sq[at - r0..end - r0]);
+                        product(l, at, &mut piece.g[span.clone()], d0, u0)?;
+                        let mut b: Vec<&mut [T]> = st.bufs.iter_mut().map(|b| &mut b[span.clone()]).collect();
+                        update[l](
+                            &mut st.w[span.clone()],
+                            &mut piece.g[span],
+                            &mut b,
+                            &mut st.sq[at - r0..end - r0],
+                        );
                         at = end;
                     }
                 }
-                Ok(())
-            };
-            run_parts(shares, run_share).into_iter().collect::<Result<()>>()?;
+                _ => product(l, r0, piece.g, d0, u0)?,
+            }
+            bias_sums(l, r0, piece.gb, d0, u0);
         }
-    }
-    // Bias gradients: column sums of the deltas.
-    for (l, g) in gb.iter_mut().enumerate() {
-        let g = g.data_mut();
-        g.iter_mut().for_each(|v| *v = T::zero());
-        for row in deltas[l].chunks(widths[l]) {
-            g.iter_mut().zip(row).for_each(|(g, &d)| *g += d);
-        }
-    }
+        Ok(())
+    };
+    run_parts(parts, run_part).into_iter().collect::<Result<()>>()?;
     Ok(loss)
+}
+
+/// A column-major `[rows, _]` buffer cut into the columns of each range of `units` (laid end to
+/// end from column 0, as [`weight_grad_ranges`] gives them to the parts).
+fn cut_columns<'b, T>(buf: &'b mut [T], rows: usize, units: &[(usize, usize)]) -> Vec<&'b mut [T]> {
+    let mut rest = buf;
+    units
+        .iter()
+        .map(|&(u0, u1)| {
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut((u1 - u0) * rows);
+            rest = tail;
+            head
+        })
+        .collect()
+}
+
+/// One part of the weights' pass: the first layer's units it owns (their deltas over the batch,
+/// column-major) and its pieces of every layer.
+struct Part<'s, T> {
+    units: (usize, usize),
+    d0: &'s mut [T],
+    pieces: Vec<Piece<'s, T>>,
+}
+
+/// Rows `rows` of layer `layer`'s weights: their gradient, their biases' gradient, and with a
+/// step the weights, the squares and the optimizer's buffers.
+struct Piece<'s, T> {
+    layer: usize,
+    rows: (usize, usize),
+    g: &'s mut [T],
+    gb: &'s mut [T],
+    step: Option<StepPiece<'s, T>>,
+}
+
+/// What a fused step updates of a piece.
+struct StepPiece<'s, T> {
+    w: &'s mut [T],
+    sq: &'s mut [f64],
+    bufs: Vec<&'s mut [T]>,
+}
+
+/// `v`'s chunks of `len` elements, or `n` empty slices when `v` is empty.
+fn chunks_or_empty<T>(v: &mut [T], len: usize, n: usize) -> Vec<&mut [T]> {
+    match v.is_empty() {
+        true => (0..n).map(|_| Default::default()).collect(),
+        false => v.chunks_mut(len.max(1)).collect(),
+    }
+}
+
+/// Share `start..start + m` of the batch: its rows copied into `xr` (when gathered; the rows
+/// come in shuffled order, from memory, so those a few ahead are asked for while one is
+/// copied), and column-major into `xc`.
+fn gather_share<T: Scalar>(input: Input<'_, T>, start: usize, m: usize, d: usize, xr: &mut [T], xc: &mut [T]) {
+    let src: &[T] = match input {
+        Input::Batch(x) => &x[start * d..(start + m) * d],
+        Input::Gather(data, rows) => {
+            let mine = &rows[start..start + m];
+            for (i, (dst, &r)) in xr.chunks_mut(d.max(1)).zip(mine).enumerate() {
+                if let Some(&ahead) = mine.get(i + GATHER_AHEAD) {
+                    prefetch(&data[ahead * d..(ahead + 1) * d]);
+                }
+                dst.copy_from_slice(&data[r * d..(r + 1) * d]);
+            }
+            xr
+        }
+    };
+    transpose_into(src, m, d, xc);
+}
+
+/// `dst` = the row-major `[m, d]` `src` written column-major. TILE rows at a time: each
+/// column's TILE elements are one contiguous store (a cache line for f32), read from TILE rows
+/// that stay in the level-1 cache while the columns go by.
+fn transpose_into<T: Scalar>(src: &[T], m: usize, d: usize, dst: &mut [T]) {
+    let full = m / TILE * TILE;
+    for r0 in (0..full).step_by(TILE) {
+        let rows: [&[T]; TILE] = std::array::from_fn(|i| &src[(r0 + i) * d..][..d]);
+        for (j, col) in dst.chunks_exact_mut(m.max(1)).enumerate().take(d) {
+            let piece: &mut [T; TILE] = (&mut col[r0..r0 + TILE]).try_into().expect("TILE elements");
+            for (v, row) in piece.iter_mut().zip(&rows) {
+                *v = row[j];
+            }
+        }
+    }
+    for r in full..m {
+        for (j, &v) in src[r * d..(r + 1) * d].iter().enumerate() {
+            dst[j * m + r] = v;
+        }
+    }
 }
 
 /// Rows of every layer's weights stepped per block by a fused step: small enough that the
@@ -550,36 +783,35 @@ const STEP_ROWS: usize = 96;
 /// One thread's row ranges of the weights: (layer, first row, end row), in order.
 type Ranges = Vec<(usize, usize, usize)>;
 
-/// One thread's part of a fused step: its row ranges and, for each, the rows of the gradient,
-/// of the weights, of the squares and of each buffer.
-type StepShare<'s, T> = (
-    &'s Ranges,
-    Vec<&'s mut [T]>,
-    Vec<&'s mut [T]>,
-    Vec<&'s mut [f64]>,
-    Vec<Vec<&'s mut [T]>>,
-);
-
 /// The rows of every layer's weight gradient (`shapes[l]` = (rows, row length)) cut into
-/// `parts` shares (one when the network has fewer than [`MIN_SPLIT_WEIGHTS`] weights) of equal
-/// work: the rows of all layers laid end to end, each row weighing its width (the product's
-/// cost per row), cut at the `parts` equal points. A share is a list of (layer, first row, end
-/// row), each layer's ranges in order. Equal shares keep a thread from waiting for the other's
-/// last block, which work stealing over per-layer blocks did (the small layers' blocks were
-/// taken first and the second big block late).
+/// `parts` shares (one when the network has fewer than [`MIN_SPLIT_WEIGHTS`] weights): the
+/// first layer's rows in equal parts (the same units each thread computes forward), the other
+/// layers' rows laid end to end, each row weighing its width (the product's cost per row), and
+/// cut at the `parts` equal points. A share is a list of (layer, first row, end row), each
+/// layer's ranges in order, its first-layer range first. Equal shares keep a thread from
+/// waiting for the other's last block, which work stealing over per-layer blocks did (the
+/// small layers' blocks were taken first and the second big block late).
 fn weight_grad_ranges(shapes: &[(usize, usize)], parts: usize) -> Vec<Ranges> {
     let total: usize = shapes.iter().map(|(i, o)| i * o).sum();
     let parts = if total >= MIN_SPLIT_WEIGHTS { parts.max(1) } else { 1 };
     let mut shares: Vec<Ranges> = (0..parts).map(|_| Vec::new()).collect();
+    let first_rows = shapes.first().map_or(0, |s| s.0);
+    for (t, share) in shares.iter_mut().enumerate() {
+        let (r0, r1) = (t * first_rows / parts, (t + 1) * first_rows / parts);
+        if r1 > r0 {
+            share.push((0, r0, r1));
+        }
+    }
+    let rest: usize = shapes.iter().skip(1).map(|(i, o)| i * o).sum();
     let mut offset = 0;
-    for (l, &(inp, out)) in shapes.iter().enumerate() {
+    for (l, &(inp, out)) in shapes.iter().enumerate().skip(1) {
         let mut first = 0;
         for (t, share) in shares.iter_mut().enumerate() {
-            // Share t ends at work (t + 1) total / parts: the rows of this layer before it.
+            // Share t ends at work (t + 1) rest / parts: the rows of this layer before it.
             let end = if t + 1 == parts {
                 inp
             } else {
-                ((t + 1) * total / parts)
+                ((t + 1) * rest / parts)
                     .saturating_sub(offset)
                     .div_ceil(out.max(1))
                     .min(inp)
@@ -614,109 +846,103 @@ fn cut<'g, E>(per_layer: Vec<&'g mut [E]>, widths: &[usize], ranges: &[Ranges]) 
         .collect()
 }
 
-/// One share's forward pass, loss (summed over its rows) and deltas (of the mean over all
-/// `total` rows).
+/// One share's forward pass from the second layer on (the first layer's outputs `a0` are
+/// column-major over all `total` rows of the batch), its loss (summed over its rows) and deltas
+/// (of the mean over all rows): the second layer's on, and `pre` = D_2 W_2, the first layer's
+/// before the activation's derivative (which the parts apply by units). The share's own
+/// buffers are column-major blocks of its rows.
 #[allow(clippy::too_many_arguments)]
 fn share_pass<T: Scalar>(
     s: &mut Share<'_, T>,
+    a0: &[T],
+    total: usize,
     w: &[&[T]],
     shapes: &[(usize, usize)],
     b: &[&Tensor<T>],
     act: KernelActivation,
-    input: Input<'_, T>,
-    d: usize,
     targets: &KernelTargets<'_>,
-    total: usize,
 ) -> Result<f64> {
     let (n, layers) = (s.rows, w.len());
-    let x: &[T] = match input {
-        Input::Batch(x) => &x[s.start * d..(s.start + n) * d],
-        Input::Gather(data, rows) => {
-            // The rows come in shuffled order, from memory: ask for the rows a few ahead while
-            // copying this one.
-            let mine = &rows[s.start..s.start + n];
-            for (i, (dst, &r)) in s.x.chunks_mut(d.max(1)).zip(mine).enumerate() {
-                if let Some(&ahead) = mine.get(i + GATHER_AHEAD) {
-                    prefetch(&data[ahead * d..(ahead + 1) * d]);
-                }
-                dst.copy_from_slice(&data[r * d..(r + 1) * d]);
-            }
-            s.x
-        }
+    let first = MatRef {
+        data: &a0[s.start..],
+        rows: n,
+        cols: shapes[0].0,
+        row_stride: 1,
+        col_stride: total,
     };
-    // Forward.
-    for l in 0..layers {
+    // Forward: A_out = A_in W^T, every operand read in place (W^T is column-major as W is
+    // stored) and the output written column-major. `s.acts[l - 1]` is layer l's.
+    for l in 1..layers {
         let (out, inp) = shapes[l];
-        let (before, rest) = s.acts.split_at_mut(l);
-        let a_in: &[T] = if l == 0 { x } else { before[l - 1] };
+        let (before, rest) = s.acts.split_at_mut(l - 1);
+        let a_in = if l == 1 {
+            first
+        } else {
+            MatRef::col_major(&*before[l - 2], n, inp)
+        };
         let a_out = &mut *rest[0];
-        // A_out^T = W A_in^T: W is the left operand as stored (row-major), written transposed.
-        // A_out = A_in W^T: W^T is column-major as W is stored, which gemm reads in place; only
-        // the share's rows are packed (with W as the left operand, every thread packed all of
-        // W on every step: 13 % of a W1 epoch).
-        matmul_slices(
-            a_out,
-            out,
-            MatRef::row_major(a_in, n, inp),
-            MatRef::row_major(w[l], out, inp).t(),
-            false,
-        )?;
+        matmul_slices_strided(a_out, (1, n), a_in, MatRef::row_major(w[l], out, inp).t(), false)?;
         let layer_act = if l + 1 == layers {
             KernelActivation::Identity
         } else {
             act
         };
-        layer_act.add_bias_apply(a_out, b[l].data());
+        layer_act.add_bias_apply(a_out, n, b[l].data());
     }
-    // Loss and its derivative with respect to the output.
+    // Loss and its derivative with respect to the output (element (r, j) at j * ld + r).
     let k = shapes[layers - 1].0;
-    let out = &*s.acts[layers - 1];
-    let delta = &mut *s.deltas[layers - 1];
+    let (z, ld, delta): (&[T], usize, &mut [T]) = match layers {
+        1 => (first.data, total, &mut *s.pre),
+        _ => (&*s.acts[layers - 2], n, &mut *s.deltas[layers - 2]),
+    };
     let inv = T::of(1.0 / total as f64);
     let mut loss = 0.0;
     match *targets {
         KernelTargets::Classes(y) => {
-            for ((z, d), &c) in out.chunks(k).zip(delta.chunks_mut(k)).zip(&y[s.start..s.start + n]) {
+            for (r, &c) in y[s.start..s.start + n].iter().enumerate() {
                 if c >= k {
                     return Err(Error::invalid("mlp kernel", format!("class {c} is not below {k}")));
                 }
-                let m = z.iter().copied().fold(T::neg_infinity(), T::max);
+                let m = (0..k).map(|j| z[j * ld + r]).fold(T::neg_infinity(), T::max);
                 let mut sum = T::zero();
-                for (dv, &zv) in d.iter_mut().zip(z) {
-                    *dv = (zv - m).exp();
-                    sum += *dv;
+                for j in 0..k {
+                    let e = (z[j * ld + r] - m).exp();
+                    delta[j * n + r] = e;
+                    sum += e;
                 }
-                loss += (sum.ln() + m - z[c]).as_f64();
+                loss += (sum.ln() + m - z[c * ld + r]).as_f64();
                 // Probabilities below 1e-30 become 0: they change nothing, and as subnormal
                 // numbers they would slow every product they enter several-fold.
                 let (is, tiny) = (T::one() / sum, T::of(1e-30));
-                d.iter_mut()
-                    .for_each(|v| *v = if *v * is < tiny { T::zero() } else { *v * is * inv });
-                d[c] -= inv;
+                for j in 0..k {
+                    let v = &mut delta[j * n + r];
+                    *v = if *v * is < tiny { T::zero() } else { *v * is * inv };
+                }
+                delta[c * n + r] -= inv;
             }
         }
         KernelTargets::Values(y) => {
             let scale = T::of(1.0 / (total * k) as f64);
-            for ((d, &z), &t) in delta.iter_mut().zip(out).zip(&y[s.start * k..(s.start + n) * k]) {
-                let r = z - T::of(t);
-                loss += 0.5 * r.as_f64() * r.as_f64();
-                *d = r * scale;
+            for (r, t) in y[s.start * k..(s.start + n) * k].chunks_exact(k).enumerate() {
+                for (j, &t) in t.iter().enumerate() {
+                    let e = z[j * ld + r] - T::of(t);
+                    loss += 0.5 * e.as_f64() * e.as_f64();
+                    delta[j * n + r] = e * scale;
+                }
             }
         }
     }
-    // Deltas of the hidden layers: D_{l-1} = (D_l W_l) * act'(A_{l-1}).
+    // Deltas of the hidden layers: D_{l-1} = (D_l W_l) * act'(A_{l-1}), the first layer's
+    // without the derivative.
     for l in (1..layers).rev() {
         let (out, inp) = shapes[l];
-        let (lower, upper) = s.deltas.split_at_mut(l);
-        let dst = &mut *lower[l - 1];
-        matmul_slices(
-            dst,
-            inp,
-            MatRef::row_major(&*upper[0], n, out),
-            MatRef::row_major(w[l], out, inp),
-            false,
-        )?;
-        act.scale_by_grad(dst, &*s.acts[l - 1]);
+        let (lower, upper) = s.deltas.split_at_mut(l - 1);
+        let src = MatRef::col_major(&*upper[0], n, out);
+        let dst: &mut [T] = if l == 1 { &mut *s.pre } else { &mut *lower[l - 2] };
+        matmul_slices_strided(dst, (1, n), src, MatRef::row_major(w[l], out, inp), false)?;
+        if l > 1 {
+            act.scale_by_grad(dst, &*s.acts[l - 2]);
+        }
     }
     Ok(loss)
 }

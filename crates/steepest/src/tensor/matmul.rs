@@ -129,6 +129,17 @@ impl<'a, T> MatRef<'a, T> {
         }
     }
 
+    /// A column-major `[rows, cols]` matrix (element (i, j) at `j * rows + i`).
+    pub fn col_major(data: &'a [T], rows: usize, cols: usize) -> Self {
+        Self {
+            data,
+            rows,
+            cols,
+            row_stride: 1,
+            col_stride: rows,
+        }
+    }
+
     /// The transpose (the same elements).
     pub fn t(self) -> Self {
         Self {
@@ -203,6 +214,28 @@ pub fn matmul_slices<T: Scalar>(
 pub fn matmul_slices_transposed_out<T: Scalar>(out: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) -> Result<()> {
     // Element (i, j) of the product goes to out[j * m + i].
     product(out, (1, a.rows), a, b, false, gemm::Parallelism::None)
+}
+
+/// `out = a b` (or `out += a b` with `accumulate`) on the calling thread, element (i, j) of
+/// the product at `out[i * strides.0 + j * strides.1]`: row-major (`(ld, 1)`) or column-major
+/// (`(1, ld)`) with any leading dimension, for blocks of larger matrices in either layout.
+///
+/// ```
+/// use steepest::tensor::{matmul_slices_strided, MatRef};
+/// let a = [1.0f32, 2.0, 3.0, 4.0]; // [2, 2] row-major
+/// let mut out = [0.0f32; 4];
+/// // a a, written column-major.
+/// matmul_slices_strided(&mut out, (1, 2), MatRef::row_major(&a, 2, 2), MatRef::row_major(&a, 2, 2), false).unwrap();
+/// assert_eq!(out, [7.0, 15.0, 10.0, 22.0]);
+/// ```
+pub fn matmul_slices_strided<T: Scalar>(
+    out: &mut [T],
+    strides: (usize, usize),
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    accumulate: bool,
+) -> Result<()> {
+    product(out, strides, a, b, accumulate, gemm::Parallelism::None)
 }
 
 /// The checked core of every product: element (i, j) of `a b` goes to
