@@ -237,6 +237,63 @@ fn the_fused_kernel_computes_what_its_layers_compute() {
     }
 }
 
+/// Networks of one, two and four layers (the first layer split by units across threads, the
+/// output layer itself when it is the only one) give the tape's loss and gradients, on one
+/// thread and on three, with layers wide enough (over 16,384 weights) that three threads split
+/// the weights (the one-layer network has 140 outputs for it), and 150 rows so that the batch
+/// is cut into two shares of 75.
+#[test]
+fn every_depth_split_across_threads_computes_what_its_layers_compute() {
+    use steepest::autograd::Tape;
+    use steepest::nn::{Activation, Cx, Linear, Mode, Module, ParamStore, Sequential, VarBuilder};
+    let x = Tensor::<f64>::randn(&[150, 120], 0.0, 1.0, &mut rng(8));
+    let classes: Vec<usize> = (0..150).map(|i| (i * 11 + 3) % 5).collect();
+    for sizes in [vec![120, 140], vec![120, 150, 5], vec![120, 140, 9, 7, 5]] {
+        let layers = sizes.len() - 1;
+        let mut store = ParamStore::<f64>::new();
+        let net = {
+            let vb = VarBuilder::new(&mut store, 4);
+            let mut net = Sequential::new();
+            for l in 0..layers {
+                net = net.push(Linear::new(&vb.pp(l), sizes[l], sizes[l + 1], true).unwrap());
+                if l + 1 < layers {
+                    net = net.push(Activation::Tanh);
+                }
+            }
+            net
+        };
+        let w: Vec<Tensor<f64>> = (0..layers)
+            .map(|l| store.get(&format!("{l}.weight")).unwrap().clone())
+            .collect();
+        let b: Vec<Tensor<f64>> = (0..layers)
+            .map(|l| store.get(&format!("{l}.bias")).unwrap().clone())
+            .collect();
+        let tape = Tape::new();
+        let mut cx = Cx::new(&tape, &store, &ParamStore::new(), Mode::Train);
+        let out = net.forward(&mut cx, tape.constant(x.clone())).unwrap();
+        let l = out.cross_entropy(&classes, None).unwrap();
+        let expected = l.item().unwrap();
+        let g = tape.backward(l).unwrap();
+        for threads in [1, 3] {
+            set_num_threads(threads);
+            let (loss, gw, gb) = loss_and_grads(&w, &b, KernelActivation::Tanh, &x, &KernelTargets::Classes(&classes));
+            set_num_threads(1);
+            assert!((loss - expected).abs() < 1e-12, "{sizes:?} on {threads} threads: loss");
+            for i in 0..layers {
+                let tw = g.wrt(cx.var(&format!("{i}.weight")).unwrap()).unwrap();
+                let tb = g.wrt(cx.var(&format!("{i}.bias")).unwrap()).unwrap();
+                let pairs = gw[i]
+                    .data()
+                    .iter()
+                    .zip(tw.data())
+                    .chain(gb[i].data().iter().zip(tb.data()));
+                let worst = pairs.map(|(a, e)| (a - e).abs()).fold(0.0, f64::max);
+                assert!(worst < 1e-12, "{sizes:?} on {threads} threads, layer {i}: {worst}");
+            }
+        }
+    }
+}
+
 /// The optimizer's step fused into the kernel (the loop's path without clipping) leaves the
 /// parameters bit for bit where the gradient-then-step path leaves them (forced by clipping at
 /// a norm never reached), for SGD with Nesterov momentum, Adam and AdamW with AMSGrad, with and

@@ -10,14 +10,25 @@
 //! It computes what the layers `Linear`, activation, ..., `Linear` compute on the tape (a test
 //! holds them equal). Every buffer lives in [`MlpWorkspace`] and is reused.
 //!
-//! With several threads ([`set_num_threads`](crate::tensor::set_num_threads)) the batch is
-//! split by rows into shares of at least 64 rows: each thread runs the forward pass and the
-//! deltas of its share (everything up to here is row by row). The weight gradients
-//! D_l^T A_{l-1} then need every row; they are split by rows of dW instead, the rows of all
-//! layers cut into one share of equal work per thread, each computed over the whole batch, so
-//! no thread's partial gradient is ever summed with another's and the result does not depend
-//! on the thread count. Both parts run through [`run_parts`], whose caller spins briefly for
-//! the other share instead of sleeping.
+//! With several threads ([`set_num_threads`](crate::tensor::set_num_threads)) a step has four
+//! parts, each run through [`run_parts`] (whose caller spins briefly for the other parts
+//! instead of sleeping):
+//! 1. the batch is split by rows into shares of at least 64 rows, each gathered by one thread,
+//!    row-major and again column-major;
+//! 2. the first layer's outputs are split by units: the weights' rows are cut into one part of
+//!    equal work per thread, the first layer's units in equal parts, and each thread computes
+//!    its units' outputs for the whole batch. A thread so reads, and later steps, only its own
+//!    rows of W_1 (the biggest layer of a typical network), which stay in its cache from one
+//!    step to the next instead of moving between the cores every step;
+//! 3. each share runs the other layers forward, the loss and the deltas of its rows (this is
+//!    row by row), down to D_2 W_2 for the first layer;
+//! 4. each thread applies act' to its first-layer units' deltas, then computes its rows of every
+//!    dW_l = D_l^T A_{l-1} over the whole batch (and steps them, in the fused step), and its
+//!    biases' gradients. No thread's partial gradient is ever summed with another's.
+//!
+//! Every activation and delta is column-major (a share's block, or the whole batch for the
+//! first layer), so that each product reads its operands and writes its output where they lie:
+//! the gemm crate packs neither the activations nor W^T, and nothing is copied back.
 
 use crate::error::{Error, Result};
 use crate::tensor::elementwise::sum;
