@@ -470,13 +470,7 @@ fn run<T: Scalar>(
                 .map_or((0, 0), |&(_, r0, r1)| (r0, r1))
         })
         .collect();
-    let layer_act = |l: usize| {
-        if l + 1 == layers {
-            KernelActivation::Identity
-        } else {
-            act
-        }
-    };
+    let act0 = layer_activation(act, 0, layers);
 
     // 1. The batch, row-major (gathered) and column-major, share by share.
     let parts: Vec<_> = (0..split.shares)
@@ -503,7 +497,7 @@ fn run<T: Scalar>(
                 let x = MatRef::col_major(&xc[split.span(s, d)], m, d);
                 matmul_slices_strided(&mut a0[start..], (1, rows), x, w_units, false)?;
             }
-            layer_act(0).add_bias_apply(a0, rows, &b[0].data()[u0..u1]);
+            act0.add_bias_apply(a0, rows, &b[0].data()[u0..u1]);
             Ok(())
         };
         let parts = units.iter().copied().zip(a0).filter(|((u0, u1), _)| u1 > u0).collect();
@@ -561,7 +555,7 @@ fn run<T: Scalar>(
                 col[start..start + m].copy_from_slice(&pre_s[j * m..(j + 1) * m]);
             }
         }
-        layer_act(0).scale_by_grad(d0, &a0[u0 * rows..u1 * rows]);
+        act0.scale_by_grad(d0, &a0[u0 * rows..u1 * rows]);
     };
     // dW_l rows r0.. into `part`; `d0` holds the first layer's deltas of units `u0..`.
     let product = |l: usize, r0: usize, part: &mut [T], d0: &[T], u0: usize| -> Result<()> {
@@ -576,13 +570,7 @@ fn run<T: Scalar>(
         for s in 0..split.shares {
             let (start, m) = split.share(s);
             let a = match l {
-                1 => MatRef {
-                    data: &a0[start..],
-                    rows: m,
-                    cols: inp,
-                    row_stride: 1,
-                    col_stride: rows,
-                },
+                1 => MatRef::col_major(a0, rows, inp).row_block(start, m),
                 _ => MatRef::col_major(&a_rest[l - 2][split.span(s, inp)], m, inp),
             };
             let dl = &d_rest[l - 1][split.span(s, out)];
@@ -736,6 +724,14 @@ struct StepPiece<'s, T> {
     bufs: Vec<&'s mut [T]>,
 }
 
+/// The activation of layer `l` of `layers`: `act`, but the identity for the output layer.
+fn layer_activation(act: KernelActivation, l: usize, layers: usize) -> KernelActivation {
+    match l + 1 == layers {
+        true => KernelActivation::Identity,
+        false => act,
+    }
+}
+
 /// `v`'s chunks of `len` elements, or `n` empty slices when `v` is empty.
 fn chunks_or_empty<T>(v: &mut [T], len: usize, n: usize) -> Vec<&mut [T]> {
     match v.is_empty() {
@@ -874,13 +870,7 @@ fn share_pass<T: Scalar>(
     targets: &KernelTargets<'_>,
 ) -> Result<f64> {
     let (n, layers) = (s.rows, w.len());
-    let first = MatRef {
-        data: &a0[s.start..],
-        rows: n,
-        cols: shapes[0].0,
-        row_stride: 1,
-        col_stride: total,
-    };
+    let first = MatRef::col_major(a0, total, shapes[0].0).row_block(s.start, n);
     // Forward: A_out = A_in W^T, every operand read in place (W^T is column-major as W is
     // stored) and the output written column-major. `s.acts[l - 1]` is layer l's.
     for l in 1..layers {
@@ -893,12 +883,7 @@ fn share_pass<T: Scalar>(
         };
         let a_out = &mut *rest[0];
         matmul_slices_strided(a_out, (1, n), a_in, MatRef::row_major(w[l], out, inp).t(), false)?;
-        let layer_act = if l + 1 == layers {
-            KernelActivation::Identity
-        } else {
-            act
-        };
-        layer_act.add_bias_apply(a_out, n, b[l].data());
+        layer_activation(act, l, layers).add_bias_apply(a_out, n, b[l].data());
     }
     // Loss and its derivative with respect to the output (element (r, j) at j * ld + r).
     let k = shapes[layers - 1].0;

@@ -140,6 +140,22 @@ impl<'a, T> MatRef<'a, T> {
         }
     }
 
+    /// Rows `start..start + n` of the matrix (a view of the same elements).
+    ///
+    /// ```
+    /// use steepest::tensor::MatRef;
+    /// let a = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]; // [3, 2] column-major
+    /// let rows = MatRef::col_major(&a, 3, 2).row_block(1, 2);
+    /// assert_eq!((rows.data[0], rows.data[rows.col_stride + 1]), (2.0, 6.0));
+    /// ```
+    pub fn row_block(self, start: usize, n: usize) -> Self {
+        Self {
+            data: &self.data[(start * self.row_stride).min(self.data.len())..],
+            rows: n,
+            ..self
+        }
+    }
+
     /// The transpose (the same elements).
     pub fn t(self) -> Self {
         Self {
@@ -197,23 +213,6 @@ pub fn matmul_slices<T: Scalar>(
     accumulate: bool,
 ) -> Result<()> {
     product(out, (out_row_stride, 1), a, b, accumulate, gemm::Parallelism::None)
-}
-
-/// `out = (a b)^T` on the calling thread: the product `[m, n]` written transposed, `out`
-/// row-major `[n, m]`. The same numbers as `b^T a^T`, with `a` and `b` packed as given (for a
-/// product whose natural left operand is the small one).
-///
-/// ```
-/// use steepest::tensor::{matmul_slices_transposed_out, MatRef};
-/// let a = [1.0f32, 2.0, 3.0, 4.0]; // [2, 2]
-/// let b = [1.0f32, 0.0, 1.0, 1.0, 1.0, 0.0]; // [2, 3]
-/// let mut out = [0.0f32; 6]; // (a b)^T, [3, 2]
-/// matmul_slices_transposed_out(&mut out, MatRef::row_major(&a, 2, 2), MatRef::row_major(&b, 2, 3)).unwrap();
-/// assert_eq!(out, [3.0, 7.0, 2.0, 4.0, 1.0, 3.0]);
-/// ```
-pub fn matmul_slices_transposed_out<T: Scalar>(out: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) -> Result<()> {
-    // Element (i, j) of the product goes to out[j * m + i].
-    product(out, (1, a.rows), a, b, false, gemm::Parallelism::None)
 }
 
 /// `out = a b` (or `out += a b` with `accumulate`) on the calling thread, element (i, j) of

@@ -75,8 +75,7 @@ pub use denormal::{flush_denormals_everywhere, set_flush_denormals};
 pub use index::Indices;
 pub(crate) use matmul::split_threads;
 pub use matmul::{
-    matmul_into, matmul_slices, matmul_slices_strided, matmul_slices_transposed_out, num_threads, set_num_threads,
-    with_serial_matmul, MatRef,
+    matmul_into, matmul_slices, matmul_slices_strided, num_threads, set_num_threads, with_serial_matmul, MatRef,
 };
 pub use norm::{normalize, normalize_backward, NormKind, NormLayout, NormStats};
 pub use pool2d::{
