@@ -79,8 +79,13 @@ pub fn read_libsvm_part<T: Scalar>(path: impl AsRef<Path>, part: usize, parts: u
     let end = (end as usize).min(map.len());
     let start = (start as usize).min(end);
     let before = map[..start].iter().filter(|&&b| b == b'\n').count();
-    let pieces =
-        super::libsvm_fast::parse_parallel_after::<T>(&map[start..end], &name, before, &super::vw::SparseText::Libsvm)?;
+    let pieces = super::libsvm_fast::parse_parallel_after::<T>(
+        &map[start..end],
+        &name,
+        before,
+        &super::vw::SparseText::Libsvm,
+        rayon::current_num_threads(),
+    )?;
     let p = match pieces.is_empty() {
         true => super::libsvm_fast::Piece::new(),
         false => super::libsvm_fast::join_pieces(pieces),

@@ -428,15 +428,15 @@ pub(crate) fn join_pieces<T: Scalar>(pieces: Vec<Piece<T>>) -> Piece<T> {
     out
 }
 
-/// [`parse_parallel`] of bytes that follow `lines_before` lines of the file: errors name the
-/// line in the whole file.
+/// [`parse_parallel`] of bytes that follow `lines_before` lines of the file, in `parts` pieces:
+/// errors name the line in the whole file.
 pub(crate) fn parse_parallel_after<T: Scalar>(
     bytes: &[u8],
     name: &str,
     lines_before: usize,
     text: &super::vw::SparseText,
+    parts: usize,
 ) -> Result<Vec<Piece<T>>> {
-    let parts = rayon::current_num_threads();
     let parsed = match text {
         super::vw::SparseText::Vw { crosses } => {
             parse_parallel_with(bytes, name, parts, &|b: &[u8]| super::vw::parse_piece::<T>(b, crosses))

@@ -19,6 +19,7 @@ mod dataset;
 mod digits;
 pub mod embedded;
 mod encode;
+mod feed;
 pub mod generate;
 mod hashing;
 mod idx;

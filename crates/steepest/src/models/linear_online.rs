@@ -492,9 +492,11 @@ pub(super) fn stream_passes<T: Scalar>(
             };
             models = (0..k).map(|_| SgdModel::new(0)).collect();
         }
-        // A reader thread parses the next block while this one learns from the current one.
+        // A reader thread parses the next block while this one learns from the current one
+        // (its chunks wait in the channel).
+        let ahead = reader.chunks_per_block().max(1);
         let pass = std::thread::scope(|scope| -> Result<()> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<crate::data::SparseChunk>>>(1);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<crate::data::SparseChunk>>>(ahead);
             let more = first.is_some();
             scope.spawn(move || {
                 if !more {
