@@ -15,6 +15,28 @@ pub(crate) enum Feed {
 }
 
 impl Feed {
+    /// The bytes of `reader` (gzip's decoder), through a buffer.
+    pub(crate) fn read(reader: Box<dyn Read + Send>) -> Self {
+        Feed::Read(Buffered {
+            reader,
+            buf: Vec::new(),
+            block: 0,
+            filled: 0,
+            done: false,
+        })
+    }
+
+    /// Bytes `start..end` of `file`, mapped a block at a time.
+    pub(crate) fn mapped(file: std::fs::File, start: u64, end: u64) -> Self {
+        Feed::Map(Mapped {
+            file,
+            pos: start,
+            end,
+            window: None,
+            block: 0..0,
+        })
+    }
+
     /// Moves to the next block of whole lines; false at the end.
     pub(crate) fn advance(&mut self, name: &str, block: usize) -> Result<bool> {
         match self {
@@ -35,11 +57,11 @@ impl Feed {
 /// A reader's bytes in a buffer: the block is `buf[..block]`, then the start of the next line,
 /// `buf[block..filled]`, carried over to the next block. Reused (filled once with zeros).
 pub(crate) struct Buffered {
-    pub(crate) reader: Box<dyn Read + Send>,
-    pub(crate) buf: Vec<u8>,
-    pub(crate) block: usize,
-    pub(crate) filled: usize,
-    pub(crate) done: bool,
+    reader: Box<dyn Read + Send>,
+    buf: Vec<u8>,
+    block: usize,
+    filled: usize,
+    done: bool,
 }
 
 impl Buffered {
@@ -82,11 +104,11 @@ impl Buffered {
 /// Bytes `pos..end` of a file still to read, mapped a block at a time: the block is
 /// `window[block]`. Each window is unmapped when the next is mapped.
 pub(crate) struct Mapped {
-    pub(crate) file: std::fs::File,
-    pub(crate) pos: u64,
-    pub(crate) end: u64,
-    pub(crate) window: Option<memmap2::Mmap>,
-    pub(crate) block: std::ops::Range<usize>,
+    file: std::fs::File,
+    pos: u64,
+    end: u64,
+    window: Option<memmap2::Mmap>,
+    block: std::ops::Range<usize>,
 }
 
 /// Windows start at a multiple of this (a multiple of every page size in use).

@@ -11,7 +11,7 @@
 //! buckets.
 
 use super::dataset::{Dataset, Features, Task};
-use super::feed::{Buffered, Feed, Mapped};
+use super::feed::Feed;
 use super::hashing::FeatureHasher;
 use super::libsvm_fast::{join_pieces, parse_parallel_after, Piece};
 use super::vw::SparseText;
@@ -112,23 +112,11 @@ impl LibsvmChunks {
                     "a gzipped file cannot be split into byte ranges for several ranks: decompress it first",
                 ))
             }
-            (true, None) => Feed::Read(Buffered {
-                reader: Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f))),
-                buf: Vec::new(),
-                block: 0,
-                filled: 0,
-                done: false,
-            }),
+            (true, None) => Feed::read(Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f)))),
             (false, range) => {
                 let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
                 let (start, end) = range.map_or((0, len), |(a, b)| (a.min(len), b.min(len)));
-                Feed::Map(Mapped {
-                    file: f,
-                    pos: start,
-                    end,
-                    window: None,
-                    block: 0..0,
-                })
+                Feed::mapped(f, start, end)
             }
         };
         Ok(Self {
@@ -155,9 +143,7 @@ impl LibsvmChunks {
     pub fn one_based(&self) -> Option<bool> {
         self.one_based
     }
-}
 
-impl LibsvmChunks {
     /// The rows of `piece` (which follows `first_line` lines of the part) as a chunk, `None`
     /// when it has none: indices made zero-based when the stream reads them as one-based
     /// (decided on the first rows), then hashed when a hasher is set.
@@ -221,7 +207,8 @@ impl ChunkReader for LibsvmChunks {
             // The first block is one chunk: a stream fixes its classes on it.
             let first = self.blocks == 0;
             self.blocks += 1;
-            let parts = self.chunks_per_block() / if first { PIECES_PER_THREAD } else { 1 };
+            let threads = rayon::current_num_threads().max(1);
+            let parts = if first { threads } else { threads * PIECES_PER_THREAD };
             let pieces = match parse_parallel_after::<f32>(self.feed.block(), &self.name, self.lines, &self.text, parts)
             {
                 // A part's line numbers count from its start: name the line in the whole file.
@@ -518,24 +505,30 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    /// Lines of `n` rows (labels 0/1/2, a few features each, one line far longer than any
-    /// block below), as text.
-    fn text(n: usize) -> String {
-        let mut out = String::new();
-        for r in 0..n {
-            let width = if r == n / 3 { 400 } else { 1 + r % 5 };
-            let feats: Vec<String> = (0..width)
-                .map(|k| format!("{}:{}", 1 + 3 * k + r % 3, (k + r % 4) as f32 / 4.0))
-                .collect();
-            out += &format!("{} {}\n", r % 3, feats.join(" "));
-        }
-        out
-    }
-
-    /// Every row of `reader`'s chunks: its label and its (column, value) pairs; and the count.
     /// A row: its label and its (column, value) pairs.
     type Row = (f64, Vec<(u32, f32)>);
 
+    /// `n` rows (labels 0/1/2, a few features each, one row far longer than any block below,
+    /// values that f32 holds exactly) and their lines of LIBSVM text (one-based columns).
+    fn text_and_rows(n: usize) -> (String, Vec<Row>) {
+        let (mut out, mut rows) = (String::new(), Vec::new());
+        for r in 0..n {
+            let width = if r == n / 3 { 400 } else { 1 + r % 5 };
+            let row: Vec<(u32, f32)> = (0..width)
+                .map(|k| ((3 * k + r % 3) as u32, (k + r % 4) as f32 / 4.0))
+                .collect();
+            let feats: Vec<String> = row.iter().map(|(j, v)| format!("{}:{v}", j + 1)).collect();
+            out += &format!("{} {}\n", r % 3, feats.join(" "));
+            rows.push(((r % 3) as f64, row));
+        }
+        (out, rows)
+    }
+
+    fn text(n: usize) -> String {
+        text_and_rows(n).0
+    }
+
+    /// Every row of `reader`'s chunks, and the number of chunks.
     fn rows(mut reader: impl ChunkReader) -> (Vec<Row>, usize) {
         let (mut out, mut chunks) = (Vec::new(), 0);
         while let Some(c) = reader.next_chunk().unwrap() {
@@ -557,12 +550,12 @@ mod tests {
     }
 
     /// Blocks of any size, mapped or through gzip, whole or in two byte ranges, give the rows
-    /// of the file read as one block, in order; small blocks come as several chunks each.
+    /// the file was written from, in order; small blocks come as several chunks each.
     #[test]
     fn blocks_of_any_size_give_the_rows_of_the_whole_file() {
         let dir = tempfile::tempdir().unwrap();
         let (plain, gz) = (dir.path().join("d.svm"), dir.path().join("d.svm.gz"));
-        let body = text(300);
+        let (body, whole) = text_and_rows(300);
         std::fs::write(&plain, &body).unwrap();
         let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
         enc.write_all(body.as_bytes()).unwrap();
@@ -572,8 +565,8 @@ mod tests {
             r.block_bytes = block;
             r
         };
-        let (whole, one) = rows(open(&plain, 1 << 30, None));
-        assert_eq!((whole.len(), one), (300, 1));
+        let (one_block, one) = rows(open(&plain, 1 << 30, None));
+        assert_eq!((&one_block, one), (&whole, 1));
         for block in [64, 500, 4096] {
             let (mapped, chunks) = rows(open(&plain, block, None));
             assert_eq!(mapped, whole, "mapped, blocks of {block}");
