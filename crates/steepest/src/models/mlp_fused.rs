@@ -40,6 +40,10 @@ fn shape_buffers<T: Scalar>(fast: &mut FastBuffers<T>, w: &[&[usize]], b: &[&[us
     }
 }
 
+/// How many gradient elements the fused step sums the squares of, then steps, at a time: few
+/// enough to stay in the level-1 cache between the two.
+const STEP_AT_ONCE: usize = 4096;
+
 impl<T: Scalar> MlpNet<T> {
     /// The kernel's activation, if the fused paths apply to `data` (dense rows, no dropout, an
     /// activation whose derivative follows from its output).
@@ -172,14 +176,30 @@ impl<T: Scalar> MlpNet<T> {
         // The weights' update by rows: the penalty's gradient added, each row's squares noted,
         // then the optimizer's rule.
         let row_update = |apply: &ApplyFn<'_, T>, w: &mut [T], g: &mut [T], bufs: &mut [&mut [T]], sq: &mut [f64]| {
-            if with_penalty {
-                g.iter_mut().zip(&*w).for_each(|(g, &w)| *g += alpha * w);
+            // A few rows at a time, so that the squares and the rule read the gradient from the
+            // level-1 cache right after the penalty's gradient is added.
+            let width = (g.len() / sq.len().max(1)).max(1);
+            let rows = (STEP_AT_ONCE / width).max(1);
+            let mut rest: Vec<&mut [T]> = bufs.iter_mut().map(|b| &mut **b).collect();
+            let mut heads: Vec<&mut [T]> = Vec::with_capacity(rest.len());
+            let mut w = w;
+            for (q, g) in sq.chunks_mut(rows).zip(g.chunks_mut(rows * width)) {
+                let (head, tail) = std::mem::take(&mut w).split_at_mut(g.len());
+                w = tail;
+                if with_penalty {
+                    g.iter_mut().zip(&*head).for_each(|(g, &w)| *g += alpha * w);
+                }
+                for (q, row) in q.iter_mut().zip(g.chunks(width)) {
+                    *q = sum_of_squares_serial(row);
+                }
+                heads.clear();
+                for b in rest.iter_mut() {
+                    let (head, tail) = std::mem::take(b).split_at_mut(g.len());
+                    *b = tail;
+                    heads.push(head);
+                }
+                apply(head, g, &mut heads);
             }
-            let width = g.len() / sq.len().max(1);
-            for (q, row) in sq.iter_mut().zip(g.chunks(width.max(1))) {
-                *q = sum_of_squares_serial(row);
-            }
-            apply(w, g, bufs);
         };
         let mut step_weights = Vec::with_capacity(layers);
         let mut buffers = Vec::with_capacity(layers);

@@ -13,13 +13,14 @@
 //! With several threads ([`set_num_threads`](crate::tensor::set_num_threads)) a step has four
 //! parts, each run through [`run_parts`] (whose caller spins briefly for the other parts
 //! instead of sleeping):
-//! 1. the batch is split by rows into shares of at least 64 rows, each gathered by one thread,
-//!    row-major and again column-major;
+//! 1. the batch is split by rows into shares of at least 64 rows, each gathered (copied from
+//!    the data's rows) by one thread;
 //! 2. the first layer's outputs are split by units: the weights' rows are cut into one part of
 //!    equal work per thread, the first layer's units in equal parts, and each thread computes
-//!    its units' outputs for the whole batch. A thread so reads, and later steps, only its own
-//!    rows of W_1 (the biggest layer of a typical network), which stay in its cache from one
-//!    step to the next instead of moving between the cores every step;
+//!    its units' outputs for the whole batch in one product (which the gemm crate packs the
+//!    batch for). A thread so reads, and later steps, only its own rows of W_1 (the biggest
+//!    layer of a typical network), which stay in its cache from one step to the next instead
+//!    of moving between the cores every step;
 //! 3. each share runs the other layers forward, the loss and the deltas of its rows (this is
 //!    row by row), down to D_2 W_2 for the first layer;
 //! 4. each thread applies act' to its first-layer units' deltas, then computes its rows of every
@@ -28,7 +29,11 @@
 //!
 //! Every activation and delta is column-major (a share's block, or the whole batch for the
 //! first layer), so that each product reads its operands and writes its output where they lie:
-//! the gemm crate packs neither the activations nor W^T, and nothing is copied back.
+//! the gemm crate packs neither the activations nor W^T, and nothing is copied back. The
+//! batch itself stays row-major: X^T is then column-major for dW_1 = D_1^T X, and the first
+//! layer's product packs X once per thread. (A column-major copy made at the gather, each
+//! thread transposing its share, cost more than that packing: the other thread then read
+//! those lines from the first thread's cache, and dW_1 read the row-major rows again.)
 
 use crate::error::{Error, Result};
 use crate::tensor::elementwise::sum;
@@ -170,8 +175,7 @@ pub enum KernelTargets<'a> {
     Values(&'a [f64]),
 }
 
-/// Reusable buffers: the gathered batch (row-major, and again column-major share by share),
-/// and each layer's outputs and deltas.
+/// Reusable buffers: the gathered batch (row-major), and each layer's outputs and deltas.
 ///
 /// A per-share buffer of width `w` holds share s (rows `start..start + m`) at
 /// `start * w..(start + m) * w`, column-major: element (r, j) at `j * m + r`. Every product of a
@@ -180,7 +184,6 @@ pub enum KernelTargets<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct MlpWorkspace<T> {
     x: Vec<T>,
-    xc: Vec<T>,
     pre: Vec<T>,
     acts: Vec<Vec<T>>,
     deltas: Vec<Vec<T>>,
@@ -192,8 +195,6 @@ const MIN_SHARE_ROWS: usize = 64;
 const GATHER_AHEAD: usize = 2;
 /// Networks with fewer weights get their weight gradients from one thread.
 const MIN_SPLIT_WEIGHTS: usize = 1 << 14;
-/// Rows per tile of the transposing copy of a share.
-const TILE: usize = 16;
 
 /// How the batch's rows are cut into shares: `shares` shares of `share_rows` rows, the last
 /// one shorter.
@@ -454,7 +455,6 @@ fn run<T: Scalar>(
     ws.pre.resize(rows * o0, T::zero());
     let gathered = matches!(input, Input::Gather(..));
     ws.x.resize(if gathered { rows * d } else { 0 }, T::zero());
-    ws.xc.resize(rows * d, T::zero());
 
     let threads = split_threads();
     let split = Split::new(rows, threads);
@@ -472,14 +472,20 @@ fn run<T: Scalar>(
         .collect();
     let act0 = layer_activation(act, 0, layers);
 
-    // 1. The batch, row-major (gathered) and column-major, share by share.
+    // 1. The batch's rows gathered, share by share (a batch given whole is read in place).
     let parts: Vec<_> = (0..split.shares)
         .map(|s| split.share(s))
         .zip(chunks_or_empty(&mut ws.x, split.share_rows * d, split.shares))
-        .zip(ws.xc.chunks_mut((split.share_rows * d).max(1)))
         .collect();
-    run_parts(parts, |(((start, m), xr), xc)| gather_share(input, start, m, d, xr, xc));
-    let xc: &[T] = &ws.xc;
+    if let Input::Gather(data, batch) = input {
+        run_parts(parts, |((start, m), xr)| {
+            gather_share(data, &batch[start..start + m], d, xr)
+        });
+    }
+    let x_rows: &[T] = match input {
+        Input::Batch(x) => x,
+        Input::Gather(..) => &ws.x,
+    };
 
     let w: Vec<&[T]> = match &weights {
         Weights::Read(w) => w.iter().map(|t| t.data()).collect(),
@@ -492,11 +498,7 @@ fn run<T: Scalar>(
         let a0 = cut_columns(&mut ws.acts[0], rows, &units);
         let first_layer = |((u0, u1), a0): ((usize, usize), &mut [T])| -> Result<()> {
             let w_units = MatRef::row_major(&w[0][u0 * i0..u1 * i0], u1 - u0, i0).t();
-            for s in 0..split.shares {
-                let (start, m) = split.share(s);
-                let x = MatRef::col_major(&xc[split.span(s, d)], m, d);
-                matmul_slices_strided(&mut a0[start..], (1, rows), x, w_units, false)?;
-            }
+            matmul_slices_strided(a0, (1, rows), MatRef::row_major(x_rows, rows, d), w_units, false)?;
             act0.add_bias_apply(a0, rows, &b[0].data()[u0..u1]);
             Ok(())
         };
@@ -541,10 +543,6 @@ fn run<T: Scalar>(
     // rows of dW (the layer's output units), one product over the batch for the first layer, a
     // sum over the shares for the others; with a step, each block of weights steps right after
     // its gradient; and the biases' gradients (the deltas' column sums) of the same units.
-    let x_rows: &[T] = match input {
-        Input::Batch(x) => x,
-        Input::Gather(..) => &ws.x,
-    };
     let (a_rest, d_rest, pre): (&[Vec<T>], &[Vec<T>], &[T]) = (a_rest, d_rest, &ws.pre);
     let d0_cut = cut_columns(d0, rows, &units);
     let first_deltas = |(u0, u1): (usize, usize), d0: &mut [T]| {
@@ -740,44 +738,14 @@ fn chunks_or_empty<T>(v: &mut [T], len: usize, n: usize) -> Vec<&mut [T]> {
     }
 }
 
-/// Share `start..start + m` of the batch: its rows copied into `xr` (when gathered; the rows
-/// come in shuffled order, from memory, so those a few ahead are asked for while one is
-/// copied), and column-major into `xc`.
-fn gather_share<T: Scalar>(input: Input<'_, T>, start: usize, m: usize, d: usize, xr: &mut [T], xc: &mut [T]) {
-    let src: &[T] = match input {
-        Input::Batch(x) => &x[start * d..(start + m) * d],
-        Input::Gather(data, rows) => {
-            let mine = &rows[start..start + m];
-            for (i, (dst, &r)) in xr.chunks_mut(d.max(1)).zip(mine).enumerate() {
-                if let Some(&ahead) = mine.get(i + GATHER_AHEAD) {
-                    prefetch(&data[ahead * d..(ahead + 1) * d]);
-                }
-                dst.copy_from_slice(&data[r * d..(r + 1) * d]);
-            }
-            xr
+/// The rows `rows` of the `[n, d]` matrix `data` copied into `xr`, in order. They come in
+/// shuffled order, from memory, so those a few ahead are asked for while one is copied.
+fn gather_share<T: Scalar>(data: &[T], rows: &[usize], d: usize, xr: &mut [T]) {
+    for (i, (dst, &r)) in xr.chunks_mut(d.max(1)).zip(rows).enumerate() {
+        if let Some(&ahead) = rows.get(i + GATHER_AHEAD) {
+            prefetch(&data[ahead * d..(ahead + 1) * d]);
         }
-    };
-    transpose_into(src, m, d, xc);
-}
-
-/// `dst` = the row-major `[m, d]` `src` written column-major. TILE rows at a time: each
-/// column's TILE elements are one contiguous store (a cache line for f32), read from TILE rows
-/// that stay in the level-1 cache while the columns go by.
-fn transpose_into<T: Scalar>(src: &[T], m: usize, d: usize, dst: &mut [T]) {
-    let full = m / TILE * TILE;
-    for r0 in (0..full).step_by(TILE) {
-        let rows: [&[T]; TILE] = std::array::from_fn(|i| &src[(r0 + i) * d..][..d]);
-        for (j, col) in dst.chunks_exact_mut(m.max(1)).enumerate().take(d) {
-            let piece: &mut [T; TILE] = (&mut col[r0..r0 + TILE]).try_into().expect("TILE elements");
-            for (v, row) in piece.iter_mut().zip(&rows) {
-                *v = row[j];
-            }
-        }
-    }
-    for r in full..m {
-        for (j, &v) in src[r * d..(r + 1) * d].iter().enumerate() {
-            dst[j * m + r] = v;
-        }
+        dst.copy_from_slice(&data[r * d..(r + 1) * d]);
     }
 }
 
