@@ -386,12 +386,8 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 fn main() {
     // SAFETY: set once before any thread starts; -1: freed pages are kept for reuse.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
-    // No transparent huge pages, as the `steepest` program (see its main.rs).
-    // SAFETY: PR_SET_THP_DISABLE takes plain integers and only sets a flag of this process.
-    #[cfg(target_os = "linux")]
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0)
-    };
+    // Transparent huge pages only where the library advises them, as the `steepest` program.
+    steepest::tensor::huge_pages_only_where_advised();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(serde_json::Value::Null) => {}

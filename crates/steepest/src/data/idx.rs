@@ -6,7 +6,7 @@
 
 use super::dataset::{Dataset, Features};
 use crate::error::{Error, Result};
-use crate::tensor::{Scalar, Tensor};
+use crate::tensor::{huge_page_vec, Scalar, Tensor};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -82,26 +82,28 @@ pub fn read_idx_tensor<T: Scalar>(bytes: &[u8], name: &str) -> Result<Tensor<T>>
         ));
     }
     let body = &bytes[header..need];
-    let data: Vec<T> = match ty {
-        0x08 => body.iter().map(|&b| T::of(b as f64)).collect(),
-        0x09 => body.iter().map(|&b| T::of(b as i8 as f64)).collect(),
-        0x0B => body
-            .chunks_exact(2)
-            .map(|c| T::of(i16::from_be_bytes([c[0], c[1]]) as f64))
-            .collect(),
-        0x0C => body
-            .chunks_exact(4)
-            .map(|c| T::of(i32::from_be_bytes(c.try_into().expect("4")) as f64))
-            .collect(),
-        0x0D => body
-            .chunks_exact(4)
-            .map(|c| T::of(f32::from_be_bytes(c.try_into().expect("4")) as f64))
-            .collect(),
-        _ => body
-            .chunks_exact(8)
-            .map(|c| T::of(f64::from_be_bytes(c.try_into().expect("8"))))
-            .collect(),
-    };
+    // A set of images is read row by row in shuffled order: on huge pages when it is large.
+    let mut data: Vec<T> = huge_page_vec((need - header) / width);
+    match ty {
+        0x08 => data.extend(body.iter().map(|&b| T::of(b as f64))),
+        0x09 => data.extend(body.iter().map(|&b| T::of(b as i8 as f64))),
+        0x0B => data.extend(
+            body.chunks_exact(2)
+                .map(|c| T::of(i16::from_be_bytes([c[0], c[1]]) as f64)),
+        ),
+        0x0C => data.extend(
+            body.chunks_exact(4)
+                .map(|c| T::of(i32::from_be_bytes(c.try_into().expect("4")) as f64)),
+        ),
+        0x0D => data.extend(
+            body.chunks_exact(4)
+                .map(|c| T::of(f32::from_be_bytes(c.try_into().expect("4")) as f64)),
+        ),
+        _ => data.extend(
+            body.chunks_exact(8)
+                .map(|c| T::of(f64::from_be_bytes(c.try_into().expect("8")))),
+        ),
+    }
     Tensor::new(data, &dims)
 }
 

@@ -53,6 +53,7 @@ mod conv;
 mod denormal;
 pub mod elementwise;
 pub(crate) mod exp;
+mod huge_pages;
 mod index;
 mod layout;
 mod matmul;
@@ -72,6 +73,7 @@ pub use broadcast::broadcast_shape;
 pub use cholesky::Cholesky;
 pub use conv::{channel_sum, conv2d, conv2d_backward, conv_out_len, Conv2dGeometry};
 pub use denormal::{flush_denormals_everywhere, set_flush_denormals};
+pub use huge_pages::{huge_page_vec, huge_pages_only_where_advised, HUGE_PAGES_MIN_BYTES};
 pub use index::Indices;
 pub(crate) use matmul::split_threads;
 pub use matmul::{
