@@ -5,7 +5,7 @@
 use super::dataset::{Dataset, Features};
 use super::table::{Column, Table};
 use crate::error::{Error, Result};
-use crate::tensor::{Scalar, Tensor};
+use crate::tensor::{huge_page_vec, Scalar, Tensor};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -379,7 +379,9 @@ impl TableEncoder {
     pub fn transform<T: Scalar>(&self, table: &Table) -> Result<(Dataset<T>, EncodeReport)> {
         let names = self.output_names();
         let (rows, width) = (table.rows(), names.len());
-        let mut x = vec![T::zero(); rows * width];
+        // The rows are read in shuffled order every epoch: on huge pages when the set is large.
+        let mut x = huge_page_vec(rows * width);
+        x.resize(rows * width, T::zero());
         let mut report = EncodeReport::default();
         let mut unseen: BTreeMap<(String, String), usize> = BTreeMap::new();
         let mut start = 0;

@@ -3,7 +3,7 @@
 use super::dataset::Features;
 use crate::collective::{Communicator, SingleProcess};
 use crate::error::{Error, Result};
-use crate::tensor::Scalar;
+use crate::tensor::{huge_page_vec, Scalar, Tensor};
 use serde::{Deserialize, Serialize};
 
 /// Which scaling to apply.
@@ -223,13 +223,14 @@ impl Scaler {
         }
         Ok(match x {
             Features::Dense(t) => {
-                let mut t = t.clone();
+                // A new buffer (on huge pages when large: training reads it in shuffled order).
                 let d = self.scale.len().max(1);
-                for (i, v) in t.data_mut().iter_mut().enumerate() {
+                let mut data = huge_page_vec(t.len());
+                data.extend(t.data().iter().enumerate().map(|(i, v)| {
                     let j = i % d;
-                    *v = T::of((v.as_f64() - self.offset[j]) / self.scale[j]);
-                }
-                Features::Dense(t)
+                    T::of((v.as_f64() - self.offset[j]) / self.scale[j])
+                }));
+                Features::Dense(Tensor::new(data, t.shape())?)
             }
             Features::Sparse(s) => {
                 let inv: Vec<T> = self.scale.iter().map(|s| T::of(1.0 / s)).collect();

@@ -3,7 +3,7 @@
 //! A training set is read row by row in shuffled order every epoch. With 4 KiB pages each row
 //! of a large set costs an address translation that misses the TLB (whose reach is a few
 //! megabytes), and the hardware prefetcher stops at every page boundary; 2 MiB pages take both
-//! away (W1's gather of a batch's rows: a quarter less time). The buffer is advised before it
+//! away (W1's gather of a batch's rows: a third less time). The buffer is advised before it
 //! is written (`madvise(MADV_HUGEPAGE)` on its whole 2 MiB blocks), so that its first touch
 //! maps huge pages directly: advising a filled buffer would need `MADV_COLLAPSE`, which copied
 //! W1's 187 MB in 0.55 s, longer than an epoch. The advice is a hint: a kernel that refuses it
