@@ -473,11 +473,11 @@ fn run<T: Scalar>(
     let act0 = layer_activation(act, 0, layers);
 
     // 1. The batch's rows gathered, share by share (a batch given whole is read in place).
-    let parts: Vec<_> = (0..split.shares)
-        .map(|s| split.share(s))
-        .zip(chunks_or_empty(&mut ws.x, split.share_rows * d, split.shares))
-        .collect();
     if let Input::Gather(data, batch) = input {
+        let parts: Vec<_> = (0..split.shares)
+            .map(|s| split.share(s))
+            .zip(ws.x.chunks_mut((split.share_rows * d).max(1)))
+            .collect();
         run_parts(parts, |((start, m), xr)| {
             gather_share(data, &batch[start..start + m], d, xr)
         });
@@ -727,14 +727,6 @@ fn layer_activation(act: KernelActivation, l: usize, layers: usize) -> KernelAct
     match l + 1 == layers {
         true => KernelActivation::Identity,
         false => act,
-    }
-}
-
-/// `v`'s chunks of `len` elements, or `n` empty slices when `v` is empty.
-fn chunks_or_empty<T>(v: &mut [T], len: usize, n: usize) -> Vec<&mut [T]> {
-    match v.is_empty() {
-        true => (0..n).map(|_| Default::default()).collect(),
-        false => v.chunks_mut(len.max(1)).collect(),
     }
 }
 
