@@ -237,7 +237,6 @@ impl<T: Scalar> MlpNet<T> {
             rows,
             targets,
             &mut fast.ws,
-            &mut fast.gw,
             &mut fast.gb,
             step,
         )?;

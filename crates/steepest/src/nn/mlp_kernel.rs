@@ -187,6 +187,9 @@ pub struct MlpWorkspace<T> {
     pre: Vec<T>,
     acts: Vec<Vec<T>>,
     deltas: Vec<Vec<T>>,
+    /// With a fused step, one block of weight-gradient rows per part, reused block after
+    /// block (the gradient of the whole weights is never stored).
+    blocks: Vec<T>,
 }
 
 /// Rows per share below which a batch is not split across threads.
@@ -273,7 +276,7 @@ pub fn mlp_loss_grad<T: Scalar>(
         d,
         targets,
         ws,
-        gw,
+        Some(gw),
         gb,
     )
 }
@@ -304,7 +307,7 @@ pub fn mlp_loss_grad_rows<T: Scalar>(
         d,
         targets,
         ws,
-        gw,
+        Some(gw),
         gb,
     )
 }
@@ -331,10 +334,12 @@ pub struct WeightStep<'a, T> {
 }
 
 /// [`mlp_loss_grad_rows`], stepping the weights as their gradient comes out: after this call
-/// the weights in `step` have taken the step, `gw` holds the gradient they took it with (as
-/// `step.update` left it) and `gb` the biases' gradient (the biases are not stepped). The
-/// weights' shapes are `shapes[l]` = (out, in). The forward and backward passes read the
-/// weights before any is stepped, so the gradient is that of the weights as given.
+/// the weights in `step` have taken the step and `gb` holds the biases' gradient (the biases are
+/// not stepped). The weights' gradient is not kept: each block of its rows is computed into a
+/// buffer of the workspace, handed to `step.update` and overwritten by the next block, so the
+/// weights and the optimizer's state are all a step moves through the cache. The weights' shapes
+/// are `shapes[l]` = (out, in). The forward and backward passes read the weights before any is
+/// stepped, so the gradient is that of the weights as given.
 #[allow(clippy::too_many_arguments)]
 pub fn mlp_loss_grad_step_rows<T: Scalar>(
     shapes: &[(usize, usize)],
@@ -344,7 +349,6 @@ pub fn mlp_loss_grad_step_rows<T: Scalar>(
     rows: &[usize],
     targets: KernelTargets<'_>,
     ws: &mut MlpWorkspace<T>,
-    gw: &mut [Tensor<T>],
     gb: &mut [Tensor<T>],
     mut step: WeightStep<'_, T>,
 ) -> Result<f64> {
@@ -377,7 +381,7 @@ pub fn mlp_loss_grad_step_rows<T: Scalar>(
         d,
         targets,
         ws,
-        gw,
+        None,
         gb,
     )
 }
@@ -416,11 +420,12 @@ fn run<T: Scalar>(
     d: usize,
     targets: KernelTargets<'_>,
     ws: &mut MlpWorkspace<T>,
-    gw: &mut [Tensor<T>],
+    mut gw: Option<&mut [Tensor<T>]>,
     gb: &mut [Tensor<T>],
 ) -> Result<f64> {
     let layers = shapes.len();
-    if layers == 0 || b.len() != layers || gw.len() != layers || gb.len() != layers || rows == 0 {
+    let gw_fits = gw.as_ref().is_none_or(|g| g.len() == layers);
+    if layers == 0 || b.len() != layers || !gw_fits || gb.len() != layers || rows == 0 {
         return Err(Error::invalid("mlp kernel", "mismatched layer lists or an empty batch"));
     }
     let mut width = d;
@@ -429,8 +434,11 @@ fn run<T: Scalar>(
         if i != width || b[l].len() != o {
             return Err(Error::shapes("mlp kernel layer", &[o, i], &[b[l].len(), width]));
         }
-        if gw[l].shape() != [o, i] || gb[l].len() != o {
-            return Err(Error::shapes("mlp kernel gradient", gw[l].shape(), &[o, i]));
+        if let Some(g) = gw.as_ref().map(|g| &g[l]).filter(|g| g.shape() != [o, i]) {
+            return Err(Error::shapes("mlp kernel gradient", g.shape(), &[o, i]));
+        }
+        if gb[l].len() != o {
+            return Err(Error::shapes("mlp kernel bias gradient", &[gb[l].len()], &[o]));
         }
         width = o;
     }
@@ -459,6 +467,11 @@ fn run<T: Scalar>(
     let threads = split_threads();
     let split = Split::new(rows, threads);
     let ranges = weight_grad_ranges(shapes, threads);
+    // With a step, each part's block of weight-gradient rows.
+    let block_len = STEP_ROWS * shapes.iter().map(|&(_, i)| i).max().unwrap_or(0);
+    let stepping = matches!(weights, Weights::Step(_));
+    ws.blocks
+        .resize(if stepping { ranges.len() * block_len } else { 0 }, T::zero());
     // The first layer's units of each part of the weights: the part computes their outputs,
     // their deltas and their weights' gradient and step, so each thread reads and writes only
     // its own rows of W_1, which stay in its cache from one step to the next.
@@ -593,9 +606,12 @@ fn run<T: Scalar>(
     };
     let ins: Vec<usize> = shapes.iter().map(|&(_, i)| i).collect();
     let ones = vec![1; layers];
-    let mut g_cut = cut(gw.iter_mut().map(|g| g.data_mut()).collect(), &ins, &ranges).into_iter();
+    let mut g_cut = gw
+        .as_mut()
+        .map(|gw| cut(gw.iter_mut().map(|g| g.data_mut()).collect(), &ins, &ranges).into_iter());
     let mut gb_cut = cut(gb.iter_mut().map(|g| g.data_mut()).collect(), &ones, &ranges).into_iter();
     let mut d0_cut = d0_cut.into_iter();
+    let mut block_cut = ws.blocks.chunks_mut(block_len.max(1));
     let (update, mut w_cut, mut sq_cut, mut buf_cuts) = match weights {
         Weights::Read(_) => (None, None, None, Vec::new()),
         Weights::Step(step) => {
@@ -620,7 +636,7 @@ fn run<T: Scalar>(
         .iter()
         .zip(&units)
         .map(|(r, &units)| {
-            let mut g = g_cut.next().unwrap_or_default().into_iter();
+            let mut g = g_cut.as_mut().and_then(Iterator::next).unwrap_or_default().into_iter();
             let mut gb = gb_cut.next().unwrap_or_default().into_iter();
             let mut w = w_cut.as_mut().and_then(Iterator::next).map(IntoIterator::into_iter);
             let mut sq = sq_cut.as_mut().and_then(Iterator::next).map(IntoIterator::into_iter);
@@ -643,11 +659,17 @@ fn run<T: Scalar>(
                 })
                 .collect();
             let d0 = d0_cut.next().unwrap_or_default();
-            Part { units, d0, pieces }
+            let block = block_cut.next().unwrap_or_default();
+            Part {
+                units,
+                d0,
+                pieces,
+                block,
+            }
         })
         .collect();
     let run_part = |p: Part<'_, T>| -> Result<()> {
-        let (u0, d0) = (p.units.0, p.d0);
+        let (u0, d0, block) = (p.units.0, p.d0, p.block);
         if p.units.1 > u0 {
             first_deltas(p.units, d0);
         }
@@ -657,19 +679,16 @@ fn run<T: Scalar>(
             let inp = ins[l];
             match (piece.step, update) {
                 (Some(mut st), Some(update)) => {
-                    // Blocks of STEP_ROWS rows: the product, then the step while it is in cache.
+                    // Blocks of STEP_ROWS rows: the product into the part's block, then the
+                    // step while the block is in cache.
                     let mut at = r0;
                     while at < r1 {
                         let end = (at + STEP_ROWS).min(r1);
                         let span = (at - r0) * inp..(end - r0) * inp;
-                        product(l, at, &mut piece.g[span.clone()], d0, u0)?;
+                        let g = &mut block[..span.len()];
+                        product(l, at, g, d0, u0)?;
                         let mut b: Vec<&mut [T]> = st.bufs.iter_mut().map(|b| &mut b[span.clone()]).collect();
-                        update[l](
-                            &mut st.w[span.clone()],
-                            &mut piece.g[span],
-                            &mut b,
-                            &mut st.sq[at - r0..end - r0],
-                        );
+                        update[l](&mut st.w[span], g, &mut b, &mut st.sq[at - r0..end - r0]);
                         at = end;
                     }
                 }
@@ -698,15 +717,16 @@ fn cut_columns<'b, T>(buf: &'b mut [T], rows: usize, units: &[(usize, usize)]) -
 }
 
 /// One part of the weights' pass: the first layer's units it owns (their deltas over the batch,
-/// column-major) and its pieces of every layer.
+/// column-major), its pieces of every layer, and with a step its block of gradient rows.
 struct Part<'s, T> {
     units: (usize, usize),
     d0: &'s mut [T],
     pieces: Vec<Piece<'s, T>>,
+    block: &'s mut [T],
 }
 
-/// Rows `rows` of layer `layer`'s weights: their gradient, their biases' gradient, and with a
-/// step the weights, the squares and the optimizer's buffers.
+/// Rows `rows` of layer `layer`'s weights: their gradient (without a step), their biases'
+/// gradient, and with a step the weights, the squares and the optimizer's buffers.
 struct Piece<'s, T> {
     layer: usize,
     rows: (usize, usize),
