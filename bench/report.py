@@ -26,7 +26,10 @@ for r in rows:
 
 summary = {"host": host, "workloads": {}}
 if host:
-    print(f"host: {host.get('cpu', '?')}, {host.get('cores', '?')} cores")
+    arch = ", ".join(
+        f"{k} {host[k]}" for k in ("family", "model", "simd", "l2", "l3") if host.get(k) is not None
+    )
+    print(f"host: {host.get('cpu', '?')}, {host.get('cores', '?')} cores" + (f" ({arch})" if arch else ""))
 if calibration:
     g = [c["gflops"] for c in calibration]
     summary["calibration"] = {"rounds": calibration, "gflops_best": max(g), "gflops_worst": min(g)}
