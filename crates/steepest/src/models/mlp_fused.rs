@@ -2,7 +2,7 @@
 //! optimizer's step fused into it ([`mlp_loss_grad_step_rows`]), each used when it applies:
 //! dense rows, no dropout, an activation whose derivative follows from its output.
 
-use super::mlp::{layer_names, Activation, FastBuffers, MlpNet};
+use super::mlp::{layer_names, Activation, MlpNet};
 use crate::data::{Dataset, Features, Targets};
 use crate::error::{Error, Result};
 use crate::nn::{mlp_loss_grad_rows, mlp_loss_grad_step_rows, KernelActivation, KernelTargets};
@@ -32,11 +32,10 @@ fn batch_targets<'f, T: Scalar>(
     }
 }
 
-/// Gradient buffers shaped as the weights and biases (reallocated when the shapes change).
-fn shape_buffers<T: Scalar>(fast: &mut FastBuffers<T>, w: &[&[usize]], b: &[&[usize]]) {
-    if fast.gw.len() != w.len() || fast.gw.iter().zip(w).any(|(g, &w)| g.shape() != w) {
-        fast.gw = w.iter().map(|s| Tensor::zeros(s)).collect();
-        fast.gb = b.iter().map(|s| Tensor::zeros(s)).collect();
+/// Gradient buffers shaped as `shapes` (reallocated when the shapes change).
+fn shape_like<T: Scalar>(bufs: &mut Vec<Tensor<T>>, shapes: &[&[usize]]) {
+    if bufs.len() != shapes.len() || bufs.iter().zip(shapes).any(|(g, &s)| g.shape() != s) {
+        *bufs = shapes.iter().map(|s| Tensor::zeros(s)).collect();
     }
 }
 
@@ -81,9 +80,8 @@ impl<T: Scalar> MlpNet<T> {
             .collect::<Result<_>>()?;
         let mut fast = self.fast.borrow_mut();
         let fast = &mut *fast;
-        let w_shapes: Vec<&[usize]> = w.iter().map(|t| t.shape()).collect();
-        let b_shapes: Vec<&[usize]> = b.iter().map(|t| t.shape()).collect();
-        shape_buffers(fast, &w_shapes, &b_shapes);
+        shape_like(&mut fast.gw, &w.iter().map(|t| t.shape()).collect::<Vec<_>>());
+        shape_like(&mut fast.gb, &b.iter().map(|t| t.shape()).collect::<Vec<_>>());
         let targets = batch_targets(data, rows, &mut fast.labels, &mut fast.values);
         let loss = mlp_loss_grad_rows(&w, &b, act, x, rows, targets, &mut fast.ws, &mut fast.gw, &mut fast.gb)?;
         // Hand the fresh gradients to the loop's store (in parameter order), taking its previous
@@ -164,9 +162,9 @@ impl<T: Scalar> MlpNet<T> {
             .map(|(t, _)| t.check_matrix("mlp weights"))
             .collect::<Result<_>>()?;
         let fast = self.fast.get_mut();
-        let w_shapes: Vec<&[usize]> = weights.iter().map(|(t, _)| t.shape()).collect();
-        let b_shapes: Vec<&[usize]> = biases.iter().map(|(t, _)| t.shape()).collect();
-        shape_buffers(fast, &w_shapes, &b_shapes);
+        // The weights' gradient is never stored whole (the kernel steps block by block): only
+        // the biases' gradient needs a buffer.
+        shape_like(&mut fast.gb, &biases.iter().map(|(t, _)| t.shape()).collect::<Vec<_>>());
         fast.squares.resize_with(layers, Vec::new);
         for (q, &(o, _)) in fast.squares.iter_mut().zip(&shapes) {
             q.resize(o, 0.0);
