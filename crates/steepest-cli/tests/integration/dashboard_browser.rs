@@ -5,7 +5,7 @@
 //! from `report.html` opened from disk with the network off. Screenshots go to
 //! `target/screenshots/`; the load time of 50 runs of 200 epochs is printed (not asserted).
 
-mod common;
+use crate::common;
 
 use common::browser::{artifacts, chromium, Browser};
 use common::dashboard::{runs_with_finished, Server};

@@ -2,7 +2,7 @@
 //! index loop over the original; products of views equal products of their copies; writing to
 //! a view never changes the tensor it came from.
 
-mod common;
+use crate::common;
 
 use common::all_indices;
 use steepest::tensor::Tensor;

@@ -3,7 +3,7 @@
 //! too large or half written or malformed. The server keeps answering through all of it and
 //! never returns a byte from outside the runs folder.
 
-mod common;
+use crate::common;
 
 use common::dashboard::{get, request, runs_with_finished, Server};
 use serde_json::Value;

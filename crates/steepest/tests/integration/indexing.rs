@@ -1,7 +1,7 @@
 //! Ops that read and write by integer indices along any axis (index_select, index_add, gather,
 //! scatter_add) against plain index loops, and their gradients against finite differences.
 
-mod common;
+use crate::common;
 
 use common::all_indices;
 use steepest::autograd::{check_gradients, Var};

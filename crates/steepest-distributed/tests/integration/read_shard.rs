@@ -1,6 +1,6 @@
 //! Each rank reads its own rows; together they are the file read whole by one process.
 
-mod common;
+use crate::common;
 
 use common::on_ranks;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Element-wise work split into blocks across threads: the optimizer steps (several parameters
 //! side by side) and the gradient norm give the same numbers on one thread and on two, and the
 //! steps on parameters several blocks long still follow their formulas (re-derived here in
-//! plain loops). The whole MLP fit on one and two threads is compared in tests/mlp_kernel.rs.
+//! plain loops). The whole MLP fit on one and two threads is compared in tests/integration/mlp_kernel.rs.
 //! One test function, because the thread count is a process-wide setting.
 
 use steepest::nn::ParamStore;

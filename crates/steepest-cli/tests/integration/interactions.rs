@@ -2,7 +2,7 @@
 //! the saved model and back. The oracle is a target that is exactly linear in the crossed
 //! features: with them, least squares recovers it to rounding; without, it cannot.
 
-mod common;
+use crate::common;
 
 use common::{json_of, steepest, train_json_cmd};
 use std::path::Path;

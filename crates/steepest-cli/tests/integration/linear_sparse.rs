@@ -2,7 +2,7 @@
 //! invariant steps, one pass, no scaling), `--stream` with its cache, `--hash-bits` carried into
 //! eval, and the errors of settings a stream cannot take.
 
-mod common;
+use crate::common;
 
 use common::{json_of, steepest, train_json_cmd};
 use predicates::prelude::*;

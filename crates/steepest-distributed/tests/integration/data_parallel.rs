@@ -2,7 +2,7 @@
 //! per-rank batch b on N ranks, every step must be the step of one process with batch N b over
 //! the same rows in the same order.
 
-mod common;
+use crate::common;
 
 use common::on_ranks;
 use steepest::collective::{all_ok, shard_range, Communicator};

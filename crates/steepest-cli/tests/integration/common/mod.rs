@@ -1,5 +1,4 @@
 //! Helpers shared by integration tests (each test file uses a part of them).
-#![allow(dead_code)]
 
 pub mod browser;
 pub mod dashboard;
