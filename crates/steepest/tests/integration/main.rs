@@ -1,12 +1,11 @@
-//! The library's integration tests, one binary (one link, one copy of the generic code).
-//! Each module holds one subject; `cargo test -p steepest --test integration <module>::` runs one.
+//! The library's integration tests, one binary (one link, one copy of the generic code); the
+//! tests that set the thread count are the `threads` binary. Each module holds one subject;
+//! `cargo test -p steepest --test integration <module>::` runs one.
 //! Every test checks against an independent oracle: finite differences, a plain reference loop,
 //! a closed form or a hand-computed step.
 
 mod attention;
-mod batch_split;
 mod common;
-mod conv_pool;
 mod data_tools;
 mod gradcheck_ops;
 mod huge_pages;
@@ -14,7 +13,6 @@ mod indexing;
 mod kernel_svm;
 mod linear_fast_path;
 mod linear_gradients;
-mod mlp_kernel;
 mod models;
 mod modules;
 mod norms;
@@ -22,7 +20,6 @@ mod optim_convergence;
 mod optim_formulas;
 mod optim_state;
 mod optim_tools;
-mod parallel_blocks;
 mod readers;
 mod schedules;
 mod sgd_fast_path;

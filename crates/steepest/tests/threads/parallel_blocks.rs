@@ -1,7 +1,7 @@
 //! Element-wise work split into blocks across threads: the optimizer steps (several parameters
 //! side by side) and the gradient norm give the same numbers on one thread and on two, and the
 //! steps on parameters several blocks long still follow their formulas (re-derived here in
-//! plain loops). The whole MLP fit on one and two threads is compared in tests/integration/mlp_kernel.rs.
+//! plain loops). The whole MLP fit on one and two threads is compared in tests/threads/mlp_kernel.rs.
 //! One test function, because the thread count is a process-wide setting.
 
 use steepest::nn::ParamStore;
@@ -62,6 +62,7 @@ fn close(name: &str, got: &[f64], want: &[f64]) {
 
 #[test]
 fn blocks_on_two_threads_give_the_one_thread_numbers() {
+    let _one = crate::one_at_a_time();
     // SGD, Nesterov momentum and coupled weight decay.
     let sgd = Sgd {
         lr: 0.05,

@@ -31,6 +31,7 @@ fn loss_grad(net: &Network<f64>, data: &Dataset<f64>, rows: &[usize], threads: u
 
 #[test]
 fn a_batch_split_across_threads_has_the_whole_batchs_loss_and_gradients() {
+    let _one = crate::one_at_a_time();
     let data = images();
     // Convolution, pooling, dropout (per-example masks) and a linear layer.
     let net = network(
@@ -64,6 +65,7 @@ fn a_batch_split_across_threads_has_the_whole_batchs_loss_and_gradients() {
 
 #[test]
 fn a_network_with_batch_norm_is_never_split() {
+    let _one = crate::one_at_a_time();
     let data = images();
     // Batch statistics couple the examples: the batch is passed whole on any thread count, and
     // the kernels sum in fixed blocks, so the bits agree.

@@ -27,6 +27,7 @@ fn loss_and_grads(
 
 #[test]
 fn fused_gradients_match_finite_differences() {
+    let _one = crate::one_at_a_time();
     let sizes = [5, 7, 4, 3];
     let x = Tensor::<f64>::randn(&[6, 5], 0.0, 1.0, &mut rng(1));
     let classes = [0usize, 2, 1, 1, 0, 2];
@@ -82,6 +83,7 @@ fn fused_gradients_match_finite_differences() {
 
 #[test]
 fn splitting_a_batch_across_threads_gives_the_same_step() {
+    let _one = crate::one_at_a_time();
     let data = embedded::digits::<f64>().unwrap();
     let fit = |threads: usize| {
         set_num_threads(threads);
@@ -103,6 +105,7 @@ fn splitting_a_batch_across_threads_gives_the_same_step() {
 
 #[test]
 fn shares_and_gathered_rows_give_the_whole_batch_gradient() {
+    let _one = crate::one_at_a_time();
     use steepest::nn::mlp_loss_grad_rows;
     // 200 rows on 3 threads: shares of 67, 67 and 66 rows; weights big enough that dW is split
     // into blocks of rows.
@@ -173,6 +176,7 @@ fn shares_and_gathered_rows_give_the_whole_batch_gradient() {
 
 #[test]
 fn the_fused_kernel_computes_what_its_layers_compute() {
+    let _one = crate::one_at_a_time();
     use steepest::autograd::Tape;
     use steepest::nn::{Activation, Cx, Linear, Mode, Module, ParamStore, Sequential, VarBuilder};
     let sizes = [6, 9, 5, 4];
@@ -244,6 +248,7 @@ fn the_fused_kernel_computes_what_its_layers_compute() {
 /// is cut into two shares of 75.
 #[test]
 fn every_depth_split_across_threads_computes_what_its_layers_compute() {
+    let _one = crate::one_at_a_time();
     use steepest::autograd::Tape;
     use steepest::nn::{Activation, Cx, Linear, Mode, Module, ParamStore, Sequential, VarBuilder};
     let x = Tensor::<f64>::randn(&[150, 120], 0.0, 1.0, &mut rng(8));
@@ -301,6 +306,7 @@ fn every_depth_split_across_threads_computes_what_its_layers_compute() {
 /// rounding. The layers are wide enough (21,000 weights) that two threads split the weights.
 #[test]
 fn the_fused_step_equals_the_gradient_then_the_step() {
+    let _one = crate::one_at_a_time();
     use steepest::optim::rules::{Adam, AdamW, Sgd};
     use steepest::optim::OptimizerSpec;
     let data = embedded::digits::<f64>().unwrap();

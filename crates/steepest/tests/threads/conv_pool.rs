@@ -73,6 +73,7 @@ fn geometries() -> Vec<(Vec<usize>, Vec<usize>, Conv2dGeometry)> {
 
 #[test]
 fn conv2d_matches_the_reference_loop_on_one_and_two_threads() {
+    let _one = crate::one_at_a_time();
     for threads in [1, 2] {
         set_num_threads(threads);
         for (k, (xs, wsh, geo)) in geometries().into_iter().enumerate() {
@@ -92,6 +93,7 @@ fn conv2d_matches_the_reference_loop_on_one_and_two_threads() {
 
 #[test]
 fn conv2d_gradients_match_finite_differences() {
+    let _one = crate::one_at_a_time();
     for threads in [1, 2] {
         set_num_threads(threads);
         for (k, (xs, wsh, geo)) in geometries().into_iter().enumerate() {
@@ -118,6 +120,7 @@ fn conv2d_gradients_match_finite_differences() {
 
 #[test]
 fn conv2d_weight_gradient_is_the_same_on_any_thread_count() {
+    let _one = crate::one_at_a_time();
     let x = randn(&[13, 3, 8, 8], 1);
     let w = randn(&[4, 3, 3, 3], 2);
     let grad = || {
@@ -146,6 +149,7 @@ fn window(i: usize, k: usize, s: usize, p: usize, len: usize) -> std::ops::Range
 
 #[test]
 fn pooling_matches_the_reference_loops() {
+    let _one = crate::one_at_a_time();
     let x = randn(&[2, 3, 7, 8], 5);
     for geo in [
         Pool2dGeometry::square(2),
@@ -186,6 +190,7 @@ fn pooling_matches_the_reference_loops() {
 
 #[test]
 fn adaptive_average_pooling_uses_pytorch_windows() {
+    let _one = crate::one_at_a_time();
     // 5 -> 3: windows [0, 2), [1, 4), [3, 5) (floor(i*5/3) .. ceil((i+1)*5/3)).
     let x = Tensor::<f64>::new((0..5).map(|v| v as f64).collect(), &[1, 1, 1, 5]).unwrap();
     let y = adaptive_avg_pool2d(&x, [1, 3]).unwrap();
@@ -194,6 +199,7 @@ fn adaptive_average_pooling_uses_pytorch_windows() {
 
 #[test]
 fn pooling_gradients_match_finite_differences() {
+    let _one = crate::one_at_a_time();
     // Distinct values so each window has one maximum and max pooling is differentiable.
     let mut vals: Vec<f64> = (0..2 * 2 * 6 * 7).map(|v| v as f64 * 0.37 % 5.3).collect();
     let mut r = rng(3);
@@ -242,6 +248,7 @@ fn pooling_gradients_match_finite_differences() {
 
 #[test]
 fn bad_shapes_are_errors_not_panics() {
+    let _one = crate::one_at_a_time();
     let x = randn(&[1, 3, 4, 4], 0);
     assert!(conv2d(&x, &randn(&[2, 2, 3, 3], 0), None, &Conv2dGeometry::default()).is_err());
     assert!(conv2d(&x, &randn(&[2, 3, 5, 5], 0), None, &Conv2dGeometry::default()).is_err());
