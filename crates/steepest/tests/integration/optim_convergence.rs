@@ -1,7 +1,8 @@
 //! Each optimizer on the convex quadratic 0.5 (x^2 + 10 y^2) and on Rosenbrock, both from
 //! (-1.5, 2): the step from which f - f* stays at or below 1e-6, against the budget that
 //! `docs/optimizers.md` lists (the measured count plus 20 %, for floating-point differences
-//! between machines). `cargo test -p steepest --test integration optim_convergence -- --nocapture` prints the table.
+//! between machines).
+//! `cargo test -p steepest --test integration optim_convergence -- --nocapture` prints the table.
 
 use steepest::optim::rules::*;
 use steepest::optim::schedule::{Exponential, Schedule, Stepped};

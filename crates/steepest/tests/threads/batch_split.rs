@@ -1,5 +1,5 @@
 //! A network's training batch split across threads: the loss and the gradients of the whole
-//! batch, passed on one thread, are the oracle. (Its own test binary: it changes the
+//! batch, passed on one thread, are the oracle. (In the `threads` binary: it changes the
 //! process-wide thread count.)
 
 use steepest::data::{generate, Dataset, Task};
