@@ -547,6 +547,9 @@ impl<T: Scalar> Trainable<T> for MlpNet<T> {
     ) -> Result<Option<(f64, f64)>> {
         self.fused_step(data, rows, opt, args)
     }
+    fn read_ahead(&mut self, rows: &[usize]) {
+        self.fast.get_mut().ws.read_ahead(rows);
+    }
     fn eval_loss(&self, data: &Dataset<T>) -> Result<f64> {
         let tape = Tape::inference();
         let all: Vec<usize> = (0..data.rows()).collect();

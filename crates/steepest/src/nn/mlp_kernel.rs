@@ -25,7 +25,9 @@
 //!    row by row), down to D_2 W_2 for the first layer;
 //! 4. each thread applies act' to its first-layer units' deltas, then computes its rows of every
 //!    dW_l = D_l^T A_{l-1} over the whole batch (and steps them, in the fused step), and its
-//!    biases' gradients. No thread's partial gradient is ever summed with another's.
+//!    biases' gradients. No thread's partial gradient is ever summed with another's. Before
+//!    each of its products it asks the memory for a slice of its share of the next batch's rows
+//!    ([`MlpWorkspace::read_ahead`]), which the next step's gather then finds in the cache.
 //!
 //! Every activation and delta is column-major (a share's block, or the whole batch for the
 //! first layer), so that each product reads its operands and writes its output where they lie:
@@ -190,6 +192,26 @@ pub struct MlpWorkspace<T> {
     /// With a fused step, one block of weight-gradient rows per part, reused block after
     /// block (the gradient of the whole weights is never stored).
     blocks: Vec<T>,
+    /// Rows of the input the call after the next will gather ([`MlpWorkspace::read_ahead`]).
+    ahead: Vec<usize>,
+}
+
+impl<T> MlpWorkspace<T> {
+    /// Names the rows of the input matrix that the step after the next one will gather: the
+    /// next call's weights pass (which computes, its operands in cache) asks the memory for
+    /// them a block at a time, so that the gather of that step copies them from the cache
+    /// instead of waiting on the memory for each (W1: the gather's 54 us per step, most of it
+    /// that wait). Only a hint, consumed by the next call: rows it names that the next-but-one
+    /// call does not read, or rows out of range, cost a few wasted loads and change no result.
+    ///
+    /// ```
+    /// let mut ws = steepest::nn::MlpWorkspace::<f32>::default();
+    /// ws.read_ahead(&[3, 1, 4]);
+    /// ```
+    pub fn read_ahead(&mut self, rows: &[usize]) {
+        self.ahead.clear();
+        self.ahead.extend_from_slice(rows);
+    }
 }
 
 /// Rows per share below which a batch is not split across threads.
@@ -464,6 +486,7 @@ fn run<T: Scalar>(
     let gathered = matches!(input, Input::Gather(..));
     ws.x.resize(if gathered { rows * d } else { 0 }, T::zero());
 
+    let ahead = std::mem::take(&mut ws.ahead);
     let threads = split_threads();
     let split = Split::new(rows, threads);
     let ranges = weight_grad_ranges(shapes, threads);
@@ -612,6 +635,13 @@ fn run<T: Scalar>(
     let mut gb_cut = cut(gb.iter_mut().map(|g| g.data_mut()).collect(), &ones, &ranges).into_iter();
     let mut d0_cut = d0_cut.into_iter();
     let mut block_cut = ws.blocks.chunks_mut(block_len.max(1));
+    // The next batch's rows to prefetch, cut in as many slices as there are parts.
+    let ahead_data: &[T] = match input {
+        Input::Gather(data, _) => data,
+        Input::Batch(_) => &[],
+    };
+    let ahead_rows: &[usize] = if d > 0 && !ahead_data.is_empty() { &ahead } else { &[] };
+    let mut ahead_cut = ahead_rows.chunks(ahead_rows.len().div_ceil(ranges.len().max(1)).max(1));
     let (update, mut w_cut, mut sq_cut, mut buf_cuts) = match weights {
         Weights::Read(_) => (None, None, None, Vec::new()),
         Weights::Step(step) => {
@@ -665,11 +695,30 @@ fn run<T: Scalar>(
                 d0,
                 pieces,
                 block,
+                ahead: ahead_cut.next().unwrap_or_default(),
             }
         })
         .collect();
     let run_part = |p: Part<'_, T>| -> Result<()> {
         let (u0, d0, block) = (p.units.0, p.d0, p.block);
+        // The part's rows of the next batch, asked for in equal slices before each product
+        // (which keeps the cores busy while the memory answers).
+        let products: usize = p
+            .pieces
+            .iter()
+            .map(|pc| match (&pc.step, update) {
+                (Some(_), Some(_)) => (pc.rows.1 - pc.rows.0).div_ceil(STEP_ROWS),
+                _ => 1,
+            })
+            .sum();
+        let mut ahead = p.ahead.chunks(p.ahead.len().div_ceil(products.max(1)).max(1));
+        let mut read_ahead = || {
+            for &r in ahead.next().unwrap_or_default() {
+                if r < ahead_data.len() / d {
+                    prefetch(&ahead_data[r * d..(r + 1) * d]);
+                }
+            }
+        };
         if p.units.1 > u0 {
             first_deltas(p.units, d0);
         }
@@ -686,19 +735,26 @@ fn run<T: Scalar>(
                         let end = (at + STEP_ROWS).min(r1);
                         let span = (at - r0) * inp..(end - r0) * inp;
                         let g = &mut block[..span.len()];
+                        read_ahead();
                         product(l, at, g, d0, u0)?;
                         let mut b: Vec<&mut [T]> = st.bufs.iter_mut().map(|b| &mut b[span.clone()]).collect();
                         update[l](&mut st.w[span], g, &mut b, &mut st.sq[at - r0..end - r0]);
                         at = end;
                     }
                 }
-                _ => product(l, r0, piece.g, d0, u0)?,
+                _ => {
+                    read_ahead();
+                    product(l, r0, piece.g, d0, u0)?
+                }
             }
             bias_sums(l, r0, piece.gb, d0, u0);
         }
         Ok(())
     };
     run_parts(parts, run_part).into_iter().collect::<Result<()>>()?;
+    let mut ahead = ahead;
+    ahead.clear();
+    ws.ahead = ahead;
     Ok(loss)
 }
 
@@ -723,6 +779,7 @@ struct Part<'s, T> {
     d0: &'s mut [T],
     pieces: Vec<Piece<'s, T>>,
     block: &'s mut [T],
+    ahead: &'s [usize],
 }
 
 /// Rows `rows` of layer `layer`'s weights: their gradient (without a step), their biases'

@@ -266,6 +266,7 @@ fn steps_epoch<T: Scalar, M: Trainable<T>>(
             loss: None,
         };
         let mut r = st.step_rng(cfg.seed);
+        model.read_ahead(mine.get(bi + 1).copied().unwrap_or(&[]));
         // The model's fused step, where it has one: one process, no clipping (which needs the
         // whole gradient before any step).
         let fused = match (comm.is_none(), cfg.clip_grad_norm) {

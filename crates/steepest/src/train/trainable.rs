@@ -55,6 +55,10 @@ pub trait Trainable<T: Scalar>: Send {
     ) -> Result<Option<(f64, f64)>> {
         Ok(None)
     }
+    /// Told before each step but an epoch's last: the rows of the training data the step after
+    /// it will read. A hint a model may use to bring them into the cache while the coming step
+    /// computes (the MLP's fused kernel does); the default ignores it.
+    fn read_ahead(&mut self, _rows: &[usize]) {}
     /// Mean loss over all rows of `data` in evaluation mode.
     fn eval_loss(&self, data: &Dataset<T>) -> Result<f64>;
     /// The validation metric (accuracy, R^2; higher is better) as sums over the rows of `data`,
