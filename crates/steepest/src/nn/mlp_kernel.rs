@@ -641,6 +641,7 @@ fn run<T: Scalar>(
         Input::Batch(_) => &[],
     };
     let ahead_rows: &[usize] = if d > 0 && !ahead_data.is_empty() { &ahead } else { &[] };
+    let data_rows = ahead_data.len() / d.max(1);
     let mut ahead_cut = ahead_rows.chunks(ahead_rows.len().div_ceil(ranges.len().max(1)).max(1));
     let (update, mut w_cut, mut sq_cut, mut buf_cuts) = match weights {
         Weights::Read(_) => (None, None, None, Vec::new()),
@@ -714,7 +715,7 @@ fn run<T: Scalar>(
         let mut ahead = p.ahead.chunks(p.ahead.len().div_ceil(products.max(1)).max(1));
         let mut read_ahead = || {
             for &r in ahead.next().unwrap_or_default() {
-                if r < ahead_data.len() / d {
+                if r < data_rows {
                     prefetch(&ahead_data[r * d..(r + 1) * d]);
                 }
             }
@@ -752,9 +753,9 @@ fn run<T: Scalar>(
         Ok(())
     };
     run_parts(parts, run_part).into_iter().collect::<Result<()>>()?;
-    let mut ahead = ahead;
-    ahead.clear();
+    // The hint is spent; its buffer is kept for the next one.
     ws.ahead = ahead;
+    ws.ahead.clear();
     Ok(loss)
 }
 
